@@ -1,0 +1,24 @@
+//! Errors of the statistics core: invalid count vectors and parameters.
+//! Every message carries the offending value so a user can find it in their input.
+
+use thiserror::Error;
+
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum StatsError {
+    #[error("the two count vectors differ in length ({first} vs {second} bins)")]
+    LengthMismatch { first: usize, second: usize },
+    #[error("the count vectors are empty")]
+    Empty,
+    #[error("{vector}[{index}] = {value} is not a finite, non-negative count")]
+    InvalidCount {
+        vector: &'static str,
+        index: usize,
+        value: f64,
+    },
+    #[error("the {vector} counts sum to 0")]
+    ZeroTotal { vector: &'static str },
+    #[error("alpha = {0} must lie strictly between 0 and 1")]
+    InvalidAlpha(f64),
+    #[error("tau = {0} must be finite and non-negative")]
+    InvalidTau(f64),
+}

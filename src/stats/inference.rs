@@ -1,0 +1,101 @@
+//! From a divergence value and its SE to intervals and tests (STATISTICS.md sec. 4-6):
+//! the normal, log and noncentral chi-square intervals, the chi-square no-drift test,
+//! the noise floor and the tolerance test. Shared verbatim by PSI and IV.
+
+use serde::Serialize;
+
+use super::special::{chi2_sf, ncx2_lambda_for_cdf, ncx2_sf, normal_sf, normal_upper_quantile};
+
+/// Intervals and the no-drift test of one divergence value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Inference {
+    pub se: f64,
+    pub ci_lower: f64,
+    pub ci_upper: f64,
+    pub ci_log_lower: f64,
+    pub ci_log_upper: f64,
+    pub ci_ncx2_lower: f64,
+    pub ci_ncx2_upper: f64,
+    pub chi2_stat: f64,
+    pub chi2_df: usize,
+    pub chi2_pvalue: f64,
+    pub null_mean: f64,
+}
+
+/// The tolerance test H0: J <= tau, in its z and noncentral forms.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ToleranceTest {
+    pub tau: f64,
+    /// `None` (JSON null) when SE = 0.
+    pub tau_z: Option<f64>,
+    pub tau_pvalue: f64,
+    pub tau_pvalue_ncx2: f64,
+}
+
+/// What the inference needs to know of a divergence.
+#[derive(Debug, Clone, Copy)]
+pub struct Evidence {
+    pub value: f64,
+    pub se: f64,
+    pub n_eff: f64,
+    /// Bins kept; the test has `k - 1` degrees of freedom.
+    pub k: usize,
+}
+
+/// Two-sided normal quantile `z = Phi^-1(1 - alpha/2)`.
+pub fn z_two_sided(alpha: f64) -> f64 {
+    normal_upper_quantile(alpha / 2.0)
+}
+
+pub fn infer(ev: Evidence, alpha: f64) -> Inference {
+    let Evidence { value, se, n_eff, k } = ev;
+    let z = z_two_sided(alpha);
+    let df = k.saturating_sub(1);
+    let dff = df as f64;
+    let chi2_stat = if df == 0 { 0.0 } else { n_eff * value };
+    let (ci_log_lower, ci_log_upper) = if value > 0.0 {
+        let spread = z * se / value;
+        (value * (-spread).exp(), value * spread.exp())
+    } else {
+        (0.0, 0.0)
+    };
+    let (ci_ncx2_lower, ci_ncx2_upper) = if df == 0 {
+        (0.0, 0.0)
+    } else {
+        (
+            ncx2_lambda_for_cdf(dff, chi2_stat, 1.0 - alpha / 2.0) / n_eff,
+            ncx2_lambda_for_cdf(dff, chi2_stat, alpha / 2.0) / n_eff,
+        )
+    };
+    Inference {
+        se,
+        ci_lower: (value - z * se).max(0.0),
+        ci_upper: value + z * se,
+        ci_log_lower,
+        ci_log_upper,
+        ci_ncx2_lower,
+        ci_ncx2_upper,
+        chi2_stat,
+        chi2_df: df,
+        chi2_pvalue: if df == 0 { 1.0 } else { chi2_sf(dff, chi2_stat) },
+        null_mean: dff / n_eff,
+    }
+}
+
+pub fn tolerance_test(ev: Evidence, tau: f64) -> ToleranceTest {
+    let Evidence { value, se, n_eff, k } = ev;
+    let (tau_z, tau_pvalue) = if se > 0.0 {
+        let z = (value - tau) / se;
+        (Some(z), normal_sf(z))
+    } else {
+        (None, if value <= tau { 1.0 } else { 0.0 })
+    };
+    let df = k.saturating_sub(1) as f64;
+    let chi2_stat = if k <= 1 { 0.0 } else { n_eff * value };
+    ToleranceTest {
+        tau,
+        tau_z,
+        tau_pvalue,
+        tau_pvalue_ncx2: ncx2_sf(df, n_eff * tau, chi2_stat),
+    }
+}

@@ -1,0 +1,17 @@
+//! The pure statistics core: PSI, WoE and IV with standard errors, intervals and tests,
+//! exactly as `shared/reference/STATISTICS.md` specifies. No I/O, no clock, no allocation
+//! beyond the result vectors; callers pass count vectors over the same bins.
+//!
+//! - `divergence`: the smoothed Jeffreys divergence and its delta-method variance parts.
+//! - `inference`: intervals (normal, log, noncentral chi-square) and tests from value + SE.
+//! - `special`: normal and (noncentral) chi-square functions.
+//! - `report`: `psi()` and `iv()`, the user-facing results with the reference field names.
+
+pub mod divergence;
+pub mod error;
+pub mod inference;
+pub mod report;
+pub mod special;
+
+pub use error::StatsError;
+pub use report::{DEFAULT_ALPHA, DEFAULT_PSI_TAU, IvOptions, IvStats, PsiOptions, PsiStats, iv, psi};

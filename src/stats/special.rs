@@ -1,0 +1,203 @@
+//! Special functions behind the tests and intervals: the normal quantile and upper tail,
+//! the chi-square upper tail, and the noncentral chi-square distribution with its inversion
+//! in the noncentrality parameter (STATISTICS.md sec. 4-5).
+//! Pure numerics: no knowledge of PSI, IV or bins.
+
+use statrs::function::erf::{erfc, erfc_inv};
+use statrs::function::gamma::{gamma_lr, gamma_ur, ln_gamma};
+
+/// `z` with `P(Z > z) = tail` for a standard normal Z, computed from the tail so that
+/// small tails keep their precision.
+pub fn normal_upper_quantile(tail: f64) -> f64 {
+    std::f64::consts::SQRT_2 * erfc_inv(2.0 * tail)
+}
+
+/// `P(Z > z)` for a standard normal Z, as `erfc(z / sqrt 2) / 2` (never `1 - cdf`).
+pub fn normal_sf(z: f64) -> f64 {
+    0.5 * erfc(z / std::f64::consts::SQRT_2)
+}
+
+/// Regularised lower incomplete gamma `P(a, x)`, total over the whole domain `a > 0, x >= 0`.
+fn reg_lower(a: f64, x: f64) -> f64 {
+    if x <= 0.0 { 0.0 } else { gamma_lr(a, x) }
+}
+
+/// Regularised upper incomplete gamma `Q(a, x)`, total over the whole domain `a > 0, x >= 0`.
+fn reg_upper(a: f64, x: f64) -> f64 {
+    if x <= 0.0 { 1.0 } else { gamma_ur(a, x) }
+}
+
+/// `P(chi2_df > t)`; `df = 0` is the point mass at 0.
+pub fn chi2_sf(df: f64, t: f64) -> f64 {
+    if df <= 0.0 {
+        return if t < 0.0 { 1.0 } else { 0.0 };
+    }
+    reg_upper(df / 2.0, t / 2.0)
+}
+
+/// `P(chi2_df <= t)`.
+pub fn chi2_cdf(df: f64, t: f64) -> f64 {
+    if df <= 0.0 {
+        return if t < 0.0 { 0.0 } else { 1.0 };
+    }
+    reg_lower(df / 2.0, t / 2.0)
+}
+
+/// Terms smaller than this share of the running sum end the Poisson series.
+const SERIES_EPS: f64 = 1e-20;
+
+/// The Poisson(m) mixture `sum_j Pois(j; m) F(a0 + j, x)` where F is the lower (`lower`)
+/// or upper regularised incomplete gamma. It starts far out in the Poisson tail on the side
+/// where the recurrence in j is stable (`P(a+1) = P(a) - t`, `Q(a+1) = Q(a) + t`,
+/// `t = x^a e^-x / Gamma(a+1)`): P is summed from the top down, Q from the bottom up, and
+/// the walk continues until the terms are negligible, however far the product's mode lies
+/// from the Poisson mode (it can lie well outside `m +- 12 sqrt(m)` in the far tail).
+fn poisson_gamma_mixture(a0: f64, x: f64, m: f64, lower: bool) -> f64 {
+    let spread = 12.0 * m.sqrt() + 30.0;
+    let ln_m = m.ln();
+    let ln_x = x.ln();
+    let ln_pois = |j: f64| {
+        if m == 0.0 {
+            if j == 0.0 { 0.0 } else { f64::NEG_INFINITY }
+        } else {
+            -m + j * ln_m - ln_gamma(j + 1.0)
+        }
+    };
+    // `F(a0 + j, x)`, with the degenerate `a = 0` (df = 0, j = 0): a point mass at zero.
+    let direct = |j: f64| {
+        let a = a0 + j;
+        if a == 0.0 {
+            if lower { 1.0 } else { 0.0 }
+        } else if lower {
+            reg_lower(a, x)
+        } else {
+            reg_upper(a, x)
+        }
+    };
+    // ln t(a) = a ln x - x - ln Gamma(a + 1); t(0) = e^-x (mass of the `a = 0` jump).
+    let ln_t = |a: f64| {
+        if x == 0.0 {
+            if a == 0.0 { 0.0 } else { f64::NEG_INFINITY }
+        } else {
+            a * ln_x - x - ln_gamma(a + 1.0)
+        }
+    };
+
+    let mut sum = 0.0;
+    let mut prev_term = f64::INFINITY;
+    if lower {
+        let mut j = (m + spread).ceil();
+        let mut f = direct(j);
+        loop {
+            let term = ln_pois(j).exp() * f;
+            sum += term;
+            let fading = sum > 0.0 && j < m && term <= prev_term && term <= SERIES_EPS * sum;
+            if j == 0.0 || fading {
+                break;
+            }
+            prev_term = term;
+            j -= 1.0;
+            f += ln_t(a0 + j).exp(); // P(a) = P(a + 1) + t(a)
+        }
+    } else {
+        let mut j = (m - spread).floor().max(0.0);
+        let mut f = direct(j);
+        loop {
+            let ln_w = ln_pois(j);
+            let term = ln_w.exp() * f;
+            sum += term;
+            let fading = sum > 0.0 && j > m && term <= prev_term && term <= SERIES_EPS * sum;
+            // Past the Poisson mode the weights only fall; once they underflow nothing is left.
+            if fading || (j > m && ln_w < -745.0) {
+                break;
+            }
+            prev_term = term;
+            f += ln_t(a0 + j).exp(); // Q(a + 1) = Q(a) + t(a)
+            j += 1.0;
+        }
+    }
+    sum.min(1.0)
+}
+
+/// `P(chi2'(df, lambda) <= t)`, the noncentral chi-square CDF.
+pub fn ncx2_cdf(df: f64, lambda: f64, t: f64) -> f64 {
+    if t < 0.0 {
+        return 0.0;
+    }
+    poisson_gamma_mixture(df / 2.0, t / 2.0, lambda / 2.0, true)
+}
+
+/// `P(chi2'(df, lambda) > t)`, the noncentral chi-square upper tail, summed directly.
+pub fn ncx2_sf(df: f64, lambda: f64, t: f64) -> f64 {
+    if t < 0.0 {
+        return 1.0;
+    }
+    poisson_gamma_mixture(df / 2.0, t / 2.0, lambda / 2.0, false)
+}
+
+/// The noncentrality `lambda >= 0` with `P(chi2'(df, lambda) <= t) = target`, or 0 when even
+/// `lambda = 0` gives a CDF at or below the target (the CDF falls as lambda grows).
+pub fn ncx2_lambda_for_cdf(df: f64, t: f64, target: f64) -> f64 {
+    if df <= 0.0 || chi2_cdf(df, t) <= target {
+        return 0.0;
+    }
+    let mut lo = 0.0;
+    let mut hi = (t + 1.0).max(1.0);
+    while ncx2_cdf(df, hi, t) > target {
+        lo = hi;
+        hi *= 2.0;
+        if !hi.is_finite() {
+            return f64::INFINITY;
+        }
+    }
+    // Bisection to a relative width far below the 1e-6 the reference asks of these outputs.
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if ncx2_cdf(df, mid, t) > target {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+        if hi - lo <= 1e-13 * hi {
+            break;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normal_quantile_matches_known_value() {
+        let z = normal_upper_quantile(0.025);
+        assert!((z - 1.959_963_984_540_054).abs() < 1e-14, "{z}");
+        assert!((normal_sf(z) - 0.025).abs() < 1e-17);
+    }
+
+    #[test]
+    fn ncx2_with_zero_noncentrality_is_central() {
+        for &(df, t) in &[(1.0, 0.5), (4.0, 3.0), (9.0, 32.15), (19.0, 7.0)] {
+            let c = ncx2_cdf(df, 0.0, t);
+            assert!((c - chi2_cdf(df, t)).abs() < 1e-14, "df {df} t {t}");
+            let s = ncx2_sf(df, 0.0, t);
+            assert!((s - chi2_sf(df, t)).abs() < 1e-14, "df {df} t {t}");
+        }
+    }
+
+    #[test]
+    fn ncx2_cdf_and_sf_add_to_one() {
+        for &(df, lam, t) in &[(4.0, 10.0, 12.0), (9.0, 200.0, 150.0), (2.0, 0.3, 0.1)] {
+            let total = ncx2_cdf(df, lam, t) + ncx2_sf(df, lam, t);
+            assert!((total - 1.0).abs() < 1e-12, "{df} {lam} {t}: {total}");
+        }
+    }
+
+    #[test]
+    fn ncx2_inversion_hits_its_target() {
+        let lam = ncx2_lambda_for_cdf(9.0, 32.15, 0.975);
+        assert!((ncx2_cdf(9.0, lam, 32.15) - 0.975).abs() < 1e-10);
+        assert_eq!(ncx2_lambda_for_cdf(9.0, 1.0, 0.975), 0.0);
+    }
+}
