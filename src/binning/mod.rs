@@ -1,0 +1,9 @@
+//! Bins come from the baseline, never from the current data. This module owns bin specs
+//! (`spec`), the baseline file (`baseline`) and the builders that choose bins from a
+//! development sample (`quantile`, `stumps`, `merge`, `build`).
+
+pub mod baseline;
+pub mod spec;
+
+pub use baseline::{BaselineError, BaselineFile, FeatureBaseline, ModelBaseline, TargetInfo};
+pub use spec::{BinError, BinSpec, Binner};

@@ -1,0 +1,11 @@
+//! Reading development and monitoring samples from CSV or JSON Lines files, one row at a
+//! time, so that memory does not grow with the file. Owns the file formats and the rules for
+//! missing values; knows nothing of bins or statistics.
+
+pub mod cell;
+pub mod error;
+pub mod reader;
+
+pub use cell::{Cell, is_missing_token};
+pub use error::DataError;
+pub use reader::{Row, RowReader};
