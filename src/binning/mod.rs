@@ -3,6 +3,10 @@
 //! development sample (`quantile`, `stumps`, `merge`, `build`).
 
 pub mod baseline;
+pub mod build;
+pub mod merge;
+pub mod quantile;
+pub mod stumps;
 pub mod spec;
 
 pub use baseline::{BaselineError, BaselineFile, FeatureBaseline, ModelBaseline, TargetInfo};

@@ -5,6 +5,8 @@
 pub mod cell;
 pub mod error;
 pub mod reader;
+pub mod sample;
+pub mod target;
 
 pub use cell::{Cell, is_missing_token};
 pub use error::DataError;

@@ -1,0 +1,322 @@
+//! Chooses every feature's bins from a development sample held in memory and counts the
+//! sample into them: candidate cells (quantiles, or levels), then stumps or not, then the
+//! merges of `merge.rs`. Deterministic for a given sample and parameters.
+
+use std::collections::HashMap;
+
+use thiserror::Error;
+
+use super::baseline::{FeatureBaseline, ModelBaseline, TargetInfo};
+use super::merge::{Segment, Totals, enforce_max_bins, enforce_min_share, enforce_monotone};
+use super::quantile::quantile_edges;
+use super::spec::{BinSpec, Binner};
+use super::stumps::{EXCLUDED, StumpFeature, StumpParams, boost_stumps};
+use crate::data::sample::{Column, ColumnValues, DevSample, MISSING_CODE};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// Equal-frequency bins.
+    Quantile,
+    /// Gradient-boosted stumps on the target.
+    Stumps,
+}
+
+#[derive(Debug, Clone)]
+pub struct BuildParams {
+    pub method: Method,
+    /// Most ordinary bins per feature (Missing, Other and special bins come on top).
+    pub max_bins: usize,
+    /// Least share of a feature's ordinary rows that a bin must hold.
+    pub min_bin_share: f64,
+    /// Merge until WoE is monotone (needs a target).
+    pub monotone: bool,
+    /// Codes of numeric features that get a bin each.
+    pub special_values: Vec<f64>,
+    pub stumps: StumpParams,
+}
+
+/// Candidate cells for the stumps' split search (XGBoost's default max_bin).
+const STUMP_CELLS: usize = 256;
+
+#[derive(Debug, Error, PartialEq)]
+pub enum BuildError {
+    #[error("--method stumps needs a target (--target COLUMN)")]
+    StumpsNeedTarget,
+    #[error("--monotone needs a target (--target COLUMN)")]
+    MonotoneNeedsTarget,
+    #[error("--max-bins must be at least 2, got {0}")]
+    MaxBins(usize),
+    #[error("--min-bin-share must lie in [0, 0.5], got {0}")]
+    MinShare(f64),
+    #[error("special value {0} is not a finite number")]
+    Special(f64),
+}
+
+/// Ordered candidate cells of one feature: what the stumps split and the merges join.
+struct Cells {
+    codes: Vec<u16>,
+    count: usize,
+    kind: CellKind,
+}
+
+enum CellKind {
+    /// Cell `c` is `[edges[c-1], edges[c])`.
+    Numeric { edges: Vec<f64> },
+    /// Cell `c` is the level `levels[c]`.
+    Categorical { levels: Vec<String> },
+}
+
+pub fn build_model(
+    name: &str,
+    sample: &DevSample,
+    target_column: Option<&str>,
+    params: &BuildParams,
+) -> Result<ModelBaseline, BuildError> {
+    check_params(sample, params)?;
+    let totals = sample.is_bad.as_ref().map(|bad| {
+        let bads = bad.iter().filter(|&&b| b).count() as u64;
+        Totals {
+            goods: sample.rows as u64 - bads,
+            bads,
+        }
+    });
+    let cell_budget = match params.method {
+        Method::Quantile => params.max_bins,
+        Method::Stumps => STUMP_CELLS,
+    };
+    let cells: Vec<Cells> = sample
+        .columns
+        .iter()
+        .map(|c| candidate_cells(c, sample, params, cell_budget))
+        .collect();
+
+    let splits = match (params.method, &sample.is_bad) {
+        (Method::Stumps, Some(is_bad)) => {
+            let feats: Vec<StumpFeature> = cells
+                .iter()
+                .map(|c| StumpFeature {
+                    codes: c.codes.clone(),
+                    cells: c.count,
+                })
+                .collect();
+            Some(boost_stumps(&feats, is_bad, params.stumps))
+        }
+        _ => None,
+    };
+
+    let mut features = Vec::with_capacity(cells.len());
+    for (f, (column, cell)) in sample.columns.iter().zip(&cells).enumerate() {
+        let chosen = splits.as_ref().map(|s| s[f].as_slice());
+        let (mut segs, method) = match chosen {
+            Some(bounds) if !bounds.is_empty() => (segments(cell, sample, Some(bounds)), "stumps"),
+            // A feature no stump chose carries no information on the target; quantile bins
+            // still let PSI watch it.
+            Some(_) => {
+                let fallback = candidate_cells(column, sample, params, params.max_bins);
+                let spec = finish(&fallback, segments(&fallback, sample, None), params, totals);
+                features.push(count_feature(column, spec, sample, "quantile (no stump split)"));
+                continue;
+            }
+            None => (segments(cell, sample, None), "quantile"),
+        };
+        if let Some(t) = totals {
+            if params.monotone {
+                enforce_monotone(&mut segs, t);
+            }
+        }
+        let spec = finish(cell, segs, params, totals);
+        features.push(count_feature(column, spec, sample, method));
+    }
+    Ok(ModelBaseline {
+        name: name.to_string(),
+        applications: sample.rows as u64,
+        target: target_column.and_then(|column| {
+            sample.target_values.as_ref().map(|(good, bad)| TargetInfo {
+                column: column.to_string(),
+                bad_value: bad.clone(),
+                good_value: good.clone(),
+            })
+        }),
+        features,
+    })
+}
+
+fn check_params(sample: &DevSample, params: &BuildParams) -> Result<(), BuildError> {
+    if params.method == Method::Stumps && sample.is_bad.is_none() {
+        return Err(BuildError::StumpsNeedTarget);
+    }
+    if params.monotone && sample.is_bad.is_none() {
+        return Err(BuildError::MonotoneNeedsTarget);
+    }
+    if params.max_bins < 2 {
+        return Err(BuildError::MaxBins(params.max_bins));
+    }
+    if !(0.0..=0.5).contains(&params.min_bin_share) {
+        return Err(BuildError::MinShare(params.min_bin_share));
+    }
+    if let Some(s) = params.special_values.iter().find(|s| !s.is_finite()) {
+        return Err(BuildError::Special(*s));
+    }
+    Ok(())
+}
+
+fn candidate_cells(column: &Column, sample: &DevSample, params: &BuildParams, budget: usize) -> Cells {
+    match &column.values {
+        ColumnValues::Numeric(values) => {
+            let regular = |v: f64| !v.is_nan() && !params.special_values.contains(&v);
+            let mut sorted: Vec<f64> = values.iter().copied().filter(|&v| regular(v)).collect();
+            sorted.sort_by(f64::total_cmp);
+            let edges = quantile_edges(&sorted, budget.min(EXCLUDED as usize));
+            let codes = values
+                .iter()
+                .map(|&v| {
+                    if regular(v) {
+                        edges.partition_point(|e| *e <= v) as u16
+                    } else {
+                        EXCLUDED
+                    }
+                })
+                .collect();
+            Cells {
+                codes,
+                count: edges.len() + 1,
+                kind: CellKind::Numeric { edges },
+            }
+        }
+        ColumnValues::Categorical { codes, levels } => {
+            let order = level_order(codes, levels, sample, params);
+            let mut position = vec![EXCLUDED; levels.len()];
+            for (pos, &level) in order.iter().enumerate() {
+                position[level] = pos as u16;
+            }
+            Cells {
+                codes: codes
+                    .iter()
+                    .map(|&c| if c == MISSING_CODE { EXCLUDED } else { position[c as usize] })
+                    .collect(),
+                count: order.len(),
+                kind: CellKind::Categorical {
+                    levels: order.iter().map(|&l| levels[l].clone()).collect(),
+                },
+            }
+        }
+    }
+}
+
+/// Levels that keep a bin of their own, in bin order: by WoE with a target, else by
+/// frequency. Levels under the minimum share (and, without a target, beyond `max_bins`)
+/// go to Other.
+fn level_order(codes: &[u32], levels: &[String], sample: &DevSample, params: &BuildParams) -> Vec<usize> {
+    let mut count = vec![0u64; levels.len()];
+    let mut bads = vec![0u64; levels.len()];
+    for (row, &c) in codes.iter().enumerate() {
+        if c != MISSING_CODE {
+            count[c as usize] += 1;
+            if sample.is_bad.as_ref().is_some_and(|b| b[row]) {
+                bads[c as usize] += 1;
+            }
+        }
+    }
+    let present: u64 = count.iter().sum();
+    let mut kept: Vec<usize> = (0..levels.len())
+        .filter(|&l| count[l] > 0 && count[l] as f64 >= params.min_bin_share * present as f64)
+        .collect();
+    match &sample.is_bad {
+        Some(_) => {
+            let total_bads: u64 = bads.iter().sum();
+            let total_goods = present - total_bads;
+            let woe = |l: usize| {
+                let g = (count[l] - bads[l]) as f64 + 0.5;
+                let b = bads[l] as f64 + 0.5;
+                ((g / (total_goods as f64 + 0.5)) / (b / (total_bads as f64 + 0.5))).ln()
+            };
+            kept.sort_by(|&a, &b| woe(a).total_cmp(&woe(b)).then(levels[a].cmp(&levels[b])));
+        }
+        None => {
+            kept.sort_by(|&a, &b| count[b].cmp(&count[a]).then(levels[a].cmp(&levels[b])));
+            kept.truncate(params.max_bins);
+        }
+    }
+    kept
+}
+
+/// Counts per cell, grouped into segments at `bounds` (every cell its own without them).
+fn segments(cells: &Cells, sample: &DevSample, bounds: Option<&[usize]>) -> Vec<Segment> {
+    let mut count = vec![0u64; cells.count];
+    let mut bads = vec![0u64; cells.count];
+    for (row, &c) in cells.codes.iter().enumerate() {
+        if c != EXCLUDED {
+            count[c as usize] += 1;
+            if sample.is_bad.as_ref().is_some_and(|b| b[row]) {
+                bads[c as usize] += 1;
+            }
+        }
+    }
+    let mut segs: Vec<Segment> = Vec::new();
+    for c in 0..cells.count {
+        let starts_new = c == 0 || bounds.is_none_or(|b| b.contains(&c));
+        if starts_new {
+            segs.push(Segment::new(c, count[c], count[c] - bads[c], bads[c]));
+        } else {
+            let last = segs.last_mut().expect("cell 0 starts a segment");
+            last.pieces.push(c);
+            last.count += count[c];
+            last.goods += count[c] - bads[c];
+            last.bads += bads[c];
+        }
+    }
+    segs
+}
+
+/// Applies the share and size limits and turns the segments into a spec.
+fn finish(cells: &Cells, mut segs: Vec<Segment>, params: &BuildParams, totals: Option<Totals>) -> BinSpec {
+    let ordinary: u64 = segs.iter().map(|s| s.count).sum();
+    enforce_min_share(&mut segs, ordinary, params.min_bin_share, totals);
+    enforce_max_bins(&mut segs, params.max_bins, totals);
+    match &cells.kind {
+        CellKind::Numeric { edges } => BinSpec::Numeric {
+            edges: segs.iter().skip(1).map(|s| edges[s.pieces[0] - 1]).collect(),
+            special_values: params.special_values.clone(),
+        },
+        CellKind::Categorical { levels } => BinSpec::Categorical {
+            levels: segs
+                .iter()
+                .map(|s| s.pieces.iter().map(|&p| levels[p].clone()).collect())
+                .collect(),
+        },
+    }
+}
+
+/// Counts the sample into the final bins.
+fn count_feature(column: &Column, spec: BinSpec, sample: &DevSample, method: &str) -> FeatureBaseline {
+    let binner = Binner::new(spec);
+    let n = binner.spec().bin_count();
+    let mut counts = vec![0u64; n];
+    let mut bads = vec![0u64; n];
+    let mut level_bins: HashMap<u32, usize> = HashMap::new();
+    for row in 0..sample.rows {
+        let bin = match &column.values {
+            ColumnValues::Numeric(v) => binner.bin_number((!v[row].is_nan()).then_some(v[row])),
+            ColumnValues::Categorical { codes, levels } => {
+                let code = codes[row];
+                *level_bins.entry(code).or_insert_with(|| {
+                    binner.bin_level((code != MISSING_CODE).then(|| levels[code as usize].as_str()))
+                })
+            }
+        };
+        counts[bin] += 1;
+        if sample.is_bad.as_ref().is_some_and(|b| b[row]) {
+            bads[bin] += 1;
+        }
+    }
+    let with_target = sample.is_bad.is_some();
+    FeatureBaseline {
+        name: column.name.clone(),
+        labels: binner.spec().labels(),
+        method: method.to_string(),
+        goods: with_target.then(|| counts.iter().zip(&bads).map(|(c, b)| c - b).collect()),
+        bads: with_target.then_some(bads),
+        counts,
+        bins: binner.spec().clone(),
+    }
+}
