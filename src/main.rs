@@ -1,3 +1,192 @@
-fn main() {
-    println!("Hello, world!");
+//! The psimon command line: parses arguments and hands over to `psimon::cli`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use psimon::binning::build::Method;
+use psimon::cli::{baseline_cmd, generate_cmd, report_cmd, stats_cmd};
+use psimon::stats::{DEFAULT_ALPHA, DEFAULT_PSI_TAU, PsiOptions};
+
+#[derive(Parser)]
+#[command(name = "psimon", version, about = "Drift monitor for credit-risk scorecards: PSI, WoE and IV with standard errors, intervals and tests")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum MethodArg {
+    Quantile,
+    Stumps,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum Format {
+    Json,
+    Table,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// PSI and/or IV of bin counts you already have (JSON cases in, JSON or a table out).
+    Stats {
+        /// A case object, a list of cases, or {"cases": [...]}.
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long, value_enum, default_value = "json")]
+        format: Format,
+    },
+    /// Build a baseline (bins and development counts) from a sample.
+    Baseline {
+        /// Development sample: .csv (with a header) or .jsonl.
+        #[arg(long)]
+        input: PathBuf,
+        /// Where to write the baseline file.
+        #[arg(long)]
+        out: PathBuf,
+        /// Name of the model in the baseline file.
+        #[arg(long, default_value = "default")]
+        model: String,
+        /// Outcome column (two values); enables WoE/IV and the stumps method.
+        #[arg(long)]
+        target: Option<String>,
+        /// The target value that marks a bad outcome (default: 1 of 0/1, true of false/true).
+        #[arg(long)]
+        bad_value: Option<String>,
+        /// Feature columns (default: every column but the target).
+        #[arg(long, value_delimiter = ',')]
+        features: Option<Vec<String>>,
+        /// Columns to treat as categorical even if their values are numbers.
+        #[arg(long, value_delimiter = ',')]
+        categorical: Vec<String>,
+        /// Codes of numeric features that get a bin each, e.g. -999,-1.
+        #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
+        special_values: Vec<f64>,
+        #[arg(long, value_enum, default_value = "quantile")]
+        method: MethodArg,
+        /// Most ordinary bins per feature (Missing, Other and special bins come on top).
+        #[arg(long, default_value_t = 10)]
+        max_bins: usize,
+        /// Least share of a feature's ordinary rows a bin must hold.
+        #[arg(long, default_value_t = 0.05)]
+        min_bin_share: f64,
+        /// Merge bins until WoE is monotone (needs --target).
+        #[arg(long)]
+        monotone: bool,
+    },
+    /// Write a synthetic credit-application sample (.csv or .jsonl) to try psimon on.
+    Generate {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 10_000)]
+        rows: u64,
+        /// Population shift from 0 (development-like) to 1.
+        #[arg(long, default_value_t = 0.0)]
+        shift: f64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Batch PSI (and IV with --target) of a sample against a baseline.
+    Report {
+        #[arg(long)]
+        baseline: PathBuf,
+        /// Sample: .csv (with a header) or .jsonl.
+        #[arg(long)]
+        input: PathBuf,
+        /// Model of the baseline file (needed when it holds several).
+        #[arg(long)]
+        model: Option<String>,
+        /// Only these features (default: all of the model's).
+        #[arg(long, value_delimiter = ',')]
+        features: Option<Vec<String>>,
+        /// Outcome column of the sample: adds IV and WoE per feature.
+        #[arg(long)]
+        target: Option<String>,
+        /// The target value that marks a bad outcome (default: the baseline's).
+        #[arg(long)]
+        bad_value: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+        /// Significance level of intervals and tests.
+        #[arg(long, default_value_t = DEFAULT_ALPHA)]
+        alpha: f64,
+        /// Tolerance of the test H0: PSI <= tau.
+        #[arg(long, default_value_t = DEFAULT_PSI_TAU)]
+        tau: f64,
+        /// Treat the baseline as a population (fixed-baseline SE, n_eff = sample size).
+        #[arg(long)]
+        baseline_fixed: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Generate { out, rows, shift, seed } => generate_cmd::run(&out, rows, shift, seed),
+        Command::Stats { input, format } => stats_cmd::run(&input, format == Format::Table),
+        Command::Baseline {
+            input,
+            out,
+            model,
+            target,
+            bad_value,
+            features,
+            categorical,
+            special_values,
+            method,
+            max_bins,
+            min_bin_share,
+            monotone,
+        } => baseline_cmd::run(baseline_cmd::BaselineArgs {
+            input,
+            out,
+            model,
+            target,
+            bad_value,
+            features,
+            categorical,
+            special_values,
+            method: match method {
+                MethodArg::Quantile => Method::Quantile,
+                MethodArg::Stumps => Method::Stumps,
+            },
+            max_bins,
+            min_bin_share,
+            monotone,
+        }),
+        Command::Report {
+            baseline,
+            input,
+            model,
+            features,
+            target,
+            bad_value,
+            format,
+            alpha,
+            tau,
+            baseline_fixed,
+        } => report_cmd::run(report_cmd::ReportArgs {
+            baseline,
+            input,
+            model,
+            features,
+            target,
+            bad_value,
+            json: format == Format::Json,
+            psi: PsiOptions {
+                alpha,
+                tau,
+                baseline_fixed,
+            },
+        }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -106,6 +106,7 @@ pub fn build_model(
 
     let mut features = Vec::with_capacity(cells.len());
     for (f, (column, cell)) in sample.columns.iter().zip(&cells).enumerate() {
+        let specials = specials_present(column, &params.special_values);
         let chosen = splits.as_ref().map(|s| s[f].as_slice());
         let (mut segs, method) = match chosen {
             Some(bounds) if !bounds.is_empty() => (segments(cell, sample, Some(bounds)), "stumps"),
@@ -113,7 +114,7 @@ pub fn build_model(
             // still let PSI watch it.
             Some(_) => {
                 let fallback = candidate_cells(column, sample, params, params.max_bins);
-                let spec = finish(&fallback, segments(&fallback, sample, None), params, totals);
+                let spec = finish(&fallback, segments(&fallback, sample, None), &specials, params, totals);
                 features.push(count_feature(column, spec, sample, "quantile (no stump split)"));
                 continue;
             }
@@ -124,7 +125,7 @@ pub fn build_model(
                 enforce_monotone(&mut segs, t);
             }
         }
-        let spec = finish(cell, segs, params, totals);
+        let spec = finish(cell, segs, &specials, params, totals);
         features.push(count_feature(column, spec, sample, method));
     }
     Ok(ModelBaseline {
@@ -269,14 +270,14 @@ fn segments(cells: &Cells, sample: &DevSample, bounds: Option<&[usize]>) -> Vec<
 }
 
 /// Applies the share and size limits and turns the segments into a spec.
-fn finish(cells: &Cells, mut segs: Vec<Segment>, params: &BuildParams, totals: Option<Totals>) -> BinSpec {
+fn finish(cells: &Cells, mut segs: Vec<Segment>, specials: &[f64], params: &BuildParams, totals: Option<Totals>) -> BinSpec {
     let ordinary: u64 = segs.iter().map(|s| s.count).sum();
     enforce_min_share(&mut segs, ordinary, params.min_bin_share, totals);
     enforce_max_bins(&mut segs, params.max_bins, totals);
     match &cells.kind {
         CellKind::Numeric { edges } => BinSpec::Numeric {
             edges: segs.iter().skip(1).map(|s| edges[s.pieces[0] - 1]).collect(),
-            special_values: params.special_values.clone(),
+            special_values: specials.to_vec(),
         },
         CellKind::Categorical { levels } => BinSpec::Categorical {
             levels: segs
@@ -284,6 +285,15 @@ fn finish(cells: &Cells, mut segs: Vec<Segment>, params: &BuildParams, totals: O
                 .map(|s| s.pieces.iter().map(|&p| levels[p].clone()).collect())
                 .collect(),
         },
+    }
+}
+
+/// The special values that occur in a numeric column: only they get a bin, so a feature
+/// without special codes has no empty special bins.
+fn specials_present(column: &Column, specials: &[f64]) -> Vec<f64> {
+    match &column.values {
+        ColumnValues::Numeric(values) => specials.iter().copied().filter(|s| values.contains(s)).collect(),
+        ColumnValues::Categorical { .. } => Vec::new(),
     }
 }
 

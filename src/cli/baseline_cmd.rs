@@ -1,0 +1,177 @@
+//! `psimon baseline`: bins from a development sample, written as a baseline file, with the
+//! IV table (or, without a target, the bins) printed for review.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use super::fmt::{emit, num, pct, pval, table};
+use crate::binning::build::{BuildParams, Method, build_model};
+use crate::binning::stumps::StumpParams;
+use crate::binning::{BaselineFile, FeatureBaseline, ModelBaseline};
+use crate::data::RowReader;
+use crate::data::sample::{SampleRequest, load_sample};
+use crate::stats::{IvOptions, iv};
+
+pub struct BaselineArgs {
+    pub input: PathBuf,
+    pub out: PathBuf,
+    pub model: String,
+    pub target: Option<String>,
+    pub bad_value: Option<String>,
+    pub features: Option<Vec<String>>,
+    pub categorical: Vec<String>,
+    pub special_values: Vec<f64>,
+    pub method: Method,
+    pub max_bins: usize,
+    pub min_bin_share: f64,
+    pub monotone: bool,
+}
+
+pub fn run(a: BaselineArgs) -> Result<()> {
+    let features = match &a.features {
+        Some(f) => f.clone(),
+        None => all_columns(&a.input, a.target.as_deref())?,
+    };
+    if features.is_empty() {
+        bail!("{}: no feature columns", a.input.display());
+    }
+    if let Some(t) = &a.target {
+        if features.contains(t) {
+            bail!("the target \"{t}\" is also listed as a feature");
+        }
+    }
+    if a.method == Method::Stumps && a.target.is_none() {
+        bail!("--method stumps needs a target (--target COLUMN)");
+    }
+    if a.monotone && a.target.is_none() {
+        bail!("--monotone needs a target (--target COLUMN)");
+    }
+    let req = SampleRequest {
+        features: &features,
+        categorical: &a.categorical,
+        target: a.target.as_deref(),
+        bad_value: a.bad_value.as_deref(),
+    };
+    let sample = load_sample(&a.input, &req)?;
+    let params = BuildParams {
+        method: a.method,
+        max_bins: a.max_bins,
+        min_bin_share: a.min_bin_share,
+        monotone: a.monotone,
+        special_values: a.special_values.clone(),
+        stumps: StumpParams::default(),
+    };
+    let model = build_model(&a.model, &sample, a.target.as_deref(), &params)?;
+    emit(&render(&model))?;
+    let file = BaselineFile::new(vec![model]);
+    file.save(&a.out)?;
+    emit(&(format!("baseline {} written to {}", file.id, a.out.display()) + "\n"))?;
+    Ok(())
+}
+
+/// Every column of the file but the target: the CSV header, or the first JSON object's keys.
+fn all_columns(path: &Path, target: Option<&str>) -> Result<Vec<String>> {
+    let names = match RowReader::csv_headers(path)? {
+        Some(h) => h,
+        None => {
+            let text = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+            let mut first = String::new();
+            std::io::BufRead::read_line(&mut std::io::BufReader::new(text), &mut first)?;
+            let obj: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&first)
+                .with_context(|| format!("{}, line 1: not a JSON object", path.display()))?;
+            obj.keys().cloned().collect()
+        }
+    };
+    Ok(names.into_iter().filter(|n| Some(n.as_str()) != target).collect())
+}
+
+fn render(model: &ModelBaseline) -> String {
+    let mut out = format!(
+        "model {}: {} applications, {} features\n",
+        model.name,
+        model.applications,
+        model.features.len()
+    );
+    match &model.target {
+        Some(t) => {
+            out.push_str(&format!("target {}: bad = \"{}\", good = \"{}\"\n\n", t.column, t.bad_value, t.good_value));
+            out.push_str(&iv_table(model));
+        }
+        None => {
+            out.push('\n');
+            for f in &model.features {
+                out.push_str(&format!("{} ({} bins, {})\n", f.name, f.counts.len(), f.method));
+                let total: u64 = f.counts.iter().sum();
+                let rows: Vec<Vec<String>> = f
+                    .labels
+                    .iter()
+                    .zip(&f.counts)
+                    .map(|(l, &c)| vec![l.clone(), c.to_string(), pct(c as f64 / total as f64)])
+                    .collect();
+                out.push_str(&table(&["bin", "count", "share"], &rows));
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+/// Features by IV, then each feature's bins with WoE ± SE.
+fn iv_table(model: &ModelBaseline) -> String {
+    let to_f64 = |v: &[u64]| v.iter().map(|&c| c as f64).collect::<Vec<_>>();
+    let mut scored: Vec<(&FeatureBaseline, Option<crate::stats::IvStats>)> = model
+        .features
+        .iter()
+        .map(|f| {
+            let stats = match (&f.goods, &f.bads) {
+                (Some(g), Some(b)) => iv(&to_f64(g), &to_f64(b), IvOptions::default()).ok(),
+                _ => None,
+            };
+            (f, stats)
+        })
+        .collect();
+    scored.sort_by(|a, b| {
+        let v = |s: &Option<crate::stats::IvStats>| s.as_ref().map_or(f64::NEG_INFINITY, |s| s.iv);
+        v(&b.1).total_cmp(&v(&a.1))
+    });
+    let rows: Vec<Vec<String>> = scored
+        .iter()
+        .map(|(f, s)| match s {
+            Some(s) => vec![
+                f.name.clone(),
+                f.counts.len().to_string(),
+                num(s.iv),
+                num(s.inference.se),
+                format!("[{}, {}]", num(s.inference.ci_lower), num(s.inference.ci_upper)),
+                pval(s.inference.chi2_pvalue),
+                f.method.clone(),
+            ],
+            None => vec![f.name.clone(), f.counts.len().to_string(), "-".into(), "-".into(), "-".into(), "-".into(), f.method.clone()],
+        })
+        .collect();
+    let mut out = table(&["feature", "bins", "IV", "± SE", "95% CI", "chi2 p", "binning"], &rows);
+    for (f, s) in &scored {
+        let Some(s) = s else { continue };
+        out.push_str(&format!("\n{}  IV {} ± {}\n", f.name, num(s.iv), num(s.inference.se)));
+        let goods = f.goods.as_deref().unwrap_or_default();
+        let bads = f.bads.as_deref().unwrap_or_default();
+        let mut kept = 0;
+        let rows: Vec<Vec<String>> = (0..f.counts.len())
+            .map(|b| {
+                let mut row = vec![f.labels[b].clone(), f.counts[b].to_string(), goods[b].to_string(), bads[b].to_string()];
+                if s.dropped_bins.contains(&b) {
+                    row.extend(["-".to_string(), "-".to_string()]);
+                } else {
+                    row.push(num(s.woe[kept]));
+                    row.push(num(s.woe_se[kept]));
+                    kept += 1;
+                }
+                row
+            })
+            .collect();
+        out.push_str(&table(&["bin", "count", "goods", "bads", "WoE", "± SE"], &rows));
+    }
+    out.push('\n');
+    out
+}

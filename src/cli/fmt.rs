@@ -1,0 +1,71 @@
+//! Number formatting and column alignment for the tables printed to people.
+
+/// A statistic with four significant decimals, or scientific notation when tiny.
+pub fn num(x: f64) -> String {
+    if x == 0.0 {
+        "0".to_string()
+    } else if x.abs() >= 1e-3 && x.abs() < 1e5 {
+        format!("{x:.4}")
+    } else {
+        format!("{x:.3e}")
+    }
+}
+
+/// A p-value: three significant digits, "<1e-300" below the f64 range that matters.
+pub fn pval(p: f64) -> String {
+    if p == 0.0 {
+        "<1e-300".to_string()
+    } else if p >= 1e-3 {
+        format!("{p:.4}")
+    } else {
+        format!("{p:.2e}")
+    }
+}
+
+pub fn pct(x: f64) -> String {
+    format!("{:.1}%", 100.0 * x)
+}
+
+/// Left-aligns the first column and right-aligns the others.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let cols = header.len();
+    let mut width: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (c, cell) in r.iter().enumerate().take(cols) {
+            width[c] = width[c].max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut s = String::new();
+        for (c, cell) in cells.iter().enumerate() {
+            if c > 0 {
+                s.push_str("  ");
+            }
+            let pad = width[c].saturating_sub(cell.chars().count());
+            if c == 0 {
+                s.push_str(cell);
+                s.push_str(&" ".repeat(pad));
+            } else {
+                s.push_str(&" ".repeat(pad));
+                s.push_str(cell);
+            }
+        }
+        s.trim_end().to_string() + "\n"
+    };
+    let mut out = line(header.to_vec());
+    for r in rows {
+        out.push_str(&line(r.iter().map(String::as_str).collect()));
+    }
+    out
+}
+
+/// Writes to stdout. A closed pipe (`psimon ... | head`) ends the program quietly: the reader
+/// has all it wanted.
+pub fn emit(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        other => other,
+    }
+}

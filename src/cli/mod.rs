@@ -1,0 +1,8 @@
+//! The command-line shell: argument parsing lives in `main.rs`; each command here reads its
+//! files, calls the pure core and prints. Errors go up as `anyhow` with their context.
+
+pub mod baseline_cmd;
+pub mod fmt;
+pub mod generate_cmd;
+pub mod report_cmd;
+pub mod stats_cmd;

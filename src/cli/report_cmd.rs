@@ -1,0 +1,272 @@
+//! `psimon report`: batch PSI (and IV with a target) of a sample file against a baseline.
+//! Streams the file: memory does not grow with its size.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::{Result, anyhow, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{Value, json};
+
+use super::fmt::{emit, num, pct, pval, table};
+use crate::batch::{BatchCounter, FeatureReport};
+use crate::binning::{BaselineFile, BinError, ModelBaseline};
+use crate::data::error::excerpt;
+use crate::data::target::TargetClasses;
+use crate::data::{DataError, RowReader};
+use crate::stats::PsiOptions;
+
+pub struct ReportArgs {
+    pub baseline: PathBuf,
+    pub input: PathBuf,
+    pub model: Option<String>,
+    pub features: Option<Vec<String>>,
+    pub target: Option<String>,
+    pub bad_value: Option<String>,
+    pub json: bool,
+    pub psi: PsiOptions,
+}
+
+pub fn run(a: ReportArgs) -> Result<()> {
+    if !(a.psi.alpha > 0.0 && a.psi.alpha < 1.0) {
+        bail!("--alpha must lie strictly between 0 and 1, got {}", a.psi.alpha);
+    }
+    if !(a.psi.tau.is_finite() && a.psi.tau >= 0.0) {
+        bail!("--tau must be finite and non-negative, got {}", a.psi.tau);
+    }
+    let file = BaselineFile::load(&a.baseline)?;
+    let model = select_model(&file, a.model.as_deref(), a.features.as_deref())?;
+    let mut columns: Vec<String> = model.features.iter().map(|f| f.name.clone()).collect();
+    let nf = columns.len();
+    if let Some(t) = &a.target {
+        columns.push(t.clone());
+    }
+    let bad_value = a
+        .bad_value
+        .clone()
+        .or_else(|| model.target.as_ref().map(|t| t.bad_value.clone()));
+
+    let mut reader = RowReader::open(&a.input, &columns)?;
+    let progress = progress_bar(&a.input);
+    let mut counter = BatchCounter::new(&model);
+    let mut classes = TargetClasses::default();
+    let mut missing_target = 0u64;
+    while let Some(row) = reader.next_row()? {
+        let line = row.line();
+        let mut is_bad = None;
+        if let Some(t) = &a.target {
+            match row.cell(nf).as_level() {
+                None => missing_target += 1,
+                Some(level) => {
+                    classes
+                        .observe(&level, line)
+                        .map_err(|e| value_error(&a.input, line, t, e.to_string()))?;
+                    // Without a bad value the target must be 0/1 or false/true (checked
+                    // below, once all values are seen).
+                    is_bad = Some(match &bad_value {
+                        Some(b) => level.as_ref() == b.as_str(),
+                        None => level == "1" || level == "true",
+                    });
+                }
+            }
+        }
+        counter.add_row(|i| row.cell(i), is_bad).map_err(|e| match e.error {
+            BinError::NotANumber => {
+                let text = row.cell(e.feature).as_level().map(|t| t.into_owned()).unwrap_or_default();
+                value_error(&a.input, line, &columns[e.feature], format!("{} is not a number", excerpt(&text)))
+            }
+        })?;
+        if counter.rows() % 8192 == 0 {
+            progress.set_position(reader.bytes_read());
+        }
+    }
+    progress.finish_and_clear();
+    let with_target = a.target.is_some();
+    if let Some(t) = &a.target {
+        classes
+            .bad_class(bad_value.as_deref())
+            .map_err(|e| anyhow!("{}: column \"{t}\": {e}", a.input.display()))?;
+    }
+    let reports = counter.finish(&model, a.psi, with_target);
+    let summary = Summary {
+        file: &file,
+        model: &model,
+        args: &a,
+        rows: counter.rows(),
+        rows_with_target: counter.rows_with_target(),
+        missing_target,
+    };
+    if a.json {
+        emit(&(serde_json::to_string_pretty(&to_json(&summary, &reports))? + "\n"))?;
+    } else {
+        emit(&render(&summary, &reports))?;
+    }
+    Ok(())
+}
+
+fn value_error(path: &std::path::Path, line: u64, column: &str, message: String) -> DataError {
+    DataError::Value {
+        path: path.to_path_buf(),
+        line,
+        column: column.to_string(),
+        message,
+    }
+}
+
+fn select_model(file: &BaselineFile, name: Option<&str>, features: Option<&[String]>) -> Result<ModelBaseline> {
+    let mut model = match name {
+        Some(n) => file
+            .model(n)
+            .ok_or_else(|| anyhow!("the baseline has no model \"{n}\" (models: {})", model_names(file)))?
+            .clone(),
+        None if file.models.len() == 1 => file.models[0].clone(),
+        None => bail!("the baseline holds several models; choose one with --model ({})", model_names(file)),
+    };
+    if let Some(wanted) = features {
+        let missing: Vec<&String> = wanted.iter().filter(|w| !model.features.iter().any(|f| &f.name == *w)).collect();
+        if !missing.is_empty() {
+            let names: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
+            bail!(
+                "the baseline's model \"{}\" has no feature {} (it has: {})",
+                model.name,
+                names.join(", "),
+                model.features.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ")
+            );
+        }
+        model.features.retain(|f| wanted.contains(&f.name));
+    }
+    Ok(model)
+}
+
+fn model_names(file: &BaselineFile) -> String {
+    file.models.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+fn progress_bar(input: &std::path::Path) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let len = std::fs::metadata(input).map(|m| m.len()).unwrap_or(0);
+    let bar = ProgressBar::new(len);
+    if let Ok(style) = ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}") {
+        bar.set_style(style);
+    }
+    bar
+}
+
+struct Summary<'a> {
+    file: &'a BaselineFile,
+    model: &'a ModelBaseline,
+    args: &'a ReportArgs,
+    rows: u64,
+    rows_with_target: u64,
+    missing_target: u64,
+}
+
+fn to_json(s: &Summary<'_>, reports: &[FeatureReport]) -> Value {
+    let features: Vec<Value> = reports
+        .iter()
+        .map(|r| {
+            let mut v = json!({
+                "name": r.name,
+                "type": r.kind,
+                "missing_share": r.missing_share,
+                "bins": r.bins,
+            });
+            match &r.psi {
+                Ok(p) => v["psi"] = serde_json::to_value(p).unwrap_or(Value::Null),
+                Err(e) => v["psi_error"] = json!(e.to_string()),
+            }
+            match &r.iv {
+                Some(Ok(iv)) => v["iv"] = serde_json::to_value(iv).unwrap_or(Value::Null),
+                Some(Err(e)) => v["iv_error"] = json!(e.to_string()),
+                None => {}
+            }
+            v
+        })
+        .collect();
+    let mut out = json!({
+        "baseline_id": s.file.id,
+        "model": s.model.name,
+        "input": s.args.input.display().to_string(),
+        "rows": s.rows,
+        "alpha": s.args.psi.alpha,
+        "tau": s.args.psi.tau,
+        "baseline_fixed": s.args.psi.baseline_fixed,
+        "features": features,
+    });
+    if let Some(t) = &s.args.target {
+        out["target"] = json!({ "column": t, "rows_with_target": s.rows_with_target, "rows_missing_target": s.missing_target });
+    }
+    out
+}
+
+fn render(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
+    let mut out = format!(
+        "baseline {}  model {}  {} rows of {}\n\n",
+        s.file.id,
+        s.model.name,
+        s.rows,
+        s.args.input.display()
+    );
+    let mut order: Vec<&FeatureReport> = reports.iter().collect();
+    let psi_of = |r: &FeatureReport| r.psi.as_ref().map_or(f64::NEG_INFINITY, |p| p.psi);
+    order.sort_by(|a, b| psi_of(b).total_cmp(&psi_of(a)));
+    let with_iv = s.args.target.is_some();
+    let rows: Vec<Vec<String>> = order
+        .iter()
+        .map(|r| {
+            let mut row = vec![r.name.clone(), r.bins.len().to_string()];
+            match &r.psi {
+                Ok(p) => row.extend([
+                    num(p.psi),
+                    num(p.inference.se),
+                    format!("[{}, {}]", num(p.inference.ci_lower), num(p.inference.ci_upper)),
+                    pval(p.inference.chi2_pvalue),
+                    num(p.inference.null_mean),
+                    pval(p.tolerance.tau_pvalue_ncx2),
+                ]),
+                Err(e) => row.extend([format!("error: {e}"), String::new(), String::new(), String::new(), String::new(), String::new()]),
+            }
+            row.push(pct(r.missing_share));
+            if with_iv {
+                row.push(match &r.iv {
+                    Some(Ok(iv)) => format!("{} ± {}", num(iv.iv), num(iv.inference.se)),
+                    Some(Err(e)) => format!("error: {e}"),
+                    None => "-".into(),
+                });
+            }
+            row
+        })
+        .collect();
+    let tau = format!("p(>{})", num(s.args.psi.tau));
+    let mut header = vec!["feature", "bins", "PSI", "± SE", "CI", "chi2 p", "floor", tau.as_str(), "missing"];
+    if with_iv {
+        header.push("IV ± SE");
+    }
+    out.push_str(&table(&header, &rows));
+    out.push_str("\nfloor: PSI expected with no drift, (k-1)/n_eff. chi2 p: test of no drift. ");
+    out.push_str(&format!("{tau}: noncentral test of PSI > tau.\n"));
+    if let Some(t) = &s.args.target {
+        out.push_str(&format!("target {t}: {} rows with an outcome, {} without\n", s.rows_with_target, s.missing_target));
+    }
+    for r in order {
+        out.push_str(&format!("\n{}\n", r.name));
+        let rows: Vec<Vec<String>> = r
+            .bins
+            .iter()
+            .map(|b| {
+                vec![
+                    b.label.clone(),
+                    b.baseline_count.to_string(),
+                    pct(b.baseline_share),
+                    b.current_count.to_string(),
+                    pct(b.current_share),
+                    b.contrib.map_or("dropped".into(), num),
+                ]
+            })
+            .collect();
+        out.push_str(&table(&["bin", "baseline", "share", "current", "share", "contrib"], &rows));
+    }
+    out
+}
