@@ -30,7 +30,11 @@ pub struct CellError {
 
 impl BatchCounter {
     pub fn new(model: &ModelBaseline) -> Self {
-        let binners: Vec<Binner> = model.features.iter().map(|f| Binner::new(f.bins.clone())).collect();
+        let binners: Vec<Binner> = model
+            .features
+            .iter()
+            .map(|f| Binner::new(f.bins.clone()))
+            .collect();
         let zeros = |b: &Binner| vec![0u64; b.spec().bin_count()];
         Self {
             counts: binners.iter().map(zeros).collect(),
@@ -45,9 +49,15 @@ impl BatchCounter {
 
     /// Adds one row: `cell(i)` is the value of feature `i`; `is_bad` its outcome if known.
     /// On error nothing of the row is counted.
-    pub fn add_row<'a>(&mut self, cell: impl Fn(usize) -> Cell<'a>, is_bad: Option<bool>) -> Result<(), CellError> {
+    pub fn add_row<'a>(
+        &mut self,
+        cell: impl Fn(usize) -> Cell<'a>,
+        is_bad: Option<bool>,
+    ) -> Result<(), CellError> {
         for (i, b) in self.binners.iter().enumerate() {
-            self.scratch[i] = b.bin_cell(cell(i)).map_err(|error| CellError { feature: i, error })?;
+            self.scratch[i] = b
+                .bin_cell(cell(i))
+                .map_err(|error| CellError { feature: i, error })?;
         }
         for (i, &bin) in self.scratch.iter().enumerate() {
             self.counts[i][bin] += 1;
@@ -73,7 +83,12 @@ impl BatchCounter {
     }
 
     /// Statistics of every feature. `with_target` asks for IV from the sample's outcomes.
-    pub fn finish(&self, model: &ModelBaseline, opts: PsiOptions, with_target: bool) -> Vec<FeatureReport> {
+    pub fn finish(
+        &self,
+        model: &ModelBaseline,
+        opts: PsiOptions,
+        with_target: bool,
+    ) -> Vec<FeatureReport> {
         model
             .features
             .iter()
@@ -82,7 +97,13 @@ impl BatchCounter {
             .collect()
     }
 
-    fn feature_report(&self, i: usize, f: &FeatureBaseline, opts: PsiOptions, with_target: bool) -> FeatureReport {
+    fn feature_report(
+        &self,
+        i: usize,
+        f: &FeatureBaseline,
+        opts: PsiOptions,
+        with_target: bool,
+    ) -> FeatureReport {
         let to_f64 = |v: &[u64]| v.iter().map(|&c| c as f64).collect::<Vec<f64>>();
         let current = to_f64(&self.counts[i]);
         let baseline = f.counts_f64();
@@ -99,14 +120,21 @@ impl BatchCounter {
         });
         let cur_total: f64 = current.iter().sum();
         let base_total: f64 = baseline.iter().sum();
-        let contrib = psi_result.as_ref().ok().map(|p| expand(&p.contrib, &p.dropped_bins, baseline.len()));
+        let contrib = psi_result
+            .as_ref()
+            .ok()
+            .map(|p| expand(&p.contrib, &p.dropped_bins, baseline.len()));
         let bins = (0..baseline.len())
             .map(|b| BinReport {
                 label: f.labels.get(b).cloned().unwrap_or_default(),
                 baseline_count: f.counts[b],
                 baseline_share: baseline[b] / base_total,
                 current_count: self.counts[i][b],
-                current_share: if cur_total > 0.0 { current[b] / cur_total } else { 0.0 },
+                current_share: if cur_total > 0.0 {
+                    current[b] / cur_total
+                } else {
+                    0.0
+                },
                 contrib: contrib.as_ref().and_then(|c| c[b]),
             })
             .collect();
@@ -117,7 +145,11 @@ impl BatchCounter {
                 crate::binning::BinSpec::Numeric { .. } => "numeric",
                 crate::binning::BinSpec::Categorical { .. } => "categorical",
             },
-            missing_share: if self.rows > 0 { missing as f64 / self.rows as f64 } else { 0.0 },
+            missing_share: if self.rows > 0 {
+                missing as f64 / self.rows as f64
+            } else {
+                0.0
+            },
             psi: psi_result,
             iv: iv_result,
             bins,
@@ -129,7 +161,13 @@ impl BatchCounter {
 fn expand(kept: &[f64], dropped: &[usize], n: usize) -> Vec<Option<f64>> {
     let mut it = kept.iter();
     (0..n)
-        .map(|b| if dropped.contains(&b) { None } else { it.next().copied() })
+        .map(|b| {
+            if dropped.contains(&b) {
+                None
+            } else {
+                it.next().copied()
+            }
+        })
         .collect()
 }
 

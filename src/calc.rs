@@ -90,24 +90,36 @@ fn compute(obj: &Map<String, Value>) -> Result<Map<String, Value>, String> {
     let mut out = Map::new();
     let mut any = false;
     if let Some(labels) = &labels {
-        for (name, v) in [("current", &current), ("baseline", &baseline), ("goods", &goods), ("bads", &bads)] {
-            if let Some(v) = v {
-                if v.len() != labels.len() {
-                    return Err(format!(
-                        "\"labels\" has {} entries but \"{name}\" has {}",
-                        labels.len(),
-                        v.len()
-                    ));
-                }
+        for (name, v) in [
+            ("current", &current),
+            ("baseline", &baseline),
+            ("goods", &goods),
+            ("bads", &bads),
+        ] {
+            if let Some(v) = v
+                && v.len() != labels.len()
+            {
+                return Err(format!(
+                    "\"labels\" has {} entries but \"{name}\" has {}",
+                    labels.len(),
+                    v.len()
+                ));
             }
         }
         out.insert("labels".into(), json!(labels));
     }
     match (&current, &baseline) {
         (Some(c), Some(b)) => {
-            let opts = PsiOptions { alpha, tau, baseline_fixed };
+            let opts = PsiOptions {
+                alpha,
+                tau,
+                baseline_fixed,
+            };
             let stats = psi(c, b, opts).map_err(|e| format!("psi: {e}"))?;
-            out.insert("psi".into(), serde_json::to_value(stats).map_err(|e| e.to_string())?);
+            out.insert(
+                "psi".into(),
+                serde_json::to_value(stats).map_err(|e| e.to_string())?,
+            );
             any = true;
         }
         (None, None) => {}
@@ -117,14 +129,20 @@ fn compute(obj: &Map<String, Value>) -> Result<Map<String, Value>, String> {
         (Some(g), Some(b)) => {
             let opts = IvOptions { alpha, tau: iv_tau };
             let stats = iv(g, b, opts).map_err(|e| format!("iv: {e}"))?;
-            out.insert("iv".into(), serde_json::to_value(stats).map_err(|e| e.to_string())?);
+            out.insert(
+                "iv".into(),
+                serde_json::to_value(stats).map_err(|e| e.to_string())?,
+            );
             any = true;
         }
         (None, None) => {}
         _ => return Err("\"goods\" and \"bads\" go together".into()),
     }
     if !any {
-        return Err("a case needs \"current\" and \"baseline\" (PSI) and/or \"goods\" and \"bads\" (IV)".into());
+        return Err(
+            "a case needs \"current\" and \"baseline\" (PSI) and/or \"goods\" and \"bads\" (IV)"
+                .into(),
+        );
     }
     Ok(out)
 }

@@ -10,7 +10,11 @@ use psimon::cli::{baseline_cmd, generate_cmd, report_cmd, stats_cmd};
 use psimon::stats::{DEFAULT_ALPHA, DEFAULT_PSI_TAU, PsiOptions};
 
 #[derive(Parser)]
-#[command(name = "psimon", version, about = "Drift monitor for credit-risk scorecards: PSI, WoE and IV with standard errors, intervals and tests")]
+#[command(
+    name = "psimon",
+    version,
+    about = "Drift monitor for credit-risk scorecards: PSI, WoE and IV with standard errors, intervals and tests"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -124,7 +128,12 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Generate { out, rows, shift, seed } => generate_cmd::run(&out, rows, shift, seed),
+        Command::Generate {
+            out,
+            rows,
+            shift,
+            seed,
+        } => generate_cmd::run(&out, rows, shift, seed),
         Command::Stats { input, format } => stats_cmd::run(&input, format == Format::Table),
         Command::Baseline {
             input,

@@ -79,13 +79,16 @@ pub struct Application {
 /// Draws one application. `shift` in [0, 1] moves income and bureau scores down and
 /// self-employment up (0 = the development population).
 pub fn application(rng: &mut Rng, shift: f64) -> Application {
-    let income = (!rng.chance(0.04)).then(|| (10.6 - 0.35 * shift + 0.5 * rng.normal()).exp().round());
+    let income =
+        (!rng.chance(0.04)).then(|| (10.6 - 0.35 * shift + 0.5 * rng.normal()).exp().round());
     let age = (18.0 + 57.0 * rng.uniform()).floor();
     let debt_to_income = (0.3 + 0.12 * rng.normal() + 0.05 * shift).clamp(0.0, 1.5);
     let bureau_score = if rng.chance(0.03) {
         NO_HIT
     } else {
-        (680.0 - 40.0 * shift + 60.0 * rng.normal()).round().clamp(300.0, 850.0)
+        (680.0 - 40.0 * shift + 60.0 * rng.normal())
+            .round()
+            .clamp(300.0, 850.0)
     };
     let utilisation = (!rng.chance(0.06)).then(|| rng.uniform().powf(1.5));
     let delinquencies = {
@@ -105,9 +108,19 @@ pub fn application(rng: &mut Rng, shift: f64) -> Application {
         ])
     });
     let region = rng.pick(&[("north", 0.3), ("south", 0.3), ("east", 0.2), ("west", 0.2)]);
-    let score = if bureau_score == NO_HIT { 600.0 } else { bureau_score };
-    let logit = -2.4 - (score - 680.0) / 45.0 + 2.0 * (debt_to_income - 0.3) + 0.35 * delinquencies
-        + if employment_type == Some("unemployed") { 0.8 } else { 0.0 };
+    let score = if bureau_score == NO_HIT {
+        600.0
+    } else {
+        bureau_score
+    };
+    let logit = -2.4 - (score - 680.0) / 45.0
+        + 2.0 * (debt_to_income - 0.3)
+        + 0.35 * delinquencies
+        + if employment_type == Some("unemployed") {
+            0.8
+        } else {
+            0.0
+        };
     let bad = rng.chance(1.0 / (1.0 + (-logit).exp()));
     Application {
         income,

@@ -62,7 +62,10 @@ fn reference_cases_reproduce() {
         let id = case["id"].as_str().unwrap();
         let result = evaluate_case(case);
         if case.get("expected_error") == Some(&Value::Bool(true)) {
-            assert!(result.get("error").is_some(), "{id}: expected an error, got {result}");
+            assert!(
+                result.get("error").is_some(),
+                "{id}: expected an error, got {result}"
+            );
             continue;
         }
         assert!(result.get("error").is_none(), "{id}: {result}");
@@ -73,7 +76,9 @@ fn reference_cases_reproduce() {
                 Value::Object(fields) => {
                     for (field, e) in fields {
                         match got.get(field) {
-                            Some(g) => compare(id, &format!("{section}.{field}"), g, e, &mut failures),
+                            Some(g) => {
+                                compare(id, &format!("{section}.{field}"), g, e, &mut failures)
+                            }
                             None => failures.push(format!("{id}: {section}.{field} missing")),
                         }
                         checked += 1;
@@ -89,7 +94,12 @@ fn reference_cases_reproduce() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert!(checked > 500, "only {checked} fields checked");
 }
 
@@ -111,6 +121,9 @@ fn iv_equals_psi_to_the_last_bit() {
         ("log_ratio", "woe"),
         ("contrib", "contrib"),
     ] {
-        assert_eq!(r["psi"][psi_field], r["iv"][iv_field], "{psi_field} vs {iv_field}");
+        assert_eq!(
+            r["psi"][psi_field], r["iv"][iv_field],
+            "{psi_field} vs {iv_field}"
+        );
     }
 }

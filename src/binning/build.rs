@@ -114,16 +114,27 @@ pub fn build_model(
             // still let PSI watch it.
             Some(_) => {
                 let fallback = candidate_cells(column, sample, params, params.max_bins);
-                let spec = finish(&fallback, segments(&fallback, sample, None), &specials, params, totals);
-                features.push(count_feature(column, spec, sample, "quantile (no stump split)"));
+                let spec = finish(
+                    &fallback,
+                    segments(&fallback, sample, None),
+                    &specials,
+                    params,
+                    totals,
+                );
+                features.push(count_feature(
+                    column,
+                    spec,
+                    sample,
+                    "quantile (no stump split)",
+                ));
                 continue;
             }
             None => (segments(cell, sample, None), "quantile"),
         };
-        if let Some(t) = totals {
-            if params.monotone {
-                enforce_monotone(&mut segs, t);
-            }
+        if let Some(t) = totals
+            && params.monotone
+        {
+            enforce_monotone(&mut segs, t);
         }
         let spec = finish(cell, segs, &specials, params, totals);
         features.push(count_feature(column, spec, sample, method));
@@ -161,7 +172,12 @@ fn check_params(sample: &DevSample, params: &BuildParams) -> Result<(), BuildErr
     Ok(())
 }
 
-fn candidate_cells(column: &Column, sample: &DevSample, params: &BuildParams, budget: usize) -> Cells {
+fn candidate_cells(
+    column: &Column,
+    sample: &DevSample,
+    params: &BuildParams,
+    budget: usize,
+) -> Cells {
     match &column.values {
         ColumnValues::Numeric(values) => {
             let regular = |v: f64| !v.is_nan() && !params.special_values.contains(&v);
@@ -193,7 +209,13 @@ fn candidate_cells(column: &Column, sample: &DevSample, params: &BuildParams, bu
             Cells {
                 codes: codes
                     .iter()
-                    .map(|&c| if c == MISSING_CODE { EXCLUDED } else { position[c as usize] })
+                    .map(|&c| {
+                        if c == MISSING_CODE {
+                            EXCLUDED
+                        } else {
+                            position[c as usize]
+                        }
+                    })
                     .collect(),
                 count: order.len(),
                 kind: CellKind::Categorical {
@@ -207,7 +229,12 @@ fn candidate_cells(column: &Column, sample: &DevSample, params: &BuildParams, bu
 /// Levels that keep a bin of their own, in bin order: by WoE with a target, else by
 /// frequency. Levels under the minimum share (and, without a target, beyond `max_bins`)
 /// go to Other.
-fn level_order(codes: &[u32], levels: &[String], sample: &DevSample, params: &BuildParams) -> Vec<usize> {
+fn level_order(
+    codes: &[u32],
+    levels: &[String],
+    sample: &DevSample,
+    params: &BuildParams,
+) -> Vec<usize> {
     let mut count = vec![0u64; levels.len()];
     let mut bads = vec![0u64; levels.len()];
     for (row, &c) in codes.iter().enumerate() {
@@ -270,13 +297,23 @@ fn segments(cells: &Cells, sample: &DevSample, bounds: Option<&[usize]>) -> Vec<
 }
 
 /// Applies the share and size limits and turns the segments into a spec.
-fn finish(cells: &Cells, mut segs: Vec<Segment>, specials: &[f64], params: &BuildParams, totals: Option<Totals>) -> BinSpec {
+fn finish(
+    cells: &Cells,
+    mut segs: Vec<Segment>,
+    specials: &[f64],
+    params: &BuildParams,
+    totals: Option<Totals>,
+) -> BinSpec {
     let ordinary: u64 = segs.iter().map(|s| s.count).sum();
     enforce_min_share(&mut segs, ordinary, params.min_bin_share, totals);
     enforce_max_bins(&mut segs, params.max_bins, totals);
     match &cells.kind {
         CellKind::Numeric { edges } => BinSpec::Numeric {
-            edges: segs.iter().skip(1).map(|s| edges[s.pieces[0] - 1]).collect(),
+            edges: segs
+                .iter()
+                .skip(1)
+                .map(|s| edges[s.pieces[0] - 1])
+                .collect(),
             special_values: specials.to_vec(),
         },
         CellKind::Categorical { levels } => BinSpec::Categorical {
@@ -292,13 +329,22 @@ fn finish(cells: &Cells, mut segs: Vec<Segment>, specials: &[f64], params: &Buil
 /// without special codes has no empty special bins.
 fn specials_present(column: &Column, specials: &[f64]) -> Vec<f64> {
     match &column.values {
-        ColumnValues::Numeric(values) => specials.iter().copied().filter(|s| values.contains(s)).collect(),
+        ColumnValues::Numeric(values) => specials
+            .iter()
+            .copied()
+            .filter(|s| values.contains(s))
+            .collect(),
         ColumnValues::Categorical { .. } => Vec::new(),
     }
 }
 
 /// Counts the sample into the final bins.
-fn count_feature(column: &Column, spec: BinSpec, sample: &DevSample, method: &str) -> FeatureBaseline {
+fn count_feature(
+    column: &Column,
+    spec: BinSpec,
+    sample: &DevSample,
+    method: &str,
+) -> FeatureBaseline {
     let binner = Binner::new(spec);
     let n = binner.spec().bin_count();
     let mut counts = vec![0u64; n];

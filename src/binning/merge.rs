@@ -70,7 +70,12 @@ fn merge_at(segs: &mut Vec<Segment>, i: usize) {
 
 /// Merges until every segment holds at least `min_share` of `total`: the smallest segment
 /// goes into the neighbour it costs least to join.
-pub fn enforce_min_share(segs: &mut Vec<Segment>, total: u64, min_share: f64, totals: Option<Totals>) {
+pub fn enforce_min_share(
+    segs: &mut Vec<Segment>,
+    total: u64,
+    min_share: f64,
+    totals: Option<Totals>,
+) {
     let min_count = min_share * total as f64;
     while segs.len() > 1 {
         let (i, smallest) = segs
@@ -85,7 +90,13 @@ pub fn enforce_min_share(segs: &mut Vec<Segment>, total: u64, min_share: f64, to
         let left = (i > 0).then(|| merge_cost(segs, i - 1, totals));
         let right = (i + 1 < segs.len()).then(|| merge_cost(segs, i, totals));
         let at = match (left, right) {
-            (Some(l), Some(r)) => if l <= r { i - 1 } else { i },
+            (Some(l), Some(r)) => {
+                if l <= r {
+                    i - 1
+                } else {
+                    i
+                }
+            }
             (Some(_), None) => i - 1,
             _ => i,
         };
@@ -153,7 +164,10 @@ mod tests {
 
     #[test]
     fn monotone_woe_after_merging() {
-        let totals = Totals { goods: 400, bads: 100 };
+        let totals = Totals {
+            goods: 400,
+            bads: 100,
+        };
         let mut s = segs(&[(50, 30), (100, 20), (90, 25), (160, 25)]);
         enforce_monotone(&mut s, totals);
         let w: Vec<f64> = s.iter().map(|x| woe(x, totals)).collect();
@@ -164,7 +178,14 @@ mod tests {
     #[test]
     fn max_bins_is_respected() {
         let mut s = segs(&[(10, 1), (10, 2), (10, 3), (10, 4), (10, 5)]);
-        enforce_max_bins(&mut s, 2, Some(Totals { goods: 50, bads: 15 }));
+        enforce_max_bins(
+            &mut s,
+            2,
+            Some(Totals {
+                goods: 50,
+                bads: 15,
+            }),
+        );
         assert_eq!(s.len(), 2);
         assert_eq!(s.iter().map(|x| x.count).sum::<u64>(), 65);
     }

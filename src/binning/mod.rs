@@ -6,8 +6,8 @@ pub mod baseline;
 pub mod build;
 pub mod merge;
 pub mod quantile;
-pub mod stumps;
 pub mod spec;
+pub mod stumps;
 
 pub use baseline::{BaselineError, BaselineFile, FeatureBaseline, ModelBaseline, TargetInfo};
 pub use spec::{BinError, BinSpec, Binner};

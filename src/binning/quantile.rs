@@ -31,7 +31,10 @@ mod tests {
     fn deciles_of_distinct_values() {
         let v: Vec<f64> = (0..100).map(f64::from).collect();
         let e = quantile_edges(&v, 10);
-        assert_eq!(e, vec![10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0]);
+        assert_eq!(
+            e,
+            vec![10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0]
+        );
     }
 
     #[test]

@@ -135,7 +135,9 @@ impl BinSpec {
                     }
                     for level in group {
                         if let Some(j) = seen.insert(level.as_str(), i) {
-                            out.push(format!("level \"{level}\" is in levels[{j}] and levels[{i}]"));
+                            out.push(format!(
+                                "level \"{level}\" is in levels[{j}] and levels[{i}]"
+                            ));
                         }
                     }
                 }

@@ -49,7 +49,11 @@ struct Split {
 }
 
 /// Runs the boosting; returns, per feature, the sorted cell boundaries its stumps chose.
-pub fn boost_stumps(features: &[StumpFeature], is_bad: &[bool], params: StumpParams) -> Vec<Vec<usize>> {
+pub fn boost_stumps(
+    features: &[StumpFeature],
+    is_bad: &[bool],
+    params: StumpParams,
+) -> Vec<Vec<usize>> {
     let n = is_bad.len();
     let mut chosen: Vec<Vec<usize>> = vec![Vec::new(); features.len()];
     if n == 0 {
@@ -76,14 +80,18 @@ pub fn boost_stumps(features: &[StumpFeature], is_bad: &[bool], params: StumpPar
             hist_h.clear();
             hist_h.resize(feat.cells + 1, 0.0);
             for (i, &c) in feat.codes.iter().enumerate() {
-                let slot = if c == EXCLUDED { feat.cells } else { c as usize };
+                let slot = if c == EXCLUDED {
+                    feat.cells
+                } else {
+                    c as usize
+                };
                 hist_g[slot] += grad[i];
                 hist_h[slot] += hess[i];
             }
-            if let Some(s) = best_split(f, &hist_g, &hist_h, params) {
-                if best.as_ref().is_none_or(|b| s.gain > b.gain) {
-                    best = Some(s);
-                }
+            if let Some(s) = best_split(f, &hist_g, &hist_h, params)
+                && best.as_ref().is_none_or(|b| s.gain > b.gain)
+            {
+                best = Some(s);
             }
         }
         let Some(split) = best else { break };
@@ -92,8 +100,17 @@ pub fn boost_stumps(features: &[StumpFeature], is_bad: &[bool], params: StumpPar
         }
         let feat = &features[split.feature];
         for (i, &c) in feat.codes.iter().enumerate() {
-            let left = if c == EXCLUDED { split.excluded_left } else { (c as usize) < split.at };
-            margin[i] += params.eta * if left { split.left_weight } else { split.right_weight };
+            let left = if c == EXCLUDED {
+                split.excluded_left
+            } else {
+                (c as usize) < split.at
+            };
+            margin[i] += params.eta
+                * if left {
+                    split.left_weight
+                } else {
+                    split.right_weight
+                };
         }
         let list = &mut chosen[split.feature];
         if let Err(pos) = list.binary_search(&split.at) {
@@ -117,7 +134,11 @@ fn best_split(feature: usize, g: &[f64], h: &[f64], p: StumpParams) -> Option<Sp
         gl += g[at - 1];
         hl += h[at - 1];
         for excluded_left in [false, true] {
-            let (gls, hls) = if excluded_left { (gl + gx, hl + hx) } else { (gl, hl) };
+            let (gls, hls) = if excluded_left {
+                (gl + gx, hl + hx)
+            } else {
+                (gl, hl)
+            };
             let (grs, hrs) = (g_all - gls, h_all - hls);
             if hls < p.min_child_weight || hrs < p.min_child_weight {
                 continue;
@@ -157,9 +178,15 @@ mod tests {
         }
         let feats = [
             StumpFeature { codes, cells: 10 },
-            StumpFeature { codes: noise, cells: 10 },
+            StumpFeature {
+                codes: noise,
+                cells: 10,
+            },
         ];
-        let params = StumpParams { rounds: 5, ..StumpParams::default() };
+        let params = StumpParams {
+            rounds: 5,
+            ..StumpParams::default()
+        };
         let chosen = boost_stumps(&feats, &is_bad, params);
         assert_eq!(chosen[0], vec![6]);
     }

@@ -36,10 +36,10 @@ pub fn run(a: BaselineArgs) -> Result<()> {
     if features.is_empty() {
         bail!("{}: no feature columns", a.input.display());
     }
-    if let Some(t) = &a.target {
-        if features.contains(t) {
-            bail!("the target \"{t}\" is also listed as a feature");
-        }
+    if let Some(t) = &a.target
+        && features.contains(t)
+    {
+        bail!("the target \"{t}\" is also listed as a feature");
     }
     if a.method == Method::Stumps && a.target.is_none() {
         bail!("--method stumps needs a target (--target COLUMN)");
@@ -75,7 +75,8 @@ fn all_columns(path: &Path, target: Option<&str>) -> Result<Vec<String>> {
     let names = match RowReader::csv_headers(path)? {
         Some(h) => h,
         None => {
-            let text = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+            let text =
+                std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
             let mut first = String::new();
             std::io::BufRead::read_line(&mut std::io::BufReader::new(text), &mut first)?;
             let obj: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&first)
@@ -83,7 +84,10 @@ fn all_columns(path: &Path, target: Option<&str>) -> Result<Vec<String>> {
             obj.keys().cloned().collect()
         }
     };
-    Ok(names.into_iter().filter(|n| Some(n.as_str()) != target).collect())
+    Ok(names
+        .into_iter()
+        .filter(|n| Some(n.as_str()) != target)
+        .collect())
 }
 
 fn render(model: &ModelBaseline) -> String {
@@ -95,13 +99,21 @@ fn render(model: &ModelBaseline) -> String {
     );
     match &model.target {
         Some(t) => {
-            out.push_str(&format!("target {}: bad = \"{}\", good = \"{}\"\n\n", t.column, t.bad_value, t.good_value));
+            out.push_str(&format!(
+                "target {}: bad = \"{}\", good = \"{}\"\n\n",
+                t.column, t.bad_value, t.good_value
+            ));
             out.push_str(&iv_table(model));
         }
         None => {
             out.push('\n');
             for f in &model.features {
-                out.push_str(&format!("{} ({} bins, {})\n", f.name, f.counts.len(), f.method));
+                out.push_str(&format!(
+                    "{} ({} bins, {})\n",
+                    f.name,
+                    f.counts.len(),
+                    f.method
+                ));
                 let total: u64 = f.counts.iter().sum();
                 let rows: Vec<Vec<String>> = f
                     .labels
@@ -143,23 +155,50 @@ fn iv_table(model: &ModelBaseline) -> String {
                 f.counts.len().to_string(),
                 num(s.iv),
                 num(s.inference.se),
-                format!("[{}, {}]", num(s.inference.ci_lower), num(s.inference.ci_upper)),
+                format!(
+                    "[{}, {}]",
+                    num(s.inference.ci_lower),
+                    num(s.inference.ci_upper)
+                ),
                 pval(s.inference.chi2_pvalue),
                 f.method.clone(),
             ],
-            None => vec![f.name.clone(), f.counts.len().to_string(), "-".into(), "-".into(), "-".into(), "-".into(), f.method.clone()],
+            None => vec![
+                f.name.clone(),
+                f.counts.len().to_string(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+                f.method.clone(),
+            ],
         })
         .collect();
-    let mut out = table(&["feature", "bins", "IV", "± SE", "95% CI", "chi2 p", "binning"], &rows);
+    let mut out = table(
+        &[
+            "feature", "bins", "IV", "± SE", "95% CI", "chi2 p", "binning",
+        ],
+        &rows,
+    );
     for (f, s) in &scored {
         let Some(s) = s else { continue };
-        out.push_str(&format!("\n{}  IV {} ± {}\n", f.name, num(s.iv), num(s.inference.se)));
+        out.push_str(&format!(
+            "\n{}  IV {} ± {}\n",
+            f.name,
+            num(s.iv),
+            num(s.inference.se)
+        ));
         let goods = f.goods.as_deref().unwrap_or_default();
         let bads = f.bads.as_deref().unwrap_or_default();
         let mut kept = 0;
         let rows: Vec<Vec<String>> = (0..f.counts.len())
             .map(|b| {
-                let mut row = vec![f.labels[b].clone(), f.counts[b].to_string(), goods[b].to_string(), bads[b].to_string()];
+                let mut row = vec![
+                    f.labels[b].clone(),
+                    f.counts[b].to_string(),
+                    goods[b].to_string(),
+                    bads[b].to_string(),
+                ];
                 if s.dropped_bins.contains(&b) {
                     row.extend(["-".to_string(), "-".to_string()]);
                 } else {
@@ -170,7 +209,10 @@ fn iv_table(model: &ModelBaseline) -> String {
                 row
             })
             .collect();
-        out.push_str(&table(&["bin", "count", "goods", "bads", "WoE", "± SE"], &rows));
+        out.push_str(&table(
+            &["bin", "count", "goods", "bads", "WoE", "± SE"],
+            &rows,
+        ));
     }
     out.push('\n');
     out

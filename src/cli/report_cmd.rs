@@ -29,7 +29,10 @@ pub struct ReportArgs {
 
 pub fn run(a: ReportArgs) -> Result<()> {
     if !(a.psi.alpha > 0.0 && a.psi.alpha < 1.0) {
-        bail!("--alpha must lie strictly between 0 and 1, got {}", a.psi.alpha);
+        bail!(
+            "--alpha must lie strictly between 0 and 1, got {}",
+            a.psi.alpha
+        );
     }
     if !(a.psi.tau.is_finite() && a.psi.tau >= 0.0) {
         bail!("--tau must be finite and non-negative, got {}", a.psi.tau);
@@ -70,13 +73,24 @@ pub fn run(a: ReportArgs) -> Result<()> {
                 }
             }
         }
-        counter.add_row(|i| row.cell(i), is_bad).map_err(|e| match e.error {
-            BinError::NotANumber => {
-                let text = row.cell(e.feature).as_level().map(|t| t.into_owned()).unwrap_or_default();
-                value_error(&a.input, line, &columns[e.feature], format!("{} is not a number", excerpt(&text)))
-            }
-        })?;
-        if counter.rows() % 8192 == 0 {
+        counter
+            .add_row(|i| row.cell(i), is_bad)
+            .map_err(|e| match e.error {
+                BinError::NotANumber => {
+                    let text = row
+                        .cell(e.feature)
+                        .as_level()
+                        .map(|t| t.into_owned())
+                        .unwrap_or_default();
+                    value_error(
+                        &a.input,
+                        line,
+                        &columns[e.feature],
+                        format!("{} is not a number", excerpt(&text)),
+                    )
+                }
+            })?;
+        if counter.rows().is_multiple_of(8192) {
             progress.set_position(reader.bytes_read());
         }
     }
@@ -113,24 +127,44 @@ fn value_error(path: &std::path::Path, line: u64, column: &str, message: String)
     }
 }
 
-fn select_model(file: &BaselineFile, name: Option<&str>, features: Option<&[String]>) -> Result<ModelBaseline> {
+fn select_model(
+    file: &BaselineFile,
+    name: Option<&str>,
+    features: Option<&[String]>,
+) -> Result<ModelBaseline> {
     let mut model = match name {
         Some(n) => file
             .model(n)
-            .ok_or_else(|| anyhow!("the baseline has no model \"{n}\" (models: {})", model_names(file)))?
+            .ok_or_else(|| {
+                anyhow!(
+                    "the baseline has no model \"{n}\" (models: {})",
+                    model_names(file)
+                )
+            })?
             .clone(),
         None if file.models.len() == 1 => file.models[0].clone(),
-        None => bail!("the baseline holds several models; choose one with --model ({})", model_names(file)),
+        None => bail!(
+            "the baseline holds several models; choose one with --model ({})",
+            model_names(file)
+        ),
     };
     if let Some(wanted) = features {
-        let missing: Vec<&String> = wanted.iter().filter(|w| !model.features.iter().any(|f| &f.name == *w)).collect();
+        let missing: Vec<&String> = wanted
+            .iter()
+            .filter(|w| !model.features.iter().any(|f| &f.name == *w))
+            .collect();
         if !missing.is_empty() {
             let names: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
             bail!(
                 "the baseline's model \"{}\" has no feature {} (it has: {})",
                 model.name,
                 names.join(", "),
-                model.features.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ")
+                model
+                    .features
+                    .iter()
+                    .map(|f| f.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
         }
         model.features.retain(|f| wanted.contains(&f.name));
@@ -139,7 +173,11 @@ fn select_model(file: &BaselineFile, name: Option<&str>, features: Option<&[Stri
 }
 
 fn model_names(file: &BaselineFile) -> String {
-    file.models.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")
+    file.models
+        .iter()
+        .map(|m| m.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn progress_bar(input: &std::path::Path) -> ProgressBar {
@@ -148,7 +186,9 @@ fn progress_bar(input: &std::path::Path) -> ProgressBar {
     }
     let len = std::fs::metadata(input).map(|m| m.len()).unwrap_or(0);
     let bar = ProgressBar::new(len);
-    if let Ok(style) = ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}") {
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+    {
         bar.set_style(style);
     }
     bar
@@ -221,12 +261,23 @@ fn render(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
                 Ok(p) => row.extend([
                     num(p.psi),
                     num(p.inference.se),
-                    format!("[{}, {}]", num(p.inference.ci_lower), num(p.inference.ci_upper)),
+                    format!(
+                        "[{}, {}]",
+                        num(p.inference.ci_lower),
+                        num(p.inference.ci_upper)
+                    ),
                     pval(p.inference.chi2_pvalue),
                     num(p.inference.null_mean),
                     pval(p.tolerance.tau_pvalue_ncx2),
                 ]),
-                Err(e) => row.extend([format!("error: {e}"), String::new(), String::new(), String::new(), String::new(), String::new()]),
+                Err(e) => row.extend([
+                    format!("error: {e}"),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ]),
             }
             row.push(pct(r.missing_share));
             if with_iv {
@@ -240,7 +291,17 @@ fn render(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
         })
         .collect();
     let tau = format!("p(>{})", num(s.args.psi.tau));
-    let mut header = vec!["feature", "bins", "PSI", "± SE", "CI", "chi2 p", "floor", tau.as_str(), "missing"];
+    let mut header = vec![
+        "feature",
+        "bins",
+        "PSI",
+        "± SE",
+        "CI",
+        "chi2 p",
+        "floor",
+        tau.as_str(),
+        "missing",
+    ];
     if with_iv {
         header.push("IV ± SE");
     }
@@ -248,7 +309,10 @@ fn render(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
     out.push_str("\nfloor: PSI expected with no drift, (k-1)/n_eff. chi2 p: test of no drift. ");
     out.push_str(&format!("{tau}: noncentral test of PSI > tau.\n"));
     if let Some(t) = &s.args.target {
-        out.push_str(&format!("target {t}: {} rows with an outcome, {} without\n", s.rows_with_target, s.missing_target));
+        out.push_str(&format!(
+            "target {t}: {} rows with an outcome, {} without\n",
+            s.rows_with_target, s.missing_target
+        ));
     }
     for r in order {
         out.push_str(&format!("\n{}\n", r.name));
@@ -266,7 +330,10 @@ fn render(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
                 ]
             })
             .collect();
-        out.push_str(&table(&["bin", "baseline", "share", "current", "share", "contrib"], &rows));
+        out.push_str(&table(
+            &["bin", "baseline", "share", "current", "share", "contrib"],
+            &rows,
+        ));
     }
     out
 }

@@ -9,8 +9,10 @@ use super::fmt::{emit, num, pval, table};
 use crate::calc::{cases_of, evaluate_case};
 
 pub fn run(input: &Path, table_format: bool) -> Result<()> {
-    let text = std::fs::read_to_string(input).with_context(|| format!("reading {}", input.display()))?;
-    let doc: Value = serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", input.display()))?;
+    let text =
+        std::fs::read_to_string(input).with_context(|| format!("reading {}", input.display()))?;
+    let doc: Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not valid JSON", input.display()))?;
     let cases = cases_of(&doc).map_err(|e| anyhow::anyhow!("{}: {e}", input.display()))?;
     if cases.is_empty() {
         anyhow::bail!("{}: no cases", input.display());
@@ -27,16 +29,21 @@ pub fn run(input: &Path, table_format: bool) -> Result<()> {
 }
 
 fn render_case(i: usize, r: &Value) -> String {
-    let name = r.get("id").map_or_else(|| format!("case {}", i + 1), |id| match id {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    });
+    let name = r.get("id").map_or_else(
+        || format!("case {}", i + 1),
+        |id| match id {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        },
+    );
     let mut out = format!("== {name}\n");
     if let Some(e) = r.get("error") {
         out.push_str(&format!("error: {}\n\n", e.as_str().unwrap_or_default()));
         return out;
     }
-    let labels: Option<Vec<String>> = r.get("labels").and_then(|l| serde_json::from_value(l.clone()).ok());
+    let labels: Option<Vec<String>> = r
+        .get("labels")
+        .and_then(|l| serde_json::from_value(l.clone()).ok());
     for (key, title, shares, ratio) in [
         ("psi", "PSI", ("p_current", "q_baseline"), "log_ratio"),
         ("iv", "IV", ("p_goods", "q_bads"), "woe"),
@@ -68,8 +75,10 @@ fn render_case(i: usize, r: &Value) -> String {
                 pval(f("tau_pvalue_ncx2")),
             ));
         }
-        let dropped: Vec<usize> = serde_json::from_value(s["dropped_bins"].clone()).unwrap_or_default();
-        let arr = |k: &str| -> Vec<f64> { serde_json::from_value(s[k].clone()).unwrap_or_default() };
+        let dropped: Vec<usize> =
+            serde_json::from_value(s["dropped_bins"].clone()).unwrap_or_default();
+        let arr =
+            |k: &str| -> Vec<f64> { serde_json::from_value(s[k].clone()).unwrap_or_default() };
         let (p, q, w, d) = (arr(shares.0), arr(shares.1), arr(ratio), arr("contrib"));
         let woe_se = arr("woe_se");
         let n_bins = p.len() + dropped.len();
@@ -78,7 +87,10 @@ fn render_case(i: usize, r: &Value) -> String {
             .iter()
             .enumerate()
             .map(|(j, &b)| {
-                let label = labels.as_ref().and_then(|l| l.get(b).cloned()).unwrap_or_else(|| format!("bin {b}"));
+                let label = labels
+                    .as_ref()
+                    .and_then(|l| l.get(b).cloned())
+                    .unwrap_or_else(|| format!("bin {b}"));
                 let mut row = vec![label, num(p[j]), num(q[j]), num(w[j]), num(d[j])];
                 if !woe_se.is_empty() {
                     row.push(num(woe_se[j]));

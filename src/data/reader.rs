@@ -119,10 +119,7 @@ impl RowReader {
         let mut reader = csv::ReaderBuilder::new()
             .flexible(false)
             .from_reader(BufReader::new(file));
-        let headers = reader
-            .headers()
-            .map_err(|e| csv_error(path, e))?
-            .clone();
+        let headers = reader.headers().map_err(|e| csv_error(path, e))?.clone();
         let names: Vec<&str> = headers.iter().map(str::trim).collect();
         let mut index = Vec::with_capacity(columns.len());
         for column in columns {
@@ -151,6 +148,11 @@ impl RowReader {
             return Ok(None);
         }
         let file = File::open(path).map_err(io_error(path))?;
+        if file.metadata().map_err(io_error(path))?.len() == 0 {
+            return Err(DataError::Empty {
+                path: path.to_path_buf(),
+            });
+        }
         let mut reader = csv::Reader::from_reader(BufReader::new(file));
         let headers = reader.headers().map_err(|e| csv_error(path, e))?;
         Ok(Some(headers.iter().map(|h| h.trim().to_string()).collect()))
@@ -250,14 +252,14 @@ impl RowReader {
                 },
             });
         }
-        if let Source::Jsonl { seen, .. } = &self.source {
-            if let Some(i) = seen.iter().position(|s| !s) {
-                return Err(DataError::AbsentField {
-                    path: self.path.clone(),
-                    column: self.columns[i].clone(),
-                    rows: self.rows,
-                });
-            }
+        if let Source::Jsonl { seen, .. } = &self.source
+            && let Some(i) = seen.iter().position(|s| !s)
+        {
+            return Err(DataError::AbsentField {
+                path: self.path.clone(),
+                column: self.columns[i].clone(),
+                rows: self.rows,
+            });
         }
         Ok(())
     }

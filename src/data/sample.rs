@@ -16,7 +16,10 @@ pub enum ColumnValues {
     /// NaN marks a missing value.
     Numeric(Vec<f64>),
     /// Index into `levels`, or `MISSING_CODE`.
-    Categorical { codes: Vec<u32>, levels: Vec<String> },
+    Categorical {
+        codes: Vec<u32>,
+        levels: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -157,10 +160,10 @@ pub fn load_sample(path: &Path, req: &SampleRequest<'_>) -> Result<DevSample, Da
                 Ok(None) => {}
                 Err(()) => {
                     b.texts += 1;
-                    if b.first_text.is_none() {
-                        if let Some(text) = cell.as_level() {
-                            b.first_text = Some((row.line(), text.into_owned()));
-                        }
+                    if b.first_text.is_none()
+                        && let Some(text) = cell.as_level()
+                    {
+                        b.first_text = Some((row.line(), text.into_owned()));
                     }
                 }
             }
@@ -206,18 +209,19 @@ pub fn load_sample(path: &Path, req: &SampleRequest<'_>) -> Result<DevSample, Da
     let mut columns = Vec::with_capacity(nf);
     for (name, b) in req.features.iter().zip(builders) {
         // Mostly numbers with some text: a data error, not a categorical feature.
-        if !b.forced_categorical && b.numbers > b.texts {
-            if let Some((line, text)) = &b.first_text {
-                let mut e = not_a_number(path, *line, name, text);
-                if let DataError::Value { message, .. } = &mut e {
-                    message.push_str(&format!(
-                        " ({} of the column's values are numbers; pass --categorical {name} \
+        if !b.forced_categorical
+            && b.numbers > b.texts
+            && let Some((line, text)) = &b.first_text
+        {
+            let mut e = not_a_number(path, *line, name, text);
+            if let DataError::Value { message, .. } = &mut e {
+                message.push_str(&format!(
+                    " ({} of the column's values are numbers; pass --categorical {name} \
                          if it is categorical)",
-                        b.numbers
-                    ));
-                }
-                return Err(e);
+                    b.numbers
+                ));
             }
+            return Err(e);
         }
         columns.push(Column {
             name: name.clone(),

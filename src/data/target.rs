@@ -18,7 +18,12 @@ pub enum TargetError {
 
 impl std::fmt::Display for TargetError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let list = |v: &[String]| v.iter().map(|s| format!("\"{s}\"")).collect::<Vec<_>>().join(", ");
+        let list = |v: &[String]| {
+            v.iter()
+                .map(|s| format!("\"{s}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         match self {
             TargetError::ThirdValue { values, line } => write!(
                 f,
@@ -28,7 +33,11 @@ impl std::fmt::Display for TargetError {
             TargetError::TooFewValues { values } => write!(
                 f,
                 "the target must have two values, found only {}",
-                if values.is_empty() { "missing values".to_string() } else { list(values) }
+                if values.is_empty() {
+                    "missing values".to_string()
+                } else {
+                    list(values)
+                }
             ),
             TargetError::BadValueAbsent { bad, values } => write!(
                 f,
@@ -105,16 +114,25 @@ mod tests {
         assert_eq!(t.bad_class(None), Ok(0));
         assert_eq!(t.bad_class(Some("0")), Ok(1));
         assert!(t.bad_class(Some("2")).is_err());
-        assert!(matches!(t.observe("2", 9), Err(TargetError::ThirdValue { line: 9, .. })));
+        assert!(matches!(
+            t.observe("2", 9),
+            Err(TargetError::ThirdValue { line: 9, .. })
+        ));
     }
 
     #[test]
     fn other_values_need_a_bad_value() {
         let mut t = TargetClasses::default();
         t.observe("good", 1).unwrap();
-        assert!(matches!(t.bad_class(None), Err(TargetError::TooFewValues { .. })));
+        assert!(matches!(
+            t.bad_class(None),
+            Err(TargetError::TooFewValues { .. })
+        ));
         t.observe("bad", 2).unwrap();
-        assert!(matches!(t.bad_class(None), Err(TargetError::BadValueNeeded { .. })));
+        assert!(matches!(
+            t.bad_class(None),
+            Err(TargetError::BadValueNeeded { .. })
+        ));
         assert_eq!(t.bad_class(Some("bad")), Ok(1));
     }
 }

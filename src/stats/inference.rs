@@ -48,7 +48,12 @@ pub fn z_two_sided(alpha: f64) -> f64 {
 }
 
 pub fn infer(ev: Evidence, alpha: f64) -> Inference {
-    let Evidence { value, se, n_eff, k } = ev;
+    let Evidence {
+        value,
+        se,
+        n_eff,
+        k,
+    } = ev;
     let z = z_two_sided(alpha);
     let df = k.saturating_sub(1);
     let dff = df as f64;
@@ -77,13 +82,22 @@ pub fn infer(ev: Evidence, alpha: f64) -> Inference {
         ci_ncx2_upper,
         chi2_stat,
         chi2_df: df,
-        chi2_pvalue: if df == 0 { 1.0 } else { chi2_sf(dff, chi2_stat) },
+        chi2_pvalue: if df == 0 {
+            1.0
+        } else {
+            chi2_sf(dff, chi2_stat)
+        },
         null_mean: dff / n_eff,
     }
 }
 
 pub fn tolerance_test(ev: Evidence, tau: f64) -> ToleranceTest {
-    let Evidence { value, se, n_eff, k } = ev;
+    let Evidence {
+        value,
+        se,
+        n_eff,
+        k,
+    } = ev;
     let (tau_z, tau_pvalue) = if se > 0.0 {
         let z = (value - tau) / se;
         (Some(z), normal_sf(z))

@@ -14,4 +14,6 @@ pub mod report;
 pub mod special;
 
 pub use error::StatsError;
-pub use report::{DEFAULT_ALPHA, DEFAULT_PSI_TAU, IvOptions, IvStats, PsiOptions, PsiStats, iv, psi};
+pub use report::{
+    DEFAULT_ALPHA, DEFAULT_PSI_TAU, IvOptions, IvStats, PsiOptions, PsiStats, iv, psi,
+};

@@ -166,14 +166,23 @@ pub fn iv(goods: &[f64], bads: &[f64], opts: IvOptions) -> Result<IvStats, Stats
     };
     let z = z_two_sided(opts.alpha);
     let (g, b) = (d.x_total, d.y_total);
-    let woe_se: Vec<f64> = d
-        .p
+    let woe_se: Vec<f64> =
+        d.p.iter()
+            .zip(&d.q)
+            .map(|(p, q)| ((1.0 - p) / (g * p) + (1.0 - q) / (b * q)).sqrt())
+            .collect();
+    let woe_ci_lower = d
+        .log_ratio
         .iter()
-        .zip(&d.q)
-        .map(|(p, q)| ((1.0 - p) / (g * p) + (1.0 - q) / (b * q)).sqrt())
+        .zip(&woe_se)
+        .map(|(w, s)| w - z * s)
         .collect();
-    let woe_ci_lower = d.log_ratio.iter().zip(&woe_se).map(|(w, s)| w - z * s).collect();
-    let woe_ci_upper = d.log_ratio.iter().zip(&woe_se).map(|(w, s)| w + z * s).collect();
+    let woe_ci_upper = d
+        .log_ratio
+        .iter()
+        .zip(&woe_se)
+        .map(|(w, s)| w + z * s)
+        .collect();
     Ok(IvStats {
         inference: infer(ev, opts.alpha),
         tolerance: opts.tau.map(|tau| tolerance_test(ev, tau)),

@@ -13,7 +13,11 @@ pub fn normal_upper_quantile(tail: f64) -> f64 {
     let z = std::f64::consts::SQRT_2 * erfc_inv(2.0 * tail);
     // One Newton step on the accurate `erfc` of libm polishes the rational approximation.
     let density = (-0.5 * z * z).exp() / (2.0 * std::f64::consts::PI).sqrt();
-    if density > 0.0 { z + (normal_sf(z) - tail) / density } else { z }
+    if density > 0.0 {
+        z + (normal_sf(z) - tail) / density
+    } else {
+        z
+    }
 }
 
 /// `P(Z > z)` for a standard normal Z, as `erfc(z / sqrt 2) / 2` (never `1 - cdf`).
@@ -186,9 +190,17 @@ mod tests {
     fn ncx2_with_zero_noncentrality_is_central() {
         for &(df, t) in &[(1.0, 0.5), (4.0, 3.0), (9.0, 32.15), (19.0, 7.0)] {
             let c = ncx2_cdf(df, 0.0, t);
-            assert!((c - chi2_cdf(df, t)).abs() < 1e-12, "df {df} t {t}: {c} vs {}", chi2_cdf(df, t));
+            assert!(
+                (c - chi2_cdf(df, t)).abs() < 1e-12,
+                "df {df} t {t}: {c} vs {}",
+                chi2_cdf(df, t)
+            );
             let s = ncx2_sf(df, 0.0, t);
-            assert!((s - chi2_sf(df, t)).abs() < 1e-12, "df {df} t {t}: {s} vs {}", chi2_sf(df, t));
+            assert!(
+                (s - chi2_sf(df, t)).abs() < 1e-12,
+                "df {df} t {t}: {s} vs {}",
+                chi2_sf(df, t)
+            );
         }
     }
 

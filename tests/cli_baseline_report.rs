@@ -1,0 +1,237 @@
+//! `psimon baseline` then `psimon report` on generated samples with a known shift; the
+//! report's numbers are checked against an independent offline binning of the same rows.
+
+mod common;
+
+use common::*;
+use psimon::stats::{PsiOptions, psi};
+use serde_json::Value;
+
+fn read_csv(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap().split(',').map(String::from).collect();
+    let rows = lines
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect();
+    (header, rows)
+}
+
+/// Bins a column by hand from the baseline's spec: ranges closed on the left, then special
+/// values, then Missing; categorical groups, then Other, then Missing.
+fn offline_counts(feature: &Value, values: &[&str]) -> Vec<f64> {
+    let n = feature["counts"].as_array().unwrap().len();
+    let mut counts = vec![0.0; n];
+    for v in values {
+        let bin = if v.is_empty() {
+            n - 1
+        } else if feature["type"] == "numeric" {
+            let x: f64 = v.parse().unwrap();
+            let edges: Vec<f64> = serde_json::from_value(feature["edges"].clone()).unwrap();
+            let specials: Vec<f64> = serde_json::from_value(
+                feature
+                    .get("special_values")
+                    .cloned()
+                    .unwrap_or(Value::Array(vec![])),
+            )
+            .unwrap();
+            match specials.iter().position(|s| *s == x) {
+                Some(i) => edges.len() + 1 + i,
+                None => edges.iter().filter(|e| **e <= x).count(),
+            }
+        } else {
+            let groups: Vec<Vec<String>> =
+                serde_json::from_value(feature["levels"].clone()).unwrap();
+            groups
+                .iter()
+                .position(|g| g.iter().any(|l| l == v))
+                .unwrap_or(groups.len())
+        };
+        counts[bin] += 1.0;
+    }
+    counts
+}
+
+#[test]
+fn baseline_then_report_matches_offline_computation() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = generate(dir.path(), "dev.csv", 20_000, 0.0, 11);
+    let cur = generate(dir.path(), "cur.csv", 5_000, 0.6, 12);
+    let base = dir.path().join("base.json");
+    let table = ok(&[
+        "baseline",
+        "--input",
+        path_str(&dev),
+        "--target",
+        "bad",
+        "--method",
+        "stumps",
+        "--special-values",
+        "-999",
+        "--monotone",
+        "--out",
+        path_str(&base),
+    ]);
+    assert!(table.contains("bureau_score"), "{table}");
+    let baseline: Value = serde_json::from_str(&std::fs::read_to_string(&base).unwrap()).unwrap();
+    assert_eq!(baseline["version"], 1);
+    let model = &baseline["models"][0];
+    assert_eq!(model["applications"], 20_000);
+    for f in model["features"].as_array().unwrap() {
+        let total: u64 = f["counts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_u64().unwrap())
+            .sum();
+        assert_eq!(total, 20_000, "{} counts every row once", f["name"]);
+    }
+
+    let out = ok(&[
+        "report",
+        "--baseline",
+        path_str(&base),
+        "--input",
+        path_str(&cur),
+        "--target",
+        "bad",
+        "--format",
+        "json",
+    ]);
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["rows"], 5_000);
+    assert_eq!(report["baseline_id"], baseline["id"]);
+
+    let (header, rows) = read_csv(&cur);
+    for name in ["bureau_score", "employment_type", "utilisation", "region"] {
+        let col = header.iter().position(|h| h == name).unwrap();
+        let values: Vec<&str> = rows.iter().map(|r| r[col].as_str()).collect();
+        let feature = model["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap();
+        let current = offline_counts(feature, &values);
+        let base_counts: Vec<f64> = serde_json::from_value(feature["counts"].clone()).unwrap();
+        let expected = psi(&current, &base_counts, PsiOptions::default()).unwrap();
+        let got = report["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap();
+        let got_counts: Vec<f64> = got["bins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["current_count"].as_f64().unwrap())
+            .collect();
+        assert_eq!(got_counts, current, "{name}: bin counts");
+        assert_eq!(
+            got["psi"]["psi"].as_f64().unwrap(),
+            expected.psi,
+            "{name}: PSI"
+        );
+        assert_eq!(
+            got["psi"]["se"].as_f64().unwrap(),
+            expected.inference.se,
+            "{name}: SE"
+        );
+        assert_eq!(
+            got["psi"]["chi2_pvalue"].as_f64().unwrap(),
+            expected.inference.chi2_pvalue
+        );
+    }
+    let p = |name: &str| {
+        report["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap()["psi"]["chi2_pvalue"]
+            .as_f64()
+            .unwrap()
+    };
+    // The generator shifts scores, income and employment; it leaves region and age alone.
+    assert!(p("bureau_score") < 1e-10 && p("income") < 1e-10 && p("employment_type") < 1e-6);
+    assert!(
+        p("region") > 1e-3 && p("age") > 1e-3,
+        "region {} age {}",
+        p("region"),
+        p("age")
+    );
+    assert!(report["features"][0]["iv"]["iv"].as_f64().is_some());
+}
+
+#[test]
+fn baselines_are_deterministic_and_work_from_jsonl() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = generate(dir.path(), "dev.csv", 3_000, 0.0, 5);
+    let jsonl = generate(dir.path(), "dev.jsonl", 3_000, 0.0, 5);
+    let build = |input: &std::path::Path, out: &str| {
+        let out = dir.path().join(out);
+        ok(&[
+            "baseline",
+            "--input",
+            path_str(input),
+            "--target",
+            "bad",
+            "--method",
+            "quantile",
+            "--features",
+            "income,bureau_score,employment_type",
+            "--special-values",
+            "-999",
+            "--out",
+            path_str(&out),
+        ]);
+        std::fs::read_to_string(out).unwrap()
+    };
+    let a = build(&csv, "a.json");
+    assert_eq!(a, build(&csv, "b.json"), "same input, same file");
+    assert_eq!(
+        a,
+        build(&jsonl, "c.json"),
+        "CSV and JSONL of the same rows give the same baseline"
+    );
+    let report = ok(&[
+        "report",
+        "--baseline",
+        path_str(&dir.path().join("a.json")),
+        "--input",
+        path_str(&jsonl),
+    ]);
+    assert!(report.contains("income"), "{report}");
+}
+
+#[test]
+fn quantile_bins_without_a_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = generate(dir.path(), "dev.csv", 5_000, 0.0, 3);
+    let base = dir.path().join("base.json");
+    let out = ok(&[
+        "baseline",
+        "--input",
+        path_str(&dev),
+        "--features",
+        "age,region",
+        "--max-bins",
+        "5",
+        "--out",
+        path_str(&base),
+    ]);
+    assert!(
+        out.contains("age (7 bins, quantile)") || out.contains("age (6 bins, quantile)"),
+        "{out}"
+    );
+    let b: Value = serde_json::from_str(&std::fs::read_to_string(&base).unwrap()).unwrap();
+    let age = &b["models"][0]["features"][0];
+    let edges = age["edges"].as_array().unwrap();
+    assert!(edges.len() <= 4);
+    // Each ordinary bin holds about a fifth of the rows.
+    for c in &age["counts"].as_array().unwrap()[..edges.len() + 1] {
+        let share = c.as_f64().unwrap() / 5000.0;
+        assert!((0.1..0.3).contains(&share), "{share}");
+    }
+}
