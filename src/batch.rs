@@ -78,6 +78,28 @@ impl BatchCounter {
         self.rows
     }
 
+    /// Adds another counter's counts (same model): counting parts of a sample separately
+    /// and merging gives the counts of the whole.
+    pub fn merge(&mut self, other: &BatchCounter) {
+        let add = |into: &mut Vec<Vec<u64>>, from: &Vec<Vec<u64>>| {
+            for (a, b) in into.iter_mut().zip(from) {
+                for (x, y) in a.iter_mut().zip(b) {
+                    *x += y;
+                }
+            }
+        };
+        add(&mut self.counts, &other.counts);
+        add(&mut self.goods, &other.goods);
+        add(&mut self.bads, &other.bads);
+        self.rows += other.rows;
+        self.rows_with_target += other.rows_with_target;
+    }
+
+    /// Counts of the first feature's bins (for tests and callers with one feature).
+    pub fn counts(&self) -> &[u64] {
+        self.counts.first().map_or(&[], |c| c.as_slice())
+    }
+
     pub fn rows_with_target(&self) -> u64 {
         self.rows_with_target
     }

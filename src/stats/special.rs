@@ -54,13 +54,16 @@ pub fn chi2_cdf(df: f64, t: f64) -> f64 {
 
 /// Terms smaller than this share of the running sum end the Poisson series.
 const SERIES_EPS: f64 = 1e-20;
+/// The log-space recurrences are re-anchored on `ln_gamma` this often, so that rounding
+/// does not accumulate over the long walks of large noncentralities.
+const REANCHOR: u32 = 256;
 
 /// The Poisson(m) mixture `sum_j Pois(j; m) F(a0 + j, x)` where F is the lower (`lower`)
 /// or upper regularised incomplete gamma. It starts far out in the Poisson tail on the side
 /// where the recurrence in j is stable (`P(a+1) = P(a) - t`, `Q(a+1) = Q(a) + t`,
 /// `t = x^a e^-x / Gamma(a+1)`): P is summed from the top down, Q from the bottom up, and
 /// the walk continues until the terms are negligible, however far the product's mode lies
-/// from the Poisson mode (it can lie well outside `m +- 12 sqrt(m)` in the far tail).
+/// from the Poisson mode (in the far tail it can lie well outside `m +- 12 sqrt(m)`).
 fn poisson_gamma_mixture(a0: f64, x: f64, m: f64, lower: bool) -> f64 {
     let spread = 12.0 * m.sqrt() + 30.0;
     let ln_m = m.ln();
@@ -70,6 +73,14 @@ fn poisson_gamma_mixture(a0: f64, x: f64, m: f64, lower: bool) -> f64 {
             if j == 0.0 { 0.0 } else { f64::NEG_INFINITY }
         } else {
             -m + j * ln_m - ln_gamma(j + 1.0)
+        }
+    };
+    // ln t(a) = a ln x - x - ln Gamma(a + 1); t(0) = e^-x (mass of the `a = 0` jump).
+    let ln_t = |a: f64| {
+        if x == 0.0 {
+            if a == 0.0 { 0.0 } else { f64::NEG_INFINITY }
+        } else {
+            a * ln_x - x - ln_gamma(a + 1.0)
         }
     };
     // `F(a0 + j, x)`, with the degenerate `a = 0` (df = 0, j = 0): a point mass at zero.
@@ -83,45 +94,59 @@ fn poisson_gamma_mixture(a0: f64, x: f64, m: f64, lower: bool) -> f64 {
             reg_upper(a, x)
         }
     };
-    // ln t(a) = a ln x - x - ln Gamma(a + 1); t(0) = e^-x (mass of the `a = 0` jump).
-    let ln_t = |a: f64| {
-        if x == 0.0 {
-            if a == 0.0 { 0.0 } else { f64::NEG_INFINITY }
-        } else {
-            a * ln_x - x - ln_gamma(a + 1.0)
-        }
-    };
 
     let mut sum = 0.0;
     let mut prev_term = f64::INFINITY;
+    let mut steps = 0u32;
     if lower {
         let mut j = (m + spread).ceil();
         let mut f = direct(j);
+        let mut lp = ln_pois(j);
+        let mut lt = ln_t(a0 + j - 1.0);
         loop {
-            let term = ln_pois(j).exp() * f;
+            let term = lp.exp() * f;
             sum += term;
             let fading = sum > 0.0 && j < m && term <= prev_term && term <= SERIES_EPS * sum;
             if j == 0.0 || fading {
                 break;
             }
             prev_term = term;
+            // Step j -> j - 1: P(a - 1) = P(a) + t(a - 1).
+            f += lt.exp();
+            steps += 1;
+            if steps % REANCHOR == 0 || m == 0.0 {
+                lp = ln_pois(j - 1.0);
+                lt = ln_t(a0 + j - 2.0);
+            } else {
+                lp += j.ln() - ln_m;
+                lt += (a0 + j - 1.0).ln() - ln_x;
+            }
             j -= 1.0;
-            f += ln_t(a0 + j).exp(); // P(a) = P(a + 1) + t(a)
         }
     } else {
         let mut j = (m - spread).floor().max(0.0);
         let mut f = direct(j);
+        let mut lp = ln_pois(j);
+        let mut lt = ln_t(a0 + j);
         loop {
-            let ln_w = ln_pois(j);
-            let term = ln_w.exp() * f;
+            let term = lp.exp() * f;
             sum += term;
             let fading = sum > 0.0 && j > m && term <= prev_term && term <= SERIES_EPS * sum;
             // Past the Poisson mode the weights only fall; once they underflow nothing is left.
-            if fading || (j > m && ln_w < -745.0) {
+            if fading || (j > m && lp < -745.0) {
                 break;
             }
             prev_term = term;
-            f += ln_t(a0 + j).exp(); // Q(a + 1) = Q(a) + t(a)
+            // Step j -> j + 1: Q(a + 1) = Q(a) + t(a).
+            f += lt.exp();
+            steps += 1;
+            if steps % REANCHOR == 0 || m == 0.0 {
+                lp = ln_pois(j + 1.0);
+                lt = ln_t(a0 + j + 1.0);
+            } else {
+                lp += ln_m - (j + 1.0).ln();
+                lt += ln_x - (a0 + j + 1.0).ln();
+            }
             j += 1.0;
         }
     }
@@ -146,29 +171,53 @@ pub fn ncx2_sf(df: f64, lambda: f64, t: f64) -> f64 {
 
 /// The noncentrality `lambda >= 0` with `P(chi2'(df, lambda) <= t) = target`, or 0 when even
 /// `lambda = 0` gives a CDF at or below the target (the CDF falls as lambda grows).
+/// Bracketed regula falsi (Illinois variant): a handful of CDF evaluations instead of the
+/// ~50 of bisection, which matters when t is large and each evaluation sums many terms.
 pub fn ncx2_lambda_for_cdf(df: f64, t: f64, target: f64) -> f64 {
     if df <= 0.0 || chi2_cdf(df, t) <= target {
         return 0.0;
     }
-    let mut lo = 0.0;
-    let mut hi = (t + 1.0).max(1.0);
-    while ncx2_cdf(df, hi, t) > target {
+    let g = |lambda: f64| ncx2_cdf(df, lambda, t) - target;
+    // chi2'(df, lambda) has mean df + lambda and variance 2 df + 4 lambda.
+    let (mut lo, mut g_lo) = (0.0, g(0.0));
+    let mut hi = (t - df).max(0.0) + 8.0 * (2.0 * df + 4.0 * t).sqrt() + 8.0;
+    let mut g_hi = g(hi);
+    while g_hi > 0.0 {
         lo = hi;
+        g_lo = g_hi;
         hi *= 2.0;
         if !hi.is_finite() {
             return f64::INFINITY;
         }
+        g_hi = g(hi);
     }
-    // Bisection to a relative width far below the 1e-6 the reference asks of these outputs.
+    let mut side = 0i8;
     for _ in 0..200 {
-        let mid = 0.5 * (lo + hi);
-        if ncx2_cdf(df, mid, t) > target {
+        if hi - lo <= 1e-12 * hi {
+            break;
+        }
+        let mut mid = hi - g_hi * (hi - lo) / (g_hi - g_lo);
+        if !(mid > lo && mid < hi) {
+            mid = 0.5 * (lo + hi);
+        }
+        let g_mid = g(mid);
+        if g_mid == 0.0 {
+            return mid;
+        }
+        if g_mid > 0.0 {
             lo = mid;
+            g_lo = g_mid;
+            if side == 1 {
+                g_hi *= 0.5;
+            }
+            side = 1;
         } else {
             hi = mid;
-        }
-        if hi - lo <= 1e-13 * hi {
-            break;
+            g_hi = g_mid;
+            if side == -1 {
+                g_lo *= 0.5;
+            }
+            side = -1;
         }
     }
     0.5 * (lo + hi)
