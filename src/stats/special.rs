@@ -114,7 +114,7 @@ fn poisson_gamma_mixture(a0: f64, x: f64, m: f64, lower: bool) -> f64 {
             // Step j -> j - 1: P(a - 1) = P(a) + t(a - 1).
             f += lt.exp();
             steps += 1;
-            if steps % REANCHOR == 0 || m == 0.0 {
+            if steps.is_multiple_of(REANCHOR) || m == 0.0 {
                 lp = ln_pois(j - 1.0);
                 lt = ln_t(a0 + j - 2.0);
             } else {
@@ -140,7 +140,7 @@ fn poisson_gamma_mixture(a0: f64, x: f64, m: f64, lower: bool) -> f64 {
             // Step j -> j + 1: Q(a + 1) = Q(a) + t(a).
             f += lt.exp();
             steps += 1;
-            if steps % REANCHOR == 0 || m == 0.0 {
+            if steps.is_multiple_of(REANCHOR) || m == 0.0 {
                 lp = ln_pois(j + 1.0);
                 lt = ln_t(a0 + j + 1.0);
             } else {
