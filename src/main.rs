@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use psimon::binning::build::Method;
-use psimon::cli::{baseline_cmd, generate_cmd, report_cmd, stats_cmd};
+use psimon::cli::{baseline_cmd, demo_cmd, generate_cmd, report_cmd, stats_cmd};
 use psimon::stats::{DEFAULT_ALPHA, DEFAULT_PSI_TAU, PsiOptions};
 
 #[derive(Parser)]
@@ -34,6 +34,8 @@ enum Format {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Try psimon with nothing installed: synthetic samples, a baseline and a drift report.
+    Demo,
     /// PSI and/or IV of bin counts you already have (JSON cases in, JSON or a table out).
     Stats {
         /// A case object, a list of cases, or {"cases": [...]}.
@@ -128,6 +130,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Demo => demo_cmd::run(),
         Command::Generate {
             out,
             rows,

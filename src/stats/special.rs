@@ -64,7 +64,11 @@ const REANCHOR: u32 = 256;
 /// `t = x^a e^-x / Gamma(a+1)`): P is summed from the top down, Q from the bottom up, and
 /// the walk continues until the terms are negligible, however far the product's mode lies
 /// from the Poisson mode (in the far tail it can lie well outside `m +- 12 sqrt(m)`).
-fn poisson_gamma_mixture(a0: f64, x: f64, m: f64, lower: bool) -> f64 {
+///
+/// Returns the mixture and, for the lower form, the same mixture with `a0 + 1` (the CDF with
+/// two more degrees of freedom), which the walk gets for free and which gives the
+/// derivative in the noncentrality.
+fn poisson_gamma_mixture(a0: f64, x: f64, m: f64, lower: bool) -> (f64, f64) {
     let spread = 12.0 * m.sqrt() + 30.0;
     let ln_m = m.ln();
     let ln_x = x.ln();
@@ -96,22 +100,28 @@ fn poisson_gamma_mixture(a0: f64, x: f64, m: f64, lower: bool) -> f64 {
     };
 
     let mut sum = 0.0;
+    let mut sum_above = 0.0;
     let mut prev_term = f64::INFINITY;
     let mut steps = 0u32;
     if lower {
         let mut j = (m + spread).ceil();
         let mut f = direct(j);
+        // P(a0 + j + 1): the value f had one step earlier (the walk goes down in j).
+        let mut f_above = reg_lower(a0 + j + 1.0, x);
         let mut lp = ln_pois(j);
         let mut lt = ln_t(a0 + j - 1.0);
         loop {
-            let term = lp.exp() * f;
+            let weight = lp.exp();
+            let term = weight * f;
             sum += term;
+            sum_above += weight * f_above;
             let fading = sum > 0.0 && j < m && term <= prev_term && term <= SERIES_EPS * sum;
             if j == 0.0 || fading {
                 break;
             }
             prev_term = term;
             // Step j -> j - 1: P(a - 1) = P(a) + t(a - 1).
+            f_above = f;
             f += lt.exp();
             steps += 1;
             if steps.is_multiple_of(REANCHOR) || m == 0.0 {
@@ -150,15 +160,21 @@ fn poisson_gamma_mixture(a0: f64, x: f64, m: f64, lower: bool) -> f64 {
             j += 1.0;
         }
     }
-    sum.min(1.0)
+    (sum.min(1.0), sum_above.min(1.0))
 }
 
 /// `P(chi2'(df, lambda) <= t)`, the noncentral chi-square CDF.
 pub fn ncx2_cdf(df: f64, lambda: f64, t: f64) -> f64 {
+    ncx2_cdf_and_slope(df, lambda, t).0
+}
+
+/// The CDF and its derivative in lambda, `-(F(t; df) - F(t; df + 2)) / 2`.
+fn ncx2_cdf_and_slope(df: f64, lambda: f64, t: f64) -> (f64, f64) {
     if t < 0.0 {
-        return 0.0;
+        return (0.0, 0.0);
     }
-    poisson_gamma_mixture(df / 2.0, t / 2.0, lambda / 2.0, true)
+    let (f, f_plus2) = poisson_gamma_mixture(df / 2.0, t / 2.0, lambda / 2.0, true);
+    (f, -0.5 * (f - f_plus2))
 }
 
 /// `P(chi2'(df, lambda) > t)`, the noncentral chi-square upper tail, summed directly.
@@ -166,61 +182,48 @@ pub fn ncx2_sf(df: f64, lambda: f64, t: f64) -> f64 {
     if t < 0.0 {
         return 1.0;
     }
-    poisson_gamma_mixture(df / 2.0, t / 2.0, lambda / 2.0, false)
+    poisson_gamma_mixture(df / 2.0, t / 2.0, lambda / 2.0, false).0
 }
 
 /// The noncentrality `lambda >= 0` with `P(chi2'(df, lambda) <= t) = target`, or 0 when even
 /// `lambda = 0` gives a CDF at or below the target (the CDF falls as lambda grows).
-/// Bracketed regula falsi (Illinois variant): a handful of CDF evaluations instead of the
-/// ~50 of bisection, which matters when t is large and each evaluation sums many terms.
+/// Newton's method from the normal approximation, with the slope that each CDF evaluation
+/// yields for free, kept inside a bracket (bisection when a step would leave it): a few
+/// evaluations, which matters when t is large and each one sums many terms.
 pub fn ncx2_lambda_for_cdf(df: f64, t: f64, target: f64) -> f64 {
     if df <= 0.0 || chi2_cdf(df, t) <= target {
         return 0.0;
     }
-    let g = |lambda: f64| ncx2_cdf(df, lambda, t) - target;
-    // chi2'(df, lambda) has mean df + lambda and variance 2 df + 4 lambda.
-    let (mut lo, mut g_lo) = (0.0, g(0.0));
-    let mut hi = (t - df).max(0.0) + 8.0 * (2.0 * df + 4.0 * t).sqrt() + 8.0;
-    let mut g_hi = g(hi);
-    while g_hi > 0.0 {
-        lo = hi;
-        g_lo = g_hi;
-        hi *= 2.0;
-        if !hi.is_finite() {
+    // T ~ df + lambda + z sqrt(2 df + 4 lambda) at the target quantile; solve for lambda.
+    let z = -normal_upper_quantile(target);
+    let s = -2.0 * z + 2.0 * (z * z + t - df / 2.0).max(0.0).sqrt();
+    let mut lambda = ((s * s - 2.0 * df) / 4.0).max(1e-3);
+    let (mut lo, mut hi) = (0.0, f64::INFINITY);
+    for _ in 0..200 {
+        let (cdf, slope) = ncx2_cdf_and_slope(df, lambda, t);
+        let g = cdf - target;
+        if g > 0.0 {
+            lo = lambda;
+        } else {
+            hi = lambda;
+        }
+        let newton = lambda - g / slope;
+        let next = if slope < 0.0 && newton > lo && newton < hi {
+            newton
+        } else if hi.is_finite() {
+            0.5 * (lo + hi)
+        } else {
+            2.0 * lambda.max(1.0)
+        };
+        if !next.is_finite() {
             return f64::INFINITY;
         }
-        g_hi = g(hi);
+        if (next - lambda).abs() <= 1e-12 * next || hi - lo <= 1e-12 * hi {
+            return next;
+        }
+        lambda = next;
     }
-    let mut side = 0i8;
-    for _ in 0..200 {
-        if hi - lo <= 1e-12 * hi {
-            break;
-        }
-        let mut mid = hi - g_hi * (hi - lo) / (g_hi - g_lo);
-        if !(mid > lo && mid < hi) {
-            mid = 0.5 * (lo + hi);
-        }
-        let g_mid = g(mid);
-        if g_mid == 0.0 {
-            return mid;
-        }
-        if g_mid > 0.0 {
-            lo = mid;
-            g_lo = g_mid;
-            if side == 1 {
-                g_hi *= 0.5;
-            }
-            side = 1;
-        } else {
-            hi = mid;
-            g_hi = g_mid;
-            if side == -1 {
-                g_lo *= 0.5;
-            }
-            side = -1;
-        }
-    }
-    0.5 * (lo + hi)
+    lambda
 }
 
 #[cfg(test)]
