@@ -42,6 +42,22 @@ pub struct Evidence {
     pub k: usize,
 }
 
+impl Evidence {
+    /// Degrees of freedom of the no-drift test, `k - 1`.
+    fn df(&self) -> usize {
+        self.k.saturating_sub(1)
+    }
+
+    /// `T = n_eff * J`; 0 with a single bin (df = 0).
+    fn chi2_stat(&self) -> f64 {
+        if self.df() == 0 {
+            0.0
+        } else {
+            self.n_eff * self.value
+        }
+    }
+}
+
 /// Two-sided normal quantile `z = Phi^-1(1 - alpha/2)`.
 pub fn z_two_sided(alpha: f64) -> f64 {
     normal_upper_quantile(alpha / 2.0)
@@ -49,15 +65,12 @@ pub fn z_two_sided(alpha: f64) -> f64 {
 
 pub fn infer(ev: Evidence, alpha: f64) -> Inference {
     let Evidence {
-        value,
-        se,
-        n_eff,
-        k,
+        value, se, n_eff, ..
     } = ev;
     let z = z_two_sided(alpha);
-    let df = k.saturating_sub(1);
+    let df = ev.df();
     let dff = df as f64;
-    let chi2_stat = if df == 0 { 0.0 } else { n_eff * value };
+    let chi2_stat = ev.chi2_stat();
     let (ci_log_lower, ci_log_upper) = if value > 0.0 {
         let spread = z * se / value;
         (value * (-spread).exp(), value * spread.exp())
@@ -93,10 +106,7 @@ pub fn infer(ev: Evidence, alpha: f64) -> Inference {
 
 pub fn tolerance_test(ev: Evidence, tau: f64) -> ToleranceTest {
     let Evidence {
-        value,
-        se,
-        n_eff,
-        k,
+        value, se, n_eff, ..
     } = ev;
     let (tau_z, tau_pvalue) = if se > 0.0 {
         let z = (value - tau) / se;
@@ -104,12 +114,10 @@ pub fn tolerance_test(ev: Evidence, tau: f64) -> ToleranceTest {
     } else {
         (None, if value <= tau { 1.0 } else { 0.0 })
     };
-    let df = k.saturating_sub(1) as f64;
-    let chi2_stat = if k <= 1 { 0.0 } else { n_eff * value };
     ToleranceTest {
         tau,
         tau_z,
         tau_pvalue,
-        tau_pvalue_ncx2: ncx2_sf(df, n_eff * tau, chi2_stat),
+        tau_pvalue_ncx2: ncx2_sf(ev.df() as f64, n_eff * tau, ev.chi2_stat()),
     }
 }
