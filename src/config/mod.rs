@@ -1,0 +1,10 @@
+//! The `psimon run` configuration: one TOML file, environment overrides, and a validation
+//! that lists every problem with its path and value. Pure: text and environment in,
+//! `Config` or problems out; reading files is the caller's.
+
+pub mod env;
+pub mod types;
+pub mod validate;
+
+pub use types::*;
+pub use validate::{ConfigError, load};

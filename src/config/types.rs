@@ -1,0 +1,206 @@
+//! The configuration structs, their defaults and what each field means.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub kafka: KafkaConfig,
+    #[serde(default)]
+    pub http: HttpConfig,
+    pub mapping: MappingConfig,
+    pub models: Vec<ModelConfig>,
+    pub windows: Vec<WindowConfig>,
+    #[serde(default)]
+    pub evaluation: EvaluationConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KafkaConfig {
+    /// `bootstrap.servers`.
+    pub brokers: String,
+    #[serde(default = "default_group")]
+    pub group_id: String,
+    pub input_topics: Vec<String>,
+    pub drift_topic: String,
+    pub dead_letter_topic: String,
+    /// Larger payloads are dead-lettered as `oversized`.
+    #[serde(default = "default_max_bytes")]
+    pub max_message_bytes: usize,
+    /// librdkafka properties, passed through unchanged (SASL, SSL, fetch sizes ...).
+    #[serde(default)]
+    pub properties: BTreeMap<String, String>,
+}
+
+fn default_group() -> String {
+    "psimon".into()
+}
+
+fn default_max_bytes() -> usize {
+    1 << 20
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    #[serde(default = "default_address")]
+    pub address: String,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            address: default_address(),
+        }
+    }
+}
+
+fn default_address() -> String {
+    "127.0.0.1:9464".into()
+}
+
+/// Where the fields of an application event are: JSON pointers (RFC 6901), e.g.
+/// `/applicant/income` for a nested field.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MappingConfig {
+    /// The application id (used in dead-letter details only).
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Event time: RFC 3339 text or epoch milliseconds; without it, the Kafka timestamp.
+    #[serde(default)]
+    pub event_time: Option<String>,
+    /// The model the application was scored by; without it, every event is for `default_model`.
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub default_model: Option<String>,
+    /// The scorecard's score, monitored as the feature `score` of the baseline.
+    #[serde(default)]
+    pub score: Option<String>,
+    /// Feature name (as in the baseline) -> pointer.
+    pub features: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// The model's name as it appears in events.
+    pub name: String,
+    /// Baseline file.
+    pub baseline: String,
+    /// Model name inside the baseline file (default: `name`, or the file's only model).
+    #[serde(default)]
+    pub baseline_model: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, tag = "kind", rename_all = "lowercase")]
+pub enum WindowConfig {
+    /// A sliding time window of `length`, advancing every `slide`, as a ring of panes.
+    Time {
+        name: String,
+        #[serde(with = "humantime_serde_compat")]
+        length: Duration,
+        #[serde(with = "humantime_serde_compat")]
+        slide: Duration,
+        #[serde(default, with = "humantime_serde_compat")]
+        allowed_lateness: Duration,
+    },
+    /// The last `size` applications, kept as `panes` panes of `size / panes`.
+    Count {
+        name: String,
+        size: u64,
+        #[serde(default = "default_count_panes")]
+        panes: u64,
+    },
+}
+
+fn default_count_panes() -> u64 {
+    10
+}
+
+impl WindowConfig {
+    pub fn name(&self) -> &str {
+        match self {
+            WindowConfig::Time { name, .. } | WindowConfig::Count { name, .. } => name,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvaluationConfig {
+    #[serde(default = "default_interval", with = "humantime_serde_compat")]
+    pub interval: Duration,
+    /// A window is evaluated only with at least this many applications.
+    #[serde(default = "default_min_apps")]
+    pub min_applications: u64,
+    /// Significance level of intervals and tests.
+    #[serde(default = "default_alpha")]
+    pub alpha: f64,
+    /// PSI above which (by its CI's lower bound, significantly) a feature is in warning.
+    #[serde(default = "default_warning")]
+    pub warning_psi: f64,
+    /// PSI above which (by its CI's lower bound, significantly) a feature is in alert.
+    #[serde(default = "default_alert")]
+    pub alert_psi: f64,
+    /// A state clears once PSI falls below `clear_ratio` x its threshold (hysteresis).
+    #[serde(default = "default_clear_ratio")]
+    pub clear_ratio: f64,
+    /// Bins listed as "moved most" in drift events.
+    #[serde(default = "default_top_bins")]
+    pub top_bins: usize,
+}
+
+impl Default for EvaluationConfig {
+    fn default() -> Self {
+        Self {
+            interval: default_interval(),
+            min_applications: default_min_apps(),
+            alpha: default_alpha(),
+            warning_psi: default_warning(),
+            alert_psi: default_alert(),
+            clear_ratio: default_clear_ratio(),
+            top_bins: default_top_bins(),
+        }
+    }
+}
+
+fn default_interval() -> Duration {
+    Duration::from_secs(15)
+}
+fn default_min_apps() -> u64 {
+    500
+}
+fn default_alpha() -> f64 {
+    0.05
+}
+fn default_warning() -> f64 {
+    0.1
+}
+fn default_alert() -> f64 {
+    0.25
+}
+fn default_clear_ratio() -> f64 {
+    0.8
+}
+fn default_top_bins() -> usize {
+    3
+}
+
+/// Durations as text: "15s", "24h", "1h 30m".
+mod humantime_serde_compat {
+    use serde::{Deserialize, Deserializer};
+    use std::time::Duration;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let text = String::deserialize(d)?;
+        humantime::parse_duration(&text)
+            .map_err(|e| serde::de::Error::custom(format!("\"{text}\" is not a duration ({e}); write e.g. \"15s\", \"24h\"")))
+    }
+}
