@@ -7,13 +7,19 @@
 //! - [`cli`]: the commands `stats`, `baseline` and `report` (file I/O and printing).
 //! - [`config`]: the `psimon run` configuration: TOML, environment overrides, validation.
 //! - [`data`]: streaming rows of CSV and JSON Lines samples; the missing-value rules.
+//! - [`evaluate`]: one evaluation tick (pure): PSI per feature and window, drift states.
+//! - [`event`]: decoding application events (JSON pointers) into bins, or an invalid reason.
 //! - [`stats`]: pure statistics — PSI, WoE, IV with SE, intervals and tests.
 //! - [`synth`]: synthetic credit applications (for `psimon generate`, tests and benches).
+//! - [`window`]: per-partition pane rings (time and count windows) and their merge.
 pub mod batch;
 pub mod binning;
 pub mod calc;
 pub mod cli;
 pub mod config;
 pub mod data;
+pub mod evaluate;
+pub mod event;
 pub mod stats;
 pub mod synth;
+pub mod window;

@@ -1,0 +1,105 @@
+//! The drift state of one model x feature x window: ok, warning or alert, driven by the size
+//! of the shift and its significance together, with hysteresis on the way down.
+//!
+//! - level: alert when the no-drift test rejects at `alpha` and the CI's lower bound is
+//!   above the alert threshold; warning likewise with the warning threshold; else ok.
+//! - up: at once. Down: only when the PSI itself falls below `clear_ratio` x the threshold
+//!   of the current state, so a PSI hovering at a threshold does not flap.
+
+use serde::Serialize;
+
+use crate::stats::PsiStats;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum DriftState {
+    #[default]
+    Ok = 0,
+    Warning = 1,
+    Alert = 2,
+}
+
+impl DriftState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DriftState::Ok => "ok",
+            DriftState::Warning => "warning",
+            DriftState::Alert => "alert",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Thresholds {
+    pub alpha: f64,
+    pub warning_psi: f64,
+    pub alert_psi: f64,
+    pub clear_ratio: f64,
+    pub min_applications: u64,
+}
+
+pub fn next_state(prev: DriftState, psi: &PsiStats, t: &Thresholds) -> DriftState {
+    let significant = psi.inference.chi2_pvalue < t.alpha;
+    let lower = psi.inference.ci_lower;
+    let level = if significant && lower > t.alert_psi {
+        DriftState::Alert
+    } else if significant && lower > t.warning_psi {
+        DriftState::Warning
+    } else {
+        DriftState::Ok
+    };
+    if level >= prev {
+        return level;
+    }
+    let hold = if psi.psi >= t.clear_ratio * t.alert_psi {
+        DriftState::Alert
+    } else if psi.psi >= t.clear_ratio * t.warning_psi {
+        DriftState::Warning
+    } else {
+        DriftState::Ok
+    };
+    level.max(prev.min(hold))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::{PsiOptions, psi};
+
+    const T: Thresholds = Thresholds {
+        alpha: 0.05,
+        warning_psi: 0.1,
+        alert_psi: 0.25,
+        clear_ratio: 0.8,
+        min_applications: 1,
+    };
+
+    fn stats(current: &[f64]) -> PsiStats {
+        psi(current, &[2500.0, 2500.0, 2500.0, 2500.0], PsiOptions::default()).unwrap()
+    }
+
+    #[test]
+    fn escalates_on_size_and_significance_and_clears_with_hysteresis() {
+        let none = stats(&[2500.0, 2500.0, 2500.0, 2500.0]);
+        let big = stats(&[6000.0, 2000.0, 1500.0, 500.0]);
+        let medium = stats(&[3900.0, 2800.0, 2000.0, 1300.0]);
+        assert!(big.inference.ci_lower > 0.25, "{}", big.psi);
+        assert!(medium.inference.ci_lower > 0.1 && medium.psi < 0.25, "{}", medium.psi);
+        assert_eq!(next_state(DriftState::Ok, &none, &T), DriftState::Ok);
+        assert_eq!(next_state(DriftState::Ok, &big, &T), DriftState::Alert);
+        assert_eq!(next_state(DriftState::Ok, &medium, &T), DriftState::Warning);
+        // From alert, a PSI above 0.8 x 0.25 holds the alert even though its CI dips.
+        let holding = stats(&[4400.0, 2600.0, 1800.0, 1200.0]);
+        assert!(holding.psi >= 0.25 * 0.8 && holding.inference.ci_lower < 0.25, "{}", holding.psi);
+        assert_eq!(next_state(DriftState::Alert, &holding, &T), DriftState::Alert);
+        assert_eq!(next_state(DriftState::Alert, &medium, &T), DriftState::Warning);
+        assert_eq!(next_state(DriftState::Alert, &none, &T), DriftState::Ok);
+    }
+
+    #[test]
+    fn a_large_but_insignificant_psi_does_not_alert() {
+        let tiny = psi(&[9.0, 1.0], &[1.0, 9.0], PsiOptions::default()).unwrap();
+        assert!(tiny.psi > 0.25);
+        assert_eq!(next_state(DriftState::Ok, &tiny, &T), DriftState::Ok);
+    }
+}

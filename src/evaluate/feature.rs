@@ -1,0 +1,102 @@
+//! PSI of every feature of one model's window against its baseline, with per-bin detail.
+
+use serde::Serialize;
+
+use crate::stats::{PsiOptions, PsiStats, StatsError, psi};
+use crate::window::CountMatrix;
+
+/// A monitored feature: its bins' labels and baseline counts.
+#[derive(Debug, Clone)]
+pub struct FeatureMeta {
+    pub name: String,
+    pub labels: Vec<String>,
+    pub baseline: Vec<f64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ModelMeta {
+    pub name: String,
+    pub baseline_id: String,
+    pub baseline_applications: u64,
+    pub features: Vec<FeatureMeta>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BinDetail {
+    pub label: String,
+    pub baseline_share: f64,
+    pub current_share: f64,
+    pub current_count: u64,
+    /// PSI contribution; null for a bin empty in both (dropped).
+    pub contrib: Option<f64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FeatureEval {
+    pub feature: usize,
+    pub applications: u64,
+    pub missing_ratio: f64,
+    pub psi: Result<PsiStats, StatsError>,
+    pub bins: Vec<BinDetail>,
+}
+
+/// Evaluates every feature of `model` on `counts`.
+pub fn evaluate_window(model: &ModelMeta, counts: &CountMatrix, alpha: f64) -> Vec<FeatureEval> {
+    let opts = PsiOptions {
+        alpha,
+        ..PsiOptions::default()
+    };
+    model
+        .features
+        .iter()
+        .enumerate()
+        .map(|(f, meta)| {
+            let cur = counts.feature(f);
+            let current: Vec<f64> = cur.iter().map(|&c| c as f64).collect();
+            let result = psi(&current, &meta.baseline, opts);
+            let cur_total: f64 = current.iter().sum();
+            let base_total: f64 = meta.baseline.iter().sum();
+            let mut kept = 0;
+            let bins = (0..cur.len())
+                .map(|b| {
+                    let contrib = match &result {
+                        Ok(p) if !p.dropped_bins.contains(&b) => {
+                            kept += 1;
+                            Some(p.contrib[kept - 1])
+                        }
+                        _ => None,
+                    };
+                    BinDetail {
+                        label: meta.labels.get(b).cloned().unwrap_or_default(),
+                        baseline_share: meta.baseline[b] / base_total,
+                        current_share: if cur_total > 0.0 { current[b] / cur_total } else { 0.0 },
+                        current_count: cur[b],
+                        contrib,
+                    }
+                })
+                .collect();
+            let missing = cur.last().copied().unwrap_or(0);
+            FeatureEval {
+                feature: f,
+                applications: counts.applications(),
+                missing_ratio: if counts.applications() > 0 {
+                    missing as f64 / counts.applications() as f64
+                } else {
+                    0.0
+                },
+                psi: result,
+                bins,
+            }
+        })
+        .collect()
+}
+
+impl FeatureEval {
+    /// The bins that moved most: largest PSI contribution first.
+    pub fn top_bins(&self, n: usize) -> Vec<&BinDetail> {
+        let mut bins: Vec<&BinDetail> = self.bins.iter().filter(|b| b.contrib.is_some()).collect();
+        bins.sort_by(|a, b| b.contrib.unwrap_or(0.0).total_cmp(&a.contrib.unwrap_or(0.0)));
+        bins.truncate(n);
+        bins
+    }
+}

@@ -1,0 +1,9 @@
+//! One evaluation tick, pure: merged window counts and the baseline in, per-feature PSI
+//! with SE, CI and tests out, plus the drift state machine's transitions. The scheduler
+//! (the shell) supplies the merged counts and the wall-clock time.
+
+pub mod drift;
+pub mod feature;
+
+pub use drift::{DriftState, Thresholds, next_state};
+pub use feature::{BinDetail, FeatureEval, FeatureMeta, ModelMeta, evaluate_window};

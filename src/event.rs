@@ -1,0 +1,243 @@
+//! Decoding an application event (JSON) per the field mapping into the bins of its model's
+//! baseline, or a reason why it is invalid. Pure: bytes in, bins out. Details name fields,
+//! never their values: applications hold personal data.
+
+use serde_json::Value;
+
+use crate::binning::{BinError, Binner};
+use crate::data::Cell;
+
+/// Why a message could not be counted; the label of `psimon_events_invalid_total{reason}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InvalidReason {
+    Oversized,
+    InvalidJson,
+    NotAnObject,
+    MissingField,
+    WrongType,
+    NonFinite,
+    UnknownModel,
+    InvalidTime,
+}
+
+impl InvalidReason {
+    pub const ALL: [InvalidReason; 8] = [
+        InvalidReason::Oversized,
+        InvalidReason::InvalidJson,
+        InvalidReason::NotAnObject,
+        InvalidReason::MissingField,
+        InvalidReason::WrongType,
+        InvalidReason::NonFinite,
+        InvalidReason::UnknownModel,
+        InvalidReason::InvalidTime,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvalidReason::Oversized => "oversized",
+            InvalidReason::InvalidJson => "invalid_json",
+            InvalidReason::NotAnObject => "not_an_object",
+            InvalidReason::MissingField => "missing_field",
+            InvalidReason::WrongType => "wrong_type",
+            InvalidReason::NonFinite => "non_finite",
+            InvalidReason::UnknownModel => "unknown_model",
+            InvalidReason::InvalidTime => "invalid_time",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invalid {
+    pub reason: InvalidReason,
+    /// Which field and what was wrong with it, without the value.
+    pub detail: String,
+}
+
+fn invalid(reason: InvalidReason, detail: impl Into<String>) -> Invalid {
+    Invalid {
+        reason,
+        detail: detail.into(),
+    }
+}
+
+/// One model's features as the decoder reads them.
+pub struct ModelFields {
+    pub name: String,
+    /// Per monitored feature, in the model's feature order: name, pointer, binner.
+    pub features: Vec<(String, String, Binner)>,
+}
+
+pub struct Decoder {
+    pub max_bytes: usize,
+    pub model_pointer: Option<String>,
+    pub default_model: Option<usize>,
+    pub time_pointer: Option<String>,
+    pub models: Vec<ModelFields>,
+}
+
+/// What a valid event contributes: its model, its event time if it has one, and (in the
+/// caller's buffer) one bin per monitored feature of that model.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Decoded {
+    pub model: usize,
+    pub event_time_ms: Option<i64>,
+}
+
+impl Decoder {
+    pub fn decode(&self, payload: &[u8], bins: &mut Vec<u16>) -> Result<Decoded, Invalid> {
+        if payload.len() > self.max_bytes {
+            return Err(invalid(
+                InvalidReason::Oversized,
+                format!("{} bytes, more than the {} allowed", payload.len(), self.max_bytes),
+            ));
+        }
+        let doc: Value = serde_json::from_slice(payload).map_err(|e| {
+            // serde's message gives line and column, not content.
+            invalid(InvalidReason::InvalidJson, format!("not JSON: {}", e.classify_str()))
+        })?;
+        if !doc.is_object() {
+            return Err(invalid(InvalidReason::NotAnObject, "the event is not a JSON object"));
+        }
+        let model = self.model_of(&doc)?;
+        let event_time_ms = match &self.time_pointer {
+            None => None,
+            Some(p) => match doc.pointer(p) {
+                None | Some(Value::Null) => None,
+                Some(v) => Some(parse_time(v).ok_or_else(|| {
+                    invalid(InvalidReason::InvalidTime, format!("{p}: neither RFC 3339 text nor epoch milliseconds"))
+                })?),
+            },
+        };
+        bins.clear();
+        for (name, pointer, binner) in &self.models[model].features {
+            let cell = match doc.pointer(pointer) {
+                None | Some(Value::Null) => Cell::Missing,
+                Some(Value::Number(n)) => match n.as_f64() {
+                    Some(v) => Cell::Number(v),
+                    None => return Err(invalid(InvalidReason::NonFinite, format!("{name} ({pointer}): out of range"))),
+                },
+                Some(Value::String(s)) => Cell::from_text(s),
+                Some(Value::Bool(b)) => Cell::Text(if *b { "true" } else { "false" }),
+                Some(_) => {
+                    return Err(invalid(InvalidReason::WrongType, format!("{name} ({pointer}): an object or array")));
+                }
+            };
+            if let Ok(Some(v)) = cell.as_number() {
+                if !v.is_finite() {
+                    return Err(invalid(InvalidReason::NonFinite, format!("{name} ({pointer}): not a finite number")));
+                }
+            }
+            let bin = binner.bin_cell(cell).map_err(|e| match e {
+                BinError::NotANumber => invalid(InvalidReason::WrongType, format!("{name} ({pointer}): text where a number is expected")),
+            })?;
+            bins.push(bin as u16);
+        }
+        Ok(Decoded { model, event_time_ms })
+    }
+
+    fn model_of(&self, doc: &Value) -> Result<usize, Invalid> {
+        let Some(p) = &self.model_pointer else {
+            return self.default_model.ok_or_else(|| invalid(InvalidReason::UnknownModel, "no model"));
+        };
+        match doc.pointer(p) {
+            None | Some(Value::Null) => self
+                .default_model
+                .ok_or_else(|| invalid(InvalidReason::MissingField, format!("{p}: the model field is missing"))),
+            Some(Value::String(name)) => self
+                .models
+                .iter()
+                .position(|m| &m.name == name)
+                .ok_or_else(|| invalid(InvalidReason::UnknownModel, format!("{p}: not a configured model"))),
+            Some(_) => Err(invalid(InvalidReason::WrongType, format!("{p}: the model is not text"))),
+        }
+    }
+}
+
+trait ClassifyStr {
+    fn classify_str(&self) -> String;
+}
+
+impl ClassifyStr for serde_json::Error {
+    fn classify_str(&self) -> String {
+        format!("{:?} error at line {} column {}", self.classify(), self.line(), self.column())
+    }
+}
+
+/// Epoch milliseconds of an event time: a number (epoch ms) or RFC 3339 text.
+pub fn parse_time(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => {
+            let ms = n.as_f64()?;
+            (ms.is_finite() && ms.abs() < 1e15).then_some(ms as i64)
+        }
+        Value::String(s) => {
+            let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()?;
+            Some((t.unix_timestamp_nanos() / 1_000_000) as i64)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::binning::BinSpec;
+
+    fn decoder() -> Decoder {
+        let income = Binner::new(BinSpec::Numeric {
+            edges: vec![1000.0, 5000.0],
+            special_values: vec![-999.0],
+        });
+        let region = Binner::new(BinSpec::Categorical {
+            levels: vec![vec!["north".into()], vec!["south".into()]],
+        });
+        Decoder {
+            max_bytes: 200,
+            model_pointer: Some("/model".into()),
+            default_model: None,
+            time_pointer: Some("/ts".into()),
+            models: vec![ModelFields {
+                name: "m1".into(),
+                features: vec![
+                    ("income".into(), "/applicant/income".into(), income),
+                    ("region".into(), "/region".into(), region),
+                ],
+            }],
+        }
+    }
+
+    #[test]
+    fn decodes_nested_fields_times_and_missing_values() {
+        let d = decoder();
+        let mut bins = Vec::new();
+        let r = d
+            .decode(br#"{"model":"m1","ts":"2026-11-29T10:00:00+01:00","applicant":{"income":2500},"region":"west"}"#, &mut bins)
+            .unwrap();
+        assert_eq!(r.model, 0);
+        assert_eq!(r.event_time_ms, Some(1_795_942_800_000));
+        assert_eq!(bins, vec![1, 2]);
+        let r = d.decode(br#"{"model":"m1","ts":1700000000000,"applicant":{"income":"NaN"}}"#, &mut bins).unwrap();
+        assert_eq!(r.event_time_ms, Some(1_700_000_000_000));
+        assert_eq!(bins, vec![4, 3]);
+        d.decode(br#"{"model":"m1","applicant":{"income":-999}}"#, &mut bins).unwrap();
+        assert_eq!(bins[0], 3);
+    }
+
+    #[test]
+    fn every_reason() {
+        let d = decoder();
+        let mut bins = Vec::new();
+        let reason = |payload: &[u8]| d.decode(payload, &mut Vec::new()).unwrap_err().reason;
+        assert_eq!(reason(&[b' '; 300]), InvalidReason::Oversized);
+        assert_eq!(reason(b"{not json"), InvalidReason::InvalidJson);
+        assert_eq!(reason(b"[1,2]"), InvalidReason::NotAnObject);
+        assert_eq!(reason(br#"{"applicant":{}}"#), InvalidReason::MissingField);
+        assert_eq!(reason(br#"{"model":"zz"}"#), InvalidReason::UnknownModel);
+        assert_eq!(reason(br#"{"model":"m1","applicant":{"income":"abc"}}"#), InvalidReason::WrongType);
+        assert_eq!(reason(br#"{"model":"m1","applicant":{"income":{"a":1}}}"#), InvalidReason::WrongType);
+        assert_eq!(reason(br#"{"model":"m1","applicant":{"income":"Infinity"}}"#), InvalidReason::NonFinite);
+        assert_eq!(reason(br#"{"model":"m1","ts":"yesterday"}"#), InvalidReason::InvalidTime);
+        let e = d.decode(br#"{"model":"m1","applicant":{"income":"secret-value"}}"#, &mut bins).unwrap_err();
+        assert!(!e.detail.contains("secret"), "details never carry values: {}", e.detail);
+    }
+}
