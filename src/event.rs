@@ -88,15 +88,25 @@ impl Decoder {
         if payload.len() > self.max_bytes {
             return Err(invalid(
                 InvalidReason::Oversized,
-                format!("{} bytes, more than the {} allowed", payload.len(), self.max_bytes),
+                format!(
+                    "{} bytes, more than the {} allowed",
+                    payload.len(),
+                    self.max_bytes
+                ),
             ));
         }
         let doc: Value = serde_json::from_slice(payload).map_err(|e| {
             // serde's message gives line and column, not content.
-            invalid(InvalidReason::InvalidJson, format!("not JSON: {}", e.classify_str()))
+            invalid(
+                InvalidReason::InvalidJson,
+                format!("not JSON: {}", e.classify_str()),
+            )
         })?;
         if !doc.is_object() {
-            return Err(invalid(InvalidReason::NotAnObject, "the event is not a JSON object"));
+            return Err(invalid(
+                InvalidReason::NotAnObject,
+                "the event is not a JSON object",
+            ));
         }
         let model = self.model_of(&doc)?;
         let event_time_ms = match &self.time_pointer {
@@ -104,7 +114,10 @@ impl Decoder {
             Some(p) => match doc.pointer(p) {
                 None | Some(Value::Null) => None,
                 Some(v) => Some(parse_time(v).ok_or_else(|| {
-                    invalid(InvalidReason::InvalidTime, format!("{p}: neither RFC 3339 text nor epoch milliseconds"))
+                    invalid(
+                        InvalidReason::InvalidTime,
+                        format!("{p}: neither RFC 3339 text nor epoch milliseconds"),
+                    )
                 })?),
             },
         };
@@ -114,41 +127,71 @@ impl Decoder {
                 None | Some(Value::Null) => Cell::Missing,
                 Some(Value::Number(n)) => match n.as_f64() {
                     Some(v) => Cell::Number(v),
-                    None => return Err(invalid(InvalidReason::NonFinite, format!("{name} ({pointer}): out of range"))),
+                    None => {
+                        return Err(invalid(
+                            InvalidReason::NonFinite,
+                            format!("{name} ({pointer}): out of range"),
+                        ));
+                    }
                 },
                 Some(Value::String(s)) => Cell::from_text(s),
                 Some(Value::Bool(b)) => Cell::Text(if *b { "true" } else { "false" }),
                 Some(_) => {
-                    return Err(invalid(InvalidReason::WrongType, format!("{name} ({pointer}): an object or array")));
+                    return Err(invalid(
+                        InvalidReason::WrongType,
+                        format!("{name} ({pointer}): an object or array"),
+                    ));
                 }
             };
-            if let Ok(Some(v)) = cell.as_number() {
-                if !v.is_finite() {
-                    return Err(invalid(InvalidReason::NonFinite, format!("{name} ({pointer}): not a finite number")));
-                }
+            if let Ok(Some(v)) = cell.as_number()
+                && !v.is_finite()
+            {
+                return Err(invalid(
+                    InvalidReason::NonFinite,
+                    format!("{name} ({pointer}): not a finite number"),
+                ));
             }
             let bin = binner.bin_cell(cell).map_err(|e| match e {
-                BinError::NotANumber => invalid(InvalidReason::WrongType, format!("{name} ({pointer}): text where a number is expected")),
+                BinError::NotANumber => invalid(
+                    InvalidReason::WrongType,
+                    format!("{name} ({pointer}): text where a number is expected"),
+                ),
             })?;
             bins.push(bin as u16);
         }
-        Ok(Decoded { model, event_time_ms })
+        Ok(Decoded {
+            model,
+            event_time_ms,
+        })
     }
 
     fn model_of(&self, doc: &Value) -> Result<usize, Invalid> {
         let Some(p) = &self.model_pointer else {
-            return self.default_model.ok_or_else(|| invalid(InvalidReason::UnknownModel, "no model"));
+            return self
+                .default_model
+                .ok_or_else(|| invalid(InvalidReason::UnknownModel, "no model"));
         };
         match doc.pointer(p) {
-            None | Some(Value::Null) => self
-                .default_model
-                .ok_or_else(|| invalid(InvalidReason::MissingField, format!("{p}: the model field is missing"))),
+            None | Some(Value::Null) => self.default_model.ok_or_else(|| {
+                invalid(
+                    InvalidReason::MissingField,
+                    format!("{p}: the model field is missing"),
+                )
+            }),
             Some(Value::String(name)) => self
                 .models
                 .iter()
                 .position(|m| &m.name == name)
-                .ok_or_else(|| invalid(InvalidReason::UnknownModel, format!("{p}: not a configured model"))),
-            Some(_) => Err(invalid(InvalidReason::WrongType, format!("{p}: the model is not text"))),
+                .ok_or_else(|| {
+                    invalid(
+                        InvalidReason::UnknownModel,
+                        format!("{p}: not a configured model"),
+                    )
+                }),
+            Some(_) => Err(invalid(
+                InvalidReason::WrongType,
+                format!("{p}: the model is not text"),
+            )),
         }
     }
 }
@@ -159,7 +202,12 @@ trait ClassifyStr {
 
 impl ClassifyStr for serde_json::Error {
     fn classify_str(&self) -> String {
-        format!("{:?} error at line {} column {}", self.classify(), self.line(), self.column())
+        format!(
+            "{:?} error at line {} column {}",
+            self.classify(),
+            self.line(),
+            self.column()
+        )
     }
 }
 
@@ -171,7 +219,8 @@ pub fn parse_time(v: &Value) -> Option<i64> {
             (ms.is_finite() && ms.abs() < 1e15).then_some(ms as i64)
         }
         Value::String(s) => {
-            let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()?;
+            let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+                .ok()?;
             Some((t.unix_timestamp_nanos() / 1_000_000) as i64)
         }
         _ => None,
@@ -216,10 +265,16 @@ mod tests {
         assert_eq!(r.model, 0);
         assert_eq!(r.event_time_ms, Some(1_795_942_800_000));
         assert_eq!(bins, vec![1, 2]);
-        let r = d.decode(br#"{"model":"m1","ts":1700000000000,"applicant":{"income":"NaN"}}"#, &mut bins).unwrap();
+        let r = d
+            .decode(
+                br#"{"model":"m1","ts":1700000000000,"applicant":{"income":"NaN"}}"#,
+                &mut bins,
+            )
+            .unwrap();
         assert_eq!(r.event_time_ms, Some(1_700_000_000_000));
         assert_eq!(bins, vec![4, 3]);
-        d.decode(br#"{"model":"m1","applicant":{"income":-999}}"#, &mut bins).unwrap();
+        d.decode(br#"{"model":"m1","applicant":{"income":-999}}"#, &mut bins)
+            .unwrap();
         assert_eq!(bins[0], 3);
     }
 
@@ -233,11 +288,32 @@ mod tests {
         assert_eq!(reason(b"[1,2]"), InvalidReason::NotAnObject);
         assert_eq!(reason(br#"{"applicant":{}}"#), InvalidReason::MissingField);
         assert_eq!(reason(br#"{"model":"zz"}"#), InvalidReason::UnknownModel);
-        assert_eq!(reason(br#"{"model":"m1","applicant":{"income":"abc"}}"#), InvalidReason::WrongType);
-        assert_eq!(reason(br#"{"model":"m1","applicant":{"income":{"a":1}}}"#), InvalidReason::WrongType);
-        assert_eq!(reason(br#"{"model":"m1","applicant":{"income":"Infinity"}}"#), InvalidReason::NonFinite);
-        assert_eq!(reason(br#"{"model":"m1","ts":"yesterday"}"#), InvalidReason::InvalidTime);
-        let e = d.decode(br#"{"model":"m1","applicant":{"income":"secret-value"}}"#, &mut bins).unwrap_err();
-        assert!(!e.detail.contains("secret"), "details never carry values: {}", e.detail);
+        assert_eq!(
+            reason(br#"{"model":"m1","applicant":{"income":"abc"}}"#),
+            InvalidReason::WrongType
+        );
+        assert_eq!(
+            reason(br#"{"model":"m1","applicant":{"income":{"a":1}}}"#),
+            InvalidReason::WrongType
+        );
+        assert_eq!(
+            reason(br#"{"model":"m1","applicant":{"income":"Infinity"}}"#),
+            InvalidReason::NonFinite
+        );
+        assert_eq!(
+            reason(br#"{"model":"m1","ts":"yesterday"}"#),
+            InvalidReason::InvalidTime
+        );
+        let e = d
+            .decode(
+                br#"{"model":"m1","applicant":{"income":"secret-value"}}"#,
+                &mut bins,
+            )
+            .unwrap_err();
+        assert!(
+            !e.detail.contains("secret"),
+            "details never carry values: {}",
+            e.detail
+        );
     }
 }

@@ -9,6 +9,8 @@
 //! - [`data`]: streaming rows of CSV and JSON Lines samples; the missing-value rules.
 //! - [`evaluate`]: one evaluation tick (pure): PSI per feature and window, drift states.
 //! - [`event`]: decoding application events (JSON pointers) into bins, or an invalid reason.
+//! - [`output`]: drift events (CloudEvents), Prometheus metrics, HTTP endpoints.
+//! - [`pipeline`]: the streaming shell: Kafka consumer loop, producer, evaluation tick, run.
 //! - [`stats`]: pure statistics — PSI, WoE, IV with SE, intervals and tests.
 //! - [`synth`]: synthetic credit applications (for `psimon generate`, tests and benches).
 //! - [`window`]: per-partition pane rings (time and count windows) and their merge.
@@ -20,6 +22,8 @@ pub mod config;
 pub mod data;
 pub mod evaluate;
 pub mod event;
+pub mod output;
+pub mod pipeline;
 pub mod stats;
 pub mod synth;
 pub mod window;

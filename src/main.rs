@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use psimon::binning::build::Method;
-use psimon::cli::{baseline_cmd, demo_cmd, generate_cmd, report_cmd, stats_cmd};
+use psimon::cli::{
+    baseline_cmd, demo_cmd, generate_cmd, loadgen_cmd, report_cmd, run_cmd, stats_cmd,
+};
 use psimon::stats::{DEFAULT_ALPHA, DEFAULT_PSI_TAU, PsiOptions};
 
 #[derive(Parser)]
@@ -34,6 +36,13 @@ enum Format {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The streaming monitor: consume applications from Kafka, serve metrics, publish drift events.
+    Run {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Check a run config and its baselines; lists every problem with its path.
+    CheckConfig { config: PathBuf },
     /// Try psimon with nothing installed: synthetic samples, a baseline and a drift report.
     Demo,
     /// PSI and/or IV of bin counts you already have (JSON cases in, JSON or a table out).
@@ -93,6 +102,33 @@ enum Command {
         shift: f64,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// 20 numeric features f00..f19 instead of the credit application.
+        #[arg(long)]
+        wide: bool,
+    },
+    /// Produce synthetic application events to a Kafka topic (load generator).
+    Loadgen {
+        #[arg(long, default_value = "127.0.0.1:9092")]
+        brokers: String,
+        #[arg(long, default_value = "applications")]
+        topic: String,
+        #[arg(long, default_value_t = 100_000)]
+        count: u64,
+        /// Events per second; 0 for as fast as possible.
+        #[arg(long, default_value_t = 0)]
+        rate: u64,
+        #[arg(long, default_value_t = 0.0)]
+        shift: f64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, default_value = "retail_v3")]
+        model: String,
+        /// 20 numeric features f00..f19 at the top level.
+        #[arg(long)]
+        wide: bool,
+        /// Event time of the first event, epoch ms (default: now); 1 ms apart.
+        #[arg(long)]
+        start_ms: Option<i64>,
     },
     /// Batch PSI (and IV with --target) of a sample against a baseline.
     Report {
@@ -129,14 +165,45 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
     let result = match cli.command {
         Command::Demo => demo_cmd::run(),
+        Command::Run { config } => run_cmd::run_monitor(&config),
+        Command::CheckConfig { config } => run_cmd::check(&config),
         Command::Generate {
             out,
             rows,
             shift,
             seed,
-        } => generate_cmd::run(&out, rows, shift, seed),
+            wide,
+        } => generate_cmd::write_sample(&out, rows, shift, seed, wide),
+        Command::Loadgen {
+            brokers,
+            topic,
+            count,
+            rate,
+            shift,
+            seed,
+            model,
+            wide,
+            start_ms,
+        } => loadgen_cmd::run(loadgen_cmd::LoadgenArgs {
+            brokers,
+            topic,
+            count,
+            rate,
+            shift,
+            seed,
+            model,
+            wide,
+            start_ms,
+        }),
         Command::Stats { input, format } => stats_cmd::run(&input, format == Format::Table),
         Command::Baseline {
             input,

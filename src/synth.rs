@@ -152,6 +152,29 @@ impl Application {
         ]
     }
 
+    /// The application as an event on the input topic, nested as `config/psimon.example.toml`
+    /// maps it.
+    pub fn to_event(&self, id: u64, model: &str, time_ms: i64) -> serde_json::Value {
+        serde_json::json!({
+            "application_id": format!("app-{id}"),
+            "submitted_at": time_ms,
+            "model": model,
+            "applicant": {
+                "income": self.income,
+                "age": self.age,
+                "debt_to_income": self.debt_to_income,
+                "employment_type": self.employment_type,
+                "region": self.region,
+            },
+            "bureau": {
+                "score": self.bureau_score,
+                "utilisation": self.utilisation,
+                "delinquencies": self.delinquencies,
+            },
+            "bad": u8::from(self.bad),
+        })
+    }
+
     /// The row as a JSON object (missing = null).
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
@@ -166,4 +189,23 @@ impl Application {
             "bad": u8::from(self.bad),
         })
     }
+}
+
+/// Names of the features of the wide sample: 20 numeric features for throughput tests.
+pub fn wide_columns() -> Vec<String> {
+    (0..20).map(|i| format!("f{i:02}")).collect()
+}
+
+/// One row of the wide sample: 20 normal values (shifted by `shift`), with 2% missing.
+pub fn wide_row(rng: &mut Rng, shift: f64) -> Vec<Option<f64>> {
+    (0..20)
+        .map(|i| {
+            if rng.chance(0.02) {
+                None
+            } else {
+                let v = rng.normal() + shift * (i % 3) as f64 * 0.5;
+                Some((v * 1000.0).round() / 1000.0)
+            }
+        })
+        .collect()
 }

@@ -12,7 +12,9 @@ pub const PREFIX: &str = "PSIMON_";
 pub fn apply(doc: &mut Table, env: &[(String, String)]) -> Result<Vec<String>, String> {
     let mut set = Vec::new();
     for (key, value) in env {
-        let Some(rest) = key.strip_prefix(PREFIX) else { continue };
+        let Some(rest) = key.strip_prefix(PREFIX) else {
+            continue;
+        };
         // Config keys and librdkafka property names are all lower case.
         let path: Vec<String> = rest.split("__").map(str::to_ascii_lowercase).collect();
         if path.iter().any(String::is_empty) {
@@ -21,7 +23,9 @@ pub fn apply(doc: &mut Table, env: &[(String, String)]) -> Result<Vec<String>, S
         let parsed = parse_value(value);
         let mut table = &mut *doc;
         for seg in &path[..path.len() - 1] {
-            let entry = table.entry(seg.clone()).or_insert_with(|| Value::Table(Table::new()));
+            let entry = table
+                .entry(seg.clone())
+                .or_insert_with(|| Value::Table(Table::new()));
             table = match entry {
                 Value::Table(t) => t,
                 _ => return Err(format!("{key}: \"{seg}\" is not a table in the config")),
@@ -36,7 +40,9 @@ pub fn apply(doc: &mut Table, env: &[(String, String)]) -> Result<Vec<String>, S
 fn parse_value(text: &str) -> Value {
     let wrapped = format!("v = {text}");
     match wrapped.parse::<Table>() {
-        Ok(mut t) => t.remove("v").unwrap_or_else(|| Value::String(text.to_string())),
+        Ok(mut t) => t
+            .remove("v")
+            .unwrap_or_else(|| Value::String(text.to_string())),
         Err(_) => Value::String(text.to_string()),
     }
 }
@@ -50,14 +56,23 @@ mod tests {
         let mut doc: Table = "[kafka]\nbrokers = \"a:1\"\n".parse().unwrap();
         let env = vec![
             ("PSIMON_KAFKA__BROKERS".to_string(), "b:2".to_string()),
-            ("PSIMON_EVALUATION__ALERT_PSI".to_string(), "0.3".to_string()),
-            ("PSIMON_KAFKA__PROPERTIES__SASL.USERNAME".to_string(), "u".to_string()),
+            (
+                "PSIMON_EVALUATION__ALERT_PSI".to_string(),
+                "0.3".to_string(),
+            ),
+            (
+                "PSIMON_KAFKA__PROPERTIES__SASL.USERNAME".to_string(),
+                "u".to_string(),
+            ),
             ("HOME".to_string(), "/root".to_string()),
         ];
         let set = apply(&mut doc, &env).unwrap();
         assert_eq!(set.len(), 3);
         assert_eq!(doc["kafka"]["brokers"].as_str(), Some("b:2"));
         assert_eq!(doc["evaluation"]["alert_psi"].as_float(), Some(0.3));
-        assert_eq!(doc["kafka"]["properties"]["sasl.username"].as_str(), Some("u"));
+        assert_eq!(
+            doc["kafka"]["properties"]["sasl.username"].as_str(),
+            Some("u")
+        );
     }
 }

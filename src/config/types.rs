@@ -16,6 +16,29 @@ pub struct Config {
     pub windows: Vec<WindowConfig>,
     #[serde(default)]
     pub evaluation: EvaluationConfig,
+    #[serde(default)]
+    pub shutdown: ShutdownConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShutdownConfig {
+    /// On SIGINT/SIGTERM: stop consuming, evaluate once more, flush, commit, stop HTTP,
+    /// all within this time.
+    #[serde(default = "default_deadline", with = "humantime_serde_compat")]
+    pub deadline: Duration,
+}
+
+impl Default for ShutdownConfig {
+    fn default() -> Self {
+        Self {
+            deadline: default_deadline(),
+        }
+    }
+}
+
+fn default_deadline() -> Duration {
+    Duration::from_secs(10)
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -200,7 +223,10 @@ mod humantime_serde_compat {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         let text = String::deserialize(d)?;
-        humantime::parse_duration(&text)
-            .map_err(|e| serde::de::Error::custom(format!("\"{text}\" is not a duration ({e}); write e.g. \"15s\", \"24h\"")))
+        humantime::parse_duration(&text).map_err(|e| {
+            serde::de::Error::custom(format!(
+                "\"{text}\" is not a duration ({e}); write e.g. \"15s\", \"24h\""
+            ))
+        })
     }
 }

@@ -19,8 +19,11 @@ pub enum ConfigError {
 
 /// Parses `text`, applies the `PSIMON_*` overrides of `env`, and validates.
 pub fn load(text: &str, env_vars: &[(String, String)]) -> Result<Config, ConfigError> {
-    let mut doc: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError::Parse(e.to_string()))?;
-    env::apply(&mut doc, env_vars).map_err(|e| ConfigError::Parse(format!("environment override {e}")))?;
+    let mut doc: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| ConfigError::Parse(e.to_string()))?;
+    env::apply(&mut doc, env_vars)
+        .map_err(|e| ConfigError::Parse(format!("environment override {e}")))?;
     let config: Config = toml::Value::Table(doc)
         .try_into()
         .map_err(|e: toml::de::Error| ConfigError::Parse(e.to_string().trim().to_string()))?;
@@ -39,7 +42,9 @@ fn is_pointer(p: &str) -> bool {
 /// Every problem of a parsed config that needs no file to be read.
 pub fn problems(c: &Config) -> Vec<String> {
     let mut out = Vec::new();
-    let mut bad = |path: &str, value: &dyn std::fmt::Display, why: &str| out.push(format!("{path} = {value}: {why}"));
+    let mut bad = |path: &str, value: &dyn std::fmt::Display, why: &str| {
+        out.push(format!("{path} = {value}: {why}"))
+    };
 
     let k = &c.kafka;
     if k.brokers.trim().is_empty() {
@@ -53,51 +58,96 @@ pub fn problems(c: &Config) -> Vec<String> {
     }
     for (i, t) in k.input_topics.iter().enumerate() {
         if t == &k.drift_topic || t == &k.dead_letter_topic {
-            bad(&format!("kafka.input_topics[{i}]"), &format!("\"{t}\""), "is also the drift or dead-letter topic");
+            bad(
+                &format!("kafka.input_topics[{i}]"),
+                &format!("\"{t}\""),
+                "is also the drift or dead-letter topic",
+            );
         }
     }
     if k.drift_topic == k.dead_letter_topic {
-        bad("kafka.dead_letter_topic", &format!("\"{}\"", k.dead_letter_topic), "must differ from kafka.drift_topic");
+        bad(
+            "kafka.dead_letter_topic",
+            &format!("\"{}\"", k.dead_letter_topic),
+            "must differ from kafka.drift_topic",
+        );
     }
     if k.max_message_bytes == 0 {
         bad("kafka.max_message_bytes", &0, "must be positive");
     }
     for reserved in ["bootstrap.servers", "group.id", "enable.auto.offset.store"] {
         if k.properties.contains_key(reserved) {
-            bad(&format!("kafka.properties.\"{reserved}\""), &"…", "is set by psimon; use kafka.brokers / kafka.group_id");
+            bad(
+                &format!("kafka.properties.\"{reserved}\""),
+                &"…",
+                "is set by psimon; use kafka.brokers / kafka.group_id",
+            );
         }
     }
     if c.http.address.parse::<SocketAddr>().is_err() {
-        bad("http.address", &format!("\"{}\"", c.http.address), "is not an address such as 127.0.0.1:9464");
+        bad(
+            "http.address",
+            &format!("\"{}\"", c.http.address),
+            "is not an address such as 127.0.0.1:9464",
+        );
     }
 
     let m = &c.mapping;
-    for (name, p) in [("id", &m.id), ("event_time", &m.event_time), ("model", &m.model), ("score", &m.score)] {
-        if let Some(p) = p {
-            if !is_pointer(p) {
-                bad(&format!("mapping.{name}"), &format!("\"{p}\""), "is not a JSON pointer (it starts with /)");
-            }
+    for (name, p) in [
+        ("id", &m.id),
+        ("event_time", &m.event_time),
+        ("model", &m.model),
+        ("score", &m.score),
+    ] {
+        if let Some(p) = p
+            && !is_pointer(p)
+        {
+            bad(
+                &format!("mapping.{name}"),
+                &format!("\"{p}\""),
+                "is not a JSON pointer (it starts with /)",
+            );
         }
     }
     if m.features.is_empty() {
-        bad("mapping.features", &"{}", "map at least one feature to a JSON pointer");
+        bad(
+            "mapping.features",
+            &"{}",
+            "map at least one feature to a JSON pointer",
+        );
     }
     for (f, p) in &m.features {
         if !is_pointer(p) {
-            bad(&format!("mapping.features.{f}"), &format!("\"{p}\""), "is not a JSON pointer (it starts with /)");
+            bad(
+                &format!("mapping.features.{f}"),
+                &format!("\"{p}\""),
+                "is not a JSON pointer (it starts with /)",
+            );
         }
     }
     if m.score.is_some() && m.features.contains_key("score") {
-        bad("mapping.features.score", &"…", "the score is mapped by mapping.score already");
+        bad(
+            "mapping.features.score",
+            &"…",
+            "the score is mapped by mapping.score already",
+        );
     }
     if m.model.is_none() && m.default_model.is_none() && c.models.len() != 1 {
-        bad("mapping.model", &"(none)", "with several models, map the model field or set mapping.default_model");
+        bad(
+            "mapping.model",
+            &"(none)",
+            "with several models, map the model field or set mapping.default_model",
+        );
     }
     let names: Vec<&str> = c.models.iter().map(|m| m.name.as_str()).collect();
-    if let Some(d) = &m.default_model {
-        if !names.contains(&d.as_str()) {
-            bad("mapping.default_model", &format!("\"{d}\""), "is not one of the models");
-        }
+    if let Some(d) = &m.default_model
+        && !names.contains(&d.as_str())
+    {
+        bad(
+            "mapping.default_model",
+            &format!("\"{d}\""),
+            "is not one of the models",
+        );
     }
 
     if c.models.is_empty() {
@@ -106,10 +156,18 @@ pub fn problems(c: &Config) -> Vec<String> {
     let mut seen = HashSet::new();
     for (i, model) in c.models.iter().enumerate() {
         if !seen.insert(model.name.as_str()) {
-            bad(&format!("models[{i}].name"), &format!("\"{}\"", model.name), "is used twice");
+            bad(
+                &format!("models[{i}].name"),
+                &format!("\"{}\"", model.name),
+                "is used twice",
+            );
         }
         if model.baseline.trim().is_empty() {
-            bad(&format!("models[{i}].baseline"), &"\"\"", "give the baseline file");
+            bad(
+                &format!("models[{i}].baseline"),
+                &"\"\"",
+                "give the baseline file",
+            );
         }
     }
 
@@ -120,7 +178,11 @@ pub fn problems(c: &Config) -> Vec<String> {
     for (i, w) in c.windows.iter().enumerate() {
         let at = format!("windows[{i}]");
         if !seen.insert(w.name()) {
-            bad(&format!("{at}.name"), &format!("\"{}\"", w.name()), "is used twice");
+            bad(
+                &format!("{at}.name"),
+                &format!("\"{}\"", w.name()),
+                "is used twice",
+            );
         }
         if w.name().is_empty() {
             bad(&format!("{at}.name"), &"\"\"", "must not be empty");
@@ -129,18 +191,34 @@ pub fn problems(c: &Config) -> Vec<String> {
             WindowConfig::Time { length, slide, .. } => {
                 let (l, s) = (length.as_millis(), slide.as_millis());
                 if s == 0 {
-                    bad(&format!("{at}.slide"), &format!("{slide:?}"), "must be at least 1ms");
+                    bad(
+                        &format!("{at}.slide"),
+                        &format!("{slide:?}"),
+                        "must be at least 1ms",
+                    );
                 } else if l == 0 || l % s != 0 {
-                    bad(&format!("{at}.length"), &format!("{length:?}"), "must be a positive multiple of slide");
+                    bad(
+                        &format!("{at}.length"),
+                        &format!("{length:?}"),
+                        "must be a positive multiple of slide",
+                    );
                 } else if l / s > 10_000 {
-                    bad(&format!("{at}.length"), &format!("{length:?}"), "more than 10,000 panes; use a longer slide");
+                    bad(
+                        &format!("{at}.length"),
+                        &format!("{length:?}"),
+                        "more than 10,000 panes; use a longer slide",
+                    );
                 }
             }
             WindowConfig::Count { size, panes, .. } => {
                 if *panes == 0 || *panes > 1000 {
                     bad(&format!("{at}.panes"), panes, "must be between 1 and 1000");
                 } else if *size == 0 || size % panes != 0 {
-                    bad(&format!("{at}.size"), size, "must be a positive multiple of panes");
+                    bad(
+                        &format!("{at}.size"),
+                        size,
+                        "must be a positive multiple of panes",
+                    );
                 }
             }
         }
@@ -148,19 +226,35 @@ pub fn problems(c: &Config) -> Vec<String> {
 
     let e = &c.evaluation;
     if e.interval.is_zero() {
-        bad("evaluation.interval", &format!("{:?}", e.interval), "must be positive");
+        bad(
+            "evaluation.interval",
+            &format!("{:?}", e.interval),
+            "must be positive",
+        );
     }
     if !(e.alpha > 0.0 && e.alpha < 1.0) {
-        bad("evaluation.alpha", &e.alpha, "must lie strictly between 0 and 1");
+        bad(
+            "evaluation.alpha",
+            &e.alpha,
+            "must lie strictly between 0 and 1",
+        );
     }
     if !(e.warning_psi > 0.0 && e.warning_psi.is_finite()) {
         bad("evaluation.warning_psi", &e.warning_psi, "must be positive");
     }
     if !(e.alert_psi > e.warning_psi && e.alert_psi.is_finite()) {
-        bad("evaluation.alert_psi", &e.alert_psi, "must be above evaluation.warning_psi");
+        bad(
+            "evaluation.alert_psi",
+            &e.alert_psi,
+            "must be above evaluation.warning_psi",
+        );
     }
     if !(e.clear_ratio > 0.0 && e.clear_ratio <= 1.0) {
-        bad("evaluation.clear_ratio", &e.clear_ratio, "must lie in (0, 1]");
+        bad(
+            "evaluation.clear_ratio",
+            &e.clear_ratio,
+            "must lie in (0, 1]",
+        );
     }
     if e.min_applications == 0 {
         bad("evaluation.min_applications", &0, "must be at least 1");

@@ -75,7 +75,12 @@ mod tests {
     };
 
     fn stats(current: &[f64]) -> PsiStats {
-        psi(current, &[2500.0, 2500.0, 2500.0, 2500.0], PsiOptions::default()).unwrap()
+        psi(
+            current,
+            &[2500.0, 2500.0, 2500.0, 2500.0],
+            PsiOptions::default(),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -84,15 +89,29 @@ mod tests {
         let big = stats(&[6000.0, 2000.0, 1500.0, 500.0]);
         let medium = stats(&[3900.0, 2800.0, 2000.0, 1300.0]);
         assert!(big.inference.ci_lower > 0.25, "{}", big.psi);
-        assert!(medium.inference.ci_lower > 0.1 && medium.psi < 0.25, "{}", medium.psi);
+        assert!(
+            medium.inference.ci_lower > 0.1 && medium.psi < 0.25,
+            "{}",
+            medium.psi
+        );
         assert_eq!(next_state(DriftState::Ok, &none, &T), DriftState::Ok);
         assert_eq!(next_state(DriftState::Ok, &big, &T), DriftState::Alert);
         assert_eq!(next_state(DriftState::Ok, &medium, &T), DriftState::Warning);
         // From alert, a PSI above 0.8 x 0.25 holds the alert even though its CI dips.
         let holding = stats(&[4400.0, 2600.0, 1800.0, 1200.0]);
-        assert!(holding.psi >= 0.25 * 0.8 && holding.inference.ci_lower < 0.25, "{}", holding.psi);
-        assert_eq!(next_state(DriftState::Alert, &holding, &T), DriftState::Alert);
-        assert_eq!(next_state(DriftState::Alert, &medium, &T), DriftState::Warning);
+        assert!(
+            holding.psi >= 0.25 * 0.8 && holding.inference.ci_lower < 0.25,
+            "{}",
+            holding.psi
+        );
+        assert_eq!(
+            next_state(DriftState::Alert, &holding, &T),
+            DriftState::Alert
+        );
+        assert_eq!(
+            next_state(DriftState::Alert, &medium, &T),
+            DriftState::Warning
+        );
         assert_eq!(next_state(DriftState::Alert, &none, &T), DriftState::Ok);
     }
 

@@ -69,7 +69,11 @@ pub fn evaluate_window(model: &ModelMeta, counts: &CountMatrix, alpha: f64) -> V
                     BinDetail {
                         label: meta.labels.get(b).cloned().unwrap_or_default(),
                         baseline_share: meta.baseline[b] / base_total,
-                        current_share: if cur_total > 0.0 { current[b] / cur_total } else { 0.0 },
+                        current_share: if cur_total > 0.0 {
+                            current[b] / cur_total
+                        } else {
+                            0.0
+                        },
                         current_count: cur[b],
                         contrib,
                     }
@@ -95,7 +99,11 @@ impl FeatureEval {
     /// The bins that moved most: largest PSI contribution first.
     pub fn top_bins(&self, n: usize) -> Vec<&BinDetail> {
         let mut bins: Vec<&BinDetail> = self.bins.iter().filter(|b| b.contrib.is_some()).collect();
-        bins.sort_by(|a, b| b.contrib.unwrap_or(0.0).total_cmp(&a.contrib.unwrap_or(0.0)));
+        bins.sort_by(|a, b| {
+            b.contrib
+                .unwrap_or(0.0)
+                .total_cmp(&a.contrib.unwrap_or(0.0))
+        });
         bins.truncate(n);
         bins
     }

@@ -24,12 +24,16 @@ impl CountRing {
     }
 
     pub fn add(&mut self, event_ms: i64, bins: &[u16]) {
-        let full = self.panes.back().is_none_or(|(m, _)| m.applications() >= self.pane_size);
+        let full = self
+            .panes
+            .back()
+            .is_none_or(|(m, _)| m.applications() >= self.pane_size);
         if full {
             if self.panes.len() == self.max_panes {
                 self.panes.pop_front();
             }
-            self.panes.push_back((CountMatrix::new(&self.shape), event_ms));
+            self.panes
+                .push_back((CountMatrix::new(&self.shape), event_ms));
         }
         let (m, last) = self.panes.back_mut().expect("pushed above");
         m.add(bins);

@@ -54,7 +54,9 @@ impl PartitionState {
                             slide_ms,
                             lateness_ms,
                         } => Ring::Time(TimeRing::new(length_ms, slide_ms, lateness_ms, shape)),
-                        WindowSpec::Count { size, panes } => Ring::Count(CountRing::new(size, panes, shape)),
+                        WindowSpec::Count { size, panes } => {
+                            Ring::Count(CountRing::new(size, panes, shape))
+                        }
                     })
                     .collect()
             })
@@ -64,7 +66,13 @@ impl PartitionState {
 
     /// Counts one decoded event into every window of its model; `late_windows` gets, per
     /// window, whether the event was late there.
-    pub fn add(&mut self, model: usize, event_ms: i64, bins: &[u16], late_in: &mut [bool]) -> Counted {
+    pub fn add(
+        &mut self,
+        model: usize,
+        event_ms: i64,
+        bins: &[u16],
+        late_in: &mut [bool],
+    ) -> Counted {
         let mut any = false;
         for (w, ring) in self.rings[model].iter_mut().enumerate() {
             let ok = match ring {
@@ -99,11 +107,20 @@ pub struct MergedWindow {
 /// Merges window `window` of `model` across `parts`. Time windows: the panes of the window
 /// ending at the newest head of any partition. Count windows: the newest panes of all
 /// partitions (by their latest event time) until they hold `size` applications.
-pub fn merge_window(parts: &[&PartitionState], model: usize, window: usize, spec: &WindowSpec, shape: &[usize]) -> MergedWindow {
+pub fn merge_window(
+    parts: &[&PartitionState],
+    model: usize,
+    window: usize,
+    spec: &WindowSpec,
+    shape: &[usize],
+) -> MergedWindow {
     let mut counts = CountMatrix::new(shape);
     match spec {
         WindowSpec::Time { .. } => {
-            let head = parts.iter().filter_map(|p| p.time_head(model, window)).max();
+            let head = parts
+                .iter()
+                .filter_map(|p| p.time_head(model, window))
+                .max();
             let mut bounds = None;
             if let Some(head) = head {
                 for p in parts {

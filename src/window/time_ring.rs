@@ -37,7 +37,8 @@ impl TimeRing {
 
     /// The newest pane of the window, from the watermark.
     pub fn head(&self) -> Option<i64> {
-        self.max_event_ms.map(|m| self.pane_of(m - self.lateness_ms))
+        self.max_event_ms
+            .map(|m| self.pane_of(m - self.lateness_ms))
     }
 
     /// Counts an event at `event_ms`; `false` if it is late.
@@ -54,7 +55,10 @@ impl TimeRing {
             return false;
         }
         let shape = &self.shape;
-        self.panes.entry(pane).or_insert_with(|| CountMatrix::new(shape)).add(bins);
+        self.panes
+            .entry(pane)
+            .or_insert_with(|| CountMatrix::new(shape))
+            .add(bins);
         true
     }
 
@@ -67,7 +71,10 @@ impl TimeRing {
 
     /// Start and end (epoch ms, end exclusive) of the window whose newest pane is `head`.
     pub fn bounds(&self, head: i64) -> (i64, i64) {
-        ((head - self.panes_in_window + 1) * self.slide_ms, (head + 1) * self.slide_ms)
+        (
+            (head - self.panes_in_window + 1) * self.slide_ms,
+            (head + 1) * self.slide_ms,
+        )
     }
 
     pub fn pane_count(&self) -> usize {

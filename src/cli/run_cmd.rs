@@ -1,0 +1,76 @@
+//! `psimon run --config FILE` and `psimon check-config FILE`.
+
+use std::path::Path;
+
+use anyhow::{Result, anyhow};
+
+use super::fmt::emit;
+use crate::config::{self, Config};
+use crate::pipeline::{Plan, run};
+
+/// Reads, overrides from the environment, validates, and loads the baselines; every problem
+/// is listed.
+pub fn load(path: &Path) -> Result<(Config, Plan)> {
+    let text = std::fs::read_to_string(path).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let config = config::load(&text, &env).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    let base_dir = path.parent().unwrap_or(Path::new("."));
+    let plan = Plan::build(&config, base_dir).map_err(|problems| {
+        anyhow!(
+            "{}: the config has {} problem(s):\n  {}",
+            path.display(),
+            problems.len(),
+            problems.join("\n  ")
+        )
+    })?;
+    Ok((config, plan))
+}
+
+pub fn check(path: &Path) -> Result<()> {
+    let (config, plan) = load(path)?;
+    let features: usize = plan.models.iter().map(|m| m.features.len()).sum();
+    emit(&format!(
+        "{}: ok — {} model(s), {} monitored feature(s), {} window(s), input {:?}, drift topic {}, dead letters {}\n",
+        path.display(),
+        plan.models.len(),
+        features,
+        plan.windows.len(),
+        config.kafka.input_topics,
+        config.kafka.drift_topic,
+        config.kafka.dead_letter_topic
+    ))?;
+    Ok(())
+}
+
+pub fn run_monitor(path: &Path) -> Result<()> {
+    let (config, plan) = load(path)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(run(config, plan, shutdown_signal(), None, None))
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

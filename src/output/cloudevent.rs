@@ -1,0 +1,122 @@
+//! Drift events as CloudEvents 1.0 in structured JSON mode. Pure: the transition and the
+//! time come in, the JSON goes out. The `id` is a hash of what identifies the transition
+//! (model, feature, window, window end, states, baseline), so a replayed evaluation yields
+//! the same id and consumers can drop duplicates.
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::evaluate::{DriftState, FeatureEval, Thresholds};
+use crate::stats::PsiStats;
+
+pub const EVENT_TYPE: &str = "dev.psimon.drift.transition";
+
+/// Everything a drift event says.
+pub struct Transition<'a> {
+    pub source: &'a str,
+    pub model: &'a str,
+    pub feature: &'a str,
+    pub window: &'a str,
+    pub baseline_id: &'a str,
+    pub baseline_applications: u64,
+    pub previous: DriftState,
+    pub state: DriftState,
+    pub eval: &'a FeatureEval,
+    pub psi: &'a PsiStats,
+    pub thresholds: &'a Thresholds,
+    /// Window bounds, epoch ms (end exclusive).
+    pub bounds: Option<(i64, i64)>,
+    pub top_bins: usize,
+    /// Evaluation time, epoch ms.
+    pub now_ms: i64,
+}
+
+/// The Kafka key of a drift event: one feature's events stay in order.
+pub fn key(model: &str, feature: &str) -> String {
+    format!("{model}/{feature}")
+}
+
+pub fn rfc3339(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+#[derive(Serialize)]
+struct TopBin<'a> {
+    label: &'a str,
+    baseline_share: f64,
+    current_share: f64,
+    contrib: f64,
+}
+
+pub fn drift_event(t: &Transition<'_>) -> Value {
+    let window_end = t.bounds.map(|b| b.1);
+    let identity = format!(
+        "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
+        t.model,
+        t.feature,
+        t.window,
+        window_end.map_or("none".to_string(), |e| e.to_string()),
+        t.previous.as_str(),
+        t.state.as_str(),
+        t.baseline_id
+    );
+    let digest = Sha256::digest(identity.as_bytes());
+    let id: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    let p = t.psi;
+    let top: Vec<TopBin<'_>> = t
+        .eval
+        .top_bins(t.top_bins)
+        .into_iter()
+        .map(|b| TopBin {
+            label: &b.label,
+            baseline_share: b.baseline_share,
+            current_share: b.current_share,
+            contrib: b.contrib.unwrap_or(0.0),
+        })
+        .collect();
+    json!({
+        "specversion": "1.0",
+        "id": id,
+        "source": t.source,
+        "type": EVENT_TYPE,
+        "subject": format!("{}/{}/{}", t.model, t.feature, t.window),
+        "time": rfc3339(t.now_ms),
+        "datacontenttype": "application/json",
+        "data": {
+            "model": t.model,
+            "feature": t.feature,
+            "window": t.window,
+            "previous_state": t.previous,
+            "state": t.state,
+            "statistic": "psi",
+            "value": p.psi,
+            "stderr": p.inference.se,
+            "ci_lower": p.inference.ci_lower,
+            "ci_upper": p.inference.ci_upper,
+            "ci_ncx2_lower": p.inference.ci_ncx2_lower,
+            "ci_ncx2_upper": p.inference.ci_ncx2_upper,
+            "p_value": p.inference.chi2_pvalue,
+            "noise_floor": p.inference.null_mean,
+            "thresholds": {
+                "warning_psi": t.thresholds.warning_psi,
+                "alert_psi": t.thresholds.alert_psi,
+                "alpha": t.thresholds.alpha,
+                "clear_ratio": t.thresholds.clear_ratio,
+            },
+            "applications": t.eval.applications,
+            "baseline_applications": t.baseline_applications,
+            "n_eff": p.n_eff,
+            "window_start": t.bounds.map(|b| rfc3339(b.0)),
+            "window_end": window_end.map(rfc3339),
+            "baseline_id": t.baseline_id,
+            "top_bins": top,
+        }
+    })
+}

@@ -1,0 +1,236 @@
+//! Every Prometheus metric psimon exports, behind one typed struct registered in an explicit
+//! registry (no globals). Names follow the README's metric table.
+
+use prometheus::{
+    Encoder, Gauge, GaugeVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
+};
+
+use super::latency::LatencySummary;
+use crate::event::InvalidReason;
+
+#[derive(Clone)]
+pub struct Metrics {
+    pub registry: Registry,
+    pub feature_psi: GaugeVec,
+    pub feature_psi_stderr: GaugeVec,
+    pub feature_psi_ci_lower: GaugeVec,
+    pub feature_psi_ci_upper: GaugeVec,
+    pub feature_psi_ci_ncx2_lower: GaugeVec,
+    pub feature_psi_ci_ncx2_upper: GaugeVec,
+    pub feature_psi_p_value: GaugeVec,
+    pub feature_psi_noise_floor: GaugeVec,
+    pub feature_drift_state: IntGaugeVec,
+    pub feature_missing_ratio: GaugeVec,
+    pub window_applications: IntGaugeVec,
+    pub events_consumed: IntCounter,
+    pub events_counted: IntCounter,
+    pub events_invalid: IntCounterVec,
+    pub events_late: IntCounter,
+    pub dlq_messages: IntCounter,
+    pub dlq_errors: IntCounter,
+    pub drift_events_published: IntCounter,
+    pub drift_events_failed: IntCounter,
+    pub last_evaluation_timestamp: Gauge,
+    pub evaluation_duration: LatencySummary,
+    pub event_processing_delay: LatencySummary,
+    pub consumer_lag: IntGaugeVec,
+    pub assigned_partitions: IntGauge,
+    pub ready: IntGauge,
+}
+
+const FEATURE_LABELS: &[&str] = &["model", "feature", "window"];
+
+fn gauge_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> GaugeVec {
+    let g = GaugeVec::new(Opts::new(name, help), labels).expect("valid metric");
+    r.register(Box::new(g.clone())).expect("registered once");
+    g
+}
+
+fn int_gauge_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
+    let g = IntGaugeVec::new(Opts::new(name, help), labels).expect("valid metric");
+    r.register(Box::new(g.clone())).expect("registered once");
+    g
+}
+
+fn counter(r: &Registry, name: &str, help: &str) -> IntCounter {
+    let c = IntCounter::new(name, help).expect("valid metric");
+    r.register(Box::new(c.clone())).expect("registered once");
+    c
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let r = Registry::new();
+        let fg = |name: &str, help: &str| gauge_vec(&r, name, help, FEATURE_LABELS);
+        let events_invalid = IntCounterVec::new(
+            Opts::new("psimon_events_invalid_total", "Messages that could not be counted, by reason (each also goes to the dead-letter topic)."),
+            &["reason"],
+        )
+        .expect("valid metric");
+        r.register(Box::new(events_invalid.clone()))
+            .expect("registered once");
+        for reason in InvalidReason::ALL {
+            events_invalid.with_label_values(&[reason.as_str()]);
+        }
+        let last_evaluation_timestamp = Gauge::new(
+            "psimon_last_evaluation_timestamp_seconds",
+            "Unix time of the last evaluation.",
+        )
+        .expect("valid metric");
+        r.register(Box::new(last_evaluation_timestamp.clone()))
+            .expect("registered once");
+        let evaluation_duration = LatencySummary::new(
+            "psimon_evaluation_duration_seconds",
+            "Duration of one evaluation of all models, windows and features.",
+        );
+        r.register(Box::new(evaluation_duration.clone()))
+            .expect("registered once");
+        let event_processing_delay = LatencySummary::new(
+            "psimon_event_processing_delay_seconds",
+            "Delay from an event's time (its own timestamp, else the Kafka timestamp) to its counting.",
+        );
+        r.register(Box::new(event_processing_delay.clone()))
+            .expect("registered once");
+        let assigned_partitions = IntGauge::new(
+            "psimon_assigned_partitions",
+            "Input partitions assigned to this instance.",
+        )
+        .expect("valid metric");
+        r.register(Box::new(assigned_partitions.clone()))
+            .expect("registered once");
+        let ready = IntGauge::new(
+            "psimon_ready",
+            "1 when baselines are loaded and partitions are assigned (as /readyz).",
+        )
+        .expect("valid metric");
+        r.register(Box::new(ready.clone()))
+            .expect("registered once");
+        let build = IntGaugeVec::new(
+            Opts::new("psimon_build_info", "psimon version; always 1."),
+            &["version"],
+        )
+        .expect("valid metric");
+        r.register(Box::new(build.clone()))
+            .expect("registered once");
+        build.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
+        #[cfg(target_os = "linux")]
+        r.register(Box::new(
+            prometheus::process_collector::ProcessCollector::for_self(),
+        ))
+        .expect("registered once");
+        Self {
+            feature_psi: fg(
+                "psimon_feature_psi",
+                "PSI of the feature's current window against its baseline.",
+            ),
+            feature_psi_stderr: fg(
+                "psimon_feature_psi_stderr",
+                "Delta-method standard error of the PSI.",
+            ),
+            feature_psi_ci_lower: fg(
+                "psimon_feature_psi_ci_lower",
+                "Lower end of the PSI's normal confidence interval (cut at 0).",
+            ),
+            feature_psi_ci_upper: fg(
+                "psimon_feature_psi_ci_upper",
+                "Upper end of the PSI's normal confidence interval.",
+            ),
+            feature_psi_ci_ncx2_lower: fg(
+                "psimon_feature_psi_ci_ncx2_lower",
+                "Lower end of the PSI's noncentral chi-square interval.",
+            ),
+            feature_psi_ci_ncx2_upper: fg(
+                "psimon_feature_psi_ci_ncx2_upper",
+                "Upper end of the PSI's noncentral chi-square interval.",
+            ),
+            feature_psi_p_value: fg(
+                "psimon_feature_psi_p_value",
+                "p-value of the chi-square test of no drift.",
+            ),
+            feature_psi_noise_floor: fg(
+                "psimon_feature_psi_noise_floor",
+                "PSI expected with no drift, (k-1)/n_eff.",
+            ),
+            feature_drift_state: int_gauge_vec(
+                &r,
+                "psimon_feature_drift_state",
+                "Drift state: 0 ok, 1 warning, 2 alert.",
+                FEATURE_LABELS,
+            ),
+            feature_missing_ratio: fg(
+                "psimon_feature_missing_ratio",
+                "Share of the window's applications with the feature missing.",
+            ),
+            window_applications: int_gauge_vec(
+                &r,
+                "psimon_window_applications",
+                "Applications in the window at the last evaluation.",
+                &["model", "window"],
+            ),
+            events_consumed: counter(
+                &r,
+                "psimon_events_consumed_total",
+                "Messages consumed from the input topics.",
+            ),
+            events_counted: counter(
+                &r,
+                "psimon_events_counted_total",
+                "Events binned into at least one window.",
+            ),
+            events_invalid,
+            events_late: counter(
+                &r,
+                "psimon_events_late_total",
+                "Events older than every window: counted as late, not binned.",
+            ),
+            dlq_messages: counter(
+                &r,
+                "psimon_dlq_messages_total",
+                "Messages sent to the dead-letter topic.",
+            ),
+            dlq_errors: counter(
+                &r,
+                "psimon_dlq_errors_total",
+                "Dead-letter messages that could not be sent.",
+            ),
+            drift_events_published: counter(
+                &r,
+                "psimon_drift_events_published_total",
+                "Drift events delivered to the drift topic.",
+            ),
+            drift_events_failed: counter(
+                &r,
+                "psimon_drift_events_failed_total",
+                "Drift events that could not be delivered.",
+            ),
+            consumer_lag: int_gauge_vec(
+                &r,
+                "psimon_kafka_consumer_lag",
+                "Messages behind the partition's high watermark (from librdkafka statistics).",
+                &["topic", "partition"],
+            ),
+            last_evaluation_timestamp,
+            evaluation_duration,
+            event_processing_delay,
+            assigned_partitions,
+            ready,
+            registry: r,
+        }
+    }
+
+    /// The text exposition format.
+    pub fn render(&self) -> String {
+        let mut buf = Vec::new();
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut buf)
+            .expect("text encoding cannot fail");
+        String::from_utf8(buf).unwrap_or_default()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,7 @@
+//! What psimon publishes: drift events (CloudEvents JSON), Prometheus metrics, and the
+//! HTTP endpoints that serve them.
+
+pub mod cloudevent;
+pub mod http;
+pub mod latency;
+pub mod metrics;

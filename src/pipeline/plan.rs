@@ -1,0 +1,158 @@
+//! Everything `run` needs that comes from the config and the baseline files: the decoder,
+//! each model's monitored features with their baseline counts, the windows. Building it
+//! reads the baseline files and reports every problem (a missing file, a model or feature
+//! the baseline lacks) with its config path.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::binning::{BaselineFile, Binner};
+use crate::config::{Config, WindowConfig};
+use crate::evaluate::{FeatureMeta, ModelMeta, Thresholds};
+use crate::event::{Decoder, ModelFields};
+use crate::window::WindowSpec;
+
+/// The name under which `mapping.score` is monitored; the baseline must have it.
+pub const SCORE_FEATURE: &str = "score";
+
+pub struct Plan {
+    pub decoder: Decoder,
+    pub models: Vec<ModelMeta>,
+    pub windows: Vec<(String, WindowSpec)>,
+    /// `shapes[model]`: bins per monitored feature.
+    pub shapes: Vec<Vec<usize>>,
+    pub thresholds: Thresholds,
+    pub top_bins: usize,
+}
+
+impl Plan {
+    /// Loads the baselines (relative paths against `base_dir`) and builds the plan.
+    pub fn build(config: &Config, base_dir: &Path) -> Result<Plan, Vec<String>> {
+        let mut problems = Vec::new();
+        let mut mapped: BTreeMap<String, String> = config.mapping.features.clone();
+        if let Some(p) = &config.mapping.score {
+            mapped.insert(SCORE_FEATURE.to_string(), p.clone());
+        }
+        let mut models = Vec::new();
+        let mut fields = Vec::new();
+        for (i, m) in config.models.iter().enumerate() {
+            let path = base_dir.join(&m.baseline);
+            let file = match BaselineFile::load(&path) {
+                Ok(f) => f,
+                Err(e) => {
+                    problems.push(format!("models[{i}].baseline = \"{}\": {e}", m.baseline));
+                    continue;
+                }
+            };
+            let wanted = m.baseline_model.clone().unwrap_or_else(|| m.name.clone());
+            let model = match file.model(&wanted) {
+                Some(model) => model,
+                None if m.baseline_model.is_none() && file.models.len() == 1 => &file.models[0],
+                None => {
+                    problems.push(format!(
+                        "models[{i}].baseline_model = \"{wanted}\": the baseline has no such model (it has: {})",
+                        file.models.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")
+                    ));
+                    continue;
+                }
+            };
+            let mut metas = Vec::new();
+            let mut feats = Vec::new();
+            for (name, pointer) in &mapped {
+                let Some(f) = model.features.iter().find(|f| &f.name == name) else {
+                    let path = if name == SCORE_FEATURE && config.mapping.score.is_some() {
+                        "mapping.score".to_string()
+                    } else {
+                        format!("mapping.features.{name}")
+                    };
+                    problems.push(format!(
+                        "{path}: feature \"{name}\" is not in the baseline of model \"{}\" ({})",
+                        m.name, m.baseline
+                    ));
+                    continue;
+                };
+                metas.push(FeatureMeta {
+                    name: name.clone(),
+                    labels: f.labels.clone(),
+                    baseline: f.counts_f64(),
+                });
+                feats.push((name.clone(), pointer.clone(), Binner::new(f.bins.clone())));
+            }
+            models.push(ModelMeta {
+                name: m.name.clone(),
+                baseline_id: file.id.clone(),
+                baseline_applications: model.applications,
+                features: metas,
+            });
+            fields.push(ModelFields {
+                name: m.name.clone(),
+                features: feats,
+            });
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let windows = config
+            .windows
+            .iter()
+            .map(|w| {
+                let spec = match w {
+                    WindowConfig::Time {
+                        length,
+                        slide,
+                        allowed_lateness,
+                        ..
+                    } => WindowSpec::Time {
+                        length_ms: length.as_millis() as i64,
+                        slide_ms: slide.as_millis() as i64,
+                        lateness_ms: allowed_lateness.as_millis() as i64,
+                    },
+                    WindowConfig::Count { size, panes, .. } => WindowSpec::Count {
+                        size: *size,
+                        panes: *panes,
+                    },
+                };
+                (w.name().to_string(), spec)
+            })
+            .collect();
+        let shapes = fields
+            .iter()
+            .map(|m| {
+                m.features
+                    .iter()
+                    .map(|(_, _, b)| b.spec().bin_count())
+                    .collect()
+            })
+            .collect();
+        let default_model = match &config.mapping.default_model {
+            Some(d) => config.models.iter().position(|m| &m.name == d),
+            None if config.models.len() == 1 => Some(0),
+            None => None,
+        };
+        let e = &config.evaluation;
+        Ok(Plan {
+            decoder: Decoder {
+                max_bytes: config.kafka.max_message_bytes,
+                model_pointer: config.mapping.model.clone(),
+                default_model,
+                time_pointer: config.mapping.event_time.clone(),
+                models: fields,
+            },
+            models,
+            windows,
+            shapes,
+            thresholds: Thresholds {
+                alpha: e.alpha,
+                warning_psi: e.warning_psi,
+                alert_psi: e.alert_psi,
+                clear_ratio: e.clear_ratio,
+                min_applications: e.min_applications,
+            },
+            top_bins: e.top_bins,
+        })
+    }
+
+    pub fn window_specs(&self) -> Vec<WindowSpec> {
+        self.windows.iter().map(|(_, s)| s.clone()).collect()
+    }
+}
