@@ -140,7 +140,7 @@ pub fn merge_window(
                     Ring::Time(_) => Vec::new(),
                 })
                 .collect();
-            panes.sort_by(|a, b| b.1.cmp(&a.1));
+            panes.sort_by_key(|p| std::cmp::Reverse(p.1));
             let (mut first, mut last) = (i64::MAX, i64::MIN);
             for (m, t) in panes {
                 if counts.applications() >= *size {
