@@ -124,9 +124,11 @@ impl Plan {
                     .collect()
             })
             .collect();
+        // Events without a model field go to the default model; with a model field mapped
+        // and no explicit default, a missing model is an invalid event.
         let default_model = match &config.mapping.default_model {
             Some(d) => config.models.iter().position(|m| &m.name == d),
-            None if config.models.len() == 1 => Some(0),
+            None if config.mapping.model.is_none() && config.models.len() == 1 => Some(0),
             None => None,
         };
         let e = &config.evaluation;

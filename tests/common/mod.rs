@@ -1,6 +1,8 @@
 //! Helpers shared by the CLI tests: run the built binary, write generated samples.
 #![allow(dead_code)]
 
+pub mod kafka;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -65,4 +67,39 @@ pub fn generate(dir: &Path, name: &str, rows: u64, shift: f64, seed: u64) -> Pat
         &seed.to_string(),
     ]);
     out
+}
+
+/// Bins values by hand from a baseline feature's JSON (independently of psimon's binning):
+/// ranges closed on the left, then special values, then Missing; categorical groups, then
+/// Other, then Missing. `None` is missing.
+pub fn offline_counts(feature: &serde_json::Value, values: &[Option<String>]) -> Vec<f64> {
+    let n = feature["counts"].as_array().unwrap().len();
+    let mut counts = vec![0.0; n];
+    for v in values {
+        let bin = match v {
+            None => n - 1,
+            Some(v) if feature["type"] == "numeric" => {
+                let x: f64 = v.parse().unwrap();
+                let edges: Vec<f64> = serde_json::from_value(feature["edges"].clone()).unwrap();
+                let specials: Vec<f64> = feature
+                    .get("special_values")
+                    .map(|s| serde_json::from_value(s.clone()).unwrap())
+                    .unwrap_or_default();
+                match specials.iter().position(|s| *s == x) {
+                    Some(i) => edges.len() + 1 + i,
+                    None => edges.iter().filter(|e| **e <= x).count(),
+                }
+            }
+            Some(v) => {
+                let groups: Vec<Vec<String>> =
+                    serde_json::from_value(feature["levels"].clone()).unwrap();
+                groups
+                    .iter()
+                    .position(|g| g.iter().any(|l| l == v))
+                    .unwrap_or(groups.len())
+            }
+        };
+        counts[bin] += 1.0;
+    }
+    counts
 }
