@@ -8,6 +8,7 @@
 //! - [`config`]: the `psimon run` configuration: TOML, environment overrides, validation.
 //! - [`data`]: streaming rows of CSV and JSON Lines samples; the missing-value rules.
 //! - [`evaluate`]: one evaluation tick (pure): PSI per feature and window, drift states.
+//! - [`demo`]: the zero-install demo: mock cluster, traffic with a drift, the run pipeline.
 //! - [`event`]: decoding application events (JSON pointers) into bins, or an invalid reason.
 //! - [`output`]: drift events (CloudEvents), Prometheus metrics, HTTP endpoints.
 //! - [`pipeline`]: the streaming shell: Kafka consumer loop, producer, evaluation tick, run.
@@ -20,6 +21,7 @@ pub mod calc;
 pub mod cli;
 pub mod config;
 pub mod data;
+pub mod demo;
 pub mod evaluate;
 pub mod event;
 pub mod output;

@@ -43,8 +43,28 @@ enum Command {
     },
     /// Check a run config and its baselines; lists every problem with its path.
     CheckConfig { config: PathBuf },
-    /// Try psimon with nothing installed: synthetic samples, a baseline and a drift report.
-    Demo,
+    /// Try psimon with nothing installed: an embedded Kafka, generated applications with a
+    /// drift after a minute, the full streaming monitor and a live table.
+    Demo {
+        /// Address of /metrics and /api/v1/drift.
+        #[arg(long, default_value = "127.0.0.1:9464")]
+        http: String,
+        /// Applications per second.
+        #[arg(long, default_value_t = 2000)]
+        rate: u64,
+        /// When the population starts to drift.
+        #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+        drift_after: std::time::Duration,
+        /// Evaluation interval.
+        #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+        interval: std::time::Duration,
+        /// Stop by itself after this long (default: at Ctrl-C).
+        #[arg(long, value_parser = humantime::parse_duration)]
+        duration: Option<std::time::Duration>,
+        /// The batch tour instead: samples, a baseline and a drift report.
+        #[arg(long)]
+        batch: bool,
+    },
     /// PSI and/or IV of bin counts you already have (JSON cases in, JSON or a table out).
     Stats {
         /// A case object, a list of cases, or {"cases": [...]}.
@@ -173,7 +193,24 @@ fn main() -> ExitCode {
         )
         .init();
     let result = match cli.command {
-        Command::Demo => demo_cmd::run(),
+        Command::Demo { batch: true, .. } => demo_cmd::run_batch(),
+        Command::Demo {
+            http,
+            rate,
+            drift_after,
+            interval,
+            duration,
+            batch: false,
+        } => demo_cmd::run_streaming(
+            psimon::demo::DemoOptions {
+                http,
+                rate,
+                drift_after,
+                shift: 0.8,
+                interval,
+            },
+            duration,
+        ),
         Command::Run { config } => run_cmd::run_monitor(&config),
         Command::CheckConfig { config } => run_cmd::check(&config),
         Command::Generate {

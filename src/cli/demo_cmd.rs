@@ -1,18 +1,169 @@
-//! `psimon demo` (batch form): generates a development sample and a shifted one in a
-//! temporary folder, builds a stumps baseline with a target, and prints the report. Needs
-//! nothing installed; the streaming demo replaces it once `psimon run` exists.
+//! `psimon demo`: the streaming monitor on an embedded Kafka with generated traffic and a
+//! drift after a minute, shown as a live table; `--batch` runs the batch tools instead.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
+use serde_json::Value;
 
 use super::baseline_cmd::{self, BaselineArgs};
-use super::fmt::emit;
+use super::fmt::{emit, num, pval, table};
 use super::generate_cmd;
 use super::report_cmd::{self, ReportArgs};
+use super::run_cmd::shutdown_signal;
 use crate::binning::build::Method;
+use crate::demo::{DemoOptions, build_baseline, demo_config, generate, mock_cluster};
+use crate::pipeline::evaluator::Published;
+use crate::pipeline::{Plan, run};
 use crate::stats::PsiOptions;
 
-pub fn run() -> Result<()> {
+pub fn run_streaming(opts: DemoOptions, duration: Option<Duration>) -> Result<()> {
     let dir = std::env::temp_dir().join(format!("psimon-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    emit("psimon demo: building a baseline from 20,000 synthetic development applications...\n")?;
+    build_baseline(&dir)?;
+    let cluster = mock_cluster()?;
+    let brokers = cluster.bootstrap_servers();
+    let config = demo_config(&brokers, &opts)?;
+    let plan = Plan::build(&config, &dir).map_err(|p| anyhow::anyhow!("{}", p.join("\n")))?;
+    emit(&format!(
+        "embedded Kafka (mock cluster) at {brokers}; {} applications/s; drift on income, bureau score and employment after {}s\n\
+         metrics: http://{}/metrics   latest evaluation: http://{}/api/v1/drift   Ctrl-C stops\n\n",
+        opts.rate,
+        opts.drift_after.as_secs(),
+        config.http.address,
+        config.http.address
+    ))?;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let drifting = Arc::new(AtomicBool::new(false));
+    let generator = {
+        let (brokers, stop, drifting) = (brokers.clone(), Arc::clone(&stop), Arc::clone(&drifting));
+        let gen_opts = DemoOptions {
+            http: String::new(),
+            ..opts
+        };
+        std::thread::spawn(move || generate(&brokers, &gen_opts, stop, drifting))
+    };
+    let interactive = std::io::stdout().is_terminal();
+    let mut events_seen: Vec<String> = Vec::new();
+    let drifting_view = Arc::clone(&drifting);
+    let on_eval = Box::new(move |latest: &Value, published: &[Published]| {
+        for p in published {
+            let d = &p.event["data"];
+            events_seen.push(format!(
+                "{}  {}  {} -> {}  PSI {} ± {}  p {}  (id {})",
+                p.event["time"].as_str().unwrap_or_default(),
+                p.event["subject"].as_str().unwrap_or_default(),
+                d["previous_state"].as_str().unwrap_or_default(),
+                d["state"].as_str().unwrap_or_default(),
+                num(d["value"].as_f64().unwrap_or(f64::NAN)),
+                num(d["stderr"].as_f64().unwrap_or(f64::NAN)),
+                pval(d["p_value"].as_f64().unwrap_or(f64::NAN)),
+                &p.event["id"].as_str().unwrap_or_default()[..8],
+            ));
+        }
+        let screen = render(latest, &events_seen, drifting_view.load(Ordering::Relaxed));
+        let _ = emit(&if interactive {
+            format!("\x1b[2J\x1b[H{screen}")
+        } else {
+            screen
+        });
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let result = runtime.block_on(async {
+        let shutdown = async move {
+            match duration {
+                Some(d) => {
+                    tokio::select! { _ = tokio::time::sleep(d) => {}, _ = shutdown_signal() => {} }
+                }
+                None => shutdown_signal().await,
+            }
+        };
+        run(config, plan, shutdown, Some(on_eval), None).await
+    });
+    stop.store(true, Ordering::Relaxed);
+    let produced = generator
+        .join()
+        .map_err(|_| anyhow::anyhow!("the generator panicked"))??;
+    emit(&format!(
+        "\ndemo stopped after {produced} applications; files in {}\n",
+        dir.display()
+    ))?;
+    drop(cluster);
+    result
+}
+
+fn render(latest: &Value, events: &[String], drifting: bool) -> String {
+    let mut rows = Vec::new();
+    for m in latest["models"].as_array().into_iter().flatten() {
+        for w in m["windows"].as_array().into_iter().flatten() {
+            if w["evaluated"] != Value::Bool(true) {
+                rows.push(vec![
+                    m["model"].as_str().unwrap_or_default().to_string(),
+                    "(all)".into(),
+                    w["window"].as_str().unwrap_or_default().to_string(),
+                    format!(
+                        "{} of {} applications",
+                        w["applications"], w["min_applications"]
+                    ),
+                    String::new(),
+                    String::new(),
+                    "waiting".into(),
+                ]);
+                continue;
+            }
+            for f in w["features"].as_array().into_iter().flatten() {
+                let p = &f["psi"];
+                let g = |k: &str| p[k].as_f64().unwrap_or(f64::NAN);
+                rows.push(vec![
+                    m["model"].as_str().unwrap_or_default().to_string(),
+                    f["feature"].as_str().unwrap_or_default().to_string(),
+                    w["window"].as_str().unwrap_or_default().to_string(),
+                    format!("{} ± {}", num(g("psi")), num(g("se"))),
+                    format!("[{}, {}]", num(g("ci_lower")), num(g("ci_upper"))),
+                    pval(g("chi2_pvalue")),
+                    f["state"].as_str().unwrap_or_default().to_uppercase(),
+                ]);
+            }
+        }
+    }
+    let mut out = format!(
+        "psimon demo — evaluated at {} — population {}\n\n",
+        latest["evaluated_at"].as_str().unwrap_or("-"),
+        if drifting { "DRIFTING" } else { "stable" }
+    );
+    out.push_str(&table(
+        &[
+            "model",
+            "feature",
+            "window",
+            "PSI ± SE",
+            "95% CI",
+            "p-value",
+            "state",
+        ],
+        &rows,
+    ));
+    out.push_str("\ndrift events published:\n");
+    if events.is_empty() {
+        out.push_str("  (none yet)\n");
+    }
+    for e in events.iter().rev().take(12).rev() {
+        out.push_str(&format!("  {e}\n"));
+    }
+    out
+}
+
+/// The batch tour: synthetic samples, a stumps baseline, and a drift report.
+pub fn run_batch() -> Result<()> {
+    let dir = std::env::temp_dir().join(format!("psimon-demo-batch-{}", std::process::id()));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let dev = dir.join("development.csv");
     let cur = dir.join("current.csv");

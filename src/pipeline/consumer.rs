@@ -37,6 +37,9 @@ pub struct MonitorContext {
     pub metrics: Metrics,
     pub broker_down: Arc<AtomicBool>,
     pub assigned: Mutex<HashSet<(String, i32)>>,
+    /// Set at shutdown: the revocation of a closing consumer keeps the counts for the final
+    /// evaluation.
+    pub closing: AtomicBool,
     last_error_log: Mutex<(Option<Instant>, Duration)>,
 }
 
@@ -55,6 +58,7 @@ impl MonitorContext {
             metrics,
             broker_down,
             assigned: Mutex::new(HashSet::new()),
+            closing: AtomicBool::new(false),
             last_error_log: Mutex::new((None, Duration::from_secs(1))),
         }
     }
@@ -114,9 +118,12 @@ impl ConsumerContext for MonitorContext {
             }
             Rebalance::Revoke(tpl) => {
                 // The counts of a revoked partition leave with it (a later stage checkpoints them).
+                let closing = self.closing.load(Ordering::Relaxed);
                 for e in tpl.elements() {
                     let key = (e.topic().to_string(), e.partition());
-                    parts.remove(&key);
+                    if !closing {
+                        parts.remove(&key);
+                    }
                     assigned.remove(&key);
                 }
                 info!(partitions = tpl.count(), "partitions revoked");
@@ -238,6 +245,7 @@ pub fn consume_loop(
         }
     }
     flush_batch(consumer, &mut pending, &mut delays, metrics);
+    ctx.closing.store(true, Ordering::Relaxed);
     match consumer.commit_consumer_state(CommitMode::Sync) {
         Ok(()) => info!("offsets committed"),
         Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}

@@ -63,8 +63,11 @@ impl OutputProducer {
         drift_topic: &str,
     ) -> Result<Self, KafkaError> {
         let mut cfg = base.clone();
-        cfg.set("enable.idempotence", "true");
-        cfg.set("linger.ms", "5");
+        for (k, v) in [("enable.idempotence", "true"), ("linger.ms", "5")] {
+            if cfg.get(k).is_none() {
+                cfg.set(k, v);
+            }
+        }
         let producer = cfg.create_with_context(DeliveryContext {
             metrics: metrics.clone(),
         })?;

@@ -1,0 +1,174 @@
+//! The zero-install demo: an embedded Kafka (librdkafka's mock cluster), a generator of
+//! realistic applications with a drift injected on a few features after a while, and the
+//! full `run` pipeline against it. No table printing here: the CLI shows what this yields.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use rdkafka::config::ClientConfig;
+use rdkafka::error::KafkaError;
+use rdkafka::mocking::MockCluster;
+use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+use rdkafka::types::RDKafkaErrorCode;
+
+use crate::binning::BaselineFile;
+use crate::binning::build::{BuildParams, Method, build_model};
+use crate::binning::stumps::StumpParams;
+use crate::config::{self, Config};
+use crate::data::sample::{SampleRequest, load_sample};
+use crate::pipeline::consumer::now_ms;
+use crate::synth::{COLUMNS, NO_HIT, Rng, application};
+
+pub const INPUT_TOPIC: &str = "applications";
+pub const DRIFT_TOPIC: &str = "psimon.drift";
+pub const DLQ_TOPIC: &str = "psimon.dlq";
+pub const MODEL: &str = "retail_v3";
+
+pub struct DemoOptions {
+    pub http: String,
+    pub rate: u64,
+    pub drift_after: Duration,
+    pub shift: f64,
+    pub interval: Duration,
+}
+
+/// Builds the demo's baseline (stumps on 20,000 synthetic development applications) in `dir`.
+pub fn build_baseline(dir: &Path) -> Result<std::path::PathBuf> {
+    let dev = dir.join("development.csv");
+    crate::cli::generate_cmd::run(&dev, 20_000, 0.0, 1)?;
+    let features: Vec<String> = COLUMNS
+        .iter()
+        .filter(|c| **c != "bad")
+        .map(|c| c.to_string())
+        .collect();
+    let sample = load_sample(
+        &dev,
+        &SampleRequest {
+            features: &features,
+            categorical: &[],
+            target: Some("bad"),
+            bad_value: None,
+        },
+    )?;
+    let params = BuildParams {
+        method: Method::Stumps,
+        max_bins: 10,
+        min_bin_share: 0.05,
+        monotone: true,
+        special_values: vec![NO_HIT],
+        stumps: StumpParams::default(),
+    };
+    let model = build_model(MODEL, &sample, Some("bad"), &params)?;
+    let path = dir.join("baseline.json");
+    BaselineFile::new(vec![model]).save(&path)?;
+    Ok(path)
+}
+
+/// The run config of the demo: the mock cluster's address, the example mapping.
+pub fn demo_config(brokers: &str, opts: &DemoOptions) -> Result<Config> {
+    let text = format!(
+        r#"
+[kafka]
+brokers = "{brokers}"
+group_id = "psimon-demo"
+input_topics = ["{INPUT_TOPIC}"]
+drift_topic = "{DRIFT_TOPIC}"
+dead_letter_topic = "{DLQ_TOPIC}"
+[http]
+address = "{http}"
+[mapping]
+id = "/application_id"
+event_time = "/submitted_at"
+model = "/model"
+[mapping.features]
+income = "/applicant/income"
+age = "/applicant/age"
+debt_to_income = "/applicant/debt_to_income"
+bureau_score = "/bureau/score"
+utilisation = "/bureau/utilisation"
+delinquencies = "/bureau/delinquencies"
+employment_type = "/applicant/employment_type"
+region = "/applicant/region"
+[[models]]
+name = "{MODEL}"
+baseline = "baseline.json"
+[[windows]]
+kind = "time"
+name = "2m"
+length = "2m"
+slide = "10s"
+[[windows]]
+kind = "count"
+name = "last_5000"
+size = 5000
+panes = 10
+[evaluation]
+interval = "{interval}ms"
+min_applications = 500
+"#,
+        http = opts.http,
+        interval = opts.interval.as_millis(),
+    );
+    config::load(&text, &[]).map_err(|e| anyhow::anyhow!("the demo config: {e}"))
+}
+
+/// The embedded broker with the demo's topics (3 input partitions).
+pub fn mock_cluster() -> Result<MockCluster<'static, DefaultProducerContext>> {
+    let cluster = MockCluster::new(1).context("starting librdkafka's mock cluster")?;
+    cluster.create_topic(INPUT_TOPIC, 3, 1)?;
+    cluster.create_topic(DRIFT_TOPIC, 1, 1)?;
+    cluster.create_topic(DLQ_TOPIC, 1, 1)?;
+    Ok(cluster)
+}
+
+/// Produces applications at `rate` per second until `stop`; the population shifts by
+/// `shift` once `drift_after` has passed. Returns how many it produced.
+pub fn generate(
+    brokers: &str,
+    opts: &DemoOptions,
+    stop: Arc<AtomicBool>,
+    drifting: Arc<AtomicBool>,
+) -> Result<u64> {
+    let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("linger.ms", "10")
+        .create()
+        .context("creating the demo's producer")?;
+    let mut rng = Rng::new(42);
+    let start = Instant::now();
+    let mut n = 0u64;
+    while !stop.load(Ordering::Relaxed) {
+        let shift = if start.elapsed() >= opts.drift_after {
+            drifting.store(true, Ordering::Relaxed);
+            opts.shift
+        } else {
+            0.0
+        };
+        let app = application(&mut rng, shift);
+        let payload = app.to_event(n, MODEL, now_ms()).to_string();
+        let key = format!("app-{n}");
+        let mut record = BaseRecord::<str, str>::to(INPUT_TOPIC)
+            .key(&key)
+            .payload(&payload);
+        loop {
+            match producer.send(record) {
+                Ok(()) => break,
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
+                    record = r;
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err((e, _)) => return Err(e).context("producing demo traffic"),
+            }
+        }
+        n += 1;
+        let due = Duration::from_secs_f64(n as f64 / opts.rate.max(1) as f64);
+        if let Some(wait) = due.checked_sub(start.elapsed()) {
+            std::thread::sleep(wait);
+        }
+    }
+    let _ = producer.flush(Duration::from_secs(5));
+    Ok(n)
+}
