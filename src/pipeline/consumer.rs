@@ -20,8 +20,9 @@ use crate::event::Decoder;
 use crate::output::metrics::Metrics;
 use crate::window::{Counted, PartitionState, WindowSpec};
 
-/// Counting state of every assigned partition, keyed by (topic, partition).
-pub type Partitions = Arc<Mutex<HashMap<(String, i32), PartitionState>>>;
+/// Counting state of every assigned partition, by topic then partition (a lookup by `&str`
+/// needs no allocation on the hot path).
+pub type Partitions = Arc<Mutex<HashMap<String, HashMap<i32, PartitionState>>>>;
 
 pub fn now_ms() -> i64 {
     SystemTime::now()
@@ -108,11 +109,12 @@ impl ConsumerContext for MonitorContext {
         match rebalance {
             Rebalance::Assign(tpl) => {
                 for e in tpl.elements() {
-                    let key = (e.topic().to_string(), e.partition());
                     parts
-                        .entry(key.clone())
+                        .entry(e.topic().to_string())
+                        .or_default()
+                        .entry(e.partition())
                         .or_insert_with(|| PartitionState::new(&self.shapes, &self.windows));
-                    assigned.insert(key);
+                    assigned.insert((e.topic().to_string(), e.partition()));
                 }
                 info!(partitions = tpl.count(), "partitions assigned");
             }
@@ -120,11 +122,10 @@ impl ConsumerContext for MonitorContext {
                 // The counts of a revoked partition leave with it (a later stage checkpoints them).
                 let closing = self.closing.load(Ordering::Relaxed);
                 for e in tpl.elements() {
-                    let key = (e.topic().to_string(), e.partition());
-                    if !closing {
-                        parts.remove(&key);
+                    if !closing && let Some(topic) = parts.get_mut(e.topic()) {
+                        topic.remove(&e.partition());
                     }
-                    assigned.remove(&key);
+                    assigned.remove(&(e.topic().to_string(), e.partition()));
                 }
                 info!(partitions = tpl.count(), "partitions revoked");
             }
@@ -134,17 +135,19 @@ impl ConsumerContext for MonitorContext {
     }
 }
 
-/// Offsets of processed messages not yet stored, per partition.
+/// Offsets of processed messages not yet stored, per partition (a handful: a short list).
 #[derive(Default)]
-struct PendingOffsets(HashMap<(String, i32), i64>);
+struct PendingOffsets(Vec<(String, i32, i64)>);
 
 impl PendingOffsets {
     fn processed(&mut self, topic: &str, partition: i32, offset: i64) {
-        match self.0.get_mut(&(topic.to_string(), partition)) {
-            Some(o) => *o = (*o).max(offset),
-            None => {
-                self.0.insert((topic.to_string(), partition), offset);
-            }
+        match self
+            .0
+            .iter_mut()
+            .find(|(t, p, _)| *p == partition && t == topic)
+        {
+            Some((_, _, o)) => *o = (*o).max(offset),
+            None => self.0.push((topic.to_string(), partition, offset)),
         }
     }
 
@@ -153,7 +156,7 @@ impl PendingOffsets {
             return;
         }
         let mut tpl = TopicPartitionList::new();
-        for ((t, p), o) in self.0.drain() {
+        for (t, p, o) in self.0.drain(..) {
             // The committed offset is the next one to read.
             let _ = tpl.add_partition_offset(&t, p, Offset::Offset(o + 1));
         }
@@ -179,9 +182,13 @@ pub fn consume_loop(
     let mut pending = PendingOffsets::default();
     let mut delays: Vec<f64> = Vec::with_capacity(4096);
     let mut last_store = Instant::now();
+    // The wall clock, read once per 64 messages: delays are reported in milliseconds.
+    let mut now = now_ms();
+    let mut since_clock = 0u32;
     while !stop.load(Ordering::Relaxed) {
         let Some(result) = consumer.poll(Duration::from_millis(100)) else {
             flush_batch(consumer, &mut pending, &mut delays, metrics);
+            now = now_ms();
             continue;
         };
         let msg = match result {
@@ -199,14 +206,19 @@ pub fn consume_loop(
         let payload = msg.payload().unwrap_or_default();
         match decoder.decode(payload, &mut bins) {
             Ok(decoded) => {
-                let now = now_ms();
+                since_clock += 1;
+                if since_clock >= 64 {
+                    now = now_ms();
+                    since_clock = 0;
+                }
                 let event_ms = decoded
                     .event_time_ms
                     .or_else(|| msg.timestamp().to_millis())
                     .unwrap_or(now);
                 let counted = match ctx.partitions.lock() {
                     Ok(mut parts) => parts
-                        .get_mut(&(topic.to_string(), partition))
+                        .get_mut(topic)
+                        .and_then(|t| t.get_mut(&partition))
                         .map(|state| state.add(decoded.model, event_ms, &bins, &mut late_in)),
                     Err(_) => None,
                 };

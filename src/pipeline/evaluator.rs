@@ -44,7 +44,8 @@ impl Evaluator {
         let Ok(parts) = partitions.lock() else {
             return Vec::new();
         };
-        let refs: Vec<&crate::window::PartitionState> = parts.values().collect();
+        let refs: Vec<&crate::window::PartitionState> =
+            parts.values().flat_map(|t| t.values()).collect();
         (0..self.plan.models.len())
             .map(|m| {
                 self.plan

@@ -115,7 +115,7 @@ impl Plan {
                 (w.name().to_string(), spec)
             })
             .collect();
-        let shapes = fields
+        let shapes: Vec<Vec<usize>> = fields
             .iter()
             .map(|m| {
                 m.features
@@ -133,13 +133,13 @@ impl Plan {
         };
         let e = &config.evaluation;
         Ok(Plan {
-            decoder: Decoder {
-                max_bytes: config.kafka.max_message_bytes,
-                model_pointer: config.mapping.model.clone(),
+            decoder: Decoder::new(
+                config.kafka.max_message_bytes,
+                config.mapping.model.clone(),
                 default_model,
-                time_pointer: config.mapping.event_time.clone(),
-                models: fields,
-            },
+                config.mapping.event_time.clone(),
+                fields,
+            ),
             models,
             windows,
             shapes,

@@ -2,7 +2,11 @@
 //! baseline, or a reason why it is invalid. Pure: bytes in, bins out. Details name fields,
 //! never their values: applications hold personal data.
 
+pub mod extract;
+
 use serde_json::Value;
+
+use extract::{ExtractError, Extractor, Found};
 
 use crate::binning::{BinError, Binner};
 use crate::data::Cell;
@@ -67,14 +71,6 @@ pub struct ModelFields {
     pub features: Vec<(String, String, Binner)>,
 }
 
-pub struct Decoder {
-    pub max_bytes: usize,
-    pub model_pointer: Option<String>,
-    pub default_model: Option<usize>,
-    pub time_pointer: Option<String>,
-    pub models: Vec<ModelFields>,
-}
-
 /// What a valid event contributes: its model, its event time if it has one, and (in the
 /// caller's buffer) one bin per monitored feature of that model.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -83,7 +79,58 @@ pub struct Decoded {
     pub event_time_ms: Option<i64>,
 }
 
+pub struct Decoder {
+    max_bytes: usize,
+    default_model: Option<usize>,
+    models: Vec<ModelFields>,
+    extractor: Extractor,
+    model_slot: Option<usize>,
+    time_slot: Option<usize>,
+    /// `feature_slots[model][f]`: the extractor slot of the model's feature `f`.
+    feature_slots: Vec<Vec<usize>>,
+    /// Pointer of each slot, for error details.
+    pointers: Vec<String>,
+}
+
 impl Decoder {
+    pub fn new(
+        max_bytes: usize,
+        model_pointer: Option<String>,
+        default_model: Option<usize>,
+        time_pointer: Option<String>,
+        models: Vec<ModelFields>,
+    ) -> Self {
+        let mut pointers: Vec<String> = Vec::new();
+        let mut slot_of = |p: &str| match pointers.iter().position(|q| q == p) {
+            Some(i) => i,
+            None => {
+                pointers.push(p.to_string());
+                pointers.len() - 1
+            }
+        };
+        let model_slot = model_pointer.as_deref().map(&mut slot_of);
+        let time_slot = time_pointer.as_deref().map(&mut slot_of);
+        let feature_slots = models
+            .iter()
+            .map(|m| m.features.iter().map(|(_, p, _)| slot_of(p)).collect())
+            .collect();
+        let refs: Vec<&str> = pointers.iter().map(String::as_str).collect();
+        Self {
+            max_bytes,
+            default_model,
+            extractor: Extractor::new(&refs),
+            model_slot,
+            time_slot,
+            feature_slots,
+            models,
+            pointers,
+        }
+    }
+
+    pub fn models(&self) -> &[ModelFields] {
+        &self.models
+    }
+
     pub fn decode(&self, payload: &[u8], bins: &mut Vec<u16>) -> Result<Decoded, Invalid> {
         if payload.len() > self.max_bytes {
             return Err(invalid(
@@ -95,48 +142,35 @@ impl Decoder {
                 ),
             ));
         }
-        let doc: Value = serde_json::from_slice(payload).map_err(|e| {
-            // serde's message gives line and column, not content.
-            invalid(
-                InvalidReason::InvalidJson,
-                format!("not JSON: {}", e.classify_str()),
-            )
-        })?;
-        if !doc.is_object() {
-            return Err(invalid(
-                InvalidReason::NotAnObject,
-                "the event is not a JSON object",
-            ));
-        }
-        let model = self.model_of(&doc)?;
-        let event_time_ms = match &self.time_pointer {
+        let mut found = Vec::with_capacity(self.pointers.len());
+        self.extractor
+            .extract(payload, &mut found)
+            .map_err(|e| match e {
+                ExtractError::NotAnObject => {
+                    invalid(InvalidReason::NotAnObject, "the event is not a JSON object")
+                }
+                ExtractError::Json(detail) => {
+                    invalid(InvalidReason::InvalidJson, format!("not JSON: {detail}"))
+                }
+            })?;
+        let model = self.model_of(&found)?;
+        let event_time_ms = match self.time_slot {
             None => None,
-            Some(p) => match doc.pointer(p) {
-                None | Some(Value::Null) => None,
-                Some(v) => Some(parse_time(v).ok_or_else(|| {
-                    invalid(
-                        InvalidReason::InvalidTime,
-                        format!("{p}: neither RFC 3339 text nor epoch milliseconds"),
-                    )
-                })?),
+            Some(slot) => match &found[slot] {
+                Found::Absent | Found::Null => None,
+                Found::Number(ms) if ms.is_finite() && ms.abs() < 1e15 => Some(*ms as i64),
+                Found::Text(t) => Some(parse_rfc3339(t).ok_or_else(|| self.bad_time(slot))?),
+                _ => return Err(self.bad_time(slot)),
             },
         };
         bins.clear();
-        for (name, pointer, binner) in &self.models[model].features {
-            let cell = match doc.pointer(pointer) {
-                None | Some(Value::Null) => Cell::Missing,
-                Some(Value::Number(n)) => match n.as_f64() {
-                    Some(v) => Cell::Number(v),
-                    None => {
-                        return Err(invalid(
-                            InvalidReason::NonFinite,
-                            format!("{name} ({pointer}): out of range"),
-                        ));
-                    }
-                },
-                Some(Value::String(s)) => Cell::from_text(s),
-                Some(Value::Bool(b)) => Cell::Text(if *b { "true" } else { "false" }),
-                Some(_) => {
+        for (f, (name, pointer, binner)) in self.models[model].features.iter().enumerate() {
+            let cell = match &found[self.feature_slots[model][f]] {
+                Found::Absent | Found::Null => Cell::Missing,
+                Found::Number(v) => Cell::Number(*v),
+                Found::Text(t) => Cell::from_text(t),
+                Found::Bool(b) => Cell::Text(if *b { "true" } else { "false" }),
+                Found::Composite => {
                     return Err(invalid(
                         InvalidReason::WrongType,
                         format!("{name} ({pointer}): an object or array"),
@@ -165,30 +199,42 @@ impl Decoder {
         })
     }
 
-    fn model_of(&self, doc: &Value) -> Result<usize, Invalid> {
-        let Some(p) = &self.model_pointer else {
+    fn bad_time(&self, slot: usize) -> Invalid {
+        invalid(
+            InvalidReason::InvalidTime,
+            format!(
+                "{}: neither RFC 3339 text nor epoch milliseconds",
+                self.pointers[slot]
+            ),
+        )
+    }
+
+    fn model_of(&self, found: &[Found<'_>]) -> Result<usize, Invalid> {
+        let Some(slot) = self.model_slot else {
             return self
                 .default_model
                 .ok_or_else(|| invalid(InvalidReason::UnknownModel, "no model"));
         };
-        match doc.pointer(p) {
-            None | Some(Value::Null) => self.default_model.ok_or_else(|| {
+        let p = &self.pointers[slot];
+        match &found[slot] {
+            Found::Absent | Found::Null => self.default_model.ok_or_else(|| {
                 invalid(
                     InvalidReason::MissingField,
                     format!("{p}: the model field is missing"),
                 )
             }),
-            Some(Value::String(name)) => self
-                .models
-                .iter()
-                .position(|m| &m.name == name)
-                .ok_or_else(|| {
-                    invalid(
-                        InvalidReason::UnknownModel,
-                        format!("{p}: not a configured model"),
-                    )
-                }),
-            Some(_) => Err(invalid(
+            Found::Text(name) => {
+                self.models
+                    .iter()
+                    .position(|m| m.name == *name)
+                    .ok_or_else(|| {
+                        invalid(
+                            InvalidReason::UnknownModel,
+                            format!("{p}: not a configured model"),
+                        )
+                    })
+            }
+            _ => Err(invalid(
                 InvalidReason::WrongType,
                 format!("{p}: the model is not text"),
             )),
@@ -196,19 +242,10 @@ impl Decoder {
     }
 }
 
-trait ClassifyStr {
-    fn classify_str(&self) -> String;
-}
-
-impl ClassifyStr for serde_json::Error {
-    fn classify_str(&self) -> String {
-        format!(
-            "{:?} error at line {} column {}",
-            self.classify(),
-            self.line(),
-            self.column()
-        )
-    }
+fn parse_rfc3339(text: &str) -> Option<i64> {
+    let t =
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+    Some((t.unix_timestamp_nanos() / 1_000_000) as i64)
 }
 
 /// Epoch milliseconds of an event time: a number (epoch ms) or RFC 3339 text.
@@ -240,19 +277,19 @@ mod tests {
         let region = Binner::new(BinSpec::Categorical {
             levels: vec![vec!["north".into()], vec!["south".into()]],
         });
-        Decoder {
-            max_bytes: 200,
-            model_pointer: Some("/model".into()),
-            default_model: None,
-            time_pointer: Some("/ts".into()),
-            models: vec![ModelFields {
+        Decoder::new(
+            200,
+            Some("/model".into()),
+            None,
+            Some("/ts".into()),
+            vec![ModelFields {
                 name: "m1".into(),
                 features: vec![
                     ("income".into(), "/applicant/income".into(), income),
                     ("region".into(), "/region".into(), region),
                 ],
             }],
-        }
+        )
     }
 
     #[test]

@@ -1,0 +1,61 @@
+//! Decoding + binning of application events with 20 numeric features (JSON payloads as the
+//! load generator writes them): the consumer's per-message work without Kafka.
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use psimon::binning::{BinSpec, Binner};
+use psimon::event::{Decoder, ModelFields};
+use psimon::synth::{Rng, wide_columns, wide_row};
+
+fn bench(c: &mut Criterion) {
+    let names = wide_columns();
+    let features = names
+        .iter()
+        .map(|n| {
+            let bins = BinSpec::Numeric {
+                edges: vec![
+                    -1.2816, -0.8416, -0.5244, -0.2533, 0.0, 0.2533, 0.5244, 0.8416, 1.2816,
+                ],
+                special_values: vec![],
+            };
+            (n.clone(), format!("/{n}"), Binner::new(bins))
+        })
+        .collect();
+    let decoder = Decoder::new(
+        1 << 20,
+        Some("/model".into()),
+        None,
+        Some("/submitted_at".into()),
+        vec![ModelFields {
+            name: "wide".into(),
+            features,
+        }],
+    );
+    let mut rng = Rng::new(1);
+    let payloads: Vec<Vec<u8>> = (0..10_000)
+        .map(|i| {
+            let mut obj = serde_json::Map::new();
+            obj.insert("model".into(), "wide".into());
+            obj.insert("submitted_at".into(), (1_700_000_000_000i64 + i).into());
+            for (n, v) in names.iter().zip(wide_row(&mut rng, 0.0)) {
+                obj.insert(n.clone(), serde_json::json!(v));
+            }
+            serde_json::Value::Object(obj).to_string().into_bytes()
+        })
+        .collect();
+    let mut group = c.benchmark_group("decode_and_bin_20_numeric");
+    group.throughput(Throughput::Elements(payloads.len() as u64));
+    group.bench_function("10000_events", |b| {
+        let mut bins = Vec::with_capacity(32);
+        b.iter(|| {
+            let mut n = 0usize;
+            for p in &payloads {
+                n += decoder.decode(p, &mut bins).map(|d| d.model).unwrap_or(0) + bins.len();
+            }
+            n
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

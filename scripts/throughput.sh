@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# End-to-end throughput of `psimon run` against the real broker on this machine:
+# applications with 20 numeric features are produced to a fresh topic first, then psimon
+# (pinned to the last core with taskset; the broker runs where the OS puts it) consumes, decodes, bins and counts them; the figure is
+# applications per second from its first to its last counted event, read from /metrics.
+#
+#   scripts/throughput.sh [COUNT]     (default 2,000,000; needs a release build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+count=${1:-2000000}
+psimon=target/release/psimon
+[ -x "$psimon" ] || cargo build --release
+started=0
+if ! scripts/kafka.sh status; then scripts/kafka.sh start; started=1; fi
+work=$(mktemp -d)
+cleanup() {
+  [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  [ "$started" = 1 ] && scripts/kafka.sh stop
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+suffix=$(date +%s%N)
+topic="throughput-$suffix"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$psimon" generate --wide --rows 50000 --out "$work/dev.csv"
+"$psimon" baseline --input "$work/dev.csv" --out "$work/baseline.json" > /dev/null
+{
+  cat <<TOML
+[kafka]
+brokers = "127.0.0.1:${PSIMON_KAFKA_PORT:-9092}"
+group_id = "throughput-$suffix"
+input_topics = ["$topic"]
+drift_topic = "$topic-drift"
+dead_letter_topic = "$topic-dlq"
+[http]
+address = "127.0.0.1:$port"
+[mapping]
+model = "/model"
+event_time = "/submitted_at"
+[mapping.features]
+TOML
+  for i in $(seq -w 0 19); do echo "f$i = \"/f$i\""; done
+  cat <<TOML
+[[models]]
+name = "wide"
+baseline = "baseline.json"
+[[windows]]
+kind = "time"
+name = "1h"
+length = "1h"
+slide = "1m"
+[[windows]]
+kind = "count"
+name = "last_100000"
+size = 100000
+[evaluation]
+interval = "5s"
+TOML
+} > "$work/psimon.toml"
+
+echo "producing $count applications to $topic ..."
+"$psimon" loadgen --wide --model wide --topic "$topic" --count "$count" --start-ms "$(( $(date +%s%3N) - 600000 ))"
+core=$(( $(nproc) - 1 ))
+echo "consuming with psimon pinned to core $core ..."
+${PSIMON_WRAP:-} taskset -c "$core" "$psimon" run --config "$work/psimon.toml" 2> "$work/psimon.log" &
+pid=$!
+metric() { curl -s "127.0.0.1:$port/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+first="" ; first_n=0
+while :; do
+  n=$(metric psimon_events_counted_total || true); n=${n:-0}; n=${n%.*}
+  now=$(date +%s.%N)
+  if [ -z "$first" ] && [ "$n" -gt 0 ]; then first=$now; first_n=$n; fi
+  if [ "$n" -ge "$count" ]; then break; fi
+  sleep 0.2
+done
+end=$(date +%s.%N)
+python3 - "$first" "$end" "$first_n" "$count" <<'PY'
+import sys
+first, end, first_n, count = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+secs = end - first
+print(f"psimon counted {count - first_n} applications in {secs:.2f} s: {(count - first_n) / secs:,.0f} applications/s on one core")
+PY
+curl -s "127.0.0.1:$port/metrics" | grep -E '^psimon_(events_(consumed|counted|late)_total|event_processing_delay_seconds\{quantile="0.99"\})'
