@@ -1,0 +1,68 @@
+//! The deployment files: the Prometheus alert rules pass `promtool check rules` and their
+//! unit tests (`promtool test rules`); the example config passes `psimon check-config`.
+
+mod common;
+
+use std::process::Command;
+
+fn promtool(args: &[&str]) {
+    let out = Command::new("promtool")
+        .args(args)
+        .current_dir("deploy/prometheus")
+        .output()
+        .expect("promtool is installed (Debian package prometheus)");
+    assert!(out.status.success(), "promtool {args:?}:\n{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn alert_rules_are_valid_and_fire_as_tested() {
+    promtool(&["check", "rules", "psimon-alerts.yml"]);
+    promtool(&["test", "rules", "psimon-alerts.test.yml"]);
+}
+
+#[test]
+fn the_example_config_and_its_baseline_check_out() {
+    let out = common::ok(&["check-config", "config/psimon.example.toml"]);
+    assert!(out.contains("ok — 1 model(s), 8 monitored feature(s), 2 window(s)"), "{out}");
+}
+
+#[test]
+fn check_config_lists_every_problem_with_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("baseline.json");
+    std::fs::copy("config/baseline.example.json", &base).unwrap();
+    let text = std::fs::read_to_string("config/psimon.example.toml")
+        .unwrap()
+        .replace("dead_letter_topic = \"psimon.dlq\"", "dead_letter_topic = \"psimon.drift\"")
+        .replace("address = \"127.0.0.1:9464\"", "address = \"not an address\"")
+        .replace("slide = \"15m\"", "slide = \"7m\"")
+        .replace("alert_psi = 0.25", "alert_psi = 0.05")
+        .replace("region = \"/applicant/region\"", "region = \"applicant.region\"\nsalary = \"/applicant/salary\"")
+        .replace("baseline = \"baseline.example.json\"", "baseline = \"baseline.json\"");
+    let config = dir.path().join("bad.toml");
+    std::fs::write(&config, text).unwrap();
+    let err = common::fails_with(&["check-config", config.to_str().unwrap()], "problem(s)");
+    for needle in [
+        "kafka.dead_letter_topic = \"psimon.drift\": must differ from kafka.drift_topic",
+        "http.address = \"not an address\"",
+        "windows[0].length",
+        "evaluation.alert_psi = 0.05: must be above evaluation.warning_psi",
+        "mapping.features.region = \"applicant.region\": is not a JSON pointer",
+    ] {
+        assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
+    }
+    // With the file's own problems fixed, the baseline cross-check names the unknown feature.
+    let text = std::fs::read_to_string("config/psimon.example.toml")
+        .unwrap()
+        .replace("region = \"/applicant/region\"", "region = \"/applicant/region\"\nsalary = \"/applicant/salary\"")
+        .replace("baseline = \"baseline.example.json\"", "baseline = \"baseline.json\"");
+    std::fs::write(&config, text).unwrap();
+    common::fails_with(&["check-config", config.to_str().unwrap()], "mapping.features.salary: feature \"salary\" is not in the baseline of model \"retail_v3\"");
+    // Environment overrides apply before validation.
+    let out = Command::new(env!("CARGO_BIN_EXE_psimon"))
+        .args(["check-config", config.to_str().unwrap()])
+        .env("PSIMON_EVALUATION__MIN_APPLICATIONS", "0")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("evaluation.min_applications = 0"));
+}

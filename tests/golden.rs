@@ -1,0 +1,110 @@
+//! Golden tests of user-visible text: the drift event JSON and the metric families (each
+//! must be documented in the README's metric table). Regenerate a golden file with
+//! `UPDATE_GOLDEN=1 cargo test --test golden` and review the diff.
+
+use psimon::evaluate::{DriftState, FeatureMeta, ModelMeta, Thresholds, evaluate_window};
+use psimon::output::cloudevent::{Transition, drift_event};
+use psimon::output::metrics::Metrics;
+use psimon::window::CountMatrix;
+
+fn golden(name: &str, actual: &str) {
+    let path = format!("tests/golden/{name}");
+    if std::env::var("UPDATE_GOLDEN").is_ok() {
+        std::fs::write(&path, actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{path} missing: run with UPDATE_GOLDEN=1"));
+    assert_eq!(actual, expected, "{path} changed; if intended, regenerate with UPDATE_GOLDEN=1 and review");
+}
+
+#[test]
+fn drift_event_json() {
+    let model = ModelMeta {
+        name: "retail_v3".into(),
+        baseline_id: "sha256:0123456789abcdef".into(),
+        baseline_applications: 20_000,
+        features: vec![FeatureMeta {
+            name: "bureau_score".into(),
+            labels: vec!["< 600".into(), "[600, 700)".into(), ">= 700".into(), "MISSING".into()],
+            baseline: vec![4000.0, 10000.0, 6000.0, 0.0],
+        }],
+    };
+    let mut counts = CountMatrix::new(&[4]);
+    for (bin, n) in [(0u16, 1800), (1, 2400), (2, 800)] {
+        for _ in 0..n {
+            counts.add(&[bin]);
+        }
+    }
+    let eval = evaluate_window(&model, &counts, 0.05).remove(0);
+    let psi = eval.psi.clone().unwrap();
+    let thresholds = Thresholds {
+        alpha: 0.05,
+        warning_psi: 0.1,
+        alert_psi: 0.25,
+        clear_ratio: 0.8,
+        min_applications: 500,
+    };
+    let event = drift_event(&Transition {
+        source: "psimon/psimon",
+        model: "retail_v3",
+        feature: "bureau_score",
+        window: "24h",
+        baseline_id: &model.baseline_id,
+        baseline_applications: model.baseline_applications,
+        previous: DriftState::Ok,
+        state: DriftState::Alert,
+        eval: &eval,
+        psi: &psi,
+        thresholds: &thresholds,
+        bounds: Some((1_795_939_200_000, 1_796_025_600_000)),
+        top_bins: 2,
+        now_ms: 1_796_025_615_000,
+    });
+    golden("drift_event.json", &(serde_json::to_string_pretty(&event).unwrap() + "\n"));
+    // The id depends on the transition, not on when it was evaluated.
+    let again = drift_event(&Transition {
+        source: "psimon/psimon",
+        model: "retail_v3",
+        feature: "bureau_score",
+        window: "24h",
+        baseline_id: &model.baseline_id,
+        baseline_applications: model.baseline_applications,
+        previous: DriftState::Ok,
+        state: DriftState::Alert,
+        eval: &eval,
+        psi: &psi,
+        thresholds: &thresholds,
+        bounds: Some((1_795_939_200_000, 1_796_025_600_000)),
+        top_bins: 2,
+        now_ms: 1_796_025_999_000,
+    });
+    assert_eq!(event["id"], again["id"]);
+    assert_ne!(event["time"], again["time"]);
+}
+
+#[test]
+fn every_metric_family_is_documented_in_the_readme() {
+    let metrics = Metrics::new();
+    let labels = ["m", "f", "w"];
+    for g in [&metrics.feature_psi, &metrics.feature_psi_stderr, &metrics.feature_psi_ci_lower, &metrics.feature_psi_ci_upper, &metrics.feature_psi_ci_ncx2_lower, &metrics.feature_psi_ci_ncx2_upper, &metrics.feature_psi_p_value, &metrics.feature_psi_noise_floor, &metrics.feature_missing_ratio] {
+        g.with_label_values(&labels).set(0.0);
+    }
+    metrics.feature_drift_state.with_label_values(&labels).set(0);
+    metrics.window_applications.with_label_values(&["m", "w"]).set(0);
+    metrics.consumer_lag.with_label_values(&["t", "0"]).set(0);
+    let exposition = metrics.render();
+    let families: Vec<String> = exposition
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .map(|l| l.split_whitespace().next().unwrap().to_string())
+        .collect();
+    let psimon_families: Vec<&String> = families.iter().filter(|f| f.starts_with("psimon_")).collect();
+    golden("metric_families.txt", &(psimon_families.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n") + "\n"));
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    for f in &families {
+        if f.starts_with("process_") {
+            continue;
+        }
+        assert!(readme.contains(&format!("| `{f}`")), "metric {f} is not in the README's metric table");
+    }
+    assert!(families.iter().any(|f| f == "process_resident_memory_bytes"), "the process_* set is exported");
+}
