@@ -13,22 +13,50 @@ use common::kafka::{free_port, http_get, metric, wait_for};
 fn the_demo_detects_the_injected_drift() {
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_psimon"))
-        .args(["demo", "--duration", "16s", "--drift-after", "3s", "--interval", "2s", "--rate", "3000", "--http", &format!("127.0.0.1:{port}")])
+        .args([
+            "demo",
+            "--duration",
+            "16s",
+            "--drift-after",
+            "3s",
+            "--interval",
+            "2s",
+            "--rate",
+            "3000",
+            "--http",
+            &format!("127.0.0.1:{port}"),
+        ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let mut consumed = 0.0;
-    wait_for("the demo's /metrics to count events", Duration::from_secs(30), || {
-        consumed = http_get(port, "/metrics").and_then(|(_, m)| metric(&m, "psimon_events_counted_total")).unwrap_or(0.0);
-        consumed > 1000.0
-    });
+    wait_for(
+        "the demo's /metrics to count events",
+        Duration::from_secs(30),
+        || {
+            consumed = http_get(port, "/metrics")
+                .and_then(|(_, m)| metric(&m, "psimon_events_counted_total"))
+                .unwrap_or(0.0);
+            consumed > 1000.0
+        },
+    );
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "demo failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "demo failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("population DRIFTING"), "{stdout}");
-    let events: Vec<&str> = stdout.lines().filter(|l| l.contains("retail_v3/bureau_score/") && l.contains("ok -> ")).collect();
-    assert!(!events.is_empty(), "no drift event for bureau_score:\n{stdout}");
+    let events: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("retail_v3/bureau_score/") && l.contains("ok -> "))
+        .collect();
+    assert!(
+        !events.is_empty(),
+        "no drift event for bureau_score:\n{stdout}"
+    );
     assert!(stdout.contains("ALERT") || stdout.contains("WARNING"));
     assert!(stdout.contains("demo stopped after"));
 }

@@ -11,7 +11,12 @@ fn promtool(args: &[&str]) {
         .current_dir("deploy/prometheus")
         .output()
         .expect("promtool is installed (Debian package prometheus)");
-    assert!(out.status.success(), "promtool {args:?}:\n{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "promtool {args:?}:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -23,7 +28,10 @@ fn alert_rules_are_valid_and_fire_as_tested() {
 #[test]
 fn the_example_config_and_its_baseline_check_out() {
     let out = common::ok(&["check-config", "config/psimon.example.toml"]);
-    assert!(out.contains("ok — 1 model(s), 8 monitored feature(s), 2 window(s)"), "{out}");
+    assert!(
+        out.contains("ok — 1 model(s), 8 monitored feature(s), 2 window(s)"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -33,12 +41,24 @@ fn check_config_lists_every_problem_with_its_path() {
     std::fs::copy("config/baseline.example.json", &base).unwrap();
     let text = std::fs::read_to_string("config/psimon.example.toml")
         .unwrap()
-        .replace("dead_letter_topic = \"psimon.dlq\"", "dead_letter_topic = \"psimon.drift\"")
-        .replace("address = \"127.0.0.1:9464\"", "address = \"not an address\"")
+        .replace(
+            "dead_letter_topic = \"psimon.dlq\"",
+            "dead_letter_topic = \"psimon.drift\"",
+        )
+        .replace(
+            "address = \"127.0.0.1:9464\"",
+            "address = \"not an address\"",
+        )
         .replace("slide = \"15m\"", "slide = \"7m\"")
         .replace("alert_psi = 0.25", "alert_psi = 0.05")
-        .replace("region = \"/applicant/region\"", "region = \"applicant.region\"\nsalary = \"/applicant/salary\"")
-        .replace("baseline = \"baseline.example.json\"", "baseline = \"baseline.json\"");
+        .replace(
+            "region = \"/applicant/region\"",
+            "region = \"applicant.region\"\nsalary = \"/applicant/salary\"",
+        )
+        .replace(
+            "baseline = \"baseline.example.json\"",
+            "baseline = \"baseline.json\"",
+        );
     let config = dir.path().join("bad.toml");
     std::fs::write(&config, text).unwrap();
     let err = common::fails_with(&["check-config", config.to_str().unwrap()], "problem(s)");
@@ -54,10 +74,19 @@ fn check_config_lists_every_problem_with_its_path() {
     // With the file's own problems fixed, the baseline cross-check names the unknown feature.
     let text = std::fs::read_to_string("config/psimon.example.toml")
         .unwrap()
-        .replace("region = \"/applicant/region\"", "region = \"/applicant/region\"\nsalary = \"/applicant/salary\"")
-        .replace("baseline = \"baseline.example.json\"", "baseline = \"baseline.json\"");
+        .replace(
+            "region = \"/applicant/region\"",
+            "region = \"/applicant/region\"\nsalary = \"/applicant/salary\"",
+        )
+        .replace(
+            "baseline = \"baseline.example.json\"",
+            "baseline = \"baseline.json\"",
+        );
     std::fs::write(&config, text).unwrap();
-    common::fails_with(&["check-config", config.to_str().unwrap()], "mapping.features.salary: feature \"salary\" is not in the baseline of model \"retail_v3\"");
+    common::fails_with(
+        &["check-config", config.to_str().unwrap()],
+        "mapping.features.salary: feature \"salary\" is not in the baseline of model \"retail_v3\"",
+    );
     // Environment overrides apply before validation.
     let out = Command::new(env!("CARGO_BIN_EXE_psimon"))
         .args(["check-config", config.to_str().unwrap()])

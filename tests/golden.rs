@@ -12,8 +12,12 @@ fn golden(name: &str, actual: &str) {
     if std::env::var("UPDATE_GOLDEN").is_ok() {
         std::fs::write(&path, actual).unwrap();
     }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{path} missing: run with UPDATE_GOLDEN=1"));
-    assert_eq!(actual, expected, "{path} changed; if intended, regenerate with UPDATE_GOLDEN=1 and review");
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("{path} missing: run with UPDATE_GOLDEN=1"));
+    assert_eq!(
+        actual, expected,
+        "{path} changed; if intended, regenerate with UPDATE_GOLDEN=1 and review"
+    );
 }
 
 #[test]
@@ -24,7 +28,12 @@ fn drift_event_json() {
         baseline_applications: 20_000,
         features: vec![FeatureMeta {
             name: "bureau_score".into(),
-            labels: vec!["< 600".into(), "[600, 700)".into(), ">= 700".into(), "MISSING".into()],
+            labels: vec![
+                "< 600".into(),
+                "[600, 700)".into(),
+                ">= 700".into(),
+                "MISSING".into(),
+            ],
             baseline: vec![4000.0, 10000.0, 6000.0, 0.0],
         }],
     };
@@ -59,7 +68,10 @@ fn drift_event_json() {
         top_bins: 2,
         now_ms: 1_796_025_615_000,
     });
-    golden("drift_event.json", &(serde_json::to_string_pretty(&event).unwrap() + "\n"));
+    golden(
+        "drift_event.json",
+        &(serde_json::to_string_pretty(&event).unwrap() + "\n"),
+    );
     // The id depends on the transition, not on when it was evaluated.
     let again = drift_event(&Transition {
         source: "psimon/psimon",
@@ -85,11 +97,27 @@ fn drift_event_json() {
 fn every_metric_family_is_documented_in_the_readme() {
     let metrics = Metrics::new();
     let labels = ["m", "f", "w"];
-    for g in [&metrics.feature_psi, &metrics.feature_psi_stderr, &metrics.feature_psi_ci_lower, &metrics.feature_psi_ci_upper, &metrics.feature_psi_ci_ncx2_lower, &metrics.feature_psi_ci_ncx2_upper, &metrics.feature_psi_p_value, &metrics.feature_psi_noise_floor, &metrics.feature_missing_ratio] {
+    for g in [
+        &metrics.feature_psi,
+        &metrics.feature_psi_stderr,
+        &metrics.feature_psi_ci_lower,
+        &metrics.feature_psi_ci_upper,
+        &metrics.feature_psi_ci_ncx2_lower,
+        &metrics.feature_psi_ci_ncx2_upper,
+        &metrics.feature_psi_p_value,
+        &metrics.feature_psi_noise_floor,
+        &metrics.feature_missing_ratio,
+    ] {
         g.with_label_values(&labels).set(0.0);
     }
-    metrics.feature_drift_state.with_label_values(&labels).set(0);
-    metrics.window_applications.with_label_values(&["m", "w"]).set(0);
+    metrics
+        .feature_drift_state
+        .with_label_values(&labels)
+        .set(0);
+    metrics
+        .window_applications
+        .with_label_values(&["m", "w"])
+        .set(0);
     metrics.consumer_lag.with_label_values(&["t", "0"]).set(0);
     let exposition = metrics.render();
     let families: Vec<String> = exposition
@@ -97,14 +125,33 @@ fn every_metric_family_is_documented_in_the_readme() {
         .filter_map(|l| l.strip_prefix("# TYPE "))
         .map(|l| l.split_whitespace().next().unwrap().to_string())
         .collect();
-    let psimon_families: Vec<&String> = families.iter().filter(|f| f.starts_with("psimon_")).collect();
-    golden("metric_families.txt", &(psimon_families.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n") + "\n"));
+    let psimon_families: Vec<&String> = families
+        .iter()
+        .filter(|f| f.starts_with("psimon_"))
+        .collect();
+    golden(
+        "metric_families.txt",
+        &(psimon_families
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n"),
+    );
     let readme = std::fs::read_to_string("README.md").unwrap();
     for f in &families {
         if f.starts_with("process_") {
             continue;
         }
-        assert!(readme.contains(&format!("| `{f}`")), "metric {f} is not in the README's metric table");
+        assert!(
+            readme.contains(&format!("| `{f}`")),
+            "metric {f} is not in the README's metric table"
+        );
     }
-    assert!(families.iter().any(|f| f == "process_resident_memory_bytes"), "the process_* set is exported");
+    assert!(
+        families
+            .iter()
+            .any(|f| f == "process_resident_memory_bytes"),
+        "the process_* set is exported"
+    );
 }

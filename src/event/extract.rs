@@ -22,19 +22,23 @@ pub enum Found<'a> {
 }
 
 #[derive(Debug, Default)]
-struct Node {
-    slot: Option<usize>,
+pub struct Node {
+    pub(super) slot: Option<usize>,
     children: Vec<(String, Node)>,
 }
 
 impl Node {
-    fn child(&self, key: &str) -> Option<&Node> {
+    pub fn has_children(&self) -> bool {
+        !self.children.is_empty()
+    }
+
+    pub fn child(&self, key: &str) -> Option<&Node> {
         self.child_from(key, 0).map(|(_, n)| n)
     }
 
     /// Looks `key` up starting at `hint`: producers write their fields in one order, so the
     /// next member is usually the child after the last one found.
-    fn child_from(&self, key: &str, hint: usize) -> Option<(usize, &Node)> {
+    pub fn child_from(&self, key: &str, hint: usize) -> Option<(usize, &Node)> {
         let n = self.children.len();
         (0..n)
             .map(|i| (hint + i) % n.max(1))
@@ -87,8 +91,24 @@ impl Extractor {
         }
     }
 
-    /// Fills `out` (one entry per pointer) from `payload`.
+    /// Fills `out` (one entry per pointer) from `payload`, with the fast scanner.
     pub fn extract<'a>(
+        &self,
+        payload: &'a [u8],
+        out: &mut Vec<Found<'a>>,
+    ) -> Result<(), ExtractError> {
+        out.clear();
+        out.resize(self.slots, Found::Absent);
+        super::scan::scan(&self.root, payload, out).map_err(|e| match e {
+            super::scan::ScanError::NotAnObject => ExtractError::NotAnObject,
+            super::scan::ScanError::Syntax(what, at) => {
+                ExtractError::Json(format!("{what} at byte {at}"))
+            }
+        })
+    }
+
+    /// The same through serde_json's parser: the reference the scanner is tested against.
+    pub fn extract_with_serde<'a>(
         &self,
         payload: &'a [u8],
         out: &mut Vec<Found<'a>>,

@@ -3,6 +3,7 @@
 //! never their values: applications hold personal data.
 
 pub mod extract;
+pub mod scan;
 
 use serde_json::Value;
 

@@ -95,13 +95,17 @@ pub async fn run(
         .set("enable.auto.commit", "true")
         .set("auto.commit.interval.ms", "1000")
         .set("statistics.interval.ms", "5000");
-    // Defaults for a consumer that reads everything: larger fetches and a deeper prefetch
-    // queue than librdkafka's (its 1 MB per partition fetch caps a single consumer at about
-    // 120,000 applications/s here). Any of them can be set under [kafka.properties].
+    // Defaults for a consumer that reads everything: larger fetches, a deeper prefetch
+    // queue (128 MB) and a short back-off when it is full. librdkafka's own (1 MB per
+    // partition fetch, 1 s back-off) left a single consumer idle most of the time: about
+    // 120,000 applications/s here instead of over 300,000. Any of them can be set under
+    // [kafka.properties].
     for (k, v) in [
         ("auto.offset.reset", "earliest"),
         ("max.partition.fetch.bytes", "16777216"),
         ("queued.min.messages", "500000"),
+        ("queued.max.messages.kbytes", "131072"),
+        ("fetch.queue.backoff.ms", "5"),
     ] {
         if !config.kafka.properties.contains_key(k) {
             ccfg.set(k, v);

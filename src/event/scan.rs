@@ -1,0 +1,334 @@
+//! A strict JSON scanner for the extractor's hot path: it walks the payload once, checks
+//! the full RFC 8259 grammar, and keeps only the members the pointer tree names (text
+//! borrowed, numbers parsed by the standard library's correctly rounded parser). It builds
+//! no values for the rest. `extract.rs` keeps a serde-based walk as the reference the tests
+//! compare this scanner with.
+
+use std::borrow::Cow;
+
+use super::extract::{Found, Node};
+
+/// Deeper nesting is refused, like serde_json's default limit.
+const MAX_DEPTH: usize = 128;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ScanError {
+    NotAnObject,
+    /// What is wrong and the byte offset where.
+    Syntax(&'static str, usize),
+}
+
+struct Scanner<'a> {
+    b: &'a [u8],
+    text: &'a str,
+    i: usize,
+}
+
+type R<T> = Result<T, ScanError>;
+
+/// Fills `out` from `payload` for the members `root` names.
+pub fn scan<'a>(root: &Node, payload: &'a [u8], out: &mut [Found<'a>]) -> R<()> {
+    let text = std::str::from_utf8(payload)
+        .map_err(|e| ScanError::Syntax("invalid UTF-8", e.valid_up_to()))?;
+    let mut s = Scanner {
+        b: payload,
+        text,
+        i: 0,
+    };
+    s.ws();
+    let is_object = s.peek() == Some(b'{');
+    s.value(Some(root), out, 0)?;
+    s.ws();
+    if s.i != s.b.len() {
+        return Err(ScanError::Syntax("trailing characters", s.i));
+    }
+    if is_object {
+        Ok(())
+    } else {
+        Err(ScanError::NotAnObject)
+    }
+}
+
+impl<'a> Scanner<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn err<T>(&self, what: &'static str) -> R<T> {
+        Err(ScanError::Syntax(what, self.i))
+    }
+
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.i += 1;
+        }
+    }
+
+    fn expect(&mut self, c: u8, what: &'static str) -> R<()> {
+        if self.peek() == Some(c) {
+            self.i += 1;
+            Ok(())
+        } else {
+            self.err(what)
+        }
+    }
+
+    /// A value; `node` is the pointer-tree node it stands at (None: not wanted).
+    fn value(&mut self, node: Option<&Node>, out: &mut [Found<'a>], depth: usize) -> R<()> {
+        if depth > MAX_DEPTH {
+            return self.err("nesting too deep");
+        }
+        let slot = node.and_then(|n| n.slot);
+        let found = match self.peek() {
+            Some(b'{') => {
+                self.object(node, out, depth)?;
+                Found::Composite
+            }
+            Some(b'[') => {
+                self.array(node, out, depth)?;
+                Found::Composite
+            }
+            Some(b'"') => Found::Text(self.string()?),
+            Some(b't') => {
+                self.literal(b"true")?;
+                Found::Bool(true)
+            }
+            Some(b'f') => {
+                self.literal(b"false")?;
+                Found::Bool(false)
+            }
+            Some(b'n') => {
+                self.literal(b"null")?;
+                Found::Null
+            }
+            // Numbers at a node of the tree (and at the top) are parsed, so that their range
+            // is checked where serde_json checks it; the others are only scanned.
+            Some(b'-' | b'0'..=b'9') => Found::Number(self.number(node.is_some() || depth == 0)?),
+            _ => return self.err("expected a value"),
+        };
+        if let Some(s) = slot {
+            out[s] = found;
+        }
+        Ok(())
+    }
+
+    fn literal(&mut self, word: &[u8]) -> R<()> {
+        if self.b[self.i..].starts_with(word) {
+            self.i += word.len();
+            Ok(())
+        } else {
+            self.err("invalid literal")
+        }
+    }
+
+    fn object(&mut self, node: Option<&Node>, out: &mut [Found<'a>], depth: usize) -> R<()> {
+        self.i += 1; // '{'
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.i += 1;
+            return Ok(());
+        }
+        let mut hint = 0;
+        loop {
+            self.ws();
+            if self.peek() != Some(b'"') {
+                return self.err("expected a member name");
+            }
+            let key = self.string()?;
+            self.ws();
+            self.expect(b':', "expected ':'")?;
+            self.ws();
+            let child = node.and_then(|n| n.child_from(&key, hint)).map(|(i, c)| {
+                hint = i + 1;
+                c
+            });
+            self.value(child, out, depth + 1)?;
+            self.ws();
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(b'}') => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                _ => return self.err("expected ',' or '}'"),
+            }
+        }
+    }
+
+    fn array(&mut self, node: Option<&Node>, out: &mut [Found<'a>], depth: usize) -> R<()> {
+        self.i += 1; // '['
+        self.ws();
+        if self.peek() == Some(b']') {
+            self.i += 1;
+            return Ok(());
+        }
+        let mut index = 0usize;
+        loop {
+            self.ws();
+            let child = match node {
+                Some(n) if n.has_children() => n.child(&index.to_string()),
+                _ => None,
+            };
+            self.value(child, out, depth + 1)?;
+            self.ws();
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(b']') => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                _ => return self.err("expected ',' or ']'"),
+            }
+            index += 1;
+        }
+    }
+
+    /// A string at `self.i` (the opening quote): borrowed when it has no escapes.
+    fn string(&mut self) -> R<Cow<'a, str>> {
+        self.i += 1;
+        let start = self.i;
+        loop {
+            match self.peek() {
+                Some(b'"') => {
+                    let s = &self.text[start..self.i];
+                    self.i += 1;
+                    return Ok(Cow::Borrowed(s));
+                }
+                Some(b'\\') => return self.escaped(start),
+                Some(c) if c < 0x20 => return self.err("control character in a string"),
+                Some(_) => self.i += 1,
+                None => return self.err("unterminated string"),
+            }
+        }
+    }
+
+    /// The rest of a string with escapes, from its first byte `start`.
+    fn escaped(&mut self, start: usize) -> R<Cow<'a, str>> {
+        let mut s = String::from(&self.text[start..self.i]);
+        loop {
+            match self.peek() {
+                Some(b'"') => {
+                    self.i += 1;
+                    return Ok(Cow::Owned(s));
+                }
+                Some(b'\\') => {
+                    self.i += 1;
+                    let c = match self.peek() {
+                        Some(b'"') => '"',
+                        Some(b'\\') => '\\',
+                        Some(b'/') => '/',
+                        Some(b'b') => '\u{8}',
+                        Some(b'f') => '\u{c}',
+                        Some(b'n') => '\n',
+                        Some(b'r') => '\r',
+                        Some(b't') => '\t',
+                        Some(b'u') => {
+                            self.i += 1;
+                            let hi = self.hex4()?;
+                            let code = if (0xD800..0xDC00).contains(&hi) {
+                                if !self.b[self.i..].starts_with(b"\\u") {
+                                    return self.err("lone surrogate");
+                                }
+                                self.i += 2;
+                                let lo = self.hex4()?;
+                                if !(0xDC00..0xE000).contains(&lo) {
+                                    return self.err("invalid surrogate pair");
+                                }
+                                0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                            } else if (0xDC00..0xE000).contains(&hi) {
+                                return self.err("lone surrogate");
+                            } else {
+                                hi
+                            };
+                            s.push(
+                                char::from_u32(code)
+                                    .ok_or(ScanError::Syntax("invalid escape", self.i))?,
+                            );
+                            continue;
+                        }
+                        _ => return self.err("invalid escape"),
+                    };
+                    s.push(c);
+                    self.i += 1;
+                }
+                Some(c) if c < 0x20 => return self.err("control character in a string"),
+                Some(_) => {
+                    // Copy a run of plain characters at once (UTF-8 was checked up front).
+                    let run = self.i;
+                    while let Some(c) = self.peek() {
+                        if c == b'"' || c == b'\\' || c < 0x20 {
+                            break;
+                        }
+                        self.i += 1;
+                    }
+                    s.push_str(&self.text[run..self.i]);
+                }
+                None => return self.err("unterminated string"),
+            }
+        }
+    }
+
+    fn hex4(&mut self) -> R<u32> {
+        let digits = self
+            .b
+            .get(self.i..self.i + 4)
+            .ok_or(ScanError::Syntax("short \\u escape", self.i))?;
+        let mut v = 0u32;
+        for &d in digits {
+            v = v * 16
+                + (d as char)
+                    .to_digit(16)
+                    .ok_or(ScanError::Syntax("invalid \\u escape", self.i))?;
+        }
+        self.i += 4;
+        Ok(v)
+    }
+
+    /// A number per the JSON grammar; parsed only when `wanted`.
+    fn number(&mut self, wanted: bool) -> R<f64> {
+        let start = self.i;
+        if self.peek() == Some(b'-') {
+            self.i += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.i += 1,
+            Some(b'1'..=b'9') => self.digits(),
+            _ => return self.err("invalid number"),
+        }
+        if self.peek() == Some(b'.') {
+            self.i += 1;
+            if !matches!(self.peek(), Some(b'0'..=b'9')) {
+                return self.err("invalid number");
+            }
+            self.digits();
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.i += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.i += 1;
+            }
+            if !matches!(self.peek(), Some(b'0'..=b'9')) {
+                return self.err("invalid number");
+            }
+            self.digits();
+        }
+        if !wanted {
+            return Ok(0.0);
+        }
+        let text = &self.text[start..self.i];
+        let v: f64 = text
+            .parse()
+            .map_err(|_| ScanError::Syntax("invalid number", start))?;
+        // serde_json refuses a wanted number beyond f64's range; so does this scanner.
+        if v.is_infinite() {
+            return Err(ScanError::Syntax("number out of range", start));
+        }
+        Ok(v)
+    }
+
+    fn digits(&mut self) {
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.i += 1;
+        }
+    }
+}
