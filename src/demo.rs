@@ -9,10 +9,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use rdkafka::config::ClientConfig;
-use rdkafka::error::KafkaError;
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
-use rdkafka::types::RDKafkaErrorCode;
 
 use crate::binning::BaselineFile;
 use crate::binning::build::{BuildParams, Method, build_model};
@@ -150,19 +148,13 @@ pub fn generate(
         let app = application(&mut rng, shift);
         let payload = app.to_event(n, MODEL, now_ms()).to_string();
         let key = format!("app-{n}");
-        let mut record = BaseRecord::<str, str>::to(INPUT_TOPIC)
-            .key(&key)
-            .payload(&payload);
-        loop {
-            match producer.send(record) {
-                Ok(()) => break,
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
-                    record = r;
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-                Err((e, _)) => return Err(e).context("producing demo traffic"),
-            }
-        }
+        crate::pipeline::producer::send_waiting(
+            &producer,
+            BaseRecord::<str, str>::to(INPUT_TOPIC)
+                .key(&key)
+                .payload(&payload),
+        )
+        .context("producing demo traffic")?;
         n += 1;
         let due = Duration::from_secs_f64(n as f64 / opts.rate.max(1) as f64);
         if let Some(wait) = due.checked_sub(start.elapsed()) {

@@ -17,41 +17,6 @@ fn read_csv(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
     (header, rows)
 }
 
-/// Bins a column by hand from the baseline's spec: ranges closed on the left, then special
-/// values, then Missing; categorical groups, then Other, then Missing.
-fn offline_counts(feature: &Value, values: &[&str]) -> Vec<f64> {
-    let n = feature["counts"].as_array().unwrap().len();
-    let mut counts = vec![0.0; n];
-    for v in values {
-        let bin = if v.is_empty() {
-            n - 1
-        } else if feature["type"] == "numeric" {
-            let x: f64 = v.parse().unwrap();
-            let edges: Vec<f64> = serde_json::from_value(feature["edges"].clone()).unwrap();
-            let specials: Vec<f64> = serde_json::from_value(
-                feature
-                    .get("special_values")
-                    .cloned()
-                    .unwrap_or(Value::Array(vec![])),
-            )
-            .unwrap();
-            match specials.iter().position(|s| *s == x) {
-                Some(i) => edges.len() + 1 + i,
-                None => edges.iter().filter(|e| **e <= x).count(),
-            }
-        } else {
-            let groups: Vec<Vec<String>> =
-                serde_json::from_value(feature["levels"].clone()).unwrap();
-            groups
-                .iter()
-                .position(|g| g.iter().any(|l| l == v))
-                .unwrap_or(groups.len())
-        };
-        counts[bin] += 1.0;
-    }
-    counts
-}
-
 #[test]
 fn baseline_then_report_matches_offline_computation() {
     let dir = tempfile::tempdir().unwrap();
@@ -105,7 +70,10 @@ fn baseline_then_report_matches_offline_computation() {
     let (header, rows) = read_csv(&cur);
     for name in ["bureau_score", "employment_type", "utilisation", "region"] {
         let col = header.iter().position(|h| h == name).unwrap();
-        let values: Vec<&str> = rows.iter().map(|r| r[col].as_str()).collect();
+        let values: Vec<Option<String>> = rows
+            .iter()
+            .map(|r| (!r[col].is_empty()).then(|| r[col].clone()))
+            .collect();
         let feature = model["features"]
             .as_array()
             .unwrap()

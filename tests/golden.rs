@@ -52,43 +52,31 @@ fn drift_event_json() {
         clear_ratio: 0.8,
         min_applications: 500,
     };
-    let event = drift_event(&Transition {
-        source: "psimon/psimon",
-        model: "retail_v3",
-        feature: "bureau_score",
-        window: "24h",
-        baseline_id: &model.baseline_id,
-        baseline_applications: model.baseline_applications,
-        previous: DriftState::Ok,
-        state: DriftState::Alert,
-        eval: &eval,
-        psi: &psi,
-        thresholds: &thresholds,
-        bounds: Some((1_795_939_200_000, 1_796_025_600_000)),
-        top_bins: 2,
-        now_ms: 1_796_025_615_000,
-    });
+    let transition_at = |now_ms: i64| {
+        drift_event(&Transition {
+            source: "psimon/psimon",
+            model: "retail_v3",
+            feature: "bureau_score",
+            window: "24h",
+            baseline_id: &model.baseline_id,
+            baseline_applications: model.baseline_applications,
+            previous: DriftState::Ok,
+            state: DriftState::Alert,
+            eval: &eval,
+            psi: &psi,
+            thresholds: &thresholds,
+            bounds: Some((1_795_939_200_000, 1_796_025_600_000)),
+            top_bins: 2,
+            now_ms,
+        })
+    };
+    let event = transition_at(1_796_025_615_000);
     golden(
         "drift_event.json",
         &(serde_json::to_string_pretty(&event).unwrap() + "\n"),
     );
     // The id depends on the transition, not on when it was evaluated.
-    let again = drift_event(&Transition {
-        source: "psimon/psimon",
-        model: "retail_v3",
-        feature: "bureau_score",
-        window: "24h",
-        baseline_id: &model.baseline_id,
-        baseline_applications: model.baseline_applications,
-        previous: DriftState::Ok,
-        state: DriftState::Alert,
-        eval: &eval,
-        psi: &psi,
-        thresholds: &thresholds,
-        bounds: Some((1_795_939_200_000, 1_796_025_600_000)),
-        top_bins: 2,
-        now_ms: 1_796_025_999_000,
-    });
+    let again = transition_at(1_796_025_999_000);
     assert_eq!(event["id"], again["id"]);
     assert_ne!(event["time"], again["time"]);
 }

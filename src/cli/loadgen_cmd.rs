@@ -5,9 +5,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use rdkafka::config::ClientConfig;
-use rdkafka::error::KafkaError;
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
-use rdkafka::types::RDKafkaErrorCode;
 
 use super::fmt::emit;
 use crate::synth::{Rng, application, wide_columns, wide_row};
@@ -58,17 +56,11 @@ pub fn run(a: LoadgenArgs) -> Result<()> {
         };
         buf.push_str(&event.to_string());
         let key = format!("app-{i}");
-        let mut record = BaseRecord::<str, str>::to(&a.topic).key(&key).payload(&buf);
-        loop {
-            match producer.send(record) {
-                Ok(()) => break,
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
-                    record = r;
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-                Err((e, _)) => return Err(e).context("producing"),
-            }
-        }
+        crate::pipeline::producer::send_waiting(
+            &producer,
+            BaseRecord::<str, str>::to(&a.topic).key(&key).payload(&buf),
+        )
+        .context("producing")?;
         if a.rate > 0 {
             let due = Duration::from_secs_f64((i + 1) as f64 / a.rate as f64);
             if let Some(wait) = due.checked_sub(start.elapsed()) {
