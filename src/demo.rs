@@ -25,6 +25,23 @@ pub const DRIFT_TOPIC: &str = "psimon.drift";
 pub const DLQ_TOPIC: &str = "psimon.dlq";
 pub const MODEL: &str = "retail_v3";
 
+/// The `[mapping]` of events written by `Application::to_event` (the demo, `psimon
+/// loadgen`, the tests): id, time, model and the eight credit features.
+pub const EVENT_MAPPING: &str = r#"[mapping]
+id = "/application_id"
+event_time = "/submitted_at"
+model = "/model"
+[mapping.features]
+income = "/applicant/income"
+age = "/applicant/age"
+debt_to_income = "/applicant/debt_to_income"
+bureau_score = "/bureau/score"
+utilisation = "/bureau/utilisation"
+delinquencies = "/bureau/delinquencies"
+employment_type = "/applicant/employment_type"
+region = "/applicant/region"
+"#;
+
 pub struct DemoOptions {
     pub http: String,
     pub rate: u64,
@@ -77,19 +94,7 @@ drift_topic = "{DRIFT_TOPIC}"
 dead_letter_topic = "{DLQ_TOPIC}"
 [http]
 address = "{http}"
-[mapping]
-id = "/application_id"
-event_time = "/submitted_at"
-model = "/model"
-[mapping.features]
-income = "/applicant/income"
-age = "/applicant/age"
-debt_to_income = "/applicant/debt_to_income"
-bureau_score = "/bureau/score"
-utilisation = "/bureau/utilisation"
-delinquencies = "/bureau/delinquencies"
-employment_type = "/applicant/employment_type"
-region = "/applicant/region"
+{EVENT_MAPPING}
 [[models]]
 name = "{MODEL}"
 baseline = "baseline.json"

@@ -23,20 +23,7 @@ fn baseline_then_report_matches_offline_computation() {
     let dev = generate(dir.path(), "dev.csv", 20_000, 0.0, 11);
     let cur = generate(dir.path(), "cur.csv", 5_000, 0.6, 12);
     let base = dir.path().join("base.json");
-    let table = ok(&[
-        "baseline",
-        "--input",
-        path_str(&dev),
-        "--target",
-        "bad",
-        "--method",
-        "stumps",
-        "--special-values",
-        "-999",
-        "--monotone",
-        "--out",
-        path_str(&base),
-    ]);
+    let table = stumps_baseline(&dev, &base);
     assert!(table.contains("bureau_score"), "{table}");
     let baseline: Value = serde_json::from_str(&std::fs::read_to_string(&base).unwrap()).unwrap();
     assert_eq!(baseline["version"], 1);

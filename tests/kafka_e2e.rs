@@ -20,20 +20,7 @@ const MODEL: &str = "retail_v3";
 fn baseline(dir: &std::path::Path) -> std::path::PathBuf {
     let dev = generate(dir, "dev.csv", 20_000, 0.0, 1);
     let out = dir.join("built-baseline.json");
-    ok(&[
-        "baseline",
-        "--input",
-        path_str(&dev),
-        "--target",
-        "bad",
-        "--method",
-        "stumps",
-        "--special-values",
-        "-999",
-        "--monotone",
-        "--out",
-        path_str(&out),
-    ]);
+    stumps_baseline(&dev, &out);
     out
 }
 

@@ -8,6 +8,7 @@ use prometheus::{
 
 use super::latency::LatencySummary;
 use crate::event::InvalidReason;
+use crate::stats::PsiStats;
 
 #[derive(Clone)]
 pub struct Metrics {
@@ -216,6 +217,23 @@ impl Metrics {
             assigned_partitions,
             ready,
             registry: r,
+        }
+    }
+
+    /// The gauges of one feature's evaluated PSI; `labels` are model, feature, window.
+    pub fn record_psi(&self, labels: &[&str], psi: &PsiStats) {
+        let inf = &psi.inference;
+        for (gauge, value) in [
+            (&self.feature_psi, psi.psi),
+            (&self.feature_psi_stderr, inf.se),
+            (&self.feature_psi_ci_lower, inf.ci_lower),
+            (&self.feature_psi_ci_upper, inf.ci_upper),
+            (&self.feature_psi_ci_ncx2_lower, inf.ci_ncx2_lower),
+            (&self.feature_psi_ci_ncx2_upper, inf.ci_ncx2_upper),
+            (&self.feature_psi_p_value, inf.chi2_pvalue),
+            (&self.feature_psi_noise_floor, inf.null_mean),
+        ] {
+            gauge.with_label_values(labels).set(value);
         }
     }
 

@@ -98,35 +98,7 @@ impl Evaluator {
                             features_json.push(json!({ "feature": fname, "error": fe.psi.as_ref().err().map(|e| e.to_string()) }));
                             continue;
                         };
-                        metrics.feature_psi.with_label_values(&labels).set(psi.psi);
-                        metrics
-                            .feature_psi_stderr
-                            .with_label_values(&labels)
-                            .set(psi.inference.se);
-                        metrics
-                            .feature_psi_ci_lower
-                            .with_label_values(&labels)
-                            .set(psi.inference.ci_lower);
-                        metrics
-                            .feature_psi_ci_upper
-                            .with_label_values(&labels)
-                            .set(psi.inference.ci_upper);
-                        metrics
-                            .feature_psi_ci_ncx2_lower
-                            .with_label_values(&labels)
-                            .set(psi.inference.ci_ncx2_lower);
-                        metrics
-                            .feature_psi_ci_ncx2_upper
-                            .with_label_values(&labels)
-                            .set(psi.inference.ci_ncx2_upper);
-                        metrics
-                            .feature_psi_p_value
-                            .with_label_values(&labels)
-                            .set(psi.inference.chi2_pvalue);
-                        metrics
-                            .feature_psi_noise_floor
-                            .with_label_values(&labels)
-                            .set(psi.inference.null_mean);
+                        metrics.record_psi(&labels, psi);
                         let slot = self.states.entry((m, w, fe.feature)).or_default();
                         let prev = *slot;
                         let state = next_state(prev, psi, t);

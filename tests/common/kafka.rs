@@ -138,20 +138,7 @@ max_message_bytes = 4000
 [http]
 address = "127.0.0.1:{port}"
 
-[mapping]
-id = "/application_id"
-event_time = "/submitted_at"
-model = "/model"
-
-[mapping.features]
-income = "/applicant/income"
-age = "/applicant/age"
-debt_to_income = "/applicant/debt_to_income"
-bureau_score = "/bureau/score"
-utilisation = "/bureau/utilisation"
-delinquencies = "/bureau/delinquencies"
-employment_type = "/applicant/employment_type"
-region = "/applicant/region"
+{mapping}
 
 [[models]]
 name = "retail_v3"
@@ -179,6 +166,7 @@ min_applications = 200
         input = topics.input,
         drift = topics.drift,
         dlq = topics.dlq,
+        mapping = psimon::demo::EVENT_MAPPING,
     );
     let path = dir.join("psimon.toml");
     std::fs::write(&path, text).unwrap();

@@ -52,6 +52,25 @@ pub fn path_str(p: &Path) -> &str {
     p.to_str().expect("temp paths are UTF-8")
 }
 
+/// Builds a stumps baseline with the target `bad`, special value -999 and monotone WoE;
+/// returns what `psimon baseline` printed.
+pub fn stumps_baseline(dev: &Path, out: &Path) -> String {
+    ok(&[
+        "baseline",
+        "--input",
+        path_str(dev),
+        "--target",
+        "bad",
+        "--method",
+        "stumps",
+        "--special-values",
+        "-999",
+        "--monotone",
+        "--out",
+        path_str(out),
+    ])
+}
+
 /// Writes a synthetic sample through `psimon generate`.
 pub fn generate(dir: &Path, name: &str, rows: u64, shift: f64, seed: u64) -> PathBuf {
     let out = dir.join(name);
