@@ -95,3 +95,56 @@ fn check_config_lists_every_problem_with_its_path() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("evaluation.min_applications = 0"));
 }
+
+#[test]
+fn the_grafana_dashboard_queries_parse_and_use_only_exported_metrics() {
+    let dash: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string("deploy/grafana/psimon-dashboard.json").unwrap(),
+    )
+    .unwrap();
+    let families = std::fs::read_to_string("tests/golden/metric_families.txt").unwrap();
+    let exprs: Vec<String> = dash["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| {
+            p["targets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["expr"].as_str().unwrap().to_string())
+        })
+        .collect();
+    assert!(exprs.len() >= 15, "{} queries", exprs.len());
+    let mut rules = String::from("groups:\n  - name: dashboard\n    rules:\n");
+    for (i, e) in exprs.iter().enumerate() {
+        // Every psimon_* name in a query is a metric psimon exports (or a summary's quantile series).
+        for name in e
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|w| w.starts_with("psimon_"))
+        {
+            assert!(
+                families.lines().any(|f| f == name),
+                "the dashboard uses {name}, which psimon does not export"
+            );
+        }
+        rules.push_str(&format!(
+            "      - record: dashboard:query_{i}\n        expr: '{}'\n",
+            e.replace('\'', "''")
+        ));
+    }
+    // promtool parses each query as PromQL.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("dashboard-rules.yml");
+    std::fs::write(&file, rules).unwrap();
+    let out = Command::new("promtool")
+        .args(["check", "rules", file.to_str().unwrap()])
+        .output()
+        .expect("promtool is installed");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
