@@ -86,7 +86,7 @@ pub fn run_streaming(opts: DemoOptions, duration: Option<Duration>) -> Result<()
                 None => shutdown_signal().await,
             }
         };
-        run(config, plan, shutdown, Some(on_eval), None).await
+        run(config, plan, shutdown, Some(on_eval)).await
     });
     stop.store(true, Ordering::Relaxed);
     let produced = generator

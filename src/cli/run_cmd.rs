@@ -48,7 +48,7 @@ pub fn run_monitor(path: &Path) -> Result<()> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    runtime.block_on(run(config, plan, shutdown_signal(), None, None))
+    runtime.block_on(run(config, plan, shutdown_signal(), None))
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -158,14 +158,6 @@ impl RowReader {
         Ok(Some(headers.iter().map(|h| h.trim().to_string()).collect()))
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    pub fn columns(&self) -> &[String] {
-        &self.columns
-    }
-
     /// Bytes consumed so far, for a progress bar.
     pub fn bytes_read(&self) -> u64 {
         match &self.source {

@@ -5,8 +5,6 @@
 pub mod extract;
 pub mod scan;
 
-use serde_json::Value;
-
 use extract::{ExtractError, Extractor, Found};
 
 use crate::binning::{BinError, Binner};
@@ -128,10 +126,6 @@ impl Decoder {
         }
     }
 
-    pub fn models(&self) -> &[ModelFields] {
-        &self.models
-    }
-
     pub fn decode(&self, payload: &[u8], bins: &mut Vec<u16>) -> Result<Decoded, Invalid> {
         if payload.len() > self.max_bytes {
             return Err(invalid(
@@ -247,22 +241,6 @@ fn parse_rfc3339(text: &str) -> Option<i64> {
     let t =
         time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
     Some((t.unix_timestamp_nanos() / 1_000_000) as i64)
-}
-
-/// Epoch milliseconds of an event time: a number (epoch ms) or RFC 3339 text.
-pub fn parse_time(v: &Value) -> Option<i64> {
-    match v {
-        Value::Number(n) => {
-            let ms = n.as_f64()?;
-            (ms.is_finite() && ms.abs() < 1e15).then_some(ms as i64)
-        }
-        Value::String(s) => {
-            let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-                .ok()?;
-            Some((t.unix_timestamp_nanos() / 1_000_000) as i64)
-        }
-        _ => None,
-    }
 }
 
 #[cfg(test)]

@@ -55,13 +55,6 @@ impl LatencySummary {
             }
         }
     }
-
-    pub fn quantile(&self, q: f64) -> f64 {
-        self.inner
-            .lock()
-            .map(|g| g.0.value_at_quantile(q) as f64 / 1e6)
-            .unwrap_or(0.0)
-    }
 }
 
 impl Collector for LatencySummary {

@@ -9,4 +9,4 @@ pub mod producer;
 pub mod run;
 
 pub use plan::Plan;
-pub use run::{RunHandle, run};
+pub use run::run;

@@ -26,13 +26,6 @@ use crate::output::metrics::Metrics;
 /// Called after every evaluation with its JSON and the drift events it published.
 pub type OnEvaluation = Box<dyn FnMut(&Value, &[Published]) + Send>;
 
-/// What a caller may watch while `run` runs.
-#[derive(Clone)]
-pub struct RunHandle {
-    pub metrics: Metrics,
-    pub http: Arc<HttpState>,
-}
-
 /// librdkafka settings shared by the consumer and the producer.
 fn client_config(config: &Config) -> ClientConfig {
     let mut cfg = ClientConfig::new();
@@ -48,17 +41,10 @@ pub async fn run(
     plan: Plan,
     shutdown: impl Future<Output = ()> + Send,
     mut on_evaluation: Option<OnEvaluation>,
-    handle_out: Option<oneshot::Sender<RunHandle>>,
 ) -> Result<()> {
     let plan = Arc::new(plan);
     let metrics = Metrics::new();
     let http_state = HttpState::new(metrics.clone());
-    if let Some(tx) = handle_out {
-        let _ = tx.send(RunHandle {
-            metrics: metrics.clone(),
-            http: Arc::clone(&http_state),
-        });
-    }
 
     let listener = tokio::net::TcpListener::bind(&config.http.address)
         .await

@@ -46,20 +46,7 @@ impl CountMatrix {
         &self.counts[self.offsets[f]..self.offsets[f + 1]]
     }
 
-    pub fn features(&self) -> usize {
-        self.offsets.len() - 1
-    }
-
     pub fn applications(&self) -> u64 {
         self.applications
-    }
-
-    /// An empty matrix of the same shape.
-    pub fn empty_like(&self) -> Self {
-        Self {
-            offsets: self.offsets.clone(),
-            counts: vec![0; self.counts.len()],
-            applications: 0,
-        }
     }
 }
