@@ -12,9 +12,11 @@
 //! - [`event`]: decoding application events (JSON pointers) into bins, or an invalid reason.
 //! - [`output`]: drift events (CloudEvents), Prometheus metrics, HTTP endpoints.
 //! - [`pipeline`]: the streaming shell: Kafka consumer loop, producer, evaluation tick, run.
+//! - [`state`]: the durable state: the compacted state topic, its codec, the global table
+//!   every instance reads, restore and the merge of windows over all partitions.
 //! - [`stats`]: pure statistics — PSI, WoE, IV with SE, intervals and tests.
 //! - [`synth`]: synthetic credit applications (for `psimon generate`, tests and benches).
-//! - [`window`]: per-partition pane rings (time and count windows) and their merge.
+//! - [`window`]: per-partition pane rings (time and count windows) and what changed in them.
 pub mod batch;
 pub mod binning;
 pub mod calc;
@@ -26,6 +28,7 @@ pub mod evaluate;
 pub mod event;
 pub mod output;
 pub mod pipeline;
+pub mod state;
 pub mod stats;
 pub mod synth;
 pub mod window;

@@ -18,6 +18,61 @@ pub struct Config {
     pub evaluation: EvaluationConfig,
     #[serde(default)]
     pub shutdown: ShutdownConfig,
+    #[serde(default)]
+    pub state: StateConfig,
+}
+
+/// The durable state: a compacted Kafka topic written in transactions.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateConfig {
+    /// The compacted state topic; default `<group_id>.psimon-state`.
+    #[serde(default)]
+    pub topic: Option<String>,
+    /// How often the changed panes, dead letters and input offsets are committed in one
+    /// transaction. Shorter: less to re-read after a crash, more transactions.
+    #[serde(default = "default_commit_interval", with = "humantime_serde_compat")]
+    pub commit_interval: Duration,
+    /// A partition whose newest event time is this far behind the newest of all partitions
+    /// does not hold time windows back.
+    #[serde(default = "default_idle_timeout", with = "humantime_serde_compat")]
+    pub idle_timeout: Duration,
+    /// How long a newly assigned partition may wait for the state table to catch up.
+    #[serde(default = "default_restore_timeout", with = "humantime_serde_compat")]
+    pub restore_timeout: Duration,
+}
+
+impl Default for StateConfig {
+    fn default() -> Self {
+        Self {
+            topic: None,
+            commit_interval: default_commit_interval(),
+            idle_timeout: default_idle_timeout(),
+            restore_timeout: default_restore_timeout(),
+        }
+    }
+}
+
+impl Config {
+    /// The state topic's name.
+    pub fn state_topic(&self) -> String {
+        self.state
+            .topic
+            .clone()
+            .unwrap_or_else(|| format!("{}.psimon-state", self.kafka.group_id))
+    }
+}
+
+fn default_commit_interval() -> Duration {
+    Duration::from_secs(1)
+}
+
+fn default_idle_timeout() -> Duration {
+    Duration::from_secs(300)
+}
+
+fn default_restore_timeout() -> Duration {
+    Duration::from_secs(60)
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -54,6 +109,16 @@ pub struct KafkaConfig {
     /// Larger payloads are dead-lettered as `oversized`.
     #[serde(default = "default_max_bytes")]
     pub max_message_bytes: usize,
+    /// Dead letters larger than this (key, payload and headers) carry a truncated payload
+    /// and the header `psimon.original.size`; keep it within the dead-letter topic's
+    /// `max.message.bytes` and the producer's `message.max.bytes`.
+    #[serde(default = "default_dlq_max_bytes")]
+    pub dead_letter_max_bytes: usize,
+    /// This instance's stable name: `group.instance.id` (static membership) and the base of
+    /// `transactional.id`. Default: the host name (the pod name in Kubernetes). Two live
+    /// instances must never share it.
+    #[serde(default)]
+    pub instance_id: Option<String>,
     /// librdkafka properties, passed through unchanged (SASL, SSL, fetch sizes ...).
     #[serde(default)]
     pub properties: BTreeMap<String, String>,
@@ -65,6 +130,10 @@ fn default_group() -> String {
 
 fn default_max_bytes() -> usize {
     1 << 20
+}
+
+fn default_dlq_max_bytes() -> usize {
+    1_000_000
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -107,6 +176,14 @@ pub struct MappingConfig {
     pub score: Option<String>,
     /// Feature name (as in the baseline) -> pointer.
     pub features: BTreeMap<String, String>,
+    /// An event time further ahead of its Kafka timestamp than this is dead-lettered as
+    /// `invalid_time`: it would move the watermark for good.
+    #[serde(default = "default_time_skew", with = "humantime_serde_compat")]
+    pub max_time_skew: Duration,
+}
+
+fn default_time_skew() -> Duration {
+    Duration::from_secs(3600)
 }
 
 #[derive(Debug, Clone, Deserialize)]

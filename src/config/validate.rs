@@ -84,6 +84,55 @@ pub fn problems(c: &Config) -> Vec<String> {
             );
         }
     }
+    if k.dead_letter_max_bytes < 4096 {
+        bad(
+            "kafka.dead_letter_max_bytes",
+            &k.dead_letter_max_bytes,
+            "must be at least 4096 (room for the headers)",
+        );
+    }
+    if let Some(id) = &k.instance_id
+        && (id.is_empty() || id.len() > 200)
+    {
+        bad(
+            "kafka.instance_id",
+            &format!("\"{id}\""),
+            "must have 1 to 200 characters",
+        );
+    }
+    for reserved in [
+        "transactional.id",
+        "group.instance.id",
+        "isolation.level",
+        "enable.auto.commit",
+    ] {
+        if k.properties.contains_key(reserved) {
+            bad(
+                &format!("kafka.properties.\"{reserved}\""),
+                &"…",
+                "is set by psimon (exactly-once state); use kafka.instance_id",
+            );
+        }
+    }
+    let s = &c.state;
+    if s.commit_interval.is_zero() {
+        bad("state.commit_interval", &"\"0s\"", "must be positive");
+    }
+    if s.restore_timeout.is_zero() {
+        bad("state.restore_timeout", &"\"0s\"", "must be positive");
+    }
+    if let Some(t) = &s.topic
+        && (t.is_empty()
+            || k.input_topics.contains(t)
+            || t == &k.drift_topic
+            || t == &k.dead_letter_topic)
+    {
+        bad(
+            "state.topic",
+            &format!("\"{t}\""),
+            "must be a topic of its own (not an input, drift or dead-letter topic)",
+        );
+    }
     if c.http.address.parse::<SocketAddr>().is_err() {
         bad(
             "http.address",
@@ -117,6 +166,13 @@ pub fn problems(c: &Config) -> Vec<String> {
         );
     }
     for (f, p) in &m.features {
+        if f.contains('/') {
+            bad(
+                &format!("mapping.features.\"{f}\""),
+                &"…",
+                "a feature name must not contain '/' (it is part of the state topic's keys)",
+            );
+        }
         if !is_pointer(p) {
             bad(
                 &format!("mapping.features.{f}"),
@@ -162,6 +218,13 @@ pub fn problems(c: &Config) -> Vec<String> {
                 "is used twice",
             );
         }
+        if model.name.is_empty() || model.name.contains('/') {
+            bad(
+                &format!("models[{i}].name"),
+                &format!("\"{}\"", model.name),
+                "must be non-empty without '/' (it is part of the state topic's keys)",
+            );
+        }
         if model.baseline.trim().is_empty() {
             bad(
                 &format!("models[{i}].baseline"),
@@ -184,8 +247,12 @@ pub fn problems(c: &Config) -> Vec<String> {
                 "is used twice",
             );
         }
-        if w.name().is_empty() {
-            bad(&format!("{at}.name"), &"\"\"", "must not be empty");
+        if w.name().is_empty() || w.name().contains('/') {
+            bad(
+                &format!("{at}.name"),
+                &format!("\"{}\"", w.name()),
+                "must be non-empty without '/' (it is part of the state topic's keys)",
+            );
         }
         match w {
             WindowConfig::Time { length, slide, .. } => {

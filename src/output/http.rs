@@ -19,6 +19,8 @@ pub struct HttpState {
     pub metrics: Metrics,
     /// The latest evaluation, as served by `/api/v1/drift`.
     pub latest: RwLock<Value>,
+    /// Why the instance is not ready; `None` when it is.
+    not_ready: RwLock<Option<String>>,
 }
 
 impl HttpState {
@@ -26,7 +28,29 @@ impl HttpState {
         Arc::new(Self {
             metrics,
             latest: RwLock::new(serde_json::json!({ "evaluated_at": null, "windows": [] })),
+            not_ready: RwLock::new(Some("starting".into())),
         })
+    }
+
+    pub fn set_ready(&self) {
+        self.metrics.ready.set(1);
+        if let Ok(mut r) = self.not_ready.write() {
+            *r = None;
+        }
+    }
+
+    pub fn set_not_ready(&self, why: &str) {
+        self.metrics.ready.set(0);
+        if let Ok(mut r) = self.not_ready.write() {
+            *r = Some(why.to_string());
+        }
+    }
+
+    fn readiness(&self) -> Option<String> {
+        self.not_ready
+            .read()
+            .map(|r| r.clone())
+            .unwrap_or_else(|_| Some("readiness unknown".into()))
     }
 }
 
@@ -50,13 +74,12 @@ async fn metrics(State(s): State<Arc<HttpState>>) -> impl IntoResponse {
 }
 
 async fn readyz(State(s): State<Arc<HttpState>>) -> impl IntoResponse {
-    if s.metrics.ready.get() == 1 {
-        (StatusCode::OK, "ready\n")
-    } else {
-        (
+    match s.readiness() {
+        None => (StatusCode::OK, "ready\n".to_string()),
+        Some(why) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            "not ready: no partitions assigned or the broker is unreachable\n",
-        )
+            format!("not ready: {why}\n"),
+        ),
     }
 }
 

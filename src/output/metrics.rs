@@ -38,6 +38,16 @@ pub struct Metrics {
     pub consumer_lag: IntGaugeVec,
     pub assigned_partitions: IntGauge,
     pub ready: IntGauge,
+    pub state_records_read: IntCounter,
+    pub state_records_invalid: IntCounter,
+    pub state_table_panes: IntGauge,
+    pub state_records_written: IntCounter,
+    pub state_bytes_written: IntCounter,
+    pub transactions: IntCounterVec,
+    pub state_restore_duration: Gauge,
+    pub state_panes_restored: IntCounter,
+    pub state_panes_discarded: IntCounterVec,
+    pub drift_publisher: IntGauge,
 }
 
 const FEATURE_LABELS: &[&str] = &["model", "feature", "window"];
@@ -52,6 +62,18 @@ fn int_gauge_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGa
     let g = IntGaugeVec::new(Opts::new(name, help), labels).expect("valid metric");
     r.register(Box::new(g.clone())).expect("registered once");
     g
+}
+
+fn int_gauge(r: &Registry, name: &str, help: &str) -> IntGauge {
+    let g = IntGauge::new(name, help).expect("valid metric");
+    r.register(Box::new(g.clone())).expect("registered once");
+    g
+}
+
+fn counter_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
+    r.register(Box::new(c.clone())).expect("registered once");
+    c
 }
 
 fn counter(r: &Registry, name: &str, help: &str) -> IntCounter {
@@ -102,7 +124,7 @@ impl Metrics {
             .expect("registered once");
         let ready = IntGauge::new(
             "psimon_ready",
-            "1 when baselines are loaded and partitions are assigned (as /readyz).",
+            "1 when ready (as /readyz): the group joined, the state table caught up, the broker reachable, the consumer alive.",
         )
         .expect("valid metric");
         r.register(Box::new(ready.clone()))
@@ -216,6 +238,68 @@ impl Metrics {
             event_processing_delay,
             assigned_partitions,
             ready,
+            state_records_read: counter(
+                &r,
+                "psimon_state_records_read_total",
+                "Records of the state topic applied to the global table.",
+            ),
+            state_records_invalid: counter(
+                &r,
+                "psimon_state_records_invalid_total",
+                "Records of the state topic that could not be read (another format version, damage); skipped.",
+            ),
+            state_table_panes: int_gauge(
+                &r,
+                "psimon_state_table_panes",
+                "Panes in the global table (all partitions, models and windows).",
+            ),
+            state_records_written: counter(
+                &r,
+                "psimon_state_records_written_total",
+                "Pane, tombstone and offset records written to the state topic.",
+            ),
+            state_bytes_written: counter(
+                &r,
+                "psimon_state_bytes_written_total",
+                "Bytes (keys and values) written to the state topic.",
+            ),
+            transactions: {
+                let t = counter_vec(
+                    &r,
+                    "psimon_transactions_total",
+                    "Kafka transactions of state, dead letters and offsets, by result.",
+                    &["result"],
+                );
+                for result in ["committed", "aborted"] {
+                    t.with_label_values(&[result]);
+                }
+                t
+            },
+            state_restore_duration: {
+                let g = Gauge::new(
+                    "psimon_state_restore_duration_seconds",
+                    "Duration of the last restore of assigned partitions from the state topic.",
+                )
+                .expect("valid metric");
+                r.register(Box::new(g.clone())).expect("registered once");
+                g
+            },
+            state_panes_restored: counter(
+                &r,
+                "psimon_state_panes_restored_total",
+                "Panes restored from the state topic on assignment.",
+            ),
+            state_panes_discarded: counter_vec(
+                &r,
+                "psimon_state_panes_discarded_total",
+                "Stored panes not restored because their window definition, baseline or features changed (or were removed).",
+                &["model", "window"],
+            ),
+            drift_publisher: int_gauge(
+                &r,
+                "psimon_drift_publisher",
+                "1 on the one instance that publishes drift events (the owner of the first input topic's partition 0).",
+            ),
             registry: r,
         }
     }

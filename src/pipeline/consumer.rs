@@ -1,28 +1,26 @@
-//! The consumer loop, on a thread of its own: poll, decode, count into the partition's
-//! state, dead-letter what cannot be counted, and store offsets only for messages that are
-//! fully processed (committed by librdkafka's auto-commit, and once more at shutdown).
+//! The consumer loop, on a thread of its own: poll, decode, count into the owned partition's
+//! state, dead-letter what cannot be counted, and every commit interval checkpoint it all
+//! in one transaction (`Owner`). The rebalance callbacks (restore on assignment, checkpoint
+//! on revocation) run on this thread too, inside `poll`.
 
-use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, RebalanceProtocol};
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::statistics::Statistics;
-use rdkafka::types::RDKafkaErrorCode;
-use rdkafka::{ClientContext, Offset, TopicPartitionList};
-use tracing::{info, warn};
+use rdkafka::types::{RDKafkaErrorCode, RDKafkaRespErr};
+use rdkafka::{ClientContext, TopicPartitionList};
+use tracing::{error, info, warn};
 
-use super::producer::{OutputProducer, Source};
-use crate::event::Decoder;
+use super::kafka_log::LogThrottle;
+use super::owner::{Owner, OwnerError};
+use super::txn::{Source, TxnError};
+use crate::event::{Decoder, InvalidReason};
 use crate::output::metrics::Metrics;
-use crate::window::{Counted, PartitionState, WindowSpec};
-
-/// Counting state of every assigned partition, by topic then partition (a lookup by `&str`
-/// needs no allocation on the hot path).
-pub type Partitions = Arc<Mutex<HashMap<String, HashMap<i32, PartitionState>>>>;
+use crate::window::Counted;
 
 pub fn now_ms() -> i64 {
     SystemTime::now()
@@ -30,60 +28,82 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-/// Rebalances, errors and statistics of the consumer.
+/// What the consumer thread tells the rest of the process.
+#[derive(Default)]
+pub struct ConsumerStatus {
+    /// The group was joined (a first assignment, possibly empty, arrived).
+    pub joined: AtomicBool,
+    /// Set when the consumer cannot go on (fenced, restore failed); the reason.
+    pub fatal: Mutex<Option<String>>,
+}
+
+impl ConsumerStatus {
+    pub fn fail(&self, why: String) {
+        error!(reason = %why, "the consumer stops");
+        if let Ok(mut f) = self.fatal.lock() {
+            f.get_or_insert(why);
+        }
+    }
+
+    pub fn fatal(&self) -> Option<String> {
+        self.fatal.lock().ok().and_then(|f| f.clone())
+    }
+}
+
+/// Rebalances, errors and statistics of the consumer; owns the partitions' state.
 pub struct MonitorContext {
-    pub partitions: Partitions,
-    pub shapes: Vec<Vec<usize>>,
-    pub windows: Vec<WindowSpec>,
+    pub owner: Mutex<Owner>,
     pub metrics: Metrics,
     pub broker_down: Arc<AtomicBool>,
-    pub assigned: Mutex<HashSet<(String, i32)>>,
-    /// Set at shutdown: the revocation of a closing consumer keeps the counts for the final
-    /// evaluation.
-    pub closing: AtomicBool,
-    last_error_log: Mutex<(Option<Instant>, Duration)>,
+    pub status: Arc<ConsumerStatus>,
+    pub transactional_id: String,
+    log: LogThrottle,
 }
 
 impl MonitorContext {
     pub fn new(
-        partitions: Partitions,
-        shapes: Vec<Vec<usize>>,
-        windows: Vec<WindowSpec>,
+        owner: Owner,
         metrics: Metrics,
         broker_down: Arc<AtomicBool>,
+        status: Arc<ConsumerStatus>,
+        transactional_id: String,
     ) -> Self {
         Self {
-            partitions,
-            shapes,
-            windows,
+            owner: Mutex::new(owner),
             metrics,
             broker_down,
-            assigned: Mutex::new(HashSet::new()),
-            closing: AtomicBool::new(false),
-            last_error_log: Mutex::new((None, Duration::from_secs(1))),
+            status,
+            transactional_id,
+            log: LogThrottle::default(),
         }
+    }
+
+    /// Handles an owner error: a fenced producer or failed restore stops the consumer.
+    fn failed(&self, e: OwnerError) {
+        let why = match &e {
+            OwnerError::Txn(t) if t.is_fenced() => format!(
+                "fenced: another live instance uses transactional.id {} (kafka.instance_id must be unique per instance): {e}",
+                self.transactional_id
+            ),
+            _ => e.to_string(),
+        };
+        self.status.fail(why);
     }
 }
 
 impl ClientContext for MonitorContext {
+    fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, log_message: &str) {
+        self.log.log(level, fac, log_message);
+    }
+
     fn error(&self, error: KafkaError, reason: &str) {
         if matches!(
             error.rdkafka_error_code(),
             Some(RDKafkaErrorCode::AllBrokersDown)
         ) {
             self.broker_down.store(true, Ordering::Relaxed);
-            self.metrics.ready.set(0);
         }
-        // librdkafka retries by itself; log with a doubling interval so an outage does not
-        // flood the log.
-        if let Ok(mut last) = self.last_error_log.lock() {
-            let due = last.0.is_none_or(|t| t.elapsed() >= last.1);
-            if due {
-                warn!(error = %error, reason, retry_log_interval_s = last.1.as_secs(), "Kafka client error; librdkafka keeps retrying");
-                last.1 = (last.1 * 2).min(Duration::from_secs(300));
-                last.0 = Some(Instant::now());
-            }
-        }
+        self.log.error(&error, reason);
     }
 
     fn stats(&self, stats: Statistics) {
@@ -101,99 +121,108 @@ impl ClientContext for MonitorContext {
 }
 
 impl ConsumerContext for MonitorContext {
-    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        let (Ok(mut parts), Ok(mut assigned)) = (self.partitions.lock(), self.assigned.lock())
-        else {
+    fn rebalance(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        err: RDKafkaRespErr,
+        tpl: &mut TopicPartitionList,
+    ) {
+        let cooperative = matches!(
+            consumer.rebalance_protocol(),
+            RebalanceProtocol::Cooperative
+        );
+        let Ok(mut owner) = self.owner.lock() else {
+            self.status
+                .fail("the partition owner's lock is poisoned (a panic while counting)".into());
             return;
         };
-        match rebalance {
-            Rebalance::Assign(tpl) => {
-                for e in tpl.elements() {
-                    parts
-                        .entry(e.topic().to_string())
-                        .or_default()
-                        .entry(e.partition())
-                        .or_insert_with(|| PartitionState::new(&self.shapes, &self.windows));
-                    assigned.insert((e.topic().to_string(), e.partition()));
+        match err {
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
+                if let Err(e) = owner.assign(tpl) {
+                    drop(owner);
+                    self.failed(e);
                 }
+                let r = if cooperative {
+                    consumer.incremental_assign(tpl)
+                } else {
+                    consumer.assign(tpl)
+                };
+                if let Err(e) = r {
+                    self.status.fail(format!("assigning partitions: {e}"));
+                }
+                self.status.joined.store(true, Ordering::Relaxed);
                 info!(partitions = tpl.count(), "partitions assigned");
             }
-            Rebalance::Revoke(tpl) => {
-                // The counts of a revoked partition leave with it (a later stage checkpoints them).
-                let closing = self.closing.load(Ordering::Relaxed);
-                for e in tpl.elements() {
-                    if !closing && let Some(topic) = parts.get_mut(e.topic()) {
-                        topic.remove(&e.partition());
-                    }
-                    assigned.remove(&(e.topic().to_string(), e.partition()));
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
+                let lost = consumer.assignment_lost();
+                let r = owner.revoke(consumer, tpl, lost);
+                drop(owner);
+                if let Err(e) = r {
+                    self.failed(e);
                 }
-                info!(partitions = tpl.count(), "partitions revoked");
+                let r = if cooperative {
+                    consumer.incremental_unassign(tpl)
+                } else {
+                    consumer.unassign()
+                };
+                if let Err(e) = r {
+                    warn!(error = %e, "unassigning partitions");
+                }
+                info!(partitions = tpl.count(), lost, "partitions revoked");
             }
-            Rebalance::Error(e) => warn!(error = %e, "rebalance error"),
-        }
-        self.metrics.assigned_partitions.set(assigned.len() as i64);
-    }
-}
-
-/// Offsets of processed messages not yet stored, per partition (a handful: a short list).
-#[derive(Default)]
-struct PendingOffsets(Vec<(String, i32, i64)>);
-
-impl PendingOffsets {
-    fn processed(&mut self, topic: &str, partition: i32, offset: i64) {
-        match self
-            .0
-            .iter_mut()
-            .find(|(t, p, _)| *p == partition && t == topic)
-        {
-            Some((_, _, o)) => *o = (*o).max(offset),
-            None => self.0.push((topic.to_string(), partition, offset)),
-        }
-    }
-
-    fn store(&mut self, consumer: &BaseConsumer<MonitorContext>) {
-        if self.0.is_empty() {
-            return;
-        }
-        let mut tpl = TopicPartitionList::new();
-        for (t, p, o) in self.0.drain(..) {
-            // The committed offset is the next one to read.
-            let _ = tpl.add_partition_offset(&t, p, Offset::Offset(o + 1));
-        }
-        if let Err(e) = consumer.store_offsets(&tpl) {
-            // A partition revoked meanwhile cannot store; its next owner re-reads.
-            warn!(error = %e, "could not store offsets");
+            other => {
+                let code: RDKafkaErrorCode = other.into();
+                warn!(error = %code, "rebalance error");
+                if cooperative {
+                    let _ = consumer.incremental_unassign(tpl);
+                } else {
+                    let _ = consumer.unassign();
+                }
+            }
         }
     }
 }
 
-/// Consumes until `stop` is set, then stores and commits the processed offsets.
+pub struct LoopSettings {
+    pub commit_interval: Duration,
+    /// Windows per model (the length of the per-event lateness flags).
+    pub windows: usize,
+    /// Event times further than this ahead of the Kafka timestamp are invalid (ms).
+    pub max_time_skew_ms: i64,
+}
+
+/// Consumes until `stop` is set (then checkpoints once more) or the consumer cannot go on
+/// (the reason is in the context's status).
 pub fn consume_loop(
     consumer: &BaseConsumer<MonitorContext>,
     decoder: &Decoder,
-    producer: &OutputProducer,
     stop: &AtomicBool,
+    settings: &LoopSettings,
 ) {
     let ctx = consumer.context();
     let metrics = &ctx.metrics;
-    let windows = ctx.windows.len();
     let mut bins: Vec<u16> = Vec::with_capacity(64);
-    let mut late_in = vec![false; windows];
-    let mut pending = PendingOffsets::default();
+    let mut late_in = vec![false; settings.windows];
     let mut delays: Vec<f64> = Vec::with_capacity(4096);
-    let mut last_store = Instant::now();
+    let mut last_checkpoint = Instant::now();
     // The wall clock, read once per 64 messages: delays are reported in milliseconds.
     let mut now = now_ms();
     let mut since_clock = 0u32;
-    while !stop.load(Ordering::Relaxed) {
-        let Some(result) = consumer.poll(Duration::from_millis(100)) else {
-            flush_batch(consumer, &mut pending, &mut delays, metrics);
+    while !stop.load(Ordering::Relaxed) && ctx.status.fatal().is_none() {
+        let polled = consumer.poll(Duration::from_millis(100));
+        since_clock += 1;
+        if polled.is_none() || since_clock >= 64 {
             now = now_ms();
-            continue;
-        };
-        let msg = match result {
-            Ok(m) => m,
-            Err(e) => {
+            since_clock = 0;
+            if last_checkpoint.elapsed() >= settings.commit_interval {
+                checkpoint(consumer, &mut delays);
+                last_checkpoint = Instant::now();
+            }
+        }
+        let msg = match polled {
+            None => continue,
+            Some(Ok(m)) => m,
+            Some(Err(e)) => {
                 ctx.error(e, "poll");
                 continue;
             }
@@ -204,76 +233,114 @@ pub fn consume_loop(
         metrics.events_consumed.inc();
         let (topic, partition, offset) = (msg.topic(), msg.partition(), msg.offset());
         let payload = msg.payload().unwrap_or_default();
-        match decoder.decode(payload, &mut bins) {
-            Ok(decoded) => {
-                since_clock += 1;
-                if since_clock >= 64 {
-                    now = now_ms();
-                    since_clock = 0;
+        let kafka_ms = msg.timestamp().to_millis();
+        let decoded = decoder.decode(payload, &mut bins).and_then(|d| {
+            match (d.event_time_ms, kafka_ms) {
+                (Some(t), Some(k)) if t > k.saturating_add(settings.max_time_skew_ms) => {
+                    Err(crate::event::Invalid {
+                        reason: InvalidReason::InvalidTime,
+                        detail: format!(
+                            "event time {t} ms is {} s ahead of the Kafka timestamp {k} ms (mapping.max_time_skew)",
+                            (t - k) / 1000
+                        ),
+                    })
                 }
-                let event_ms = decoded
-                    .event_time_ms
-                    .or_else(|| msg.timestamp().to_millis())
-                    .unwrap_or(now);
-                let counted = match ctx.partitions.lock() {
-                    Ok(mut parts) => parts
-                        .get_mut(topic)
-                        .and_then(|t| t.get_mut(&partition))
-                        .map(|state| state.add(decoded.model, event_ms, &bins, &mut late_in)),
-                    Err(_) => None,
-                };
-                match counted {
+                _ => Ok(d),
+            }
+        });
+        let Ok(mut owner) = ctx.owner.lock() else {
+            ctx.status
+                .fail("the partition owner's lock is poisoned (a panic while counting)".into());
+            break;
+        };
+        match decoded {
+            Ok(d) => {
+                let event_ms = d.event_time_ms.or(kafka_ms).unwrap_or(now);
+                match owner.count(
+                    topic,
+                    partition,
+                    offset,
+                    (d.model, event_ms),
+                    &bins,
+                    &mut late_in,
+                ) {
                     Some(Counted::Counted) => {
                         metrics.events_counted.inc();
                         delays.push((now - event_ms) as f64 / 1000.0);
                     }
                     Some(Counted::Late) => metrics.events_late.inc(),
-                    // Not assigned any more (revoked meanwhile): leave it to the next owner.
-                    None => continue,
+                    // Not assigned any more (revoked meanwhile): left to the next owner.
+                    None => {}
                 }
             }
             Err(bad) => {
-                metrics
-                    .events_invalid
-                    .with_label_values(&[bad.reason.as_str()])
-                    .inc();
-                producer.dead_letter(
+                let src = Source {
+                    topic,
+                    partition,
+                    offset,
+                };
+                match owner.dead_letter(
                     msg.key(),
                     msg.payload(),
-                    bad.reason.as_str(),
-                    &bad.detail,
-                    &Source {
-                        topic,
-                        partition,
-                        offset,
-                    },
-                );
+                    (bad.reason.as_str(), &bad.detail),
+                    &src,
+                ) {
+                    Ok(true) => metrics
+                        .events_invalid
+                        .with_label_values(&[bad.reason.as_str()])
+                        .inc(),
+                    Ok(false) => {}
+                    Err(e) => {
+                        drop(owner);
+                        recover(consumer, e);
+                    }
+                }
             }
         }
-        pending.processed(topic, partition, offset);
-        if delays.len() >= 4096 || last_store.elapsed() >= Duration::from_millis(200) {
-            flush_batch(consumer, &mut pending, &mut delays, metrics);
-            last_store = Instant::now();
+        if delays.len() >= 4096 {
+            metrics.event_processing_delay.observe_many(&delays);
+            delays.clear();
         }
     }
-    flush_batch(consumer, &mut pending, &mut delays, metrics);
-    ctx.closing.store(true, Ordering::Relaxed);
-    match consumer.commit_consumer_state(CommitMode::Sync) {
-        Ok(()) => info!("offsets committed"),
-        Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
-        Err(e) => warn!(error = %e, "final offset commit failed"),
+    if ctx.status.fatal().is_none() {
+        checkpoint(consumer, &mut delays);
+        info!("final checkpoint committed");
     }
 }
 
-fn flush_batch(
-    consumer: &BaseConsumer<MonitorContext>,
-    pending: &mut PendingOffsets,
-    delays: &mut Vec<f64>,
-    metrics: &Metrics,
-) {
-    pending.store(consumer);
+fn checkpoint(consumer: &BaseConsumer<MonitorContext>, delays: &mut Vec<f64>) {
+    let ctx = consumer.context();
     if !delays.is_empty() {
-        metrics.event_processing_delay.observe_many(delays);
+        ctx.metrics.event_processing_delay.observe_many(delays);
         delays.clear();
+    }
+    let result = match ctx.owner.lock() {
+        Ok(mut owner) => owner.checkpoint(consumer),
+        Err(_) => {
+            ctx.status
+                .fail("the partition owner's lock is poisoned (a panic while counting)".into());
+            return;
+        }
+    };
+    if let Err(e) = result {
+        recover(consumer, e);
+    }
+}
+
+/// After a failed transaction: rewind to the last checkpoint, or stop when fenced.
+fn recover(consumer: &BaseConsumer<MonitorContext>, e: TxnError) {
+    let ctx = consumer.context();
+    match e {
+        TxnError::Aborted(cause) => {
+            warn!(error = %cause, "transaction aborted; re-reading from the last checkpoint");
+            let r = match ctx.owner.lock() {
+                Ok(mut owner) => owner.rewind(consumer),
+                Err(_) => Err(OwnerError::Restore("the owner's lock is poisoned".into())),
+            };
+            if let Err(e) = r {
+                ctx.failed(e);
+            }
+        }
+        fatal => ctx.failed(OwnerError::Txn(fatal)),
     }
 }

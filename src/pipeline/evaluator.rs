@@ -1,20 +1,23 @@
-//! The evaluation tick: merges every model's windows across partitions, computes PSI per
-//! feature (the pure `evaluate` core), updates the gauges, drives the drift state machine
-//! and publishes one drift event per transition.
+//! The evaluation tick: merges every model's windows over all partitions from the global
+//! table (so every replica computes the same), computes PSI per feature (the pure
+//! `evaluate` core), updates the gauges, drives the drift state machine and, on the one
+//! publishing instance, publishes one drift event per transition and hands the new state to
+//! the next transaction so that the next publisher continues from it.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use serde_json::{Value, json};
 
-use super::consumer::Partitions;
+use super::owner::DriftOutbox;
 use super::plan::Plan;
 use super::producer::OutputProducer;
 use crate::evaluate::{DriftState, FeatureEval, evaluate_window, next_state};
 use crate::output::cloudevent::{Transition, drift_event, key, rfc3339};
 use crate::output::metrics::Metrics;
-use crate::window::partition::{MergedWindow, merge_window};
+use crate::state::codec::{DriftKey, DriftRecord};
+use crate::state::{GlobalTable, MergedWindow, merge_window};
 
 /// A published transition, for callers that show them (the demo).
 #[derive(Debug, Clone)]
@@ -28,47 +31,94 @@ pub struct Evaluator {
     source: String,
     /// Drift state per (model, window, feature).
     states: HashMap<(usize, usize, usize), DriftState>,
+    /// Transitions published here, for the state topic.
+    outbox: Option<DriftOutbox>,
+    synced_once: bool,
+}
+
+/// Where one evaluation reads and publishes.
+pub struct TickInput<'a> {
+    pub table: &'a RwLock<GlobalTable>,
+    pub metrics: &'a Metrics,
+    /// The drift producer, on the publishing instance only.
+    pub producer: Option<&'a OutputProducer>,
+    pub now_ms: i64,
 }
 
 impl Evaluator {
-    pub fn new(plan: Arc<Plan>, source: &str) -> Self {
+    pub fn new(plan: Arc<Plan>, source: &str, outbox: Option<DriftOutbox>) -> Self {
         Self {
             plan,
             source: source.to_string(),
             states: HashMap::new(),
+            outbox,
+            synced_once: false,
         }
     }
 
-    /// Merges the windows (briefly holding the partitions' lock).
-    fn merge(&self, partitions: &Partitions) -> Vec<Vec<MergedWindow>> {
-        let Ok(parts) = partitions.lock() else {
-            return Vec::new();
+    /// Merges the windows (briefly holding the table's read lock); also returns the drift
+    /// states last published by any instance.
+    fn merge(
+        &self,
+        table: &RwLock<GlobalTable>,
+    ) -> (Vec<Vec<MergedWindow>>, Vec<(DriftKey, DriftRecord)>) {
+        let Ok(t) = table.read() else {
+            return (Vec::new(), Vec::new());
         };
-        let refs: Vec<&crate::window::PartitionState> =
-            parts.values().flat_map(|t| t.values()).collect();
-        (0..self.plan.models.len())
+        let layout = &self.plan.layout;
+        let merged = (0..layout.models.len())
             .map(|m| {
-                self.plan
-                    .windows
-                    .iter()
-                    .enumerate()
-                    .map(|(w, (_, spec))| merge_window(&refs, m, w, spec, &self.plan.shapes[m]))
+                (0..layout.windows.len())
+                    .map(|w| merge_window(&t, layout, m, w))
                     .collect()
             })
-            .collect()
+            .collect();
+        let drift = t
+            .drift_states()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        (merged, drift)
+    }
+
+    /// Takes the published drift states as this instance's own: always while another
+    /// instance publishes, once at the start when this one does.
+    fn sync_states(&mut self, published: Vec<(DriftKey, DriftRecord)>, publishing: bool) {
+        if publishing && self.synced_once {
+            return;
+        }
+        self.synced_once = true;
+        let plan = &self.plan;
+        for (k, rec) in published {
+            let Some(m) = plan.models.iter().position(|m| m.name == k.model) else {
+                continue;
+            };
+            let model = &plan.models[m];
+            let (Some(w), Some(f)) = (
+                plan.windows.iter().position(|(n, _)| *n == k.window),
+                model.features.iter().position(|f| f.name == k.feature),
+            ) else {
+                continue;
+            };
+            if rec.baseline_id != model.baseline_id {
+                continue;
+            }
+            let state = match rec.state {
+                2 => DriftState::Alert,
+                1 => DriftState::Warning,
+                _ => DriftState::Ok,
+            };
+            self.states.insert((m, w, f), state);
+        }
     }
 
     /// One evaluation at wall-clock `now_ms`; returns the JSON of `/api/v1/drift` and the
     /// drift events published.
-    pub fn tick(
-        &mut self,
-        partitions: &Partitions,
-        metrics: &Metrics,
-        producer: Option<&OutputProducer>,
-        now_ms: i64,
-    ) -> (Value, Vec<Published>) {
+    pub fn tick(&mut self, input: &TickInput<'_>) -> (Value, Vec<Published>) {
+        let (metrics, producer, now_ms) = (input.metrics, input.producer, input.now_ms);
         let started = Instant::now();
-        let merged = self.merge(partitions);
+        let (merged, published_states) = self.merge(input.table);
+        self.sync_states(published_states, producer.is_some());
         let plan = Arc::clone(&self.plan);
         let t = &plan.thresholds;
         let mut published = Vec::new();
@@ -127,8 +177,22 @@ impl Evaluator {
                             let k = key(&model.name, fname);
                             if let Some(p) = producer {
                                 p.drift_event(&k, &event.to_string());
+                                if let Some(Ok(mut outbox)) = self.outbox.as_ref().map(|o| o.lock())
+                                {
+                                    outbox.push((
+                                        DriftKey {
+                                            model: model.name.clone(),
+                                            window: wname.clone(),
+                                            feature: fname.clone(),
+                                        },
+                                        DriftRecord {
+                                            state: state as u8,
+                                            baseline_id: model.baseline_id.clone(),
+                                        },
+                                    ));
+                                }
+                                published.push(Published { key: k, event });
                             }
-                            published.push(Published { key: k, event });
                         }
                         features_json.push(feature_json(fname, &fe, state));
                     }
@@ -136,6 +200,7 @@ impl Evaluator {
                 windows_json.push(json!({
                     "window": wname,
                     "applications": apps,
+                    "partitions": mw.partitions,
                     "evaluated": evaluated,
                     "min_applications": t.min_applications,
                     "window_start": mw.bounds.map(|b| rfc3339(b.0)),

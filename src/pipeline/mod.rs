@@ -1,12 +1,16 @@
 //! The streaming shell around the pure core: the plan built from config and baselines, the
-//! Kafka consumer loop, the producer of dead letters and drift events, the evaluation tick
-//! and the orchestration of start and ordered shutdown.
+//! Kafka consumer loop and the partitions it owns, the transactions of state and dead
+//! letters, the producer of drift events, the evaluation tick, supervision and the
+//! orchestration of start and ordered shutdown.
 
 pub mod consumer;
 pub mod evaluator;
+pub mod kafka_log;
+pub mod owner;
 pub mod plan;
 pub mod producer;
 pub mod run;
+pub mod txn;
 
 pub use plan::Plan;
 pub use run::run;

@@ -10,6 +10,8 @@ use crate::binning::{BaselineFile, Binner};
 use crate::config::{Config, WindowConfig};
 use crate::evaluate::{FeatureMeta, ModelMeta, Thresholds};
 use crate::event::{Decoder, ModelFields};
+use crate::state::StateLayout;
+use crate::state::layout::{ModelLayout, WindowLayout};
 use crate::window::WindowSpec;
 
 /// The name under which `mapping.score` is monitored; the baseline must have it.
@@ -23,6 +25,8 @@ pub struct Plan {
     pub shapes: Vec<Vec<usize>>,
     pub thresholds: Thresholds,
     pub top_bins: usize,
+    /// Names, shapes and fingerprints as the state topic stores them.
+    pub layout: StateLayout,
 }
 
 impl Plan {
@@ -92,7 +96,7 @@ impl Plan {
         if !problems.is_empty() {
             return Err(problems);
         }
-        let windows = config
+        let windows: Vec<(String, WindowSpec)> = config
             .windows
             .iter()
             .map(|w| {
@@ -131,8 +135,28 @@ impl Plan {
             None if config.mapping.model.is_none() && config.models.len() == 1 => Some(0),
             None => None,
         };
+        let layout = StateLayout {
+            models: models
+                .iter()
+                .zip(&fields)
+                .map(|(meta, f)| {
+                    let features: Vec<(String, usize)> = f
+                        .features
+                        .iter()
+                        .map(|(name, _, b)| (name.clone(), b.spec().bin_count()))
+                        .collect();
+                    ModelLayout::new(&meta.name, &meta.baseline_id, &features)
+                })
+                .collect(),
+            windows: windows
+                .iter()
+                .map(|(name, spec): &(String, WindowSpec)| WindowLayout::new(name, spec.clone()))
+                .collect(),
+            idle_timeout_ms: config.state.idle_timeout.as_millis() as i64,
+        };
         let e = &config.evaluation;
         Ok(Plan {
+            layout,
             decoder: Decoder::new(
                 config.kafka.max_message_bytes,
                 config.mapping.model.clone(),

@@ -1,6 +1,6 @@
-//! One Kafka producer for dead letters and drift events; delivery reports update the
-//! metrics. Dead letters keep the original key and payload; headers carry the reason, a
-//! short detail and the source topic, partition and offset.
+//! The (idempotent, not transactional) producer of drift events, used by the publishing
+//! instance's evaluator; delivery reports update the metrics. Dead letters go out in the
+//! consumer's transactions instead (`txn`).
 
 use std::time::Duration;
 
@@ -11,29 +11,34 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use tracing::warn;
 
+use super::kafka_log::LogThrottle;
 use crate::output::metrics::Metrics;
 
-const DEAD_LETTER: usize = 0;
 const DRIFT_EVENT: usize = 1;
 
 pub struct DeliveryContext {
     metrics: Metrics,
+    log: LogThrottle,
 }
 
-impl ClientContext for DeliveryContext {}
+impl ClientContext for DeliveryContext {
+    fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, log_message: &str) {
+        self.log.log(level, fac, log_message);
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        self.log.error(&error, reason);
+    }
+}
 
 impl ProducerContext for DeliveryContext {
     type DeliveryOpaque = usize;
 
     fn delivery(&self, result: &DeliveryResult<'_>, kind: usize) {
-        match (result, kind) {
-            (Ok(_), DEAD_LETTER) => self.metrics.dlq_messages.inc(),
-            (Ok(_), _) => self.metrics.drift_events_published.inc(),
-            (Err((e, _)), DEAD_LETTER) => {
-                self.metrics.dlq_errors.inc();
-                warn!(error = %e, "a dead-letter message could not be delivered");
-            }
-            (Err((e, _)), _) => {
+        let _ = kind;
+        match result {
+            Ok(_) => self.metrics.drift_events_published.inc(),
+            Err((e, _)) => {
                 self.metrics.drift_events_failed.inc();
                 warn!(error = %e, "a drift event could not be delivered");
             }
@@ -41,17 +46,9 @@ impl ProducerContext for DeliveryContext {
     }
 }
 
-/// Where a dead letter came from.
-pub struct Source<'a> {
-    pub topic: &'a str,
-    pub partition: i32,
-    pub offset: i64,
-}
-
 pub struct OutputProducer {
     producer: ThreadedProducer<DeliveryContext>,
     metrics: Metrics,
-    dlq_topic: String,
     drift_topic: String,
 }
 
@@ -59,7 +56,6 @@ impl OutputProducer {
     pub fn new(
         base: &ClientConfig,
         metrics: Metrics,
-        dlq_topic: &str,
         drift_topic: &str,
     ) -> Result<Self, KafkaError> {
         let mut cfg = base.clone();
@@ -70,56 +66,13 @@ impl OutputProducer {
         }
         let producer = cfg.create_with_context(DeliveryContext {
             metrics: metrics.clone(),
+            log: LogThrottle::default(),
         })?;
         Ok(Self {
             producer,
             metrics,
-            dlq_topic: dlq_topic.to_string(),
             drift_topic: drift_topic.to_string(),
         })
-    }
-
-    /// Queues a dead letter; the payload and key are sent unchanged.
-    pub fn dead_letter(
-        &self,
-        key: Option<&[u8]>,
-        payload: Option<&[u8]>,
-        reason: &str,
-        detail: &str,
-        src: &Source<'_>,
-    ) {
-        let partition = src.partition.to_string();
-        let offset = src.offset.to_string();
-        let headers = OwnedHeaders::new()
-            .insert(Header {
-                key: "psimon.reason",
-                value: Some(reason),
-            })
-            .insert(Header {
-                key: "psimon.detail",
-                value: Some(detail),
-            })
-            .insert(Header {
-                key: "psimon.source.topic",
-                value: Some(src.topic),
-            })
-            .insert(Header {
-                key: "psimon.source.partition",
-                value: Some(&partition),
-            })
-            .insert(Header {
-                key: "psimon.source.offset",
-                value: Some(&offset),
-            });
-        let mut record: BaseRecord<'_, [u8], [u8], usize> =
-            BaseRecord::with_opaque_to(&self.dlq_topic, DEAD_LETTER).headers(headers);
-        if let Some(k) = key {
-            record = record.key(k);
-        }
-        if let Some(p) = payload {
-            record = record.payload(p);
-        }
-        self.send(record, "dead letter");
     }
 
     /// Queues a drift event (CloudEvents JSON) under its `model/feature` key.
@@ -159,12 +112,8 @@ impl OutputProducer {
         self.count_failure(record.delivery_opaque);
     }
 
-    fn count_failure(&self, kind: usize) {
-        if kind == DEAD_LETTER {
-            self.metrics.dlq_errors.inc();
-        } else {
-            self.metrics.drift_events_failed.inc();
-        }
+    fn count_failure(&self, _kind: usize) {
+        self.metrics.drift_events_failed.inc();
     }
 
     /// Waits for queued messages to be delivered.

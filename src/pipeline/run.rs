@@ -1,32 +1,37 @@
-//! `psimon run`: starts the HTTP server, the consumer thread and the evaluation interval,
-//! and on shutdown stops them in order within the deadline: stop consuming (the consumer
-//! commits its offsets), evaluate once more, flush the producer, stop HTTP.
+//! `psimon run`: creates or checks the state topic, loads the global table, starts the
+//! HTTP server, the consumer thread (which restores and owns its partitions) and the
+//! evaluation interval, supervises them, and on shutdown stops them in order within the
+//! deadline: stop consuming (final checkpoint), evaluate once more, flush, stop HTTP.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use serde_json::Value;
 use tokio::sync::oneshot;
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
-use super::consumer::{MonitorContext, Partitions, consume_loop, now_ms};
-use super::evaluator::{Evaluator, Published};
+use super::consumer::{ConsumerStatus, LoopSettings, MonitorContext, consume_loop, now_ms};
+use super::evaluator::{Evaluator, Published, TickInput};
+use super::owner::{DriftOutbox, Owner, OwnerParts};
 use super::plan::Plan;
 use super::producer::OutputProducer;
+use super::txn::TxnProducer;
 use crate::config::Config;
 use crate::output::http::{HttpState, serve};
 use crate::output::metrics::Metrics;
+use crate::state::PartitionId;
+use crate::state::reader::StateReader;
+use crate::state::topic::ensure_state_topic;
 
 /// Called after every evaluation with its JSON and the drift events it published.
 pub type OnEvaluation = Box<dyn FnMut(&Value, &[Published]) + Send>;
 
-/// librdkafka settings shared by the consumer and the producer.
+/// librdkafka settings shared by every client.
 fn client_config(config: &Config) -> ClientConfig {
     let mut cfg = ClientConfig::new();
     cfg.set("bootstrap.servers", &config.kafka.brokers);
@@ -34,6 +39,57 @@ fn client_config(config: &Config) -> ClientConfig {
         cfg.set(k, v);
     }
     cfg
+}
+
+/// `kafka.instance_id`, else the host name (the pod name in Kubernetes).
+pub fn instance_id(config: &Config) -> String {
+    config
+        .kafka
+        .instance_id
+        .clone()
+        .or_else(|| std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()))
+        .or_else(|| {
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .ok()
+                .map(|h| h.trim().to_string())
+                .filter(|h| !h.is_empty())
+        })
+        .unwrap_or_else(|| "psimon".into())
+}
+
+fn consumer_config(config: &Config, base: &ClientConfig, instance: &str) -> ClientConfig {
+    let mut ccfg = base.clone();
+    ccfg.set("group.id", &config.kafka.group_id)
+        // Static membership: a restarted instance gets its partitions back at once.
+        .set("group.instance.id", instance)
+        .set("partition.assignment.strategy", "cooperative-sticky")
+        .set("enable.auto.offset.store", "false")
+        .set("enable.auto.commit", "false")
+        .set("isolation.level", "read_committed")
+        .set("statistics.interval.ms", "5000");
+    // Defaults for a consumer that reads everything: larger fetches, a deeper prefetch
+    // queue (128 MB) and a short back-off when it is full. librdkafka's own (1 MB per
+    // partition fetch, 1 s back-off) left a single consumer idle most of the time. Any of
+    // them can be set under [kafka.properties].
+    for (k, v) in [
+        ("auto.offset.reset", "earliest"),
+        ("max.partition.fetch.bytes", "16777216"),
+        ("queued.min.messages", "500000"),
+        ("queued.max.messages.kbytes", "131072"),
+        ("fetch.queue.backoff.ms", "5"),
+        ("session.timeout.ms", "30000"),
+    ] {
+        if !config.kafka.properties.contains_key(k) {
+            ccfg.set(k, v);
+        }
+    }
+    ccfg
+}
+
+/// Readiness as `/readyz` reports it: `None` when ready, else why not.
+struct Health {
+    table_loaded: AtomicBool,
+    broker_ok: AtomicBool,
 }
 
 pub async fn run(
@@ -45,6 +101,7 @@ pub async fn run(
     let plan = Arc::new(plan);
     let metrics = Metrics::new();
     let http_state = HttpState::new(metrics.clone());
+    http_state.set_not_ready("starting: loading the state table");
 
     let listener = tokio::net::TcpListener::bind(&config.http.address)
         .await
@@ -56,48 +113,82 @@ pub async fn run(
     }));
 
     let base = client_config(&config);
+    let instance = instance_id(&config);
+    let transactional_id = format!("psimon-{}-{instance}", config.kafka.group_id);
+    let state_topic = config.state_topic();
+    let state_partitions = ensure_state_topic(
+        &base,
+        &state_topic,
+        &config.kafka.input_topics,
+        Duration::from_secs(30),
+    )
+    .await
+    .context("preparing the state topic")?;
+    let reader = StateReader::start(&base, &state_topic, state_partitions, metrics.clone())
+        .context("starting the state reader")?;
+    info!(topic = %state_topic, partitions = state_partitions, instance = %instance, transactional_id = %transactional_id, "state topic ready");
+
+    let health = Arc::new(Health {
+        table_loaded: AtomicBool::new(false),
+        broker_ok: AtomicBool::new(true),
+    });
     let producer = Arc::new(
-        OutputProducer::new(
-            &base,
-            metrics.clone(),
-            &config.kafka.dead_letter_topic,
-            &config.kafka.drift_topic,
-        )
-        .context("creating the Kafka producer")?,
+        OutputProducer::new(&base, metrics.clone(), &config.kafka.drift_topic)
+            .context("creating the Kafka producer")?,
     );
-    let partitions: Partitions = Arc::new(Mutex::new(HashMap::new()));
+    let txn = {
+        let (base, tid, st, dlq, max, m) = (
+            base.clone(),
+            transactional_id.clone(),
+            state_topic.clone(),
+            config.kafka.dead_letter_topic.clone(),
+            config.kafka.dead_letter_max_bytes,
+            metrics.clone(),
+        );
+        tokio::task::spawn_blocking(move || TxnProducer::new(&base, &tid, &st, &dlq, max, m))
+            .await?
+            .with_context(|| {
+                format!("initialising transactions (transactional.id {transactional_id})")
+            })?
+    };
+    {
+        let (r, timeout) = (Arc::clone(&reader), config.state.restore_timeout);
+        tokio::task::spawn_blocking(move || r.wait_caught_up(timeout))
+            .await?
+            .context("loading the state table")?;
+        health.table_loaded.store(true, Ordering::Relaxed);
+    }
+
+    let publisher = Arc::new(AtomicBool::new(false));
+    let outbox: DriftOutbox = Arc::new(Mutex::new(Vec::new()));
+    let owner = Owner::new(OwnerParts {
+        plan: Arc::clone(&plan),
+        txn,
+        reader: Arc::clone(&reader),
+        drift_outbox: Arc::clone(&outbox),
+        restore_timeout: config.state.restore_timeout,
+        metrics: metrics.clone(),
+        publisher_partition: PartitionId {
+            topic: config.kafka.input_topics[0].clone(),
+            partition: 0,
+        },
+        publisher: Arc::clone(&publisher),
+        offset_reset_latest: config
+            .kafka
+            .properties
+            .get("auto.offset.reset")
+            .is_some_and(|v| matches!(v.as_str(), "latest" | "largest" | "end")),
+    });
+    let status = Arc::new(ConsumerStatus::default());
     let broker_down = Arc::new(AtomicBool::new(false));
     let context = MonitorContext::new(
-        Arc::clone(&partitions),
-        plan.shapes.clone(),
-        plan.window_specs(),
+        owner,
         metrics.clone(),
         Arc::clone(&broker_down),
+        Arc::clone(&status),
+        transactional_id.clone(),
     );
-    let mut ccfg = base.clone();
-    ccfg.set("group.id", &config.kafka.group_id)
-        .set("partition.assignment.strategy", "cooperative-sticky")
-        .set("enable.auto.offset.store", "false")
-        .set("enable.auto.commit", "true")
-        .set("auto.commit.interval.ms", "1000")
-        .set("statistics.interval.ms", "5000");
-    // Defaults for a consumer that reads everything: larger fetches, a deeper prefetch
-    // queue (128 MB) and a short back-off when it is full. librdkafka's own (1 MB per
-    // partition fetch, 1 s back-off) left a single consumer idle most of the time: about
-    // 120,000 applications/s here instead of over 300,000. Any of them can be set under
-    // [kafka.properties].
-    for (k, v) in [
-        ("auto.offset.reset", "earliest"),
-        ("max.partition.fetch.bytes", "16777216"),
-        ("queued.min.messages", "500000"),
-        ("queued.max.messages.kbytes", "131072"),
-        ("fetch.queue.backoff.ms", "5"),
-    ] {
-        if !config.kafka.properties.contains_key(k) {
-            ccfg.set(k, v);
-        }
-    }
-    let consumer: BaseConsumer<MonitorContext> = ccfg
+    let consumer: BaseConsumer<MonitorContext> = consumer_config(&config, &base, &instance)
         .create_with_context(context)
         .context("creating the Kafka consumer")?;
     let topics: Vec<&str> = config
@@ -113,33 +204,84 @@ pub async fn run(
 
     let stop = Arc::new(AtomicBool::new(false));
     let consumer_thread = {
-        let (plan, producer, stop) = (Arc::clone(&plan), Arc::clone(&producer), Arc::clone(&stop));
+        let (plan, stop) = (Arc::clone(&plan), Arc::clone(&stop));
+        let settings = LoopSettings {
+            commit_interval: config.state.commit_interval,
+            windows: plan.windows.len(),
+            max_time_skew_ms: config.mapping.max_time_skew.as_millis() as i64,
+        };
         std::thread::Builder::new()
             .name("psimon-consumer".into())
             .spawn(move || {
-                consume_loop(&consumer, &plan.decoder, &producer, &stop);
-                // The consumer is dropped here, after its final commit: it leaves the group.
+                consume_loop(&consumer, &plan.decoder, &stop, &settings);
+                // Dropping the consumer closes it (a static member does not leave the group:
+                // a restart within the session timeout gets its partitions back).
             })
             .context("starting the consumer thread")?
+    };
+
+    // Readiness follows the broker with or without traffic: a metadata probe every second.
+    let probe_task = {
+        let (r, h) = (Arc::clone(&reader), Arc::clone(&health));
+        tokio::spawn(async move {
+            loop {
+                let r2 = Arc::clone(&r);
+                let ok = tokio::task::spawn_blocking(move || {
+                    r2.broker_reachable(Duration::from_secs(2))
+                })
+                .await
+                .unwrap_or(false);
+                h.broker_ok.store(ok, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        })
     };
 
     let mut evaluator = Evaluator::new(
         Arc::clone(&plan),
         &format!("psimon/{}", config.kafka.group_id),
+        Some(Arc::clone(&outbox)),
     );
     let mut tick = tokio::time::interval(config.evaluation.interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut readiness = tokio::time::interval(Duration::from_millis(250));
+    let mut supervise = tokio::time::interval(Duration::from_millis(250));
+    let mut failure: Option<String> = None;
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
             _ = &mut shutdown => break,
-            _ = readiness.tick() => {
-                let ready = metrics.assigned_partitions.get() > 0 && !broker_down.load(Ordering::Relaxed);
-                metrics.ready.set(i64::from(ready));
+            _ = supervise.tick() => {
+                let fatal = status.fatal();
+                let not_ready = if let Some(f) = &fatal {
+                    Some(f.clone())
+                } else if consumer_thread.is_finished() {
+                    Some("the consumer thread ended unexpectedly".to_string())
+                } else if reader.is_finished() {
+                    Some("the state reader thread ended unexpectedly".to_string())
+                } else if !health.broker_ok.load(Ordering::Relaxed) {
+                    Some("the Kafka broker does not answer".to_string())
+                } else if !status.joined.load(Ordering::Relaxed) {
+                    Some("joining the consumer group".to_string())
+                } else {
+                    None
+                };
+                match &not_ready {
+                    None => http_state.set_ready(),
+                    Some(why) => http_state.set_not_ready(why),
+                }
+                // A fenced instance stays up, not ready, so that the clash is visible; any
+                // other failure of the consumer or reader ends the process (non-zero).
+                let fenced = fatal.as_deref().is_some_and(|f| f.starts_with("fenced"));
+                if !fenced && (consumer_thread.is_finished() || reader.is_finished()) {
+                    let why = not_ready.unwrap_or_default();
+                    error!(reason = %why, "stopping: a component failed");
+                    failure = Some(why);
+                    break;
+                }
             }
             _ = tick.tick() => {
-                evaluate(&mut evaluator, &partitions, &metrics, &producer, &http_state, &mut on_evaluation);
+                let publishing = publisher.load(Ordering::Relaxed);
+                evaluate(&mut evaluator, &reader, &metrics, publishing.then_some(&*producer), &http_state, &mut on_evaluation);
             }
         }
     }
@@ -149,45 +291,68 @@ pub async fn run(
         deadline_s = config.shutdown.deadline.as_secs_f64(),
         "shutting down"
     );
-    metrics.ready.set(0);
+    http_state.set_not_ready("shutting down");
+    let publishing = publisher.load(Ordering::Relaxed);
     stop.store(true, Ordering::Relaxed);
+    probe_task.abort();
     let joined = tokio::task::spawn_blocking(move || consumer_thread.join());
-    if tokio::time::timeout(deadline.saturating_duration_since(Instant::now()), joined)
-        .await
-        .is_err()
+    match tokio::time::timeout(deadline.saturating_duration_since(Instant::now()), joined).await {
+        Err(_) => warn!("the consumer did not stop before the deadline"),
+        Ok(Ok(Err(_))) => error!("the consumer thread panicked"),
+        Ok(_) => {}
+    }
     {
-        warn!("the consumer did not stop before the deadline");
+        // The final evaluation sees the final checkpoint.
+        let r = Arc::clone(&reader);
+        let wait = deadline
+            .saturating_duration_since(Instant::now())
+            .min(Duration::from_secs(3));
+        let _ = tokio::task::spawn_blocking(move || r.wait_caught_up(wait)).await;
     }
     evaluate(
         &mut evaluator,
-        &partitions,
+        &reader,
         &metrics,
-        &producer,
+        publishing.then_some(&*producer),
         &http_state,
         &mut on_evaluation,
     );
     let remaining = deadline.saturating_duration_since(Instant::now());
     let p = Arc::clone(&producer);
     let _ = tokio::task::spawn_blocking(move || p.flush(remaining)).await;
+    let r = Arc::clone(&reader);
+    let _ = tokio::time::timeout(
+        deadline.saturating_duration_since(Instant::now()),
+        tokio::task::spawn_blocking(move || r.stop()),
+    )
+    .await;
     let _ = http_stop_tx.send(());
     let remaining = deadline
         .saturating_duration_since(Instant::now())
         .max(Duration::from_millis(100));
     let _ = tokio::time::timeout(remaining, http_task).await;
     info!("stopped");
-    Ok(())
+    match failure {
+        Some(why) => Err(anyhow!("psimon stopped because {why}")),
+        None => Ok(()),
+    }
 }
 
 fn evaluate(
     evaluator: &mut Evaluator,
-    partitions: &Partitions,
+    reader: &StateReader,
     metrics: &Metrics,
-    producer: &OutputProducer,
+    producer: Option<&OutputProducer>,
     http: &HttpState,
     on_evaluation: &mut Option<OnEvaluation>,
 ) {
     let (json, published) = tokio::task::block_in_place(|| {
-        evaluator.tick(partitions, metrics, Some(producer), now_ms())
+        evaluator.tick(&TickInput {
+            table: reader.table(),
+            metrics,
+            producer,
+            now_ms: now_ms(),
+        })
     });
     if let Some(cb) = on_evaluation.as_mut() {
         cb(&json, &published);

@@ -25,6 +25,18 @@ impl CountMatrix {
         }
     }
 
+    /// A matrix of shape `bins` from its flat counts (as [`CountMatrix::flat`] gives them);
+    /// `None` if the length does not fit the shape.
+    pub fn from_flat(bins: &[usize], counts: Vec<u64>, applications: u64) -> Option<Self> {
+        let mut m = Self::new(bins);
+        if m.counts.len() != counts.len() {
+            return None;
+        }
+        m.counts = counts;
+        m.applications = applications;
+        Some(m)
+    }
+
     /// Counts one application: `bins[f]` is its bin of feature `f`.
     pub fn add(&mut self, bins: &[u16]) {
         for (f, &b) in bins.iter().enumerate() {
@@ -44,6 +56,11 @@ impl CountMatrix {
 
     pub fn feature(&self, f: usize) -> &[u64] {
         &self.counts[self.offsets[f]..self.offsets[f + 1]]
+    }
+
+    /// Every count, feature after feature.
+    pub fn flat(&self) -> &[u64] {
+        &self.counts
     }
 
     pub fn applications(&self) -> u64 {

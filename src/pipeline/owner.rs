@@ -1,0 +1,439 @@
+//! What the consumer thread owns: the counting state of its assigned partitions and the
+//! open transaction. Every commit interval the changed panes, tombstones for dropped panes,
+//! each partition's next offset and the dead letters since the last checkpoint go out in
+//! one transaction with the consumed offsets. On assignment a partition is restored from
+//! the global table before its first message is counted; on revocation it is checkpointed
+//! first. After an aborted transaction every owned partition is restored and re-read from
+//! its last checkpoint, so nothing is lost or counted twice.
+//!
+//! Only the consumer thread touches this (the rebalance callbacks run on it too); the
+//! evaluator reads the global table, never these counts.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
+use rdkafka::error::KafkaError;
+use rdkafka::{Offset, TopicPartitionList};
+use tracing::{info, warn};
+
+use super::plan::Plan;
+use super::txn::{Source, TxnError, TxnProducer};
+use crate::output::metrics::Metrics;
+use crate::state::codec::{
+    DriftKey, DriftRecord, PaneKey, PaneRecord, encode_drift, encode_offset, encode_pane,
+};
+use crate::state::reader::StateReader;
+use crate::state::table::Restored;
+use crate::state::{PartitionId, StateKey};
+use crate::window::{Counted, PartitionState};
+
+struct Owned {
+    state: PartitionState,
+    /// The next offset to count; `None` until the first message when there is no checkpoint.
+    next_offset: Option<i64>,
+    dirty: bool,
+}
+
+/// Drift states the publishing evaluator hands to the next transaction.
+pub type DriftOutbox = Arc<Mutex<Vec<(DriftKey, DriftRecord)>>>;
+
+pub struct Owner {
+    plan: Arc<Plan>,
+    parts: HashMap<String, HashMap<i32, Owned>>,
+    txn: TxnProducer,
+    reader: Arc<StateReader>,
+    stale: Vec<PaneKey>,
+    drift_outbox: DriftOutbox,
+    restore_timeout: Duration,
+    metrics: Metrics,
+    publisher_partition: PartitionId,
+    publisher: Arc<AtomicBool>,
+    offset_reset_latest: bool,
+    buf: Vec<u8>,
+}
+
+/// Why the owner could not go on.
+#[derive(Debug, thiserror::Error)]
+pub enum OwnerError {
+    #[error(transparent)]
+    Txn(#[from] TxnError),
+    #[error("restoring partitions from the state topic: {0}")]
+    Restore(String),
+}
+
+pub struct OwnerParts {
+    pub plan: Arc<Plan>,
+    pub txn: TxnProducer,
+    pub reader: Arc<StateReader>,
+    pub drift_outbox: DriftOutbox,
+    pub restore_timeout: Duration,
+    pub metrics: Metrics,
+    pub publisher_partition: PartitionId,
+    pub publisher: Arc<AtomicBool>,
+    pub offset_reset_latest: bool,
+}
+
+impl Owner {
+    pub fn new(p: OwnerParts) -> Self {
+        Self {
+            plan: p.plan,
+            parts: HashMap::new(),
+            txn: p.txn,
+            reader: p.reader,
+            stale: Vec::new(),
+            drift_outbox: p.drift_outbox,
+            restore_timeout: p.restore_timeout,
+            metrics: p.metrics,
+            publisher_partition: p.publisher_partition,
+            publisher: p.publisher,
+            offset_reset_latest: p.offset_reset_latest,
+            buf: Vec::with_capacity(4096),
+        }
+    }
+
+    pub fn assigned(&self) -> usize {
+        self.parts.values().map(HashMap::len).sum()
+    }
+
+    /// Counts a decoded event of `topic/partition` at `offset`; `None` if the partition is
+    /// not (any more) owned.
+    pub fn count(
+        &mut self,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+        (model, event_ms): (usize, i64),
+        bins: &[u16],
+        late_in: &mut [bool],
+    ) -> Option<Counted> {
+        let owned = self.parts.get_mut(topic)?.get_mut(&partition)?;
+        let counted = owned.state.add(model, event_ms, bins, late_in);
+        owned.next_offset = Some(offset + 1);
+        owned.dirty = true;
+        Some(counted)
+    }
+
+    /// Dead-letters a message inside the open transaction; `Ok(false)` if the partition is
+    /// not owned (its next owner will).
+    pub fn dead_letter(
+        &mut self,
+        key: Option<&[u8]>,
+        payload: Option<&[u8]>,
+        (reason, detail): (&str, &str),
+        src: &Source<'_>,
+    ) -> Result<bool, TxnError> {
+        if !self
+            .parts
+            .get(src.topic)
+            .is_some_and(|t| t.contains_key(&src.partition))
+        {
+            return Ok(false);
+        }
+        self.txn.dead_letter(key, payload, reason, detail, src)?;
+        if let Some(owned) = self
+            .parts
+            .get_mut(src.topic)
+            .and_then(|t| t.get_mut(&src.partition))
+        {
+            owned.next_offset = Some(src.offset + 1);
+            owned.dirty = true;
+        }
+        Ok(true)
+    }
+
+    /// Writes every change since the last checkpoint and commits it with the offsets.
+    pub fn checkpoint<C: ConsumerContext>(
+        &mut self,
+        consumer: &BaseConsumer<C>,
+    ) -> Result<(), TxnError> {
+        let outbox: Vec<(DriftKey, DriftRecord)> = self
+            .drift_outbox
+            .lock()
+            .map(|mut o| std::mem::take(&mut *o))
+            .unwrap_or_default();
+        let dirty = self
+            .parts
+            .values()
+            .flat_map(|t| t.values())
+            .any(|o| o.dirty);
+        if !dirty && self.stale.is_empty() && outbox.is_empty() && !self.txn.is_open() {
+            return Ok(());
+        }
+        let mut offsets = TopicPartitionList::new();
+        let n = self.reader.partitions().max(1);
+        let plan = Arc::clone(&self.plan);
+        let layout = &plan.layout;
+        for (topic, parts) in &mut self.parts {
+            for (&partition, owned) in parts.iter_mut() {
+                let sp = partition.rem_euclid(n);
+                let part = PartitionId {
+                    topic: topic.clone(),
+                    partition,
+                };
+                let as_of = owned.next_offset.unwrap_or(0);
+                let mut records: Vec<(String, Option<Vec<u8>>)> = Vec::new();
+                let buf = &mut self.buf;
+                owned.state.drain_changes(|m, w, id, pane| {
+                    let key = StateKey::Pane(PaneKey {
+                        model: layout.models[m].name.clone(),
+                        window: layout.windows[w].name.clone(),
+                        part: part.clone(),
+                        pane: id,
+                    })
+                    .encode();
+                    let value = pane.map(|p| {
+                        encode_pane(
+                            &PaneRecord {
+                                model_fingerprint: layout.models[m].fingerprint,
+                                window_fingerprint: layout.windows[w].fingerprint,
+                                baseline_id: layout.models[m].baseline_id.clone(),
+                                as_of,
+                                min_ms: p.min_ms,
+                                max_ms: p.max_ms,
+                                applications: p.counts.applications(),
+                                counts: p.counts.flat().to_vec(),
+                            },
+                            buf,
+                        );
+                        buf.clone()
+                    });
+                    records.push((key, value));
+                });
+                for (key, value) in &records {
+                    self.txn.state(sp, key, value.as_deref())?;
+                }
+                if owned.dirty
+                    && let Some(o) = owned.next_offset
+                {
+                    // Last of the partition's records: a reader that has it has the rest.
+                    self.txn.state(
+                        sp,
+                        &StateKey::Offset(part).encode(),
+                        Some(&encode_offset(o)),
+                    )?;
+                    let _ = offsets.add_partition_offset(topic, partition, Offset::Offset(o));
+                }
+            }
+        }
+        for k in std::mem::take(&mut self.stale) {
+            let sp = k.part.partition.rem_euclid(n);
+            self.txn.state(sp, &StateKey::Pane(k).encode(), None)?;
+        }
+        for (k, v) in outbox {
+            self.txn
+                .state(0, &StateKey::Drift(k).encode(), Some(&encode_drift(&v)))?;
+        }
+        let Some(group) = consumer.group_metadata() else {
+            return Err(TxnError::Aborted(KafkaError::Canceled));
+        };
+        self.txn.commit(&offsets, &group)?;
+        for o in self.parts.values_mut().flat_map(|t| t.values_mut()) {
+            o.dirty = false;
+        }
+        Ok(())
+    }
+
+    /// Restores `part` from the global table, waiting while a transaction is half applied.
+    fn restore_one(&self, part: &PartitionId) -> Result<Restored, OwnerError> {
+        let start = Instant::now();
+        loop {
+            let table =
+                self.reader.table().read().map_err(|_| {
+                    OwnerError::Restore("the global table's lock is poisoned".into())
+                })?;
+            if let Ok(r) = table.restore(part, &self.plan.layout) {
+                return Ok(r);
+            }
+            drop(table);
+            if start.elapsed() > self.restore_timeout {
+                return Err(OwnerError::Restore(format!(
+                    "{}/{}: the state topic holds panes newer than the partition's offset record for over {:?}",
+                    part.topic, part.partition, self.restore_timeout
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn adopt(&mut self, part: PartitionId, r: Restored) {
+        for k in &r.stale {
+            self.metrics
+                .state_panes_discarded
+                .with_label_values(&[&k.model, &k.window])
+                .inc();
+        }
+        if !r.stale.is_empty() {
+            let mut names: Vec<String> = r
+                .stale
+                .iter()
+                .map(|k| format!("{}/{}", k.model, k.window))
+                .collect();
+            names.sort();
+            names.dedup();
+            info!(topic = %part.topic, partition = part.partition, panes = r.stale.len(), windows = ?names,
+                "stored panes of a changed or removed window, baseline or feature set are discarded; those windows start empty");
+        }
+        self.metrics.state_panes_restored.inc_by(r.panes as u64);
+        self.stale.extend(r.stale);
+        self.parts.entry(part.topic).or_default().insert(
+            part.partition,
+            Owned {
+                state: r.state,
+                next_offset: r.next_offset,
+                dirty: false,
+            },
+        );
+    }
+
+    /// Restores the newly assigned partitions and sets where each resumes in `tpl`.
+    pub fn assign(&mut self, tpl: &mut TopicPartitionList) -> Result<(), OwnerError> {
+        if tpl.count() == 0 {
+            return Ok(());
+        }
+        let start = Instant::now();
+        self.reader
+            .wait_caught_up(self.restore_timeout)
+            .map_err(|e| OwnerError::Restore(e.to_string()))?;
+        let wanted: Vec<PartitionId> = tpl
+            .elements()
+            .iter()
+            .map(|e| PartitionId {
+                topic: e.topic().to_string(),
+                partition: e.partition(),
+            })
+            .collect();
+        let mut panes = 0;
+        for part in wanted {
+            let r = self.restore_one(&part)?;
+            panes += r.panes;
+            if let Some(o) = r.next_offset {
+                let _ = tpl.set_partition_offset(&part.topic, part.partition, Offset::Offset(o));
+            }
+            self.adopt(part, r);
+        }
+        let took = start.elapsed();
+        self.metrics.state_restore_duration.set(took.as_secs_f64());
+        info!(
+            partitions = tpl.count(),
+            panes,
+            took_ms = took.as_millis() as u64,
+            "restored assigned partitions from the state topic"
+        );
+        self.update_publisher();
+        Ok(())
+    }
+
+    /// Checkpoints, then lets the revoked partitions go. `lost`: the group already gave
+    /// them away, so nothing is committed for them.
+    pub fn revoke<C: ConsumerContext>(
+        &mut self,
+        consumer: &BaseConsumer<C>,
+        tpl: &TopicPartitionList,
+        lost: bool,
+    ) -> Result<(), OwnerError> {
+        let committed = if lost {
+            self.txn.abort().map(|_| false)
+        } else {
+            self.checkpoint(consumer).map(|_| true)
+        };
+        for e in tpl.elements() {
+            if let Some(t) = self.parts.get_mut(e.topic()) {
+                t.remove(&e.partition());
+            }
+        }
+        self.update_publisher();
+        match committed {
+            Ok(true) => Ok(()),
+            Ok(false) | Err(TxnError::Aborted(_)) => self.rewind(consumer),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// After an aborted transaction: every owned partition back to its last checkpoint.
+    pub fn rewind<C: ConsumerContext>(
+        &mut self,
+        consumer: &BaseConsumer<C>,
+    ) -> Result<(), OwnerError> {
+        self.txn.abort()?;
+        self.stale.clear();
+        if self.assigned() == 0 {
+            return Ok(());
+        }
+        warn!(
+            partitions = self.assigned(),
+            "rewinding to the last committed checkpoint"
+        );
+        self.reader
+            .wait_caught_up(self.restore_timeout)
+            .map_err(|e| OwnerError::Restore(e.to_string()))?;
+        let owned: Vec<PartitionId> = self
+            .parts
+            .iter()
+            .flat_map(|(t, ps)| {
+                ps.keys().map(|p| PartitionId {
+                    topic: t.clone(),
+                    partition: *p,
+                })
+            })
+            .collect();
+        for part in owned {
+            let r = self.restore_one(&part)?;
+            let resume = match r.next_offset {
+                Some(o) => Offset::Offset(o),
+                None => self.uncheckpointed_start(consumer, &part),
+            };
+            if let Err(e) =
+                consumer.seek(&part.topic, part.partition, resume, Duration::from_secs(10))
+            {
+                return Err(OwnerError::Restore(format!(
+                    "seeking {}/{} back to {resume:?}: {e}",
+                    part.topic, part.partition
+                )));
+            }
+            self.adopt(part, r);
+        }
+        Ok(())
+    }
+
+    /// Where a partition without any checkpoint starts: the group's committed offset, else
+    /// `auto.offset.reset`.
+    fn uncheckpointed_start<C: ConsumerContext>(
+        &self,
+        consumer: &BaseConsumer<C>,
+        part: &PartitionId,
+    ) -> Offset {
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition(&part.topic, part.partition);
+        let committed = consumer
+            .committed_offsets(tpl, Duration::from_secs(10))
+            .ok()
+            .and_then(|t| {
+                t.find_partition(&part.topic, part.partition)
+                    .map(|e| e.offset())
+            });
+        match committed {
+            Some(o @ Offset::Offset(_)) => o,
+            _ if self.offset_reset_latest => Offset::End,
+            _ => Offset::Beginning,
+        }
+    }
+
+    fn update_publisher(&self) {
+        let mine = self
+            .parts
+            .get(&self.publisher_partition.topic)
+            .is_some_and(|t| t.contains_key(&self.publisher_partition.partition));
+        if self.publisher.swap(mine, Ordering::Relaxed) != mine {
+            info!(
+                publisher = mine,
+                "drift event publishing {}",
+                if mine { "taken over" } else { "handed over" }
+            );
+        }
+        self.metrics.drift_publisher.set(i64::from(mine));
+        self.metrics.assigned_partitions.set(self.assigned() as i64);
+    }
+}

@@ -1,0 +1,75 @@
+//! What the running configuration expects to find in the state topic: each model's name,
+//! bin shape and fingerprint (baseline id, features and their bin counts), each window's
+//! name, definition and fingerprint. A stored pane whose fingerprints differ belongs to an
+//! older definition and is not used. Pure.
+
+use super::codec::fingerprint;
+use crate::window::WindowSpec;
+
+#[derive(Debug, Clone)]
+pub struct ModelLayout {
+    pub name: String,
+    pub baseline_id: String,
+    /// Bins per monitored feature.
+    pub shape: Vec<usize>,
+    pub fingerprint: u64,
+}
+
+impl ModelLayout {
+    pub fn new(name: &str, baseline_id: &str, features: &[(String, usize)]) -> Self {
+        let mut text = format!("{baseline_id}|");
+        for (f, bins) in features {
+            text.push_str(&format!("{f}:{bins},"));
+        }
+        Self {
+            name: name.to_string(),
+            baseline_id: baseline_id.to_string(),
+            shape: features.iter().map(|(_, b)| *b).collect(),
+            fingerprint: fingerprint(&text),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct WindowLayout {
+    pub name: String,
+    pub spec: WindowSpec,
+    pub fingerprint: u64,
+}
+
+impl WindowLayout {
+    pub fn new(name: &str, spec: WindowSpec) -> Self {
+        Self {
+            name: name.to_string(),
+            fingerprint: fingerprint(&spec.canonical()),
+            spec,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct StateLayout {
+    pub models: Vec<ModelLayout>,
+    pub windows: Vec<WindowLayout>,
+    /// A partition whose newest event time is this far behind the newest of all does not
+    /// hold the time windows back (epoch ms).
+    pub idle_timeout_ms: i64,
+}
+
+impl StateLayout {
+    pub fn shapes(&self) -> Vec<Vec<usize>> {
+        self.models.iter().map(|m| m.shape.clone()).collect()
+    }
+
+    pub fn specs(&self) -> Vec<WindowSpec> {
+        self.windows.iter().map(|w| w.spec.clone()).collect()
+    }
+
+    pub fn model_index(&self, name: &str) -> Option<usize> {
+        self.models.iter().position(|m| m.name == name)
+    }
+
+    pub fn window_index(&self, name: &str) -> Option<usize> {
+        self.windows.iter().position(|w| w.name == name)
+    }
+}

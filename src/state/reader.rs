@@ -1,0 +1,197 @@
+//! The thread that reads the whole state topic (read_committed, every partition, from the
+//! beginning) into the global table, and tells when the table has caught up with what is
+//! committed. Every instance runs one; evaluation and restore read the table, never the
+//! consumer's live counts.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::Message;
+use rdkafka::{Offset, TopicPartitionList};
+use thiserror::Error;
+use tracing::warn;
+
+use super::table::GlobalTable;
+use crate::output::metrics::Metrics;
+use crate::pipeline::kafka_log::QuietContext;
+
+#[derive(Debug, Error)]
+pub enum ReaderError {
+    #[error("reading the state topic {topic}: {source}")]
+    Kafka { topic: String, source: KafkaError },
+    #[error("the state topic {topic} was not read up to its committed end within {waited:?}")]
+    Timeout { topic: String, waited: Duration },
+}
+
+pub struct StateReader {
+    topic: String,
+    partitions: i32,
+    consumer: Arc<BaseConsumer<QuietContext>>,
+    table: Arc<RwLock<GlobalTable>>,
+    /// Per state partition: the offset up to which records are applied to the table.
+    applied: Arc<Mutex<HashMap<i32, i64>>>,
+    stop: Arc<AtomicBool>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl StateReader {
+    pub fn start(
+        base: &ClientConfig,
+        topic: &str,
+        partitions: i32,
+        metrics: Metrics,
+    ) -> Result<Arc<Self>, ReaderError> {
+        let kafka = |source| ReaderError::Kafka {
+            topic: topic.to_string(),
+            source,
+        };
+        let mut cfg = base.clone();
+        cfg.set("group.id", format!("{topic}.reader"))
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("isolation.level", "read_committed")
+            .set("auto.offset.reset", "earliest");
+        let consumer: Arc<BaseConsumer<QuietContext>> = Arc::new(
+            cfg.create_with_context(QuietContext::default())
+                .map_err(kafka)?,
+        );
+        let mut tpl = TopicPartitionList::new();
+        for p in 0..partitions {
+            tpl.add_partition_offset(topic, p, Offset::Beginning)
+                .map_err(kafka)?;
+        }
+        consumer.assign(&tpl).map_err(kafka)?;
+        let reader = Arc::new(Self {
+            topic: topic.to_string(),
+            partitions,
+            consumer,
+            table: Arc::new(RwLock::new(GlobalTable::default())),
+            applied: Arc::new(Mutex::new(HashMap::new())),
+            stop: Arc::new(AtomicBool::new(false)),
+            thread: Mutex::new(None),
+        });
+        let r = Arc::clone(&reader);
+        let handle = std::thread::Builder::new()
+            .name("psimon-state".into())
+            .spawn(move || r.read_loop(&metrics))
+            .map_err(|e| ReaderError::Kafka {
+                topic: topic.to_string(),
+                source: KafkaError::ClientCreation(e.to_string()),
+            })?;
+        *reader.thread.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
+        Ok(reader)
+    }
+
+    pub fn table(&self) -> &Arc<RwLock<GlobalTable>> {
+        &self.table
+    }
+
+    pub fn topic(&self) -> &str {
+        &self.topic
+    }
+
+    pub fn partitions(&self) -> i32 {
+        self.partitions
+    }
+
+    fn read_loop(&self, metrics: &Metrics) {
+        while !self.stop.load(Ordering::Relaxed) {
+            match self.consumer.poll(Duration::from_millis(50)) {
+                Some(Ok(msg)) => {
+                    let key = msg.key().unwrap_or_default();
+                    let result = match self.table.write() {
+                        Ok(mut t) => t.apply(key, msg.payload()),
+                        Err(_) => panic!("the global table's lock is poisoned"),
+                    };
+                    match result {
+                        Ok(()) => metrics.state_records_read.inc(),
+                        Err(e) => {
+                            metrics.state_records_invalid.inc();
+                            warn!(partition = msg.partition(), offset = msg.offset(), error = %e, "skipping a state record");
+                        }
+                    }
+                    if let Ok(mut a) = self.applied.lock() {
+                        a.insert(msg.partition(), msg.offset() + 1);
+                    }
+                }
+                Some(Err(e)) => warn!(error = %e, "reading the state topic"),
+                None => {
+                    // Idle: everything fetched is applied; the position also covers the
+                    // transaction markers that follow the last record.
+                    if let (Ok(pos), Ok(mut a)) = (self.consumer.position(), self.applied.lock()) {
+                        for e in pos.elements() {
+                            if let Offset::Offset(o) = e.offset() {
+                                let v = a.entry(e.partition()).or_insert(o);
+                                *v = (*v).max(o);
+                            }
+                        }
+                    }
+                    if let Ok(t) = self.table.read() {
+                        metrics.state_table_panes.set(t.pane_count() as i64);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Waits until the table holds everything committed to the state topic at the time of
+    /// the call (its last stable offsets).
+    pub fn wait_caught_up(&self, timeout: Duration) -> Result<(), ReaderError> {
+        let start = Instant::now();
+        let mut ends = Vec::with_capacity(self.partitions as usize);
+        for p in 0..self.partitions {
+            let (_, high) = self
+                .consumer
+                .fetch_watermarks(&self.topic, p, timeout)
+                .map_err(|source| ReaderError::Kafka {
+                    topic: self.topic.clone(),
+                    source,
+                })?;
+            ends.push((p, high));
+        }
+        loop {
+            let done = self.applied.lock().is_ok_and(|a| {
+                ends.iter()
+                    .all(|(p, end)| *end <= 0 || a.get(p).is_some_and(|o| o >= end))
+            });
+            if done {
+                return Ok(());
+            }
+            if start.elapsed() >= timeout {
+                return Err(ReaderError::Timeout {
+                    topic: self.topic.clone(),
+                    waited: timeout,
+                });
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Whether the broker answers a metadata request within `timeout`.
+    pub fn broker_reachable(&self, timeout: Duration) -> bool {
+        self.consumer
+            .fetch_metadata(Some(&self.topic), timeout)
+            .is_ok()
+    }
+
+    /// Whether the reading thread has ended (it only does when stopped or on a panic).
+    pub fn is_finished(&self) -> bool {
+        self.thread
+            .lock()
+            .ok()
+            .is_some_and(|t| t.as_ref().is_some_and(JoinHandle::is_finished))
+    }
+
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(h) = self.thread.lock().ok().and_then(|mut t| t.take()) {
+            let _ = h.join();
+        }
+    }
+}

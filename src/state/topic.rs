@@ -1,0 +1,146 @@
+//! Creating and checking the state topic: compacted, with as many partitions as the
+//! largest input topic. An existing topic that is not compacted is refused (deleting old
+//! panes by time would lose windows).
+
+use std::time::Duration;
+
+use rdkafka::ClientConfig;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, ResourceSpecifier, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use thiserror::Error;
+use tracing::{info, warn};
+
+#[derive(Debug, Error)]
+pub enum TopicError {
+    #[error("reading the metadata of topic {topic}: {source}")]
+    Metadata {
+        topic: String,
+        source: rdkafka::error::KafkaError,
+    },
+    #[error("input topic {0} does not exist")]
+    MissingInput(String),
+    #[error("creating the state topic {topic}: {detail}")]
+    Create { topic: String, detail: String },
+    #[error(
+        "the state topic {topic} has cleanup.policy={policy}; it must be compacted (cleanup.policy=compact) or old panes are lost by retention"
+    )]
+    NotCompacted { topic: String, policy: String },
+}
+
+/// Partitions of `topic`, `None` if it does not exist.
+fn partitions(
+    admin: &AdminClient<DefaultClientContext>,
+    topic: &str,
+    timeout: Duration,
+) -> Result<Option<i32>, TopicError> {
+    let md = admin
+        .inner()
+        .fetch_metadata(Some(topic), timeout)
+        .map_err(|source| TopicError::Metadata {
+            topic: topic.to_string(),
+            source,
+        })?;
+    Ok(md
+        .topics()
+        .iter()
+        .find(|t| t.name() == topic && t.error().is_none() && !t.partitions().is_empty())
+        .map(|t| t.partitions().len() as i32))
+}
+
+/// Makes sure the state topic exists and is compacted; returns its partition count.
+pub async fn ensure_state_topic(
+    base: &ClientConfig,
+    state_topic: &str,
+    input_topics: &[String],
+    timeout: Duration,
+) -> Result<i32, TopicError> {
+    // A metadata request must not create the topic (with the broker's default policy).
+    let mut cfg = base.clone();
+    cfg.set("allow.auto.create.topics", "false");
+    let admin: AdminClient<DefaultClientContext> =
+        cfg.create().map_err(|source| TopicError::Metadata {
+            topic: state_topic.to_string(),
+            source,
+        })?;
+    let admin = std::sync::Arc::new(admin);
+    let (a, topic, inputs) = (
+        admin.clone(),
+        state_topic.to_string(),
+        input_topics.to_vec(),
+    );
+    let (existing, wanted) = tokio::task::spawn_blocking(move || {
+        let mut wanted = 1;
+        for t in &inputs {
+            match partitions(&a, t, timeout)? {
+                Some(n) => wanted = wanted.max(n),
+                None => return Err(TopicError::MissingInput(t.clone())),
+            }
+        }
+        Ok((partitions(&a, &topic, timeout)?, wanted))
+    })
+    .await
+    .map_err(|e| TopicError::Create {
+        topic: state_topic.to_string(),
+        detail: e.to_string(),
+    })??;
+    let opts = AdminOptions::new().request_timeout(Some(timeout));
+    if let Some(n) = existing {
+        match admin
+            .describe_configs(&[ResourceSpecifier::Topic(state_topic)], &opts)
+            .await
+        {
+            Ok(results) => {
+                for r in results.into_iter().flatten() {
+                    if let Some(policy) = r.get("cleanup.policy").and_then(|e| e.value.clone())
+                        && !policy.contains("compact")
+                    {
+                        return Err(TopicError::NotCompacted {
+                            topic: state_topic.to_string(),
+                            policy,
+                        });
+                    }
+                }
+            }
+            Err(e) => {
+                warn!(topic = state_topic, error = %e, "could not read the state topic's config; not checked")
+            }
+        }
+        if n < wanted {
+            warn!(
+                topic = state_topic,
+                partitions = n,
+                input_partitions = wanted,
+                "the state topic has fewer partitions than the input; it works, with less parallel restore"
+            );
+        }
+        return Ok(n);
+    }
+    let new = NewTopic::new(state_topic, wanted, TopicReplication::Fixed(-1))
+        .set("cleanup.policy", "compact")
+        .set("min.compaction.lag.ms", "60000")
+        .set("segment.ms", "3600000");
+    let created = admin
+        .create_topics(&[new], &opts)
+        .await
+        .map_err(|e| TopicError::Create {
+            topic: state_topic.to_string(),
+            detail: e.to_string(),
+        })?;
+    for r in created {
+        match r {
+            Ok(_) => info!(
+                topic = state_topic,
+                partitions = wanted,
+                "created the compacted state topic"
+            ),
+            Err((_, rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((t, e)) => {
+                return Err(TopicError::Create {
+                    topic: t,
+                    detail: e.to_string(),
+                });
+            }
+        }
+    }
+    Ok(wanted)
+}
