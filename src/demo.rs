@@ -23,6 +23,8 @@ use crate::synth::{COLUMNS, NO_HIT, Rng, application};
 pub const INPUT_TOPIC: &str = "applications";
 pub const DRIFT_TOPIC: &str = "psimon.drift";
 pub const DLQ_TOPIC: &str = "psimon.dlq";
+/// The state topic of the demo's group (`<group_id>.psimon-state`).
+pub const STATE_TOPIC: &str = "psimon-demo.psimon-state";
 pub const MODEL: &str = "retail_v3";
 
 /// The `[mapping]` of events written by `Application::to_event` (the demo, `psimon
@@ -124,6 +126,7 @@ pub fn mock_cluster() -> Result<MockCluster<'static, DefaultProducerContext>> {
     cluster.create_topic(INPUT_TOPIC, 3, 1)?;
     cluster.create_topic(DRIFT_TOPIC, 1, 1)?;
     cluster.create_topic(DLQ_TOPIC, 1, 1)?;
+    cluster.create_topic(STATE_TOPIC, 3, 1)?;
     Ok(cluster)
 }
 

@@ -26,7 +26,7 @@ use crate::output::http::{HttpState, serve};
 use crate::output::metrics::Metrics;
 use crate::state::PartitionId;
 use crate::state::reader::StateReader;
-use crate::state::topic::ensure_state_topic;
+use crate::state::topic::{TopicError, ensure_state_topic};
 
 /// Called after every evaluation with its JSON and the drift events it published.
 pub type OnEvaluation = Box<dyn FnMut(&Value, &[Published]) + Send>;
@@ -115,19 +115,6 @@ pub async fn run(
     let base = client_config(&config);
     let instance = instance_id(&config);
     let transactional_id = format!("psimon-{}-{instance}", config.kafka.group_id);
-    let state_topic = config.state_topic();
-    let state_partitions = ensure_state_topic(
-        &base,
-        &state_topic,
-        &config.kafka.input_topics,
-        Duration::from_secs(30),
-    )
-    .await
-    .context("preparing the state topic")?;
-    let reader = StateReader::start(&base, &state_topic, state_partitions, metrics.clone())
-        .context("starting the state reader")?;
-    info!(topic = %state_topic, partitions = state_partitions, instance = %instance, transactional_id = %transactional_id, "state topic ready");
-
     let health = Arc::new(Health {
         table_loaded: AtomicBool::new(false),
         broker_ok: AtomicBool::new(true),
@@ -136,28 +123,40 @@ pub async fn run(
         OutputProducer::new(&base, metrics.clone(), &config.kafka.drift_topic)
             .context("creating the Kafka producer")?,
     );
-    let txn = {
-        let (base, tid, st, dlq, max, m) = (
-            base.clone(),
-            transactional_id.clone(),
-            state_topic.clone(),
-            config.kafka.dead_letter_topic.clone(),
-            config.kafka.dead_letter_max_bytes,
-            metrics.clone(),
-        );
-        tokio::task::spawn_blocking(move || TxnProducer::new(&base, &tid, &st, &dlq, max, m))
-            .await?
-            .with_context(|| {
-                format!("initialising transactions (transactional.id {transactional_id})")
-            })?
+    tokio::pin!(shutdown);
+    // Until Kafka answers, the process stays up (live, not ready) and retries.
+    let mut backoff = Duration::from_secs(1);
+    let (reader, txn) = loop {
+        tokio::select! {
+            _ = &mut shutdown => {
+                let _ = http_stop_tx.send(());
+                let _ = tokio::time::timeout(Duration::from_secs(2), http_task).await;
+                info!("stopped before Kafka was reachable");
+                return Ok(());
+            }
+            r = prepare_state(&config, &base, &transactional_id, &metrics) => match r {
+                Ok(ready) => break ready,
+                Err(e) if e.downcast_ref::<TopicError>().is_some_and(|t| matches!(t, TopicError::NotCompacted { .. })) => {
+                    return Err(e);
+                }
+                Err(e) => {
+                    warn!(error = %format!("{e:#}"), retry_in_s = backoff.as_secs(), "Kafka is not ready for psimon yet; retrying");
+                    http_state.set_not_ready(&format!("waiting for Kafka: {e:#}"));
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => {}
+                        _ = &mut shutdown => {
+                            let _ = http_stop_tx.send(());
+                            let _ = tokio::time::timeout(Duration::from_secs(2), http_task).await;
+                            return Ok(());
+                        }
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                }
+            }
+        }
     };
-    {
-        let (r, timeout) = (Arc::clone(&reader), config.state.restore_timeout);
-        tokio::task::spawn_blocking(move || r.wait_caught_up(timeout))
-            .await?
-            .context("loading the state table")?;
-        health.table_loaded.store(true, Ordering::Relaxed);
-    }
+    health.table_loaded.store(true, Ordering::Relaxed);
+    info!(topic = %reader.topic(), partitions = reader.partitions(), instance = %instance, transactional_id = %transactional_id, "state table loaded");
 
     let publisher = Arc::new(AtomicBool::new(false));
     let outbox: DriftOutbox = Arc::new(Mutex::new(Vec::new()));
@@ -246,7 +245,6 @@ pub async fn run(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut supervise = tokio::time::interval(Duration::from_millis(250));
     let mut failure: Option<String> = None;
-    tokio::pin!(shutdown);
     loop {
         tokio::select! {
             _ = &mut shutdown => break,
@@ -336,6 +334,54 @@ pub async fn run(
         Some(why) => Err(anyhow!("psimon stopped because {why}")),
         None => Ok(()),
     }
+}
+
+/// Creates or checks the state topic, starts its reader, initialises transactions (which
+/// fences an earlier instance with the same id) and loads the table.
+async fn prepare_state(
+    config: &Config,
+    base: &ClientConfig,
+    transactional_id: &str,
+    metrics: &Metrics,
+) -> Result<(Arc<StateReader>, TxnProducer)> {
+    let state_topic = config.state_topic();
+    let partitions = ensure_state_topic(
+        base,
+        &state_topic,
+        &config.kafka.input_topics,
+        Duration::from_secs(10),
+    )
+    .await
+    .context("preparing the state topic")?;
+    let reader = StateReader::start(base, &state_topic, partitions, metrics.clone())
+        .context("starting the state reader")?;
+    let (b, tid, st, dlq, max, m) = (
+        base.clone(),
+        transactional_id.to_string(),
+        state_topic.clone(),
+        config.kafka.dead_letter_topic.clone(),
+        config.kafka.dead_letter_max_bytes,
+        metrics.clone(),
+    );
+    let txn = tokio::task::spawn_blocking(move || TxnProducer::new(&b, &tid, &st, &dlq, max, m))
+        .await?
+        .with_context(|| {
+            format!("initialising transactions (transactional.id {transactional_id})")
+        });
+    let txn = match txn {
+        Ok(t) => t,
+        Err(e) => {
+            reader.stop();
+            return Err(e);
+        }
+    };
+    let (r, timeout) = (Arc::clone(&reader), config.state.restore_timeout);
+    let loaded = tokio::task::spawn_blocking(move || r.wait_caught_up(timeout)).await?;
+    if let Err(e) = loaded {
+        reader.stop();
+        return Err(anyhow::Error::new(e).context("loading the state table"));
+    }
+    Ok((reader, txn))
 }
 
 fn evaluate(

@@ -85,8 +85,11 @@ pub async fn ensure_state_topic(
     })??;
     let opts = AdminOptions::new().request_timeout(Some(timeout));
     if let Some(n) = existing {
+        // Bounded: some Kafka-compatible servers (librdkafka's mock cluster) never answer.
+        let describe =
+            AdminOptions::new().request_timeout(Some(timeout.min(Duration::from_secs(5))));
         match admin
-            .describe_configs(&[ResourceSpecifier::Topic(state_topic)], &opts)
+            .describe_configs(&[ResourceSpecifier::Topic(state_topic)], &describe)
             .await
         {
             Ok(results) => {
