@@ -15,7 +15,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 use thiserror::Error;
-use tracing::warn;
+use tracing::{debug, warn};
 
 use super::table::GlobalTable;
 use crate::output::metrics::Metrics;
@@ -33,6 +33,9 @@ pub struct StateReader {
     topic: String,
     partitions: i32,
     consumer: Arc<BaseConsumer<QuietContext>>,
+    /// A second client for end-offset queries: the reading client's connection is busy
+    /// with long-polling fetches (a broker answers one request per connection at a time).
+    query: BaseConsumer<QuietContext>,
     table: Arc<RwLock<GlobalTable>>,
     /// Per state partition: the offset up to which records are applied to the table.
     applied: Arc<Mutex<HashMap<i32, i64>>>,
@@ -61,6 +64,9 @@ impl StateReader {
             cfg.create_with_context(QuietContext::default())
                 .map_err(kafka)?,
         );
+        let query = cfg
+            .create_with_context(QuietContext::default())
+            .map_err(kafka)?;
         let mut tpl = TopicPartitionList::new();
         for p in 0..partitions {
             tpl.add_partition_offset(topic, p, Offset::Beginning)
@@ -71,6 +77,7 @@ impl StateReader {
             topic: topic.to_string(),
             partitions,
             consumer,
+            query,
             table: Arc::new(RwLock::new(GlobalTable::default())),
             applied: Arc::new(Mutex::new(HashMap::new())),
             stop: Arc::new(AtomicBool::new(false)),
@@ -144,23 +151,39 @@ impl StateReader {
     /// the call (its last stable offsets).
     pub fn wait_caught_up(&self, timeout: Duration) -> Result<(), ReaderError> {
         let start = Instant::now();
-        let mut ends = Vec::with_capacity(self.partitions as usize);
+        // One ListOffsets request for every partition (timestamp -1: the end); as a
+        // read_committed client it answers with the last stable offsets.
+        let mut query = TopicPartitionList::new();
         for p in 0..self.partitions {
-            let (_, high) = self
-                .consumer
-                .fetch_watermarks(&self.topic, p, timeout)
-                .map_err(|source| ReaderError::Kafka {
-                    topic: self.topic.clone(),
-                    source,
-                })?;
-            ends.push((p, high));
+            let _ = query.add_partition_offset(&self.topic, p, Offset::End);
         }
+        let kafka = |source| ReaderError::Kafka {
+            topic: self.topic.clone(),
+            source,
+        };
+        let answer = self
+            .query
+            .offsets_for_times(query, timeout)
+            .map_err(kafka)?;
+        let mut ends = Vec::with_capacity(self.partitions as usize);
+        for e in answer.elements() {
+            e.error().map_err(kafka)?;
+            match e.offset() {
+                Offset::Offset(o) => ends.push((e.partition(), o)),
+                other => ends.push((
+                    e.partition(),
+                    if other == Offset::End { i64::MAX } else { 0 },
+                )),
+            }
+        }
+        let queried = start.elapsed();
         loop {
             let done = self.applied.lock().is_ok_and(|a| {
                 ends.iter()
                     .all(|(p, end)| *end <= 0 || a.get(p).is_some_and(|o| o >= end))
             });
             if done {
+                debug!(ends = ?ends, query_ms = queried.as_millis() as u64, total_ms = start.elapsed().as_millis() as u64, "state table caught up");
                 return Ok(());
             }
             if start.elapsed() >= timeout {
@@ -175,7 +198,7 @@ impl StateReader {
 
     /// Whether the broker answers a metadata request within `timeout`.
     pub fn broker_reachable(&self, timeout: Duration) -> bool {
-        self.consumer
+        self.query
             .fetch_metadata(Some(&self.topic), timeout)
             .is_ok()
     }

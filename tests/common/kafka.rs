@@ -82,27 +82,63 @@ pub struct Topics {
 impl Topics {
     /// Unique names, with the three topics created on the broker (one partition each).
     pub fn new(name: &str) -> Self {
+        Self::with_partitions(name, 1)
+    }
+
+    /// Unique names; the input topic has `partitions` partitions.
+    pub fn with_partitions(name: &str, partitions: i32) -> Self {
         let t = Self {
             input: unique(&format!("{name}-in")),
             drift: unique(&format!("{name}-drift")),
             dlq: unique(&format!("{name}-dlq")),
             group: unique(&format!("{name}-group")),
         };
-        create_topics(&[&t.input, &t.drift, &t.dlq]);
+        create_topics_with(&[
+            (&t.input, partitions, &[]),
+            (&t.drift, 1, &[]),
+            (&t.dlq, 1, &[]),
+        ]);
         t
+    }
+
+    /// The same topics, read by another consumer group (with a state topic of its own).
+    pub fn other_group(&self, name: &str) -> Self {
+        Self {
+            input: self.input.clone(),
+            drift: unique(&format!("{name}-drift")),
+            dlq: unique(&format!("{name}-dlq")),
+            group: unique(&format!("{name}-group")),
+        }
+        .created_outputs()
+    }
+
+    fn created_outputs(self) -> Self {
+        create_topics(&[&self.drift, &self.dlq]);
+        self
     }
 }
 
 pub fn create_topics(names: &[&str]) {
+    let specs: Vec<(&str, i32, &[(&str, &str)])> = names.iter().map(|n| (*n, 1, &[][..])).collect();
+    create_topics_with(&specs);
+}
+
+/// Creates topics as (name, partitions, topic configs).
+pub fn create_topics_with(specs: &[(&str, i32, &[(&str, &str)])]) {
     use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
     use rdkafka::client::DefaultClientContext;
     let admin: AdminClient<DefaultClientContext> = rdkafka::ClientConfig::new()
         .set("bootstrap.servers", brokers())
         .create()
         .unwrap();
-    let topics: Vec<NewTopic<'_>> = names
+    let topics: Vec<NewTopic<'_>> = specs
         .iter()
-        .map(|n| NewTopic::new(n, 1, TopicReplication::Fixed(1)))
+        .map(|(n, p, configs)| {
+            configs.iter().fold(
+                NewTopic::new(n, *p, TopicReplication::Fixed(1)),
+                |t, (k, v)| t.set(k, v),
+            )
+        })
         .collect();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -180,19 +216,47 @@ pub struct Monitor {
 
 impl Monitor {
     pub fn start(config: &Path, port: u16) -> Self {
-        let log = std::fs::File::create(config.with_extension("log")).unwrap();
+        let m = Self::spawn(config, port, &[]);
+        m.wait_ready();
+        m
+    }
+
+    /// Starts `psimon run` with extra environment variables; does not wait. Its log is
+    /// appended to `<config>.log`.
+    pub fn spawn(config: &Path, port: u16, env: &[(&str, &str)]) -> Self {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(config.with_extension("log"))
+            .unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_psimon"))
             .args(["run", "--config", config.to_str().unwrap()])
             .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
             .expect("psimon starts");
-        let m = Self { child, port };
+        Self { child, port }
+    }
+
+    pub fn wait_ready(&self) {
         wait_for("/readyz", Duration::from_secs(60), || {
-            matches!(http_get(port, "/readyz"), Some((200, _)))
+            matches!(http_get(self.port, "/readyz"), Some((200, _)))
         });
-        m
+    }
+
+    /// The latest evaluation of `/api/v1/drift`.
+    pub fn drift(&self) -> serde_json::Value {
+        http_get(self.port, "/api/v1/drift")
+            .and_then(|(_, b)| serde_json::from_str(&b).ok())
+            .unwrap_or(serde_json::Value::Null)
+    }
+
+    /// kill -9.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     pub fn metrics(&self) -> String {
@@ -291,4 +355,53 @@ pub fn now_ms() -> i64 {
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_millis() as i64
+}
+
+/// What must be equal between two runs over the same events: every model's windows with
+/// their applications, bounds and, per feature, the bin counts and the PSI object (the
+/// drift state, which depends on the history of evaluations, and the time are left out).
+pub fn comparable(drift: &serde_json::Value) -> serde_json::Value {
+    let mut v = drift["models"].clone();
+    if let Some(models) = v.as_array_mut() {
+        for m in models {
+            if let Some(windows) = m["windows"].as_array_mut() {
+                for w in windows {
+                    if let Some(features) = w["features"].as_array_mut() {
+                        for f in features {
+                            if let Some(o) = f.as_object_mut() {
+                                o.remove("state");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    v
+}
+
+/// Reads a whole topic with kcat as a read_committed consumer, one line per message.
+pub fn kcat_read_committed(topic: &str, format: &str) -> Vec<String> {
+    let out = Command::new("kcat")
+        .args([
+            "-b",
+            &brokers(),
+            "-t",
+            topic,
+            "-C",
+            "-e",
+            "-q",
+            "-o",
+            "beginning",
+            "-X",
+            "isolation.level=read_committed",
+            "-f",
+            format,
+        ])
+        .output()
+        .expect("kcat is installed");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(String::from)
+        .collect()
 }
