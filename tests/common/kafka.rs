@@ -118,13 +118,16 @@ impl Topics {
     }
 }
 
+/// A topic to create: name, partitions, topic configs.
+pub type TopicSpec<'a> = (&'a str, i32, &'a [(&'a str, &'a str)]);
+
 pub fn create_topics(names: &[&str]) {
-    let specs: Vec<(&str, i32, &[(&str, &str)])> = names.iter().map(|n| (*n, 1, &[][..])).collect();
+    let specs: Vec<TopicSpec<'_>> = names.iter().map(|n| (*n, 1, &[][..])).collect();
     create_topics_with(&specs);
 }
 
 /// Creates topics as (name, partitions, topic configs).
-pub fn create_topics_with(specs: &[(&str, i32, &[(&str, &str)])]) {
+pub fn create_topics_with(specs: &[TopicSpec<'_>]) {
     use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
     use rdkafka::client::DefaultClientContext;
     let admin: AdminClient<DefaultClientContext> = rdkafka::ClientConfig::new()
