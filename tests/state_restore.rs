@@ -1,0 +1,102 @@
+//! Restore and changes on the real broker: a restarted instance serves its restored
+//! windows before any new event arrives; a window whose definition changed and a model
+//! whose baseline changed start empty (with a metric), the others keep their counts.
+
+mod common;
+
+use std::time::Duration;
+
+use common::kafka::*;
+use common::*;
+use serde_json::Value;
+
+const MODEL: &str = "retail_v3";
+
+fn applications(drift: &Value, window: &str) -> Option<u64> {
+    drift["models"][0]["windows"]
+        .as_array()?
+        .iter()
+        .find(|w| w["window"] == window)?["applications"]
+        .as_u64()
+}
+
+/// Starts psimon and waits for its first evaluation.
+fn start_evaluated(config: &std::path::Path, port: u16) -> Monitor {
+    let m = Monitor::start(config, port);
+    wait_for("a first evaluation", Duration::from_secs(30), || {
+        !m.drift()["evaluated_at"].is_null()
+    });
+    m
+}
+
+#[test]
+fn restart_serves_restored_windows_and_changed_definitions_start_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = generate(dir.path(), "dev.csv", 20_000, 0.0, 1);
+    let base = dir.path().join("built-baseline.json");
+    stumps_baseline(&dev, &base);
+    let topics = Topics::with_partitions("restore", 3);
+    let port = free_port();
+    let config = write_config(dir.path(), &topics, port, &base, "");
+    let mut monitor = Monitor::start(&config, port);
+    loadgen(&topics.input, 20_000, 0.3, 51, now_ms() - 15 * 60 * 1000);
+    wait_for("20,000 in both windows", Duration::from_secs(60), || {
+        let d = monitor.drift();
+        applications(&d, "1h") == Some(20_000) && applications(&d, "last_100000") == Some(20_000)
+    });
+    let before = comparable(&monitor.drift());
+    monitor.terminate();
+
+    // Restart: the first evaluation, with no new event, has the same windows.
+    let mut monitor = start_evaluated(&config, port);
+    let m = monitor.metrics();
+    assert_eq!(comparable(&monitor.drift()), before, "restored windows before any new event");
+    assert_eq!(metric(&m, "psimon_events_consumed_total"), Some(0.0), "nothing re-read");
+    assert!(metric(&m, "psimon_state_panes_restored_total").unwrap() > 0.0);
+    monitor.terminate();
+
+    // Another definition of the count window under the same name: it starts empty, the
+    // time window keeps its counts.
+    let text = std::fs::read_to_string(&config).unwrap();
+    let changed = text.replacen("size = 100000\npanes = 10", "size = 100000\npanes = 20", 1);
+    assert_ne!(text, changed);
+    std::fs::write(&config, &changed).unwrap();
+    let mut monitor = start_evaluated(&config, port);
+    let d = monitor.drift();
+    assert_eq!(applications(&d, "1h"), Some(20_000), "the unchanged window keeps its counts");
+    assert_eq!(applications(&d, "last_100000"), Some(0), "the changed window starts empty");
+    let discarded = format!(
+        "psimon_state_panes_discarded_total{{model=\"{MODEL}\",window=\"last_100000\"}}"
+    );
+    assert!(metric(&monitor.metrics(), &discarded).unwrap_or(0.0) > 0.0);
+    monitor.terminate();
+
+    // Another baseline (another id): every window of the model starts empty.
+    let dev2 = generate(dir.path(), "dev2.csv", 20_000, 0.0, 2);
+    let base2 = dir.path().join("built-baseline-2.json");
+    stumps_baseline(&dev2, &base2);
+    std::fs::copy(&base2, dir.path().join("baseline.json")).unwrap();
+    let mut monitor = start_evaluated(&config, port);
+    let d = monitor.drift();
+    assert_eq!(applications(&d, "1h"), Some(0), "a new baseline starts empty");
+    assert_eq!(applications(&d, "last_100000"), Some(0));
+    let discarded_1h =
+        format!("psimon_state_panes_discarded_total{{model=\"{MODEL}\",window=\"1h\"}}");
+    assert!(metric(&monitor.metrics(), &discarded_1h).unwrap_or(0.0) > 0.0);
+    // And counts again from there.
+    loadgen(&topics.input, 1_000, 0.0, 52, now_ms() - 5 * 60 * 1000);
+    wait_for("1,000 new in both windows", Duration::from_secs(60), || {
+        let d = monitor.drift();
+        applications(&d, "1h") == Some(1_000) && applications(&d, "last_100000") == Some(1_000)
+    });
+    monitor.terminate();
+    // The discarded panes were deleted (tombstones): a restart restores none of them.
+    let mut monitor = start_evaluated(&config, port);
+    assert_eq!(applications(&monitor.drift(), "1h"), Some(1_000));
+    assert_eq!(
+        metric(&monitor.metrics(), &discarded_1h).unwrap_or(0.0),
+        0.0,
+        "the stale panes were deleted from the state topic"
+    );
+    monitor.terminate();
+}
