@@ -60,7 +60,8 @@ fn idle_and_half_sent_connections_are_closed_and_bounded() {
     std::thread::sleep(Duration::from_millis(1500));
     let mut closed = 0;
     for s in &mut idle {
-        s.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+        s.set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
         let mut rest = Vec::new();
         // Closed: EOF (perhaps after a 408 answer) or a reset; still open: a time-out.
         match s.read_to_end(&mut rest) {

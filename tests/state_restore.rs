@@ -50,8 +50,16 @@ fn restart_serves_restored_windows_and_changed_definitions_start_empty() {
     // Restart: the first evaluation, with no new event, has the same windows.
     let mut monitor = start_evaluated(&config, port);
     let m = monitor.metrics();
-    assert_eq!(comparable(&monitor.drift()), before, "restored windows before any new event");
-    assert_eq!(metric(&m, "psimon_events_consumed_total"), Some(0.0), "nothing re-read");
+    assert_eq!(
+        comparable(&monitor.drift()),
+        before,
+        "restored windows before any new event"
+    );
+    assert_eq!(
+        metric(&m, "psimon_events_consumed_total"),
+        Some(0.0),
+        "nothing re-read"
+    );
     assert!(metric(&m, "psimon_state_panes_restored_total").unwrap() > 0.0);
     monitor.terminate();
 
@@ -63,11 +71,18 @@ fn restart_serves_restored_windows_and_changed_definitions_start_empty() {
     std::fs::write(&config, &changed).unwrap();
     let mut monitor = start_evaluated(&config, port);
     let d = monitor.drift();
-    assert_eq!(applications(&d, "1h"), Some(20_000), "the unchanged window keeps its counts");
-    assert_eq!(applications(&d, "last_100000"), Some(0), "the changed window starts empty");
-    let discarded = format!(
-        "psimon_state_panes_discarded_total{{model=\"{MODEL}\",window=\"last_100000\"}}"
+    assert_eq!(
+        applications(&d, "1h"),
+        Some(20_000),
+        "the unchanged window keeps its counts"
     );
+    assert_eq!(
+        applications(&d, "last_100000"),
+        Some(0),
+        "the changed window starts empty"
+    );
+    let discarded =
+        format!("psimon_state_panes_discarded_total{{model=\"{MODEL}\",window=\"last_100000\"}}");
     assert!(metric(&monitor.metrics(), &discarded).unwrap_or(0.0) > 0.0);
     monitor.terminate();
 
@@ -78,7 +93,11 @@ fn restart_serves_restored_windows_and_changed_definitions_start_empty() {
     std::fs::copy(&base2, dir.path().join("baseline.json")).unwrap();
     let mut monitor = start_evaluated(&config, port);
     let d = monitor.drift();
-    assert_eq!(applications(&d, "1h"), Some(0), "a new baseline starts empty");
+    assert_eq!(
+        applications(&d, "1h"),
+        Some(0),
+        "a new baseline starts empty"
+    );
     assert_eq!(applications(&d, "last_100000"), Some(0));
     let discarded_1h =
         format!("psimon_state_panes_discarded_total{{model=\"{MODEL}\",window=\"1h\"}}");

@@ -35,7 +35,11 @@ fn loadgen_at_rate(topic: &str, count: u64, shift: f64, seed: u64, start_ms: i64
         ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "loadgen: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "loadgen: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 struct Replica {
@@ -106,13 +110,18 @@ fn three_replicas_through_a_rolling_restart_report_what_one_instance_reports() {
     let port = free_port();
     let config = write_config(&ref_dir, &ref_topics, port, &base, "");
     let mut single = Monitor::start(&config, port);
-    wait_for("the single instance to consume everything", Duration::from_secs(120), || {
-        metric(&single.metrics(), "psimon_events_consumed_total") == Some(300_000.0)
-    });
+    wait_for(
+        "the single instance to consume everything",
+        Duration::from_secs(120),
+        || metric(&single.metrics(), "psimon_events_consumed_total") == Some(300_000.0),
+    );
     std::thread::sleep(Duration::from_millis(3500));
     let expected = comparable(&single.drift());
     single.terminate();
-    assert_eq!(expected[0]["windows"][0]["applications"], Value::from(300_000));
+    assert_eq!(
+        expected[0]["windows"][0]["applications"],
+        Value::from(300_000)
+    );
 
     for r in &replicas {
         let mut last = Value::Null;
@@ -134,7 +143,10 @@ fn three_replicas_through_a_rolling_restart_report_what_one_instance_reports() {
         .iter()
         .map(|r| metric(&r.monitor.metrics(), "psimon_drift_publisher").unwrap_or(0.0))
         .sum();
-    assert_eq!(publishers, 1.0, "exactly one replica publishes drift events");
+    assert_eq!(
+        publishers, 1.0,
+        "exactly one replica publishes drift events"
+    );
 
     // Each transition once: per subject, deduplicated by id, states form one chain.
     let events: Vec<Value> = kcat_read(&topics.drift, "%s\n")
@@ -142,7 +154,9 @@ fn three_replicas_through_a_rolling_restart_report_what_one_instance_reports() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert!(
-        events.iter().any(|e| e["subject"].as_str().unwrap().contains("bureau_score")),
+        events
+            .iter()
+            .any(|e| e["subject"].as_str().unwrap().contains("bureau_score")),
         "the shift of bureau_score is published"
     );
     let mut seen = HashSet::new();

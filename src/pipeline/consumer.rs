@@ -97,11 +97,15 @@ impl ClientContext for MonitorContext {
     }
 
     fn error(&self, error: KafkaError, reason: &str) {
-        if matches!(
-            error.rdkafka_error_code(),
-            Some(RDKafkaErrorCode::AllBrokersDown)
-        ) {
-            self.broker_down.store(true, Ordering::Relaxed);
+        match error.rdkafka_error_code() {
+            Some(RDKafkaErrorCode::AllBrokersDown) => {
+                self.broker_down.store(true, Ordering::Relaxed)
+            }
+            Some(RDKafkaErrorCode::FencedInstanceId) => self.status.fail(format!(
+                "fenced: another live instance uses this kafka.instance_id (transactional.id {}); it must be unique per instance",
+                self.transactional_id
+            )),
+            _ => {}
         }
         self.log.error(&error, reason);
     }
