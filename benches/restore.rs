@@ -16,7 +16,8 @@ const BINS: usize = 12;
 const SLIDE_MS: i64 = 15 * 60 * 1000;
 
 fn layout() -> StateLayout {
-    let features: Vec<(String, usize)> = (0..FEATURES).map(|f| (format!("f{f:02}"), BINS)).collect();
+    let features: Vec<(String, usize)> =
+        (0..FEATURES).map(|f| (format!("f{f:02}"), BINS)).collect();
     StateLayout {
         models: vec![ModelLayout::new("m", "sha256:bench", &features)],
         windows: vec![WindowLayout::new(
@@ -42,7 +43,9 @@ fn records(layout: &StateLayout) -> Vec<(String, Vec<u8>)> {
             partition: p,
         };
         for pane in first..first + PANES {
-            let counts: Vec<u64> = (0..FEATURES * BINS).map(|i| 50 + (i as u64 * 37 + pane as u64) % 400).collect();
+            let counts: Vec<u64> = (0..FEATURES * BINS)
+                .map(|i| 50 + (i as u64 * 37 + pane as u64) % 400)
+                .collect();
             let rec = PaneRecord {
                 model_fingerprint: layout.models[0].fingerprint,
                 window_fingerprint: layout.windows[0].fingerprint,

@@ -178,3 +178,51 @@ fn a_second_live_instance_with_the_same_id_is_reported_on_readyz() {
     );
     drop((a, b));
 }
+
+#[test]
+fn a_dead_letter_the_broker_refuses_never_lets_the_offset_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = baseline(dir.path());
+    let topics = Topics::new("dlqfail");
+    // A dead-letter topic that refuses anything over 20 kB: a 60 kB dead letter fails on
+    // the broker, after it was queued.
+    let dlq = unique("dlqfail-dlq-20k");
+    create_topics_with(&[(&dlq, 1, &[("max.message.bytes", "20000")])]);
+    let topics = Topics { dlq, ..topics };
+    let port = free_port();
+    let config = write_config(dir.path(), &topics, port, &base, "");
+    let monitor = Monitor::start(&config, port);
+    loadgen(&topics.input, 100, 0.0, 91, now_ms() - 60_000);
+    wait_for("the first 100 committed", Duration::from_secs(60), || {
+        committed(&topics.group, &topics.input) == Offset::Offset(100)
+    });
+    // 60 kB of pseudo-random letters: too large even LZ4-compressed.
+    let mut x = 0x9e37_79b9_u64;
+    let big: String = (0..60_000)
+        .map(|_| {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            char::from(b'a' + ((x >> 33) % 26) as u8)
+        })
+        .collect();
+    kcat_produce(&topics.input, &[("too-big-to-dead-letter", &big)]);
+    loadgen(&topics.input, 100, 0.0, 92, now_ms() - 30_000);
+    wait_for("aborted transactions", Duration::from_secs(30), || {
+        metric(
+            &monitor.metrics(),
+            "psimon_transactions_total{result=\"aborted\"}",
+        )
+        .is_some_and(|n| n >= 2.0)
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        committed(&topics.group, &topics.input),
+        Offset::Offset(100),
+        "no offset passes the message that could not be dead-lettered"
+    );
+    assert_eq!(
+        window_apps(&monitor.drift(), "1h"),
+        Some(100),
+        "the events after it are re-read, never counted twice nor committed"
+    );
+    assert!(kcat_read_committed(&topics.dlq, "%k\\n").is_empty());
+}

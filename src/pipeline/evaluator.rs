@@ -149,15 +149,23 @@ impl Evaluator {
                             continue;
                         };
                         metrics.record_psi(&labels, psi);
-                        let slot = self.states.entry((m, w, fe.feature)).or_default();
-                        let prev = *slot;
+                        // The book holds published states only: the publisher's own, or
+                        // what the publisher wrote to the state topic. Another replica shows
+                        // the state it would move to, without keeping it.
+                        let prev = self
+                            .states
+                            .get(&(m, w, fe.feature))
+                            .copied()
+                            .unwrap_or_default();
                         let state = next_state(prev, psi, t);
-                        *slot = state;
                         metrics
                             .feature_drift_state
                             .with_label_values(&labels)
                             .set(state as i64);
-                        if state != prev {
+                        if producer.is_some() {
+                            self.states.insert((m, w, fe.feature), state);
+                        }
+                        if state != prev && producer.is_some() {
                             let event = drift_event(&Transition {
                                 source: &self.source,
                                 model: &model.name,
