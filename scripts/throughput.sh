@@ -4,11 +4,15 @@
 # (pinned to the last core with taskset; the broker runs where the OS puts it) consumes, decodes, bins and counts them; the figure is
 # applications per second from its first to its last counted event, read from /metrics.
 #
+# With the durable state on (as always), it also reports what went to the state topic.
+#
 #   scripts/throughput.sh [COUNT]     (default 2,000,000; needs a release build)
+#   PSIMON_BIN=path/to/psimon scripts/throughput.sh   (another build, e.g. an older commit)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-2000000}
-psimon=target/release/psimon
+psimon=${PSIMON_BIN:-target/release/psimon}
+unset PSIMON_BIN  # psimon reads PSIMON_* variables as config overrides
 [ -x "$psimon" ] || cargo build --release
 started=0
 if ! scripts/kafka.sh status; then scripts/kafka.sh start; started=1; fi
@@ -81,4 +85,15 @@ first, end, first_n, count = float(sys.argv[1]), float(sys.argv[2]), int(sys.arg
 secs = end - first
 print(f"psimon counted {count - first_n} applications in {secs:.2f} s: {(count - first_n) / secs:,.0f} applications/s on one core")
 PY
+echo "$first $end" > "$work/span"
+sleep 1.5  # the last checkpoint
+state_bytes=$(metric psimon_state_bytes_written_total || true)
+txns=$(metric 'psimon_transactions_total{result="committed"}' || true)
+if [ -n "$state_bytes" ]; then
+  python3 - "$first" "$end" "${state_bytes%.*}" "${txns%.*}" <<'PY'
+import sys
+first, end, b, t = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+print(f"state topic: {b:,} bytes in {t} transactions ({b / (end - first):,.0f} bytes/s while counting)")
+PY
+fi
 curl -s "127.0.0.1:$port/metrics" | grep -E '^psimon_(events_(consumed|counted|late)_total|event_processing_delay_seconds\{quantile="0.99"\})'

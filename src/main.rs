@@ -146,9 +146,15 @@ enum Command {
         /// 20 numeric features f00..f19 at the top level.
         #[arg(long)]
         wide: bool,
-        /// Event time of the first event, epoch ms (default: now); 1 ms apart.
+        /// Event time of the first event, epoch ms (default: now).
         #[arg(long)]
         start_ms: Option<i64>,
+        /// Event time between consecutive events, ms.
+        #[arg(long, default_value_t = 1)]
+        step_ms: i64,
+        /// Create the topic with this many partitions if it does not exist.
+        #[arg(long)]
+        partitions: Option<i32>,
     },
     /// Batch PSI (and IV with --target) of a sample against a baseline.
     Report {
@@ -230,6 +236,8 @@ fn main() -> ExitCode {
             model,
             wide,
             start_ms,
+            step_ms,
+            partitions,
         } => loadgen_cmd::run(loadgen_cmd::LoadgenArgs {
             brokers,
             topic,
@@ -240,6 +248,8 @@ fn main() -> ExitCode {
             model,
             wide,
             start_ms,
+            step_ms,
+            partitions,
         }),
         Command::Stats { input, format } => stats_cmd::run(&input, format == Format::Table),
         Command::Baseline {

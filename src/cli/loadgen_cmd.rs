@@ -21,11 +21,41 @@ pub struct LoadgenArgs {
     pub model: String,
     /// 20 numeric features f00..f19 at the top level instead of the credit application.
     pub wide: bool,
-    /// Event time of the first event (epoch ms; default now), advancing 1 ms per event.
+    /// Event time of the first event (epoch ms; default now), advancing `step_ms` per event.
     pub start_ms: Option<i64>,
+    pub step_ms: i64,
+    /// Create the topic with this many partitions when it is missing.
+    pub partitions: Option<i32>,
+}
+
+/// Creates `topic` with `partitions` partitions unless it exists.
+fn create_topic(brokers: &str, topic: &str, partitions: i32) -> Result<()> {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    use rdkafka::client::DefaultClientContext;
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .context("creating the admin client")?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let new = NewTopic::new(topic, partitions, TopicReplication::Fixed(-1));
+    let results = rt
+        .block_on(admin.create_topics(&[new], &AdminOptions::new()))
+        .context("creating the topic")?;
+    for r in results {
+        match r {
+            Ok(_) | Err((_, rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((t, e)) => anyhow::bail!("creating topic {t}: {e}"),
+        }
+    }
+    Ok(())
 }
 
 pub fn run(a: LoadgenArgs) -> Result<()> {
+    if let Some(p) = a.partitions {
+        create_topic(&a.brokers, &a.topic, p)?;
+    }
     let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
         .set("bootstrap.servers", &a.brokers)
         .set("linger.ms", "20")
@@ -40,7 +70,7 @@ pub fn run(a: LoadgenArgs) -> Result<()> {
     let t0 = a.start_ms.unwrap_or_else(crate::pipeline::consumer::now_ms);
     let mut buf = String::new();
     for i in 0..a.count {
-        let time_ms = t0 + i as i64;
+        let time_ms = t0 + i as i64 * a.step_ms;
         buf.clear();
         let event = if a.wide {
             let row = wide_row(&mut rng, a.shift);

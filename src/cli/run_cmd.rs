@@ -30,14 +30,16 @@ pub fn check(path: &Path) -> Result<()> {
     let (config, plan) = load(path)?;
     let features: usize = plan.models.iter().map(|m| m.features.len()).sum();
     emit(&format!(
-        "{}: ok — {} model(s), {} monitored feature(s), {} window(s), input {:?}, drift topic {}, dead letters {}\n",
+        "{}: ok — {} model(s), {} monitored feature(s), {} window(s), input {:?}, drift topic {}, dead letters {}, state topic {}, instance id {}\n",
         path.display(),
         plan.models.len(),
         features,
         plan.windows.len(),
         config.kafka.input_topics,
         config.kafka.drift_topic,
-        config.kafka.dead_letter_topic
+        config.kafka.dead_letter_topic,
+        config.state_topic(),
+        crate::pipeline::run::instance_id(&config)
     ))?;
     Ok(())
 }
