@@ -48,6 +48,7 @@ pub struct Metrics {
     pub state_panes_restored: IntCounter,
     pub state_panes_discarded: IntCounterVec,
     pub drift_publisher: IntGauge,
+    pub instance_info: IntGaugeVec,
 }
 
 const FEATURE_LABELS: &[&str] = &["model", "feature", "window"];
@@ -294,6 +295,12 @@ impl Metrics {
                 "psimon_state_panes_discarded_total",
                 "Stored panes not restored because their window definition, baseline or features changed (or were removed).",
                 &["model", "window"],
+            ),
+            instance_info: int_gauge_vec(
+                &r,
+                "psimon_instance_info",
+                "This instance's kafka.instance_id and group; always 1 (to tell replicas apart when several are scraped).",
+                &["instance_id", "group_id"],
             ),
             drift_publisher: int_gauge(
                 &r,

@@ -28,6 +28,9 @@ use crate::state::PartitionId;
 use crate::state::reader::StateReader;
 use crate::state::topic::{TopicError, ensure_state_topic};
 
+/// How long a fenced instance stays up (not ready, saying why) before it exits.
+const FENCED_EXIT_AFTER: Duration = Duration::from_secs(30);
+
 /// Called after every evaluation with its JSON and the drift events it published.
 pub type OnEvaluation = Box<dyn FnMut(&Value, &[Published]) + Send>;
 
@@ -115,6 +118,10 @@ pub async fn run(
     let base = client_config(&config);
     let instance = instance_id(&config);
     let transactional_id = format!("psimon-{}-{instance}", config.kafka.group_id);
+    metrics
+        .instance_info
+        .with_label_values(&[&instance, &config.kafka.group_id])
+        .set(1);
     let health = Arc::new(Health {
         table_loaded: AtomicBool::new(false),
         broker_ok: AtomicBool::new(true),
@@ -245,6 +252,7 @@ pub async fn run(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut supervise = tokio::time::interval(Duration::from_millis(250));
     let mut failure: Option<String> = None;
+    let mut fenced_since: Option<Instant> = None;
     loop {
         tokio::select! {
             _ = &mut shutdown => break,
@@ -267,10 +275,20 @@ pub async fn run(
                     None => http_state.set_ready(),
                     Some(why) => http_state.set_not_ready(why),
                 }
-                // A fenced instance stays up, not ready, so that the clash is visible; any
-                // other failure of the consumer or reader ends the process (non-zero).
+                // A fenced instance stays up, not ready, for a while so that the clash is
+                // visible on /readyz, then exits non-zero: a fence can also follow a
+                // transaction that timed out during a long broker outage, which a restart
+                // cures. Any other failure of the consumer or reader ends the process at once.
                 let fenced = fatal.as_deref().is_some_and(|f| f.starts_with("fenced"));
-                if !fenced && (consumer_thread.is_finished() || reader.is_finished()) {
+                if fenced {
+                    let since = *fenced_since.get_or_insert_with(Instant::now);
+                    if since.elapsed() >= FENCED_EXIT_AFTER {
+                        let why = not_ready.unwrap_or_default();
+                        error!(reason = %why, "stopping: fenced for {:?}", FENCED_EXIT_AFTER);
+                        failure = Some(why);
+                        break;
+                    }
+                } else if consumer_thread.is_finished() || reader.is_finished() {
                     let why = not_ready.unwrap_or_default();
                     error!(reason = %why, "stopping: a component failed");
                     failure = Some(why);
@@ -290,7 +308,6 @@ pub async fn run(
         "shutting down"
     );
     http_state.set_not_ready("shutting down");
-    let publishing = publisher.load(Ordering::Relaxed);
     stop.store(true, Ordering::Relaxed);
     probe_task.abort();
     let joined = tokio::task::spawn_blocking(move || consumer_thread.join());
@@ -307,11 +324,13 @@ pub async fn run(
             .min(Duration::from_secs(3));
         let _ = tokio::task::spawn_blocking(move || r.wait_caught_up(wait)).await;
     }
+    // The last evaluation publishes nothing: its drift state could no longer reach the state
+    // topic, and the next publisher would publish the transition again under another id.
     evaluate(
         &mut evaluator,
         &reader,
         &metrics,
-        publishing.then_some(&*producer),
+        None,
         &http_state,
         &mut on_evaluation,
     );
