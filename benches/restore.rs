@@ -29,6 +29,7 @@ fn layout() -> StateLayout {
             },
         )],
         idle_timeout_ms: 300_000,
+        input_topics: vec!["applications".into()],
     }
 }
 

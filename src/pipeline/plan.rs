@@ -153,6 +153,7 @@ impl Plan {
                 .map(|(name, spec): &(String, WindowSpec)| WindowLayout::new(name, spec.clone()))
                 .collect(),
             idle_timeout_ms: config.state.idle_timeout.as_millis() as i64,
+            input_topics: config.kafka.input_topics.clone(),
         };
         let e = &config.evaluation;
         Ok(Plan {

@@ -54,6 +54,8 @@ pub struct StateLayout {
     /// A partition whose newest event time is this far behind the newest of all does not
     /// hold the time windows back (epoch ms).
     pub idle_timeout_ms: i64,
+    /// The input topics: panes of other topics (removed from the config) are not merged.
+    pub input_topics: Vec<String>,
 }
 
 impl StateLayout {

@@ -124,6 +124,7 @@ mod tests {
                 WindowLayout::new("c", WindowSpec::Count { size: 60, panes: 6 }),
             ],
             idle_timeout_ms: 1_000,
+            input_topics: vec!["in".into()],
         }
     }
 
@@ -164,6 +165,11 @@ mod tests {
             Some((240, 300)),
             "the oldest event, not the pane's newest"
         );
+
+        // A topic no longer configured as input does not count.
+        let mut other = layout.clone();
+        other.input_topics = vec!["another".into()];
+        assert_eq!(merge_window(&table, &other, 0, 0).counts.applications(), 0);
     }
 
     #[test]

@@ -94,8 +94,10 @@ impl GlobalTable {
         self.panes
             .range(start..)
             .take_while(|(k, _)| k.model == m.name && k.window == w.name)
-            .filter(|(_, r)| {
-                r.model_fingerprint == m.fingerprint && r.window_fingerprint == w.fingerprint
+            .filter(|(k, r)| {
+                r.model_fingerprint == m.fingerprint
+                    && r.window_fingerprint == w.fingerprint
+                    && layout.input_topics.contains(&k.part.topic)
             })
             .filter_map(|(k, r)| to_pane(r, &m.shape).map(|p| (k, p)))
             .collect()
@@ -175,6 +177,7 @@ pub(crate) mod tests {
                 WindowLayout::new("c", WindowSpec::Count { size: 4, panes: 2 }),
             ],
             idle_timeout_ms: 1000,
+            input_topics: vec!["in".into()],
         }
     }
 

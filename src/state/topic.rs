@@ -87,7 +87,7 @@ pub async fn ensure_state_topic(
     if let Some(n) = existing {
         // Bounded: some Kafka-compatible servers (librdkafka's mock cluster) never answer.
         let describe =
-            AdminOptions::new().request_timeout(Some(timeout.min(Duration::from_secs(5))));
+            AdminOptions::new().request_timeout(Some(timeout.min(Duration::from_secs(2))));
         match admin
             .describe_configs(&[ResourceSpecifier::Topic(state_topic)], &describe)
             .await
