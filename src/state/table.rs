@@ -259,6 +259,47 @@ pub(crate) mod tests {
         assert_eq!(owned(&live), owned(&restored.state));
     }
 
+    proptest::proptest! {
+        /// Checkpoint at random points, "crash" at a random point (work after the last
+        /// checkpoint is lost), restore, re-process from the checkpoint's offset: the state
+        /// ends exactly as an uninterrupted run's, late events included.
+        #[test]
+        fn crash_restore_and_replay_equal_the_uninterrupted_run(
+            events in proptest::collection::vec((0i64..400, 0u16..2), 1..300),
+            checkpoints in proptest::collection::vec(proptest::prelude::any::<bool>(), 300),
+            crash_at in 0usize..300,
+        ) {
+            let layout = layout();
+            let part = PartitionId { topic: "in".into(), partition: 0 };
+            let run = |s: &mut PartitionState, from: usize, to: usize, table: Option<&mut GlobalTable>| {
+                let mut table = table;
+                let mut outcomes = Vec::new();
+                for (i, (t, bin)) in events.iter().enumerate().take(to).skip(from) {
+                    outcomes.push(s.add(0, *t, &[*bin], &mut [false; 2]));
+                    if checkpoints[i] && let Some(t) = table.as_deref_mut() {
+                        checkpoint(t, &layout, &part, s, i as i64 + 1);
+                    }
+                }
+                outcomes
+            };
+            let mut uninterrupted = PartitionState::new(&layout.shapes(), &layout.specs());
+            let expected = run(&mut uninterrupted, 0, events.len(), None);
+
+            let crash_at = crash_at.min(events.len());
+            let mut table = GlobalTable::default();
+            let mut first = PartitionState::new(&layout.shapes(), &layout.specs());
+            let _ = run(&mut first, 0, crash_at, Some(&mut table));
+            let mut restored = table.restore(&part, &layout).unwrap();
+            let resume = restored.next_offset.unwrap_or(0) as usize;
+            let replayed = run(&mut restored.state, resume, events.len(), None);
+            proptest::prop_assert_eq!(&replayed[..], &expected[resume..]);
+            let owned = |s: &PartitionState| {
+                s.panes().into_iter().map(|(m, w, id, p)| (m, w, id, p.clone())).collect::<Vec<_>>()
+            };
+            proptest::prop_assert_eq!(owned(&restored.state), owned(&uninterrupted));
+        }
+    }
+
     #[test]
     fn a_pane_ahead_of_the_offset_record_is_incomplete_and_stale_panes_are_listed() {
         let layout = layout();
