@@ -51,6 +51,7 @@ fn drift_event_json() {
         alert_psi: 0.25,
         clear_ratio: 0.8,
         min_applications: 500,
+        multiple_testing: psimon::stats::Adjustment::Bh,
     };
     let transition_at = |now_ms: i64| {
         drift_event(&Transition {
@@ -64,6 +65,7 @@ fn drift_event_json() {
             state: DriftState::Alert,
             eval: &eval,
             psi: &psi,
+            p_adjusted: 1.0e-158,
             thresholds: &thresholds,
             bounds: Some((1_795_939_200_000, 1_796_025_600_000)),
             top_bins: 2,
@@ -93,6 +95,7 @@ fn every_metric_family_is_documented_in_the_readme() {
         &metrics.feature_psi_ci_ncx2_lower,
         &metrics.feature_psi_ci_ncx2_upper,
         &metrics.feature_psi_p_value,
+        &metrics.feature_psi_p_value_adjusted,
         &metrics.feature_psi_noise_floor,
         &metrics.feature_missing_ratio,
     ] {

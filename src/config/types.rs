@@ -255,6 +255,11 @@ pub struct EvaluationConfig {
     /// Bins listed as "moved most" in drift events.
     #[serde(default = "default_top_bins")]
     pub top_bins: usize,
+    /// Adjustment of the no-drift p-values of the features evaluated together (per model
+    /// and window): "bh" (Benjamini-Hochberg), "by" (Benjamini-Yekutieli), "bonferroni",
+    /// "none".
+    #[serde(default)]
+    pub multiple_testing: crate::stats::Adjustment,
 }
 
 impl Default for EvaluationConfig {
@@ -267,6 +272,7 @@ impl Default for EvaluationConfig {
             alert_psi: default_alert(),
             clear_ratio: default_clear_ratio(),
             top_bins: default_top_bins(),
+            multiple_testing: crate::stats::Adjustment::default(),
         }
     }
 }

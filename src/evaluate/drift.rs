@@ -1,14 +1,15 @@
 //! The drift state of one model x feature x window: ok, warning or alert, driven by the size
 //! of the shift and its significance together, with hysteresis on the way down.
 //!
-//! - level: alert when the no-drift test rejects at `alpha` and the CI's lower bound is
-//!   above the alert threshold; warning likewise with the warning threshold; else ok.
+//! - level: alert when the no-drift test rejects at `alpha` (its p-value adjusted for the
+//!   features tested together, STATISTICS.md sec. 4.3) and the noncentral interval's lower
+//!   bound is above the alert threshold (sec. 5.1); warning likewise; else ok.
 //! - up: at once. Down: only when the PSI itself falls below `clear_ratio` x the threshold
 //!   of the current state, so a PSI hovering at a threshold does not flap.
 
 use serde::Serialize;
 
-use crate::stats::PsiStats;
+use crate::stats::{Adjustment, PsiStats};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -36,11 +37,14 @@ pub struct Thresholds {
     pub alert_psi: f64,
     pub clear_ratio: f64,
     pub min_applications: u64,
+    /// How the no-drift p-values of one evaluation are adjusted.
+    pub multiple_testing: Adjustment,
 }
 
-pub fn next_state(prev: DriftState, psi: &PsiStats, t: &Thresholds) -> DriftState {
-    let significant = psi.inference.chi2_pvalue < t.alpha;
-    let lower = psi.inference.ci_lower;
+/// The next state from `psi` and its no-drift p-value adjusted for multiple testing.
+pub fn next_state(prev: DriftState, psi: &PsiStats, p_adjusted: f64, t: &Thresholds) -> DriftState {
+    let significant = p_adjusted <= t.alpha && psi.inference.chi2_pvalue < t.alpha;
+    let lower = psi.inference.ci_ncx2_lower;
     let level = if significant && lower > t.alert_psi {
         DriftState::Alert
     } else if significant && lower > t.warning_psi {
@@ -72,6 +76,7 @@ mod tests {
         alert_psi: 0.25,
         clear_ratio: 0.8,
         min_applications: 1,
+        multiple_testing: Adjustment::None,
     };
 
     fn stats(current: &[f64]) -> PsiStats {
@@ -88,37 +93,81 @@ mod tests {
         let none = stats(&[2500.0, 2500.0, 2500.0, 2500.0]);
         let big = stats(&[6000.0, 2000.0, 1500.0, 500.0]);
         let medium = stats(&[3900.0, 2800.0, 2000.0, 1300.0]);
-        assert!(big.inference.ci_lower > 0.25, "{}", big.psi);
+        assert!(big.inference.ci_ncx2_lower > 0.25, "{}", big.psi);
         assert!(
-            medium.inference.ci_lower > 0.1 && medium.psi < 0.25,
+            medium.inference.ci_ncx2_lower > 0.1 && medium.psi < 0.25,
             "{}",
             medium.psi
         );
-        assert_eq!(next_state(DriftState::Ok, &none, &T), DriftState::Ok);
-        assert_eq!(next_state(DriftState::Ok, &big, &T), DriftState::Alert);
-        assert_eq!(next_state(DriftState::Ok, &medium, &T), DriftState::Warning);
+        assert_eq!(
+            next_state(DriftState::Ok, &none, none.inference.chi2_pvalue, &T),
+            DriftState::Ok
+        );
+        assert_eq!(
+            next_state(DriftState::Ok, &big, big.inference.chi2_pvalue, &T),
+            DriftState::Alert
+        );
+        assert_eq!(
+            next_state(DriftState::Ok, &medium, medium.inference.chi2_pvalue, &T),
+            DriftState::Warning
+        );
         // From alert, a PSI above 0.8 x 0.25 holds the alert even though its CI dips.
         let holding = stats(&[4400.0, 2600.0, 1800.0, 1200.0]);
         assert!(
-            holding.psi >= 0.25 * 0.8 && holding.inference.ci_lower < 0.25,
+            holding.psi >= 0.25 * 0.8 && holding.inference.ci_ncx2_lower < 0.25,
             "{}",
             holding.psi
         );
         assert_eq!(
-            next_state(DriftState::Alert, &holding, &T),
+            next_state(
+                DriftState::Alert,
+                &holding,
+                holding.inference.chi2_pvalue,
+                &T
+            ),
             DriftState::Alert
         );
         assert_eq!(
-            next_state(DriftState::Alert, &medium, &T),
+            next_state(DriftState::Alert, &medium, medium.inference.chi2_pvalue, &T),
             DriftState::Warning
         );
-        assert_eq!(next_state(DriftState::Alert, &none, &T), DriftState::Ok);
+        assert_eq!(
+            next_state(DriftState::Alert, &none, none.inference.chi2_pvalue, &T),
+            DriftState::Ok
+        );
+    }
+
+    #[test]
+    fn the_adjusted_p_value_and_the_noncentral_interval_decide() {
+        let medium = stats(&[3900.0, 2800.0, 2000.0, 1300.0]);
+        let raw = medium.inference.chi2_pvalue;
+        assert!(raw < 1e-10);
+        // Significant on its own, but not once adjusted (say, among many features).
+        assert_eq!(next_state(DriftState::Ok, &medium, 0.2, &T), DriftState::Ok);
+        // The noncentral lower bound, not the normal one, is compared with the threshold.
+        let mut shifted = medium.clone();
+        shifted.inference.ci_lower = 0.3;
+        shifted.inference.ci_ncx2_lower = 0.05;
+        assert_eq!(
+            next_state(DriftState::Ok, &shifted, raw, &T),
+            DriftState::Ok
+        );
+        shifted.inference.ci_ncx2_lower = 0.3;
+        shifted.inference.ci_lower = 0.05;
+        assert_eq!(
+            next_state(DriftState::Ok, &shifted, raw, &T),
+            DriftState::Alert
+        );
     }
 
     #[test]
     fn a_large_but_insignificant_psi_does_not_alert() {
-        let tiny = psi(&[9.0, 1.0], &[1.0, 9.0], PsiOptions::default()).unwrap();
-        assert!(tiny.psi > 0.25);
-        assert_eq!(next_state(DriftState::Ok, &tiny, &T), DriftState::Ok);
+        // 4 applications against 4: PSI 1.1, but T = 2.2 on 1 df (p = 0.14).
+        let tiny = psi(&[3.0, 1.0], &[1.0, 3.0], PsiOptions::default()).unwrap();
+        assert!(tiny.psi > 0.25 && tiny.inference.chi2_pvalue > 0.05);
+        assert_eq!(
+            next_state(DriftState::Ok, &tiny, tiny.inference.chi2_pvalue, &T),
+            DriftState::Ok
+        );
     }
 }

@@ -24,6 +24,8 @@ pub struct Transition<'a> {
     pub state: DriftState,
     pub eval: &'a FeatureEval,
     pub psi: &'a PsiStats,
+    /// The no-drift p-value adjusted for the features tested together.
+    pub p_adjusted: f64,
     pub thresholds: &'a Thresholds,
     /// Window bounds, epoch ms (end exclusive).
     pub bounds: Option<(i64, i64)>,
@@ -103,12 +105,14 @@ pub fn drift_event(t: &Transition<'_>) -> Value {
             "ci_ncx2_lower": p.inference.ci_ncx2_lower,
             "ci_ncx2_upper": p.inference.ci_ncx2_upper,
             "p_value": p.inference.chi2_pvalue,
+            "p_value_adjusted": t.p_adjusted,
             "noise_floor": p.inference.null_mean,
             "thresholds": {
                 "warning_psi": t.thresholds.warning_psi,
                 "alert_psi": t.thresholds.alert_psi,
                 "alpha": t.thresholds.alpha,
                 "clear_ratio": t.thresholds.clear_ratio,
+                "multiple_testing": t.thresholds.multiple_testing.as_str(),
             },
             "applications": t.eval.applications,
             "baseline_applications": t.baseline_applications,

@@ -20,6 +20,7 @@ pub struct Metrics {
     pub feature_psi_ci_ncx2_lower: GaugeVec,
     pub feature_psi_ci_ncx2_upper: GaugeVec,
     pub feature_psi_p_value: GaugeVec,
+    pub feature_psi_p_value_adjusted: GaugeVec,
     pub feature_psi_noise_floor: GaugeVec,
     pub feature_drift_state: IntGaugeVec,
     pub feature_missing_ratio: GaugeVec,
@@ -171,6 +172,10 @@ impl Metrics {
             feature_psi_p_value: fg(
                 "psimon_feature_psi_p_value",
                 "p-value of the chi-square test of no drift.",
+            ),
+            feature_psi_p_value_adjusted: fg(
+                "psimon_feature_psi_p_value_adjusted",
+                "No-drift p-value adjusted for the features evaluated together ([evaluation] multiple_testing); the drift state uses it.",
             ),
             feature_psi_noise_floor: fg(
                 "psimon_feature_psi_noise_floor",

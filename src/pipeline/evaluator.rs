@@ -18,6 +18,7 @@ use crate::output::cloudevent::{Transition, drift_event, key, rfc3339};
 use crate::output::metrics::Metrics;
 use crate::state::codec::{DriftKey, DriftRecord};
 use crate::state::{GlobalTable, MergedWindow, merge_window};
+use crate::stats::adjust;
 
 /// A published transition, for callers that show them (the demo).
 #[derive(Debug, Clone)]
@@ -137,7 +138,14 @@ impl Evaluator {
                 let evaluated = apps >= t.min_applications;
                 let mut features_json = Vec::new();
                 if evaluated {
-                    for fe in evaluate_window(model, &mw.counts, t.alpha) {
+                    let evals = evaluate_window(model, &mw.counts, t.alpha);
+                    // The features tested together: their no-drift p-values, adjusted.
+                    let raw: Vec<f64> = evals
+                        .iter()
+                        .filter_map(|fe| fe.psi.as_ref().ok().map(|p| p.inference.chi2_pvalue))
+                        .collect();
+                    let mut adjusted = adjust(&raw, t.multiple_testing).into_iter();
+                    for fe in evals {
                         let fname = &model.features[fe.feature].name;
                         let labels = [model.name.as_str(), fname.as_str(), wname.as_str()];
                         metrics
@@ -148,7 +156,12 @@ impl Evaluator {
                             features_json.push(json!({ "feature": fname, "error": fe.psi.as_ref().err().map(|e| e.to_string()) }));
                             continue;
                         };
+                        let q = adjusted.next().unwrap_or(1.0);
                         metrics.record_psi(&labels, psi);
+                        metrics
+                            .feature_psi_p_value_adjusted
+                            .with_label_values(&labels)
+                            .set(q);
                         // The book holds published states only: the publisher's own, or
                         // what the publisher wrote to the state topic. Another replica shows
                         // the state it would move to, without keeping it.
@@ -157,7 +170,7 @@ impl Evaluator {
                             .get(&(m, w, fe.feature))
                             .copied()
                             .unwrap_or_default();
-                        let state = next_state(prev, psi, t);
+                        let state = next_state(prev, psi, q, t);
                         metrics
                             .feature_drift_state
                             .with_label_values(&labels)
@@ -177,6 +190,7 @@ impl Evaluator {
                                 state,
                                 eval: &fe,
                                 psi,
+                                p_adjusted: q,
                                 thresholds: t,
                                 bounds: mw.bounds,
                                 top_bins: plan.top_bins,
@@ -202,7 +216,7 @@ impl Evaluator {
                                 published.push(Published { key: k, event });
                             }
                         }
-                        features_json.push(feature_json(fname, &fe, state));
+                        features_json.push(feature_json(fname, &fe, state, q));
                     }
                 }
                 windows_json.push(json!({
@@ -235,10 +249,11 @@ impl Evaluator {
     }
 }
 
-fn feature_json(name: &str, fe: &FeatureEval, state: DriftState) -> Value {
+fn feature_json(name: &str, fe: &FeatureEval, state: DriftState, p_adjusted: f64) -> Value {
     json!({
         "feature": name,
         "state": state,
+        "p_value_adjusted": p_adjusted,
         "applications": fe.applications,
         "missing_ratio": fe.missing_ratio,
         "psi": fe.psi.as_ref().ok(),

@@ -174,6 +174,7 @@ impl Plan {
                 alert_psi: e.alert_psi,
                 clear_ratio: e.clear_ratio,
                 min_applications: e.min_applications,
+                multiple_testing: e.multiple_testing,
             },
             top_bins: e.top_bins,
         })

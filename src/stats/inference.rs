@@ -118,6 +118,12 @@ pub fn tolerance_test(ev: Evidence, tau: f64) -> ToleranceTest {
         tau,
         tau_z,
         tau_pvalue,
-        tau_pvalue_ncx2: ncx2_sf(ev.df() as f64, n_eff * tau, ev.chi2_stat()),
+        // One bin left: T = 0 and P(X >= 0) = 1 (sec. 4.2); the survival function would
+        // give P(X > 0), which leaves out the noncentral law's mass at 0.
+        tau_pvalue_ncx2: if ev.df() == 0 {
+            1.0
+        } else {
+            ncx2_sf(ev.df() as f64, n_eff * tau, ev.chi2_stat())
+        },
     }
 }

@@ -5,15 +5,18 @@
 //! - `divergence`: the smoothed Jeffreys divergence and its delta-method variance parts.
 //! - `inference`: intervals (normal, log, noncentral chi-square) and tests from value + SE.
 //! - `special`: normal and (noncentral) chi-square functions.
+//! - `multiple`: multiple-testing adjustment of the p-values of one evaluation.
 //! - `report`: `psi()` and `iv()`, the user-facing results with the reference field names.
 
 pub mod divergence;
 pub mod error;
 pub mod inference;
+pub mod multiple;
 pub mod report;
 pub mod special;
 
 pub use error::StatsError;
+pub use multiple::{Adjustment, adjust};
 pub use report::{
     DEFAULT_ALPHA, DEFAULT_PSI_TAU, IvOptions, IvStats, PsiOptions, PsiStats, iv, psi,
 };

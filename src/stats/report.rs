@@ -201,3 +201,18 @@ pub fn iv(goods: &[f64], bads: &[f64], opts: IvOptions) -> Result<IvStats, Stats
         iv: d.value,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_bin_left_has_tolerance_p_values_of_one() {
+        // Both windows fall in one bin (the others empty in both): T = 0, df = 0.
+        let s = psi(&[0.0, 40.0, 0.0], &[0.0, 60.0, 0.0], PsiOptions::default()).unwrap();
+        assert_eq!(s.k, 1);
+        assert_eq!(s.tolerance.tau_pvalue_ncx2, 1.0, "P(X >= 0) = 1 (sec. 4.2)");
+        assert_eq!(s.tolerance.tau_pvalue, 1.0);
+        assert_eq!(s.inference.chi2_pvalue, 1.0);
+    }
+}
