@@ -186,6 +186,9 @@ enum Command {
         /// Treat the baseline as a population (fixed-baseline SE, n_eff = sample size).
         #[arg(long)]
         baseline_fixed: bool,
+        /// Adjustment of the features' no-drift p-values: bh, by, bonferroni, none.
+        #[arg(long, default_value = "bh")]
+        multiple_testing: psimon::stats::Adjustment,
     },
 }
 
@@ -293,6 +296,7 @@ fn main() -> ExitCode {
             alpha,
             tau,
             baseline_fixed,
+            multiple_testing,
         } => report_cmd::run(report_cmd::ReportArgs {
             baseline,
             input,
@@ -306,6 +310,7 @@ fn main() -> ExitCode {
                 tau,
                 baseline_fixed,
             },
+            multiple_testing,
         }),
     };
     match result {

@@ -190,3 +190,79 @@ fn quantile_bins_without_a_target() {
         assert!((0.1..0.3).contains(&share), "{share}");
     }
 }
+
+/// `report` adjusts the features' no-drift p-values together: checked against the
+/// formulas of STATISTICS.md sec. 4.3 recomputed here from the raw p-values.
+#[test]
+fn report_adjusts_p_values_for_the_features_tested_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = generate(dir.path(), "dev.csv", 20_000, 0.0, 21);
+    let cur = generate(dir.path(), "cur.csv", 3_000, 0.3, 22);
+    let base = dir.path().join("base.json");
+    stumps_baseline(&dev, &base);
+    let report = |method: &str| -> Value {
+        let out = ok(&[
+            "report",
+            "--baseline",
+            path_str(&base),
+            "--input",
+            path_str(&cur),
+            "--format",
+            "json",
+            "--multiple-testing",
+            method,
+        ]);
+        serde_json::from_str(&out).unwrap()
+    };
+    let pairs = |r: &Value| -> Vec<(f64, f64)> {
+        r["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["psi"]["chi2_pvalue"].as_f64().unwrap(),
+                    f["p_value_adjusted"].as_f64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let bonferroni = report("bonferroni");
+    assert_eq!(bonferroni["multiple_testing"], "bonferroni");
+    let m = pairs(&bonferroni).len() as f64;
+    for (p, q) in pairs(&bonferroni) {
+        assert!(
+            (q - (m * p).min(1.0)).abs() <= 1e-12 * q.max(1e-300),
+            "{p} -> {q}"
+        );
+    }
+    // BH: q_(i) = min over j >= i of m p_(j) / j, by sorting here.
+    let bh = pairs(&report("bh"));
+    let mut sorted: Vec<f64> = bh.iter().map(|(p, _)| *p).collect();
+    sorted.sort_by(f64::total_cmp);
+    for (p, q) in &bh {
+        let i = sorted.iter().position(|x| x == p).unwrap();
+        let expected = (i..sorted.len())
+            .map(|j| (m * sorted[j] / (j + 1) as f64).min(1.0))
+            .fold(1.0f64, f64::min);
+        assert!(
+            (q - expected).abs() <= 1e-12 * expected.max(1e-300),
+            "{p} -> {q}, expected {expected}"
+        );
+        assert!(q >= p);
+    }
+    for (p, q) in pairs(&report("none")) {
+        assert_eq!(p, q);
+    }
+    let bad = psimon(&[
+        "report",
+        "--baseline",
+        path_str(&base),
+        "--input",
+        path_str(&cur),
+        "--multiple-testing",
+        "holm",
+    ]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not a multiple-testing adjustment"));
+}

@@ -157,8 +157,8 @@ fn iv_table(model: &ModelBaseline) -> String {
                 num(s.inference.se),
                 format!(
                     "[{}, {}]",
-                    num(s.inference.ci_lower),
-                    num(s.inference.ci_upper)
+                    num(s.inference.ci_ncx2_lower),
+                    num(s.inference.ci_ncx2_upper)
                 ),
                 pval(s.inference.chi2_pvalue),
                 f.method.clone(),
@@ -176,7 +176,13 @@ fn iv_table(model: &ModelBaseline) -> String {
         .collect();
     let mut out = table(
         &[
-            "feature", "bins", "IV", "± SE", "95% CI", "chi2 p", "binning",
+            "feature",
+            "bins",
+            "IV",
+            "± SE",
+            "95% CI (ncx2)",
+            "chi2 p",
+            "binning",
         ],
         &rows,
     );

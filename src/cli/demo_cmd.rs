@@ -55,14 +55,15 @@ pub fn run_streaming(opts: DemoOptions, duration: Option<Duration>) -> Result<()
         for p in published {
             let d = &p.event["data"];
             events_seen.push(format!(
-                "{}  {}  {} -> {}  PSI {} ± {}  p {}  (id {})",
+                "{}  {}  {} -> {}  PSI {} [{}, {}]  q {}  (id {})",
                 p.event["time"].as_str().unwrap_or_default(),
                 p.event["subject"].as_str().unwrap_or_default(),
                 d["previous_state"].as_str().unwrap_or_default(),
                 d["state"].as_str().unwrap_or_default(),
                 num(d["value"].as_f64().unwrap_or(f64::NAN)),
-                num(d["stderr"].as_f64().unwrap_or(f64::NAN)),
-                pval(d["p_value"].as_f64().unwrap_or(f64::NAN)),
+                num(d["ci_ncx2_lower"].as_f64().unwrap_or(f64::NAN)),
+                num(d["ci_ncx2_upper"].as_f64().unwrap_or(f64::NAN)),
+                pval(d["p_value_adjusted"].as_f64().unwrap_or(f64::NAN)),
                 &p.event["id"].as_str().unwrap_or_default()[..8],
             ));
         }
@@ -127,8 +128,8 @@ fn render(latest: &Value, events: &[String], drifting: bool) -> String {
                     f["feature"].as_str().unwrap_or_default().to_string(),
                     w["window"].as_str().unwrap_or_default().to_string(),
                     format!("{} ± {}", num(g("psi")), num(g("se"))),
-                    format!("[{}, {}]", num(g("ci_lower")), num(g("ci_upper"))),
-                    pval(g("chi2_pvalue")),
+                    format!("[{}, {}]", num(g("ci_ncx2_lower")), num(g("ci_ncx2_upper"))),
+                    pval(f["p_value_adjusted"].as_f64().unwrap_or(f64::NAN)),
                     f["state"].as_str().unwrap_or_default().to_uppercase(),
                 ]);
             }
@@ -145,8 +146,8 @@ fn render(latest: &Value, events: &[String], drifting: bool) -> String {
             "feature",
             "window",
             "PSI ± SE",
-            "95% CI",
-            "p-value",
+            "95% CI (ncx2)",
+            "q (adjusted p)",
             "state",
         ],
         &rows,
@@ -206,6 +207,7 @@ pub fn run_batch() -> Result<()> {
         bad_value: None,
         json: false,
         psi: PsiOptions::default(),
+        multiple_testing: crate::stats::Adjustment::Bh,
     })?;
     emit(&format!("\nfiles kept in {}\n", dir.display()))?;
     Ok(())

@@ -14,7 +14,7 @@ use crate::binning::{BaselineFile, BinError, ModelBaseline};
 use crate::data::error::excerpt;
 use crate::data::target::TargetClasses;
 use crate::data::{DataError, RowReader};
-use crate::stats::PsiOptions;
+use crate::stats::{Adjustment, PsiOptions, adjust};
 
 pub struct ReportArgs {
     pub baseline: PathBuf,
@@ -25,6 +25,20 @@ pub struct ReportArgs {
     pub bad_value: Option<String>,
     pub json: bool,
     pub psi: PsiOptions,
+    pub multiple_testing: Adjustment,
+}
+
+/// The features' no-drift p-values adjusted together (`None` where PSI failed).
+fn adjusted(reports: &[FeatureReport], method: Adjustment) -> Vec<Option<f64>> {
+    let raw: Vec<f64> = reports
+        .iter()
+        .filter_map(|r| r.psi.as_ref().ok().map(|p| p.inference.chi2_pvalue))
+        .collect();
+    let mut q = adjust(&raw, method).into_iter();
+    reports
+        .iter()
+        .map(|r| r.psi.as_ref().ok().and_then(|_| q.next()))
+        .collect()
 }
 
 pub fn run(a: ReportArgs) -> Result<()> {
@@ -204,9 +218,11 @@ struct Summary<'a> {
 }
 
 fn to_json(s: &Summary<'_>, reports: &[FeatureReport]) -> Value {
+    let q = adjusted(reports, s.args.multiple_testing);
     let features: Vec<Value> = reports
         .iter()
-        .map(|r| {
+        .zip(&q)
+        .map(|(r, q)| {
             let mut v = json!({
                 "name": r.name,
                 "type": r.kind,
@@ -214,7 +230,10 @@ fn to_json(s: &Summary<'_>, reports: &[FeatureReport]) -> Value {
                 "bins": r.bins,
             });
             match &r.psi {
-                Ok(p) => v["psi"] = serde_json::to_value(p).unwrap_or(Value::Null),
+                Ok(p) => {
+                    v["psi"] = serde_json::to_value(p).unwrap_or(Value::Null);
+                    v["p_value_adjusted"] = json!(q);
+                }
                 Err(e) => v["psi_error"] = json!(e.to_string()),
             }
             match &r.iv {
@@ -233,6 +252,7 @@ fn to_json(s: &Summary<'_>, reports: &[FeatureReport]) -> Value {
         "alpha": s.args.psi.alpha,
         "tau": s.args.psi.tau,
         "baseline_fixed": s.args.psi.baseline_fixed,
+        "multiple_testing": s.args.multiple_testing.as_str(),
         "features": features,
     });
     if let Some(t) = &s.args.target {
@@ -249,13 +269,14 @@ fn render(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
         s.rows,
         s.args.input.display()
     );
-    let mut order: Vec<&FeatureReport> = reports.iter().collect();
+    let q = adjusted(reports, s.args.multiple_testing);
+    let mut order: Vec<(&FeatureReport, Option<f64>)> = reports.iter().zip(q).collect();
     let psi_of = |r: &FeatureReport| r.psi.as_ref().map_or(f64::NEG_INFINITY, |p| p.psi);
-    order.sort_by(|a, b| psi_of(b).total_cmp(&psi_of(a)));
+    order.sort_by(|a, b| psi_of(b.0).total_cmp(&psi_of(a.0)));
     let with_iv = s.args.target.is_some();
     let rows: Vec<Vec<String>> = order
         .iter()
-        .map(|r| {
+        .map(|(r, q)| {
             let mut row = vec![r.name.clone(), r.bins.len().to_string()];
             match &r.psi {
                 Ok(p) => row.extend([
@@ -263,15 +284,17 @@ fn render(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
                     num(p.inference.se),
                     format!(
                         "[{}, {}]",
-                        num(p.inference.ci_lower),
-                        num(p.inference.ci_upper)
+                        num(p.inference.ci_ncx2_lower),
+                        num(p.inference.ci_ncx2_upper)
                     ),
                     pval(p.inference.chi2_pvalue),
+                    q.map_or(String::new(), pval),
                     num(p.inference.null_mean),
                     pval(p.tolerance.tau_pvalue_ncx2),
                 ]),
                 Err(e) => row.extend([
                     format!("error: {e}"),
+                    String::new(),
                     String::new(),
                     String::new(),
                     String::new(),
@@ -291,13 +314,15 @@ fn render(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
         })
         .collect();
     let tau = format!("p(>{})", num(s.args.psi.tau));
+    let adj = format!("q ({})", s.args.multiple_testing.as_str());
     let mut header = vec![
         "feature",
         "bins",
         "PSI",
         "± SE",
-        "CI",
+        "CI (ncx2)",
         "chi2 p",
+        adj.as_str(),
         "floor",
         tau.as_str(),
         "missing",
@@ -306,7 +331,11 @@ fn render(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
         header.push("IV ± SE");
     }
     out.push_str(&table(&header, &rows));
-    out.push_str("\nfloor: PSI expected with no drift, (k-1)/n_eff. chi2 p: test of no drift. ");
+    out.push_str(&format!(
+        "\nCI (ncx2): {} noncentral chi-square interval. chi2 p: test of no drift; {adj}: adjusted for the {} features tested together. floor: PSI expected with no drift, (k-1)/n_eff. ",
+        pct(1.0 - s.args.psi.alpha),
+        reports.len()
+    ));
     out.push_str(&format!("{tau}: noncentral test of PSI > tau.\n"));
     if let Some(t) = &s.args.target {
         out.push_str(&format!(
@@ -314,7 +343,7 @@ fn render(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
             s.rows_with_target, s.missing_target
         ));
     }
-    for r in order {
+    for (r, _) in order {
         out.push_str(&format!("\n{}\n", r.name));
         let rows: Vec<Vec<String>> = r
             .bins

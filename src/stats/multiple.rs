@@ -28,6 +28,22 @@ impl Adjustment {
     }
 }
 
+impl std::str::FromStr for Adjustment {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "bh" => Ok(Adjustment::Bh),
+            "by" => Ok(Adjustment::By),
+            "bonferroni" => Ok(Adjustment::Bonferroni),
+            "none" => Ok(Adjustment::None),
+            other => Err(format!(
+                "\"{other}\" is not a multiple-testing adjustment (bh, by, bonferroni, none)"
+            )),
+        }
+    }
+}
+
 /// The adjusted p-values (q-values) of `p`, in the same order. NaN p-values are treated as
 /// 1 and still count in m.
 pub fn adjust(p: &[f64], method: Adjustment) -> Vec<f64> {
