@@ -52,6 +52,10 @@ fn check_config_lists_every_problem_with_its_path() {
         .replace("slide = \"15m\"", "slide = \"7m\"")
         .replace("alert_psi = 0.25", "alert_psi = 0.05")
         .replace(
+            "commit_interval = \"1s\"",
+            "commit_interval = \"1000000000y\"",
+        )
+        .replace(
             "region = \"/applicant/region\"",
             "region = \"applicant.region\"\nsalary = \"/applicant/salary\"",
         )
@@ -68,6 +72,8 @@ fn check_config_lists_every_problem_with_its_path() {
         "windows[0].length",
         "evaluation.alert_psi = 0.05: must be above evaluation.warning_psi",
         "mapping.features.region = \"applicant.region\": is not a JSON pointer",
+        "state.commit_interval",
+        "is longer than 100 years",
     ] {
         assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
     }

@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::data::Cell;
+use crate::data::cell::canonical_level;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
@@ -98,6 +99,14 @@ impl BinSpec {
     /// Checks the spec, returning one message per problem.
     pub fn problems(&self) -> Vec<String> {
         let mut out = Vec::new();
+        // Bin indices travel as u16 on the hot path.
+        if self.bin_count() > usize::from(u16::MAX) {
+            out.push(format!(
+                "{} bins: at most {} are supported",
+                self.bin_count(),
+                u16::MAX
+            ));
+        }
         match self {
             BinSpec::Numeric {
                 edges,
@@ -134,7 +143,7 @@ impl BinSpec {
                         out.push(format!("levels[{i}] is empty"));
                     }
                     for level in group {
-                        if let Some(j) = seen.insert(level.as_str(), i) {
+                        if let Some(j) = seen.insert(canonical_level(level).into_owned(), i) {
                             out.push(format!(
                                 "level \"{level}\" is in levels[{j}] and levels[{i}]"
                             ));
@@ -160,7 +169,9 @@ impl Binner {
         if let BinSpec::Categorical { levels } = &spec {
             for (i, group) in levels.iter().enumerate() {
                 for level in group {
-                    level_bin.insert(level.clone(), i);
+                    // Files written before levels were canonical may spell a number
+                    // another way ("1.0"): index them as they are read today.
+                    level_bin.insert(canonical_level(level).into_owned(), i);
                 }
             }
         }
@@ -196,7 +207,7 @@ impl Binner {
     pub fn bin_level(&self, level: Option<&str>) -> usize {
         match level {
             None => self.spec.missing_bin(),
-            Some(l) => match self.level_bin.get(l) {
+            Some(l) => match self.level_bin.get(canonical_level(l).as_ref()) {
                 Some(&i) => i,
                 None => self.spec.regular_bins(),
             },
@@ -242,6 +253,31 @@ mod tests {
             b.spec().labels(),
             vec!["< 10", "[10, 20)", ">= 20", "special -999", "MISSING"]
         );
+    }
+
+    #[test]
+    fn numeric_levels_match_however_the_baseline_spells_them() {
+        let b = Binner::new(BinSpec::Categorical {
+            levels: vec![vec!["1.0".into()], vec!["2".into(), "b".into()]],
+        });
+        assert_eq!(b.bin_level(Some("1")), 0);
+        assert_eq!(b.bin_cell(Cell::Number(1.0)), Ok(0));
+        assert_eq!(b.bin_cell(Cell::from_text("1.00")), Ok(0));
+        assert_eq!(b.bin_cell(Cell::Number(2.0)), Ok(1));
+        assert_eq!(b.bin_level(Some("3")), 2, "Other");
+        let twice = BinSpec::Categorical {
+            levels: vec![vec!["1.0".into()], vec!["1".into()]],
+        };
+        assert_eq!(twice.problems().len(), 1, "{:?}", twice.problems());
+    }
+
+    #[test]
+    fn more_bins_than_the_index_holds_are_refused() {
+        let spec = BinSpec::Numeric {
+            edges: (0..70_000).map(f64::from).collect(),
+            special_values: vec![],
+        };
+        assert!(spec.problems().iter().any(|p| p.contains("at most 65535")));
     }
 
     #[test]

@@ -291,6 +291,34 @@ pub fn problems(c: &Config) -> Vec<String> {
         }
     }
 
+    // Durations become i64 milliseconds: anything near that range is a typo.
+    const LONGEST: std::time::Duration = std::time::Duration::from_secs(100 * 365 * 24 * 3600);
+    let mut durations: Vec<(String, std::time::Duration)> = vec![
+        ("evaluation.interval".into(), c.evaluation.interval),
+        ("shutdown.deadline".into(), c.shutdown.deadline),
+        ("state.commit_interval".into(), c.state.commit_interval),
+        ("state.idle_timeout".into(), c.state.idle_timeout),
+        ("state.restore_timeout".into(), c.state.restore_timeout),
+        ("mapping.max_time_skew".into(), c.mapping.max_time_skew),
+    ];
+    for (i, w) in c.windows.iter().enumerate() {
+        if let WindowConfig::Time {
+            length,
+            slide,
+            allowed_lateness,
+            ..
+        } = w
+        {
+            durations.push((format!("windows[{i}].length"), *length));
+            durations.push((format!("windows[{i}].slide"), *slide));
+            durations.push((format!("windows[{i}].allowed_lateness"), *allowed_lateness));
+        }
+    }
+    for (path, d) in durations {
+        if d > LONGEST {
+            bad(&path, &format!("{d:?}"), "is longer than 100 years");
+        }
+    }
     let e = &c.evaluation;
     if e.interval.is_zero() {
         bad(

@@ -45,9 +45,32 @@ impl<'a> Cell<'a> {
             Cell::Missing => None,
             Cell::Number(v) if v.is_nan() => None,
             Cell::Number(v) => Some(std::borrow::Cow::Owned(format_number(v))),
-            Cell::Text(t) => Some(std::borrow::Cow::Borrowed(t.trim())),
+            Cell::Text(t) => Some(canonical_level(t)),
         }
     }
+}
+
+/// A categorical level as text, with numbers written one way: `"1.0"`, `" 1 "` and the JSON
+/// number `1` are the level `"1"`, so a level matches however a file or an event spells it.
+/// Text with a leading zero (`"0123"`, a postal or branch code) stays as it is, as does
+/// anything that is not a finite number.
+pub fn canonical_level(text: &str) -> std::borrow::Cow<'_, str> {
+    let t = text.trim();
+    let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
+    let leading_zero =
+        digits.len() > 1 && digits.starts_with('0') && digits.as_bytes()[1].is_ascii_digit();
+    let numeric_start = digits.starts_with(|c: char| c.is_ascii_digit() || c == '.');
+    if numeric_start
+        && !leading_zero
+        && let Ok(v) = t.parse::<f64>()
+        && v.is_finite()
+    {
+        let canonical = format_number(v);
+        if canonical != t {
+            return std::borrow::Cow::Owned(canonical);
+        }
+    }
+    std::borrow::Cow::Borrowed(t)
 }
 
 /// Shortest text that reads back as `v` ("3" for 3.0).
@@ -68,5 +91,24 @@ mod tests {
         assert_eq!(Cell::from_text("abc").as_number(), Err(()));
         assert_eq!(Cell::Number(f64::NAN).as_number(), Ok(None));
         assert_eq!(Cell::Number(3.0).as_level().unwrap(), "3");
+    }
+
+    #[test]
+    fn numeric_levels_match_however_they_are_written() {
+        for spelled in ["1", "1.0", " 1.00 ", "1e0", "+1"] {
+            assert_eq!(
+                Cell::from_text(spelled).as_level().unwrap(),
+                "1",
+                "{spelled:?}"
+            );
+        }
+        assert_eq!(Cell::Number(1.0).as_level().unwrap(), "1");
+        assert_eq!(Cell::from_text("-2.50").as_level().unwrap(), "-2.5");
+        assert_eq!(Cell::from_text("0.5").as_level().unwrap(), "0.5");
+        // Codes with a leading zero and words stay as written.
+        assert_eq!(Cell::from_text("0123").as_level().unwrap(), "0123");
+        assert_eq!(Cell::from_text("salaried").as_level().unwrap(), "salaried");
+        assert_eq!(Cell::from_text("inf").as_level().unwrap(), "inf");
+        assert_eq!(Cell::from_text("NaN"), Cell::Missing);
     }
 }
