@@ -233,6 +233,7 @@ fn to_json(s: &Summary<'_>, reports: &[FeatureReport]) -> Value {
                 Ok(p) => {
                     v["psi"] = serde_json::to_value(p).unwrap_or(Value::Null);
                     v["p_value_adjusted"] = json!(q);
+                    v["tau_pvalue_valid"] = json!(p.tau_pvalue_valid());
                 }
                 Err(e) => v["psi_error"] = json!(e.to_string()),
             }

@@ -254,6 +254,7 @@ fn feature_json(name: &str, fe: &FeatureEval, state: DriftState, p_adjusted: f64
         "feature": name,
         "state": state,
         "p_value_adjusted": p_adjusted,
+        "tau_pvalue_valid": fe.psi.as_ref().ok().map(|p| p.tau_pvalue_valid()),
         "applications": fe.applications,
         "missing_ratio": fe.missing_ratio,
         "psi": fe.psi.as_ref().ok(),

@@ -70,6 +70,16 @@ pub struct PsiStats {
     pub tolerance: ToleranceTest,
 }
 
+impl PsiStats {
+    /// Whether the z form of the tolerance test (`tau_pvalue`) is within its validity,
+    /// `n_eff * tau >= 4 (k-1)^2` (STATISTICS.md sec. 4.2); where it is not, read
+    /// `tau_pvalue_ncx2`, which holds its size everywhere.
+    pub fn tau_pvalue_valid(&self) -> bool {
+        let k1 = self.k.saturating_sub(1) as f64;
+        self.n_eff * self.tolerance.tau >= 4.0 * k1 * k1
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IvStats {
     pub k: usize,
@@ -214,5 +224,20 @@ mod tests {
         assert_eq!(s.tolerance.tau_pvalue_ncx2, 1.0, "P(X >= 0) = 1 (sec. 4.2)");
         assert_eq!(s.tolerance.tau_pvalue, 1.0);
         assert_eq!(s.inference.chi2_pvalue, 1.0);
+    }
+
+    #[test]
+    fn the_z_tolerance_test_is_marked_outside_its_validity() {
+        // 20 bins, 500 against 500: n_eff tau = 25 < 4 * 19^2.
+        let small: Vec<f64> = vec![25.0; 20];
+        let s = psi(&small, &small, PsiOptions::default()).unwrap();
+        assert!(!s.tau_pvalue_valid());
+        // 4 bins, 5,000 against 5,000: 250 >= 36.
+        let big: Vec<f64> = vec![1250.0; 4];
+        assert!(
+            psi(&big, &big, PsiOptions::default())
+                .unwrap()
+                .tau_pvalue_valid()
+        );
     }
 }
