@@ -87,7 +87,15 @@ pub fn build_model(
     let cells: Vec<Cells> = sample
         .columns
         .iter()
-        .map(|c| candidate_cells(c, sample, params, cell_budget))
+        .map(|c| {
+            candidate_cells(
+                c,
+                sample,
+                params,
+                cell_budget,
+                params.method == Method::Stumps,
+            )
+        })
         .collect();
 
     let splits = match (params.method, &sample.is_bad) {
@@ -113,7 +121,7 @@ pub fn build_model(
             // A feature no stump chose carries no information on the target; quantile bins
             // still let PSI watch it.
             Some(_) => {
-                let fallback = candidate_cells(column, sample, params, params.max_bins);
+                let fallback = candidate_cells(column, sample, params, params.max_bins, false);
                 let spec = finish(
                     &fallback,
                     segments(&fallback, sample, None),
@@ -172,18 +180,25 @@ fn check_params(sample: &DevSample, params: &BuildParams) -> Result<(), BuildErr
     Ok(())
 }
 
+/// `exact`: with at most `budget` distinct values, one cell per value (XGBoost's exact
+/// split finding), so that small samples split where XGBoost would.
 fn candidate_cells(
     column: &Column,
     sample: &DevSample,
     params: &BuildParams,
     budget: usize,
+    exact: bool,
 ) -> Cells {
     match &column.values {
         ColumnValues::Numeric(values) => {
             let regular = |v: f64| !v.is_nan() && !params.special_values.contains(&v);
             let mut sorted: Vec<f64> = values.iter().copied().filter(|&v| regular(v)).collect();
             sorted.sort_by(f64::total_cmp);
-            let edges = quantile_edges(&sorted, budget.min(EXCLUDED as usize));
+            let budget = budget.min(EXCLUDED as usize);
+            let edges = match exact.then(|| distinct_edges(&sorted, budget)).flatten() {
+                Some(edges) => edges,
+                None => quantile_edges(&sorted, budget),
+            };
             let codes = values
                 .iter()
                 .map(|&v| {
@@ -224,6 +239,21 @@ fn candidate_cells(
             }
         }
     }
+}
+
+/// Every distinct value of `sorted` but the smallest, as edges (one cell per value), when
+/// there are at most `budget` of them.
+fn distinct_edges(sorted: &[f64], budget: usize) -> Option<Vec<f64>> {
+    let mut edges: Vec<f64> = Vec::new();
+    for w in sorted.windows(2) {
+        if w[1] > w[0] {
+            edges.push(w[1]);
+            if edges.len() + 1 > budget {
+                return None;
+            }
+        }
+    }
+    Some(edges)
 }
 
 /// Levels that keep a bin of their own, in bin order: by WoE with a target, else by
@@ -374,5 +404,25 @@ fn count_feature(
         bads: with_target.then_some(bads),
         counts,
         bins: binner.spec().clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn few_distinct_values_get_a_cell_each_where_quantiles_would_merge_them() {
+        // 990 zeros, one 1, nine 2s: 256 quantile cells put the lone 1 with the 2s.
+        let mut v = vec![0.0; 990];
+        v.push(1.0);
+        v.extend([2.0; 9]);
+        assert_eq!(quantile_edges(&v, 256), vec![2.0]);
+        assert_eq!(distinct_edges(&v, 256), Some(vec![1.0, 2.0]));
+        // More distinct values than the budget: quantiles as before.
+        let many: Vec<f64> = (0..300).map(f64::from).collect();
+        assert_eq!(distinct_edges(&many, 256), None);
+        assert_eq!(distinct_edges(&many[..256], 256).unwrap().len(), 255);
+        assert_eq!(distinct_edges(&[3.0; 5], 256), Some(vec![]));
     }
 }
