@@ -54,9 +54,10 @@ pub fn chi2_cdf(df: f64, t: f64) -> f64 {
 
 /// Terms smaller than this share of the running sum end the Poisson series.
 const SERIES_EPS: f64 = 1e-20;
-/// The log-space recurrences are re-anchored on `ln_gamma` this often, so that rounding
-/// does not accumulate over the long walks of large noncentralities.
-const REANCHOR: u32 = 256;
+/// The linear-space recurrences of the weights are re-anchored on their closed forms
+/// (`ln_gamma`) this often, so that rounding does not accumulate over the long walks of
+/// large noncentralities (and an underflowed weight is recomputed).
+const REANCHOR: u32 = 64;
 
 /// The Poisson(m) mixture `sum_j Pois(j; m) F(a0 + j, x)` where F is the lower (`lower`)
 /// or upper regularised incomplete gamma. It starts far out in the Poisson tail on the side
@@ -103,18 +104,20 @@ fn poisson_gamma_mixture(a0: f64, x: f64, m: f64, lower: bool) -> (f64, f64) {
     let mut sum_above = 0.0;
     let mut prev_term = f64::INFINITY;
     let mut steps = 0u32;
+    // Between anchors the weights move by exact ratios in linear space (a multiply and a
+    // divide per step instead of a logarithm and an exponential); every REANCHOR steps
+    // they are recomputed from their closed forms, so rounding cannot accumulate.
     if lower {
         let mut j = (m + spread).ceil();
         let mut f = direct(j);
         // P(a0 + j + 1): the value f had one step earlier (the walk goes down in j).
         let mut f_above = reg_lower(a0 + j + 1.0, x);
-        let mut lp = ln_pois(j);
-        let mut lt = ln_t(a0 + j - 1.0);
+        let mut w = ln_pois(j).exp();
+        let mut t = ln_t(a0 + j - 1.0).exp();
         loop {
-            let weight = lp.exp();
-            let term = weight * f;
+            let term = w * f;
             sum += term;
-            sum_above += weight * f_above;
+            sum_above += w * f_above;
             let fading = sum > 0.0 && j < m && term <= prev_term && term <= SERIES_EPS * sum;
             if j == 0.0 || fading {
                 break;
@@ -122,40 +125,40 @@ fn poisson_gamma_mixture(a0: f64, x: f64, m: f64, lower: bool) -> (f64, f64) {
             prev_term = term;
             // Step j -> j - 1: P(a - 1) = P(a) + t(a - 1).
             f_above = f;
-            f += lt.exp();
+            f += t;
             steps += 1;
-            if steps.is_multiple_of(REANCHOR) || m == 0.0 {
-                lp = ln_pois(j - 1.0);
-                lt = ln_t(a0 + j - 2.0);
+            if steps.is_multiple_of(REANCHOR) || m == 0.0 || w == 0.0 || t == 0.0 {
+                w = ln_pois(j - 1.0).exp();
+                t = ln_t(a0 + j - 2.0).exp();
             } else {
-                lp += j.ln() - ln_m;
-                lt += (a0 + j - 1.0).ln() - ln_x;
+                w *= j / m;
+                t *= (a0 + j - 1.0) / x;
             }
             j -= 1.0;
         }
     } else {
         let mut j = (m - spread).floor().max(0.0);
         let mut f = direct(j);
-        let mut lp = ln_pois(j);
-        let mut lt = ln_t(a0 + j);
+        let mut w = ln_pois(j).exp();
+        let mut t = ln_t(a0 + j).exp();
         loop {
-            let term = lp.exp() * f;
+            let term = w * f;
             sum += term;
             let fading = sum > 0.0 && j > m && term <= prev_term && term <= SERIES_EPS * sum;
             // Past the Poisson mode the weights only fall; once they underflow nothing is left.
-            if fading || (j > m && lp < -745.0) {
+            if fading || (j > m && w == 0.0) {
                 break;
             }
             prev_term = term;
             // Step j -> j + 1: Q(a + 1) = Q(a) + t(a).
-            f += lt.exp();
+            f += t;
             steps += 1;
-            if steps.is_multiple_of(REANCHOR) || m == 0.0 {
-                lp = ln_pois(j + 1.0);
-                lt = ln_t(a0 + j + 1.0);
+            if steps.is_multiple_of(REANCHOR) || m == 0.0 || w == 0.0 || t == 0.0 {
+                w = ln_pois(j + 1.0).exp();
+                t = ln_t(a0 + j + 1.0).exp();
             } else {
-                lp += ln_m - (j + 1.0).ln();
-                lt += ln_x - (a0 + j + 1.0).ln();
+                w *= m / (j + 1.0);
+                t *= x / (a0 + j + 1.0);
             }
             j += 1.0;
         }
