@@ -114,6 +114,7 @@ fn poisson_gamma_mixture(a0: f64, x: f64, m: f64, lower: bool) -> (f64, f64) {
         let mut f_above = reg_lower(a0 + j + 1.0, x);
         let mut w = ln_pois(j).exp();
         let mut t = ln_t(a0 + j - 1.0).exp();
+        let (inv_m, inv_x) = (1.0 / m, 1.0 / x);
         loop {
             let term = w * f;
             sum += term;
@@ -131,8 +132,8 @@ fn poisson_gamma_mixture(a0: f64, x: f64, m: f64, lower: bool) -> (f64, f64) {
                 w = ln_pois(j - 1.0).exp();
                 t = ln_t(a0 + j - 2.0).exp();
             } else {
-                w *= j / m;
-                t *= (a0 + j - 1.0) / x;
+                w *= j * inv_m;
+                t *= (a0 + j - 1.0) * inv_x;
             }
             j -= 1.0;
         }
