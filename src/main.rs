@@ -110,6 +110,16 @@ enum Command {
         /// Merge bins until WoE is monotone (needs --target).
         #[arg(long)]
         monotone: bool,
+        /// Choose the bins on the rest and report IV, SE, interval and p-value on this share
+        /// of the sample (seeded, stratified by the target); the file keeps full counts.
+        #[arg(long)]
+        holdout: Option<f64>,
+        /// Seed of the holdout split.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// How the figures are printed (the baseline file is written either way).
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
     },
     /// Write a synthetic credit-application sample (.csv or .jsonl) to try psimon on.
     Generate {
@@ -268,6 +278,9 @@ fn main() -> ExitCode {
             max_bins,
             min_bin_share,
             monotone,
+            holdout,
+            seed,
+            format,
         } => baseline_cmd::run(baseline_cmd::BaselineArgs {
             input,
             out,
@@ -284,6 +297,9 @@ fn main() -> ExitCode {
             max_bins,
             min_bin_share,
             monotone,
+            holdout,
+            seed,
+            json: format == Format::Json,
         }),
         Command::Report {
             baseline,

@@ -368,6 +368,21 @@ fn specials_present(column: &Column, specials: &[f64]) -> Vec<f64> {
     }
 }
 
+/// `model`'s bins with the counts of another sample (the full one, or a holdout).
+pub fn recount(model: &ModelBaseline, sample: &DevSample) -> ModelBaseline {
+    let features = model
+        .features
+        .iter()
+        .zip(&sample.columns)
+        .map(|(f, column)| count_feature(column, f.bins.clone(), sample, &f.method))
+        .collect();
+    ModelBaseline {
+        applications: sample.rows as u64,
+        features,
+        ..model.clone()
+    }
+}
+
 /// Counts the sample into the final bins.
 fn count_feature(
     column: &Column,

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use super::fmt::{emit, num, pct, pval, table};
-use crate::binning::build::{BuildParams, Method, build_model};
+use crate::binning::build::{BuildParams, Method, build_model, recount};
 use crate::binning::stumps::StumpParams;
 use crate::binning::{BaselineFile, FeatureBaseline, ModelBaseline};
 use crate::data::RowReader;
@@ -26,6 +26,43 @@ pub struct BaselineArgs {
     pub max_bins: usize,
     pub min_bin_share: f64,
     pub monotone: bool,
+    /// Share of the sample held out for the printed figures.
+    pub holdout: Option<f64>,
+    pub seed: u64,
+    /// Print the figures as JSON instead of tables.
+    pub json: bool,
+}
+
+/// The printed figures as JSON: per feature its bins and, with a target, its IV object.
+fn figures_json(model: &ModelBaseline, figures: &str, rows: usize, figure_rows: usize) -> String {
+    let to_f64 = |v: &[u64]| v.iter().map(|&c| c as f64).collect::<Vec<_>>();
+    let features: Vec<serde_json::Value> = model
+        .features
+        .iter()
+        .map(|f| {
+            let iv = match (&f.goods, &f.bads) {
+                (Some(g), Some(b)) => iv(&to_f64(g), &to_f64(b), IvOptions::default())
+                    .ok()
+                    .and_then(|s| serde_json::to_value(s).ok()),
+                _ => None,
+            };
+            serde_json::json!({
+                "name": f.name,
+                "method": f.method,
+                "labels": f.labels,
+                "counts": f.counts,
+                "iv": iv,
+            })
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "model": model.name,
+        "rows": rows,
+        "figures": figures,
+        "figure_rows": figure_rows,
+        "features": features,
+    });
+    serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
 }
 
 pub fn run(a: BaselineArgs) -> Result<()> {
@@ -62,11 +99,59 @@ pub fn run(a: BaselineArgs) -> Result<()> {
         special_values: a.special_values.clone(),
         stumps: StumpParams::default(),
     };
-    let model = build_model(&a.model, &sample, a.target.as_deref(), &params)?;
-    emit(&render(&model))?;
+    let model = match a.holdout {
+        None => {
+            let model = build_model(&a.model, &sample, a.target.as_deref(), &params)?;
+            if a.json {
+                emit(&figures_json(&model, "in-sample", sample.rows, sample.rows))?;
+            } else {
+                emit(&render(
+                    &model,
+                    "in-sample: the bins were chosen on these rows, so the p-values are optimistic; --holdout F reports them on rows the binning never saw",
+                    sample.rows,
+                ))?;
+            }
+            model
+        }
+        Some(f) => {
+            if !(f > 0.0 && f < 1.0) {
+                bail!("--holdout must lie strictly between 0 and 1, got {f}");
+            }
+            let (train, hold) = sample.split_holdout(f, a.seed);
+            if train.is_empty() || hold.is_empty() {
+                bail!("--holdout {f} leaves an empty part of {} rows", sample.rows);
+            }
+            let chosen = build_model(
+                &a.model,
+                &sample.subset(&train),
+                a.target.as_deref(),
+                &params,
+            )?;
+            let held = recount(&chosen, &sample.subset(&hold));
+            if a.json {
+                emit(&figures_json(&held, "holdout", sample.rows, hold.len()))?;
+            } else {
+                emit(&render(
+                    &held,
+                    &format!(
+                        "holdout: bins chosen on {} rows, figures on the other {} ({}, seed {}); the file keeps the counts of all {} rows",
+                        train.len(),
+                        hold.len(),
+                        pct(f),
+                        a.seed,
+                        sample.rows
+                    ),
+                    sample.rows,
+                ))?;
+            }
+            recount(&chosen, &sample)
+        }
+    };
     let file = BaselineFile::new(vec![model]);
     file.save(&a.out)?;
-    emit(&(format!("baseline {} written to {}", file.id, a.out.display()) + "\n"))?;
+    if !a.json {
+        emit(&(format!("baseline {} written to {}", file.id, a.out.display()) + "\n"))?;
+    }
     Ok(())
 }
 
@@ -90,11 +175,11 @@ fn all_columns(path: &Path, target: Option<&str>) -> Result<Vec<String>> {
         .collect())
 }
 
-fn render(model: &ModelBaseline) -> String {
+fn render(model: &ModelBaseline, figures: &str, rows: usize) -> String {
     let mut out = format!(
         "model {}: {} applications, {} features\n",
         model.name,
-        model.applications,
+        rows,
         model.features.len()
     );
     match &model.target {
@@ -103,6 +188,7 @@ fn render(model: &ModelBaseline) -> String {
                 "target {}: bad = \"{}\", good = \"{}\"\n\n",
                 t.column, t.bad_value, t.good_value
             ));
+            out.push_str(&format!("figures {figures}\n\n"));
             out.push_str(&iv_table(model));
         }
         None => {

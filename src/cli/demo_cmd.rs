@@ -192,6 +192,9 @@ pub fn run_batch() -> Result<()> {
         max_bins: 10,
         min_bin_share: 0.05,
         monotone: true,
+        holdout: Some(0.3),
+        seed: 1,
+        json: false,
     })?;
     emit(&format!(
         "\n== psimon report --baseline {} --input {} --target bad\n\n",

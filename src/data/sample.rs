@@ -38,6 +38,64 @@ pub struct DevSample {
     pub target_values: Option<(String, String)>,
 }
 
+impl DevSample {
+    /// The rows `rows` (in that order) as a sample of their own.
+    pub fn subset(&self, rows: &[usize]) -> DevSample {
+        let columns = self
+            .columns
+            .iter()
+            .map(|c| Column {
+                name: c.name.clone(),
+                values: match &c.values {
+                    ColumnValues::Numeric(v) => {
+                        ColumnValues::Numeric(rows.iter().map(|&r| v[r]).collect())
+                    }
+                    ColumnValues::Categorical { codes, levels } => ColumnValues::Categorical {
+                        codes: rows.iter().map(|&r| codes[r]).collect(),
+                        levels: levels.clone(),
+                    },
+                },
+            })
+            .collect();
+        DevSample {
+            rows: rows.len(),
+            columns,
+            is_bad: self
+                .is_bad
+                .as_ref()
+                .map(|b| rows.iter().map(|&r| b[r]).collect()),
+            target_values: self.target_values.clone(),
+        }
+    }
+
+    /// A seeded split into (training rows, holdout rows) with `fraction` of each outcome
+    /// class (or of all rows, without a target) held out.
+    pub fn split_holdout(&self, fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
+        let mut rng = crate::synth::Rng::new(seed);
+        let classes: Vec<Vec<usize>> = match &self.is_bad {
+            Some(bad) => vec![
+                (0..self.rows).filter(|&r| !bad[r]).collect(),
+                (0..self.rows).filter(|&r| bad[r]).collect(),
+            ],
+            None => vec![(0..self.rows).collect()],
+        };
+        let (mut train, mut hold) = (Vec::new(), Vec::new());
+        for mut rows in classes {
+            // Fisher-Yates with the sample's own generator: the same seed, the same split.
+            for i in (1..rows.len()).rev() {
+                let j = ((rng.uniform() * (i + 1) as f64) as usize).min(i);
+                rows.swap(i, j);
+            }
+            let n_hold = (rows.len() as f64 * fraction).round() as usize;
+            hold.extend_from_slice(&rows[..n_hold]);
+            train.extend_from_slice(&rows[n_hold..]);
+        }
+        train.sort_unstable();
+        hold.sort_unstable();
+        (train, hold)
+    }
+}
+
 /// What to load.
 pub struct SampleRequest<'a> {
     pub features: &'a [String],
