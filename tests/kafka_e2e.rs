@@ -16,14 +16,6 @@ use serde_json::Value;
 
 const MODEL: &str = "retail_v3";
 
-/// A stumps baseline of the synthetic credit sample, built by psimon itself.
-fn baseline(dir: &std::path::Path) -> std::path::PathBuf {
-    let dev = generate(dir, "dev.csv", 20_000, 0.0, 1);
-    let out = dir.join("built-baseline.json");
-    stumps_baseline(&dev, &out);
-    out
-}
-
 /// The feature values of the events `psimon loadgen` produces for (count, shift, seed).
 fn offline_values(count: u64, shift: f64, seed: u64) -> Vec<Vec<(&'static str, Option<String>)>> {
     let mut rng = Rng::new(seed);
@@ -52,7 +44,7 @@ fn close(got: f64, exp: f64) -> bool {
 #[test]
 fn psi_matches_offline_computation_and_drift_events_follow_the_schema() {
     let dir = tempfile::tempdir().unwrap();
-    let base = baseline(dir.path());
+    let base = built_baseline(dir.path());
     let topics = Topics::new("e2e");
     let port = free_port();
     let config = write_config(dir.path(), &topics, port, &base, "");
@@ -236,7 +228,7 @@ fn psi_matches_offline_computation_and_drift_events_follow_the_schema() {
 #[test]
 fn malformed_messages_are_dead_lettered_and_the_monitor_carries_on() {
     let dir = tempfile::tempdir().unwrap();
-    let base = baseline(dir.path());
+    let base = built_baseline(dir.path());
     let topics = Topics::new("dlq");
     let port = free_port();
     let config = write_config(dir.path(), &topics, port, &base, "");
@@ -337,7 +329,7 @@ fn sigterm_stops_within_the_deadline_with_offsets_committed() {
     use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
     let dir = tempfile::tempdir().unwrap();
-    let base = baseline(dir.path());
+    let base = built_baseline(dir.path());
     let topics = Topics::new("stop");
     let port = free_port();
     let config = write_config(
@@ -379,7 +371,7 @@ fn sigterm_stops_within_the_deadline_with_offsets_committed() {
 #[test]
 fn a_broker_that_is_down_leaves_the_monitor_alive_and_not_ready() {
     let dir = tempfile::tempdir().unwrap();
-    let base = baseline(dir.path());
+    let base = built_baseline(dir.path());
     let topics = Topics::new("down");
     let port = free_port();
     let config = write_config(dir.path(), &topics, port, &base, "");

@@ -51,9 +51,7 @@ fn dead_letters(topic: &str) -> Vec<String> {
 #[test]
 fn five_kill_9s_lose_nothing_and_count_nothing_twice() {
     let dir = tempfile::tempdir().unwrap();
-    let dev = generate(dir.path(), "dev.csv", 20_000, 0.0, 1);
-    let base = dir.path().join("built-baseline.json");
-    stumps_baseline(&dev, &base);
+    let base = built_baseline(dir.path());
     let topics = Topics::with_partitions("chaos", 6);
     let t0 = now_ms() - 20 * 60 * 1000;
     produce_bad(&topics.input, "a");

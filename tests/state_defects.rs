@@ -15,13 +15,6 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{Offset, TopicPartitionList};
 use serde_json::Value;
 
-fn baseline(dir: &std::path::Path) -> std::path::PathBuf {
-    let dev = generate(dir, "dev.csv", 20_000, 0.0, 1);
-    let out = dir.join("built-baseline.json");
-    stumps_baseline(&dev, &out);
-    out
-}
-
 fn committed(group: &str, topic: &str) -> Offset {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers())
@@ -47,7 +40,7 @@ fn window_apps(drift: &Value, window: &str) -> Option<u64> {
 #[test]
 fn two_megabyte_messages_are_dead_lettered_truncated_and_never_skipped() {
     let dir = tempfile::tempdir().unwrap();
-    let base = baseline(dir.path());
+    let base = built_baseline(dir.path());
     let topics = Topics::new("big");
     // An input topic that accepts 2 MB messages (the dead-letter topic keeps the default).
     let input = unique("big-in-3mb");
@@ -110,7 +103,7 @@ fn two_megabyte_messages_are_dead_lettered_truncated_and_never_skipped() {
 #[test]
 fn an_event_far_in_the_future_is_dead_lettered_and_moves_no_watermark() {
     let dir = tempfile::tempdir().unwrap();
-    let base = baseline(dir.path());
+    let base = built_baseline(dir.path());
     let topics = Topics::new("future");
     let port = free_port();
     let config = write_config(dir.path(), &topics, port, &base, "");
@@ -146,7 +139,7 @@ fn an_event_far_in_the_future_is_dead_lettered_and_moves_no_watermark() {
 #[test]
 fn a_second_live_instance_with_the_same_id_is_reported_on_readyz() {
     let dir = tempfile::tempdir().unwrap();
-    let base = baseline(dir.path());
+    let base = built_baseline(dir.path());
     let topics = Topics::new("twin");
     let (dir_a, dir_b) = (dir.path().join("a"), dir.path().join("b"));
     std::fs::create_dir_all(&dir_a).unwrap();
@@ -182,7 +175,7 @@ fn a_second_live_instance_with_the_same_id_is_reported_on_readyz() {
 #[test]
 fn a_dead_letter_the_broker_refuses_never_lets_the_offset_pass() {
     let dir = tempfile::tempdir().unwrap();
-    let base = baseline(dir.path());
+    let base = built_baseline(dir.path());
     let topics = Topics::new("dlqfail");
     // A dead-letter topic that refuses anything over 20 kB: a 60 kB dead letter fails on
     // the broker, after it was queued.

@@ -32,9 +32,7 @@ fn start_evaluated(config: &std::path::Path, port: u16) -> Monitor {
 #[test]
 fn restart_serves_restored_windows_and_changed_definitions_start_empty() {
     let dir = tempfile::tempdir().unwrap();
-    let dev = generate(dir.path(), "dev.csv", 20_000, 0.0, 1);
-    let base = dir.path().join("built-baseline.json");
-    stumps_baseline(&dev, &base);
+    let base = built_baseline(dir.path());
     let topics = Topics::with_partitions("restore", 3);
     let port = free_port();
     let config = write_config(dir.path(), &topics, port, &base, "");

@@ -7,40 +7,11 @@ mod common;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use common::kafka::*;
 use common::*;
 use serde_json::Value;
-
-fn loadgen_at_rate(topic: &str, count: u64, shift: f64, seed: u64, start_ms: i64, rate: u64) {
-    let out = Command::new(env!("CARGO_BIN_EXE_psimon"))
-        .args([
-            "loadgen",
-            "--brokers",
-            &brokers(),
-            "--topic",
-            topic,
-            "--count",
-            &count.to_string(),
-            "--shift",
-            &shift.to_string(),
-            "--seed",
-            &seed.to_string(),
-            "--start-ms",
-            &start_ms.to_string(),
-            "--rate",
-            &rate.to_string(),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "loadgen: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 struct Replica {
     config: PathBuf,
@@ -78,9 +49,7 @@ impl Replica {
 #[test]
 fn three_replicas_through_a_rolling_restart_report_what_one_instance_reports() {
     let dir = tempfile::tempdir().unwrap();
-    let dev = generate(dir.path(), "dev.csv", 20_000, 0.0, 1);
-    let base = dir.path().join("built-baseline.json");
-    stumps_baseline(&dev, &base);
+    let base = built_baseline(dir.path());
     let topics = Topics::with_partitions("scale", 6);
     let mut replicas: Vec<Replica> = ["a", "b", "c"]
         .iter()

@@ -23,7 +23,7 @@ use super::plan::Plan;
 use super::txn::{Source, TxnError, TxnProducer};
 use crate::output::metrics::Metrics;
 use crate::state::codec::{
-    DriftKey, DriftRecord, PaneKey, PaneRecord, encode_drift, encode_offset, encode_pane,
+    DriftKey, DriftRecord, PaneKey, encode_drift, encode_offset, encode_pane,
 };
 use crate::state::reader::StateReader;
 use crate::state::table::Restored;
@@ -177,27 +177,9 @@ impl Owner {
                 let mut records: Vec<(String, Option<Vec<u8>>)> = Vec::new();
                 let buf = &mut self.buf;
                 owned.state.drain_changes(|m, w, id, pane| {
-                    let key = StateKey::Pane(PaneKey {
-                        model: layout.models[m].name.clone(),
-                        window: layout.windows[w].name.clone(),
-                        part: part.clone(),
-                        pane: id,
-                    })
-                    .encode();
+                    let key = layout.pane_key(&part, m, w, id).encode();
                     let value = pane.map(|p| {
-                        encode_pane(
-                            &PaneRecord {
-                                model_fingerprint: layout.models[m].fingerprint,
-                                window_fingerprint: layout.windows[w].fingerprint,
-                                baseline_id: layout.models[m].baseline_id.clone(),
-                                as_of,
-                                min_ms: p.min_ms,
-                                max_ms: p.max_ms,
-                                applications: p.counts.applications(),
-                                counts: p.counts.flat().to_vec(),
-                            },
-                            buf,
-                        );
+                        encode_pane(&layout.pane_record(m, w, as_of, p), buf);
                         buf.clone()
                     });
                     records.push((key, value));

@@ -3,8 +3,8 @@
 //! name, definition and fingerprint. A stored pane whose fingerprints differ belongs to an
 //! older definition and is not used. Pure.
 
-use super::codec::fingerprint;
-use crate::window::WindowSpec;
+use super::codec::{PaneKey, PaneRecord, PartitionId, StateKey, fingerprint};
+use crate::window::{Pane, WindowSpec};
 
 #[derive(Debug, Clone)]
 pub struct ModelLayout {
@@ -73,5 +73,30 @@ impl StateLayout {
 
     pub fn window_index(&self, name: &str) -> Option<usize> {
         self.windows.iter().position(|w| w.name == name)
+    }
+
+    /// The key of pane `pane` of `(model, window)` of input partition `part`.
+    pub fn pane_key(&self, part: &PartitionId, model: usize, window: usize, pane: i64) -> StateKey {
+        StateKey::Pane(PaneKey {
+            model: self.models[model].name.clone(),
+            window: self.windows[window].name.clone(),
+            part: part.clone(),
+            pane,
+        })
+    }
+
+    /// A pane of `(model, window)` as stored, checkpointed with the partition's next offset
+    /// `as_of`.
+    pub fn pane_record(&self, model: usize, window: usize, as_of: i64, pane: &Pane) -> PaneRecord {
+        PaneRecord {
+            model_fingerprint: self.models[model].fingerprint,
+            window_fingerprint: self.windows[window].fingerprint,
+            baseline_id: self.models[model].baseline_id.clone(),
+            as_of,
+            min_ms: pane.min_ms,
+            max_ms: pane.max_ms,
+            applications: pane.counts.applications(),
+            counts: pane.counts.flat().to_vec(),
+        }
     }
 }

@@ -192,26 +192,9 @@ pub(crate) mod tests {
         let mut buf = Vec::new();
         let mut records = Vec::new();
         state.drain_changes(|m, w, id, pane| {
-            let key = StateKey::Pane(PaneKey {
-                model: layout.models[m].name.clone(),
-                window: layout.windows[w].name.clone(),
-                part: part.clone(),
-                pane: id,
-            });
+            let key = layout.pane_key(part, m, w, id);
             let value = pane.map(|p| {
-                encode_pane(
-                    &PaneRecord {
-                        model_fingerprint: layout.models[m].fingerprint,
-                        window_fingerprint: layout.windows[w].fingerprint,
-                        baseline_id: layout.models[m].baseline_id.clone(),
-                        as_of: next_offset,
-                        min_ms: p.min_ms,
-                        max_ms: p.max_ms,
-                        applications: p.counts.applications(),
-                        counts: p.counts.flat().to_vec(),
-                    },
-                    &mut buf,
-                );
+                encode_pane(&layout.pane_record(m, w, next_offset, p), &mut buf);
                 buf.clone()
             });
             records.push((key.encode(), value));

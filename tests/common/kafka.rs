@@ -291,6 +291,22 @@ impl Drop for Monitor {
 
 /// Produces synthetic applications with `psimon loadgen`.
 pub fn loadgen(topic: &str, count: u64, shift: f64, seed: u64, start_ms: i64) {
+    loadgen_with(topic, count, shift, seed, start_ms, &[]);
+}
+
+/// The same at `rate` events per second.
+pub fn loadgen_at_rate(topic: &str, count: u64, shift: f64, seed: u64, start_ms: i64, rate: u64) {
+    loadgen_with(
+        topic,
+        count,
+        shift,
+        seed,
+        start_ms,
+        &["--rate", &rate.to_string()],
+    );
+}
+
+fn loadgen_with(topic: &str, count: u64, shift: f64, seed: u64, start_ms: i64, extra: &[&str]) {
     let out = Command::new(env!("CARGO_BIN_EXE_psimon"))
         .args([
             "loadgen",
@@ -307,6 +323,7 @@ pub fn loadgen(topic: &str, count: u64, shift: f64, seed: u64, start_ms: i64) {
             "--start-ms",
             &start_ms.to_string(),
         ])
+        .args(extra)
         .output()
         .unwrap();
     assert!(
@@ -334,6 +351,10 @@ pub fn kcat_produce(topic: &str, lines: &[(&str, &str)]) {
 
 /// Reads a whole topic with kcat in the given format (`-f`).
 pub fn kcat_read(topic: &str, format: &str) -> String {
+    kcat_consume(topic, format, &[])
+}
+
+fn kcat_consume(topic: &str, format: &str, extra: &[&str]) -> String {
     let out = Command::new("kcat")
         .args([
             "-b",
@@ -348,6 +369,7 @@ pub fn kcat_read(topic: &str, format: &str) -> String {
             "-f",
             format,
         ])
+        .args(extra)
         .output()
         .expect("kcat is installed");
     String::from_utf8_lossy(&out.stdout).into_owned()
@@ -385,25 +407,7 @@ pub fn comparable(drift: &serde_json::Value) -> serde_json::Value {
 
 /// Reads a whole topic with kcat as a read_committed consumer, one line per message.
 pub fn kcat_read_committed(topic: &str, format: &str) -> Vec<String> {
-    let out = Command::new("kcat")
-        .args([
-            "-b",
-            &brokers(),
-            "-t",
-            topic,
-            "-C",
-            "-e",
-            "-q",
-            "-o",
-            "beginning",
-            "-X",
-            "isolation.level=read_committed",
-            "-f",
-            format,
-        ])
-        .output()
-        .expect("kcat is installed");
-    String::from_utf8_lossy(&out.stdout)
+    kcat_consume(topic, format, &["-X", "isolation.level=read_committed"])
         .lines()
         .map(String::from)
         .collect()

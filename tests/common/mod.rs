@@ -71,6 +71,15 @@ pub fn stumps_baseline(dev: &Path, out: &Path) -> String {
     ])
 }
 
+/// A stumps baseline of 20,000 synthetic development applications, built by psimon itself
+/// in `dir` (the baseline of the streaming tests).
+pub fn built_baseline(dir: &Path) -> PathBuf {
+    let dev = generate(dir, "dev.csv", 20_000, 0.0, 1);
+    let out = dir.join("built-baseline.json");
+    stumps_baseline(&dev, &out);
+    out
+}
+
 /// Writes a synthetic sample through `psimon generate`.
 pub fn generate(dir: &Path, name: &str, rows: u64, shift: f64, seed: u64) -> PathBuf {
     let out = dir.join(name);
