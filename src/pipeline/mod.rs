@@ -3,14 +3,14 @@
 //! letters, the producer of drift events, the evaluation tick, supervision and the
 //! orchestration of start and ordered shutdown.
 
-pub mod consumer;
+pub(crate) mod consumer;
 pub mod evaluator;
-pub mod kafka_log;
-pub mod owner;
+pub(crate) mod kafka_log;
+pub(crate) mod owner;
 pub mod plan;
 pub mod producer;
 pub mod run;
-pub mod txn;
+pub(crate) mod txn;
 
 pub use plan::Plan;
 pub use run::run;

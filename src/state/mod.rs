@@ -15,9 +15,9 @@
 pub mod codec;
 pub mod layout;
 pub mod merge;
-pub mod reader;
+pub(crate) mod reader;
 pub mod table;
-pub mod topic;
+pub(crate) mod topic;
 
 pub use codec::{PartitionId, StateKey};
 pub use layout::StateLayout;
