@@ -35,6 +35,9 @@ pub struct ConsumerStatus {
     pub joined: AtomicBool,
     /// Set when the consumer cannot go on (fenced, restore failed); the reason.
     pub fatal: Mutex<Option<String>>,
+    /// The failure is a fence: another live instance with the same id, or a transaction
+    /// that timed out (see `run`'s supervision).
+    pub fenced: AtomicBool,
 }
 
 impl ConsumerStatus {
@@ -43,6 +46,11 @@ impl ConsumerStatus {
         if let Ok(mut f) = self.fatal.lock() {
             f.get_or_insert(why);
         }
+    }
+
+    pub fn fence(&self, why: String) {
+        self.fenced.store(true, Ordering::Relaxed);
+        self.fail(why);
     }
 
     pub fn fatal(&self) -> Option<String> {
@@ -54,7 +62,8 @@ impl ConsumerStatus {
 pub struct MonitorContext {
     pub owner: Mutex<Owner>,
     pub metrics: Metrics,
-    pub broker_down: Arc<AtomicBool>,
+    /// librdkafka reported every broker down; cleared (with a log line) by the next message.
+    broker_down: AtomicBool,
     pub status: Arc<ConsumerStatus>,
     pub transactional_id: String,
     log: LogThrottle,
@@ -64,14 +73,13 @@ impl MonitorContext {
     pub fn new(
         owner: Owner,
         metrics: Metrics,
-        broker_down: Arc<AtomicBool>,
         status: Arc<ConsumerStatus>,
         transactional_id: String,
     ) -> Self {
         Self {
             owner: Mutex::new(owner),
             metrics,
-            broker_down,
+            broker_down: AtomicBool::new(false),
             status,
             transactional_id,
             log: LogThrottle::default(),
@@ -80,14 +88,13 @@ impl MonitorContext {
 
     /// Handles an owner error: a fenced producer or failed restore stops the consumer.
     fn failed(&self, e: OwnerError) {
-        let why = match &e {
-            OwnerError::Txn(t) if t.is_fenced() => format!(
+        match &e {
+            OwnerError::Txn(t) if t.is_fenced() => self.status.fence(format!(
                 "fenced: another live instance uses transactional.id {} (kafka.instance_id must be unique per instance): {e}",
                 self.transactional_id
-            ),
-            _ => e.to_string(),
-        };
-        self.status.fail(why);
+            )),
+            _ => self.status.fail(e.to_string()),
+        }
     }
 }
 
@@ -101,7 +108,7 @@ impl ClientContext for MonitorContext {
             Some(RDKafkaErrorCode::AllBrokersDown) => {
                 self.broker_down.store(true, Ordering::Relaxed)
             }
-            Some(RDKafkaErrorCode::FencedInstanceId) => self.status.fail(format!(
+            Some(RDKafkaErrorCode::FencedInstanceId) => self.status.fence(format!(
                 "fenced: another live instance uses this kafka.instance_id (transactional.id {}); it must be unique per instance",
                 self.transactional_id
             )),

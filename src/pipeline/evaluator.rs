@@ -175,29 +175,27 @@ impl Evaluator {
                             .feature_drift_state
                             .with_label_values(&labels)
                             .set(state as i64);
-                        if producer.is_some() {
+                        if let Some(p) = producer {
                             self.states.insert((m, w, fe.feature), state);
-                        }
-                        if state != prev && producer.is_some() {
-                            let event = drift_event(&Transition {
-                                source: &self.source,
-                                model: &model.name,
-                                feature: fname,
-                                window: wname,
-                                baseline_id: &model.baseline_id,
-                                baseline_applications: model.baseline_applications,
-                                previous: prev,
-                                state,
-                                eval: &fe,
-                                psi,
-                                p_adjusted: q,
-                                thresholds: t,
-                                bounds: mw.bounds,
-                                top_bins: plan.top_bins,
-                                now_ms,
-                            });
-                            let k = key(&model.name, fname);
-                            if let Some(p) = producer {
+                            if state != prev {
+                                let event = drift_event(&Transition {
+                                    source: &self.source,
+                                    model: &model.name,
+                                    feature: fname,
+                                    window: wname,
+                                    baseline_id: &model.baseline_id,
+                                    baseline_applications: model.baseline_applications,
+                                    previous: prev,
+                                    state,
+                                    eval: &fe,
+                                    psi,
+                                    p_adjusted: q,
+                                    thresholds: t,
+                                    bounds: mw.bounds,
+                                    top_bins: plan.top_bins,
+                                    now_ms,
+                                });
+                                let k = key(&model.name, fname);
                                 p.drift_event(&k, &event.to_string());
                                 if let Some(Ok(mut outbox)) = self.outbox.as_ref().map(|o| o.lock())
                                 {

@@ -125,22 +125,16 @@ impl Owner {
         (reason, detail): (&str, &str),
         src: &Source<'_>,
     ) -> Result<bool, TxnError> {
-        if !self
-            .parts
-            .get(src.topic)
-            .is_some_and(|t| t.contains_key(&src.partition))
-        {
-            return Ok(false);
-        }
-        self.txn.dead_letter(key, payload, reason, detail, src)?;
-        if let Some(owned) = self
+        let Some(owned) = self
             .parts
             .get_mut(src.topic)
             .and_then(|t| t.get_mut(&src.partition))
-        {
-            owned.next_offset = Some(src.offset + 1);
-            owned.dirty = true;
-        }
+        else {
+            return Ok(false);
+        };
+        self.txn.dead_letter(key, payload, reason, detail, src)?;
+        owned.next_offset = Some(src.offset + 1);
+        owned.dirty = true;
         Ok(true)
     }
 
@@ -218,6 +212,20 @@ impl Owner {
         Ok(())
     }
 
+    /// Restores `parts` from the global table once it holds everything committed so far.
+    fn restore_all(
+        &self,
+        parts: Vec<PartitionId>,
+    ) -> Result<Vec<(PartitionId, Restored)>, OwnerError> {
+        self.reader
+            .wait_caught_up(self.restore_timeout)
+            .map_err(|e| OwnerError::Restore(e.to_string()))?;
+        parts
+            .into_iter()
+            .map(|part| self.restore_one(&part).map(|r| (part, r)))
+            .collect()
+    }
+
     /// Restores `part` from the global table, waiting while a transaction is half applied.
     fn restore_one(&self, part: &PartitionId) -> Result<Restored, OwnerError> {
         let start = Instant::now();
@@ -276,9 +284,6 @@ impl Owner {
             return Ok(());
         }
         let start = Instant::now();
-        self.reader
-            .wait_caught_up(self.restore_timeout)
-            .map_err(|e| OwnerError::Restore(e.to_string()))?;
         let wanted: Vec<PartitionId> = tpl
             .elements()
             .iter()
@@ -288,8 +293,7 @@ impl Owner {
             })
             .collect();
         let mut panes = 0;
-        for part in wanted {
-            let r = self.restore_one(&part)?;
+        for (part, r) in self.restore_all(wanted)? {
             panes += r.panes;
             if let Some(o) = r.next_offset {
                 let _ = tpl.set_partition_offset(&part.topic, part.partition, Offset::Offset(o));
@@ -348,9 +352,6 @@ impl Owner {
             partitions = self.assigned(),
             "rewinding to the last committed checkpoint"
         );
-        self.reader
-            .wait_caught_up(self.restore_timeout)
-            .map_err(|e| OwnerError::Restore(e.to_string()))?;
         let owned: Vec<PartitionId> = self
             .parts
             .iter()
@@ -361,8 +362,7 @@ impl Owner {
                 })
             })
             .collect();
-        for part in owned {
-            let r = self.restore_one(&part)?;
+        for (part, r) in self.restore_all(owned)? {
             let resume = match r.next_offset {
                 Some(o) => Offset::Offset(o),
                 None => self.uncheckpointed_start(consumer, &part),

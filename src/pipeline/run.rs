@@ -89,12 +89,6 @@ fn consumer_config(config: &Config, base: &ClientConfig, instance: &str) -> Clie
     ccfg
 }
 
-/// Readiness as `/readyz` reports it: `None` when ready, else why not.
-struct Health {
-    table_loaded: AtomicBool,
-    broker_ok: AtomicBool,
-}
-
 pub async fn run(
     config: Config,
     plan: Plan,
@@ -122,10 +116,8 @@ pub async fn run(
         .instance_info
         .with_label_values(&[&instance, &config.kafka.group_id])
         .set(1);
-    let health = Arc::new(Health {
-        table_loaded: AtomicBool::new(false),
-        broker_ok: AtomicBool::new(true),
-    });
+    // Whether the broker answers the readiness probe (set by the probe task below).
+    let broker_ok = Arc::new(AtomicBool::new(true));
     let producer = Arc::new(
         OutputProducer::new(&base, metrics.clone(), &config.kafka.drift_topic)
             .context("creating the Kafka producer")?,
@@ -162,7 +154,6 @@ pub async fn run(
             }
         }
     };
-    health.table_loaded.store(true, Ordering::Relaxed);
     info!(topic = %reader.topic(), partitions = reader.partitions(), instance = %instance, transactional_id = %transactional_id, "state table loaded");
 
     let publisher = Arc::new(AtomicBool::new(false));
@@ -186,11 +177,9 @@ pub async fn run(
             .is_some_and(|v| matches!(v.as_str(), "latest" | "largest" | "end")),
     });
     let status = Arc::new(ConsumerStatus::default());
-    let broker_down = Arc::new(AtomicBool::new(false));
     let context = MonitorContext::new(
         owner,
         metrics.clone(),
-        Arc::clone(&broker_down),
         Arc::clone(&status),
         transactional_id.clone(),
     );
@@ -228,7 +217,7 @@ pub async fn run(
 
     // Readiness follows the broker with or without traffic: a metadata probe every second.
     let probe_task = {
-        let (r, h) = (Arc::clone(&reader), Arc::clone(&health));
+        let (r, ok_flag) = (Arc::clone(&reader), Arc::clone(&broker_ok));
         tokio::spawn(async move {
             loop {
                 let r2 = Arc::clone(&r);
@@ -237,7 +226,7 @@ pub async fn run(
                 })
                 .await
                 .unwrap_or(false);
-                h.broker_ok.store(ok, Ordering::Relaxed);
+                ok_flag.store(ok, Ordering::Relaxed);
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
         })
@@ -264,7 +253,7 @@ pub async fn run(
                     Some("the consumer thread ended unexpectedly".to_string())
                 } else if reader.is_finished() {
                     Some("the state reader thread ended unexpectedly".to_string())
-                } else if !health.broker_ok.load(Ordering::Relaxed) {
+                } else if !broker_ok.load(Ordering::Relaxed) {
                     Some("the Kafka broker does not answer".to_string())
                 } else if !status.joined.load(Ordering::Relaxed) {
                     Some("joining the consumer group".to_string())
@@ -279,8 +268,7 @@ pub async fn run(
                 // visible on /readyz, then exits non-zero: a fence can also follow a
                 // transaction that timed out during a long broker outage, which a restart
                 // cures. Any other failure of the consumer or reader ends the process at once.
-                let fenced = fatal.as_deref().is_some_and(|f| f.starts_with("fenced"));
-                if fenced {
+                if status.fenced.load(Ordering::Relaxed) {
                     let since = *fenced_since.get_or_insert_with(Instant::now);
                     if since.elapsed() >= FENCED_EXIT_AFTER {
                         let why = not_ready.unwrap_or_default();
