@@ -8,45 +8,14 @@
 #   scripts/restore-time.sh            (needs a release build and the broker's tools)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-psimon=${PSIMON_BIN:-target/release/psimon}
-unset PSIMON_BIN  # psimon reads PSIMON_* variables as config overrides
-[ -x "$psimon" ] || cargo build --release
-started=0
-if ! scripts/kafka.sh status; then scripts/kafka.sh start; started=1; fi
-work=$(mktemp -d)
-cleanup() {
-  [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-  [ "$started" = 1 ] && scripts/kafka.sh stop
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-suffix=$(date +%s%N)
+# shellcheck source=lib/wide-run.sh
+. scripts/lib/wide-run.sh
 topic="restore-$suffix"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$psimon" generate --wide --rows 50000 --out "$work/dev.csv"
 "$psimon" baseline --input "$work/dev.csv" --out "$work/baseline.json" --max-bins 12 --min-bin-share 0.01 > /dev/null
 {
+  wide_config_head restore "$topic" 'max_time_skew = "48h"'
   cat <<TOML
-[kafka]
-brokers = "127.0.0.1:${PSIMON_KAFKA_PORT:-9092}"
-group_id = "restore-$suffix"
-input_topics = ["$topic"]
-drift_topic = "$topic-drift"
-dead_letter_topic = "$topic-dlq"
-[http]
-address = "127.0.0.1:$port"
-[mapping]
-model = "/model"
-event_time = "/submitted_at"
-max_time_skew = "48h"
-[mapping.features]
-TOML
-  for i in $(seq -w 0 19); do echo "f$i = \"/f$i\""; done
-  cat <<TOML
-[[models]]
-name = "wide"
-baseline = "baseline.json"
 [[windows]]
 kind = "time"
 name = "24h"
@@ -57,7 +26,6 @@ interval = "2s"
 TOML
 } > "$work/psimon.toml"
 
-metric() { curl -s "127.0.0.1:$port/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 start_ms=$(( $(date +%s%3N) - 86400000 ))
 "$psimon" loadgen --wide --model wide --topic "$topic" --partitions 12 --count 120000 \
   --step-ms 720 --start-ms "$start_ms" > /dev/null

@@ -11,44 +11,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-2000000}
-psimon=${PSIMON_BIN:-target/release/psimon}
-unset PSIMON_BIN  # psimon reads PSIMON_* variables as config overrides
-[ -x "$psimon" ] || cargo build --release
-started=0
-if ! scripts/kafka.sh status; then scripts/kafka.sh start; started=1; fi
-work=$(mktemp -d)
-cleanup() {
-  [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-  [ "$started" = 1 ] && scripts/kafka.sh stop
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-suffix=$(date +%s%N)
+# shellcheck source=lib/wide-run.sh
+. scripts/lib/wide-run.sh
 topic="throughput-$suffix"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$psimon" generate --wide --rows 50000 --out "$work/dev.csv"
 "$psimon" baseline --input "$work/dev.csv" --out "$work/baseline.json" > /dev/null
 {
+  wide_config_head throughput "$topic"
   cat <<TOML
-[kafka]
-brokers = "127.0.0.1:${PSIMON_KAFKA_PORT:-9092}"
-group_id = "throughput-$suffix"
-input_topics = ["$topic"]
-drift_topic = "$topic-drift"
-dead_letter_topic = "$topic-dlq"
-[http]
-address = "127.0.0.1:$port"
-[mapping]
-model = "/model"
-event_time = "/submitted_at"
-[mapping.features]
-TOML
-  for i in $(seq -w 0 19); do echo "f$i = \"/f$i\""; done
-  cat <<TOML
-[[models]]
-name = "wide"
-baseline = "baseline.json"
 [[windows]]
 kind = "time"
 name = "1h"
@@ -69,7 +39,6 @@ core=$(( $(nproc) - 1 ))
 echo "consuming with psimon pinned to core $core ..."
 ${PSIMON_WRAP:-} taskset -c "$core" "$psimon" run --config "$work/psimon.toml" 2> "$work/psimon.log" &
 pid=$!
-metric() { curl -s "127.0.0.1:$port/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 first="" ; first_n=0
 while :; do
   n=$(metric psimon_events_counted_total || true); n=${n:-0}; n=${n%.*}
