@@ -35,6 +35,8 @@ pub struct ConsumerStatus {
     pub joined: AtomicBool,
     /// Set when the consumer cannot go on (fenced, restore failed); the reason.
     pub fatal: Mutex<Option<String>>,
+    /// Whether `fatal` is set: what the consuming loop checks per message, without a lock.
+    failed: AtomicBool,
     /// The failure is a fence: another live instance with the same id, or a transaction
     /// that timed out (see `run`'s supervision).
     pub fenced: AtomicBool,
@@ -46,6 +48,11 @@ impl ConsumerStatus {
         if let Ok(mut f) = self.fatal.lock() {
             f.get_or_insert(why);
         }
+        self.failed.store(true, Ordering::Release);
+    }
+
+    pub fn has_failed(&self) -> bool {
+        self.failed.load(Ordering::Acquire)
     }
 
     pub fn fence(&self, why: String) {
@@ -219,7 +226,7 @@ pub fn consume_loop(
     // The wall clock, read once per 64 messages: delays are reported in milliseconds.
     let mut now = now_ms();
     let mut since_clock = 0u32;
-    while !stop.load(Ordering::Relaxed) && ctx.status.fatal().is_none() {
+    while !stop.load(Ordering::Relaxed) && !ctx.status.has_failed() {
         let polled = consumer.poll(Duration::from_millis(100));
         since_clock += 1;
         if polled.is_none() || since_clock >= 64 {
@@ -313,7 +320,7 @@ pub fn consume_loop(
             delays.clear();
         }
     }
-    if ctx.status.fatal().is_none() {
+    if !ctx.status.has_failed() {
         checkpoint(consumer, &mut delays);
         info!("final checkpoint committed");
     }
