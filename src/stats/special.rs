@@ -52,25 +52,64 @@ pub fn chi2_cdf(df: f64, t: f64) -> f64 {
     reg_lower(df / 2.0, t / 2.0)
 }
 
-/// Terms smaller than this share of the running sum end the Poisson series.
-const SERIES_EPS: f64 = 1e-20;
+/// Terms smaller than this share of the running sum end the Poisson series (the reference
+/// tolerance of the noncentral outputs is 1e-6 relative).
+const SERIES_EPS: f64 = 1e-15;
 /// The linear-space recurrences of the weights are re-anchored on their closed forms
 /// (`ln_gamma`) this often, so that rounding does not accumulate over the long walks of
 /// large noncentralities (and an underflowed weight is recomputed).
-const REANCHOR: u32 = 64;
+const REANCHOR: u32 = 512;
+/// A tail whose Chernoff bound is below `e^LN_NEGLIGIBLE` (about 1e-300) is returned as 0.
+const LN_NEGLIGIBLE: f64 = -690.0;
+/// The walk starts this many standard deviations of the tilted mixing law beyond its mean.
+const START_SDS: f64 = 6.0;
+/// A weight below this is subnormal (it has lost bits) or zero: it is recomputed from its
+/// closed form instead of carried on by the recurrence.
+const TINY: f64 = f64::MIN_POSITIVE;
+
+/// Which tail of `chi2'(df, lambda)` at `t` is the smaller one, the natural log of its
+/// Chernoff bound, and the mean of the Poisson mixing index under the exponential tilt that
+/// gives the bound (where the terms of that tail's series are largest).
+///
+/// The tilt `s` turns the mixing law Poisson(lambda/2) into Poisson(lambda/2 * r) exactly,
+/// with `r = 1 / (1 - 2s)` (upper tail, r > 1) or `1 / (1 + 2s)` (lower tail, r < 1), the
+/// root of `lambda r^2 + df r - t = 0`.
+struct Tail {
+    upper: bool,
+    ln_bound: f64,
+    tilted_mean: f64,
+}
+
+fn smaller_tail(df: f64, lambda: f64, t: f64) -> Tail {
+    let root = 2.0 * t / (df + (df * df + 4.0 * lambda * t).sqrt());
+    let upper = t >= df + lambda;
+    let ln_bound = if root <= 0.0 || !root.is_finite() {
+        0.0
+    } else if upper {
+        let s = 0.5 * (1.0 - 1.0 / root);
+        -s * t + 0.5 * df * root.ln() + 0.5 * lambda * (root - 1.0)
+    } else {
+        let s = 0.5 * (1.0 / root - 1.0);
+        s * t + 0.5 * df * root.ln() - 0.5 * lambda * (1.0 - root)
+    };
+    Tail {
+        upper,
+        ln_bound: ln_bound.min(0.0),
+        tilted_mean: 0.5 * lambda * if root.is_finite() { root } else { 1.0 },
+    }
+}
 
 /// The Poisson(m) mixture `sum_j Pois(j; m) F(a0 + j, x)` where F is the lower (`lower`)
-/// or upper regularised incomplete gamma. It starts far out in the Poisson tail on the side
-/// where the recurrence in j is stable (`P(a+1) = P(a) - t`, `Q(a+1) = Q(a) + t`,
-/// `t = x^a e^-x / Gamma(a+1)`): P is summed from the top down, Q from the bottom up, and
-/// the walk continues until the terms are negligible, however far the product's mode lies
-/// from the Poisson mode (in the far tail it can lie well outside `m +- 12 sqrt(m)`).
+/// or upper regularised incomplete gamma, with the same mixture for `a0 + 1` (two more
+/// degrees of freedom; their difference is the derivative in the noncentrality).
 ///
-/// Returns the mixture and, for the lower form, the same mixture with `a0 + 1` (the CDF with
-/// two more degrees of freedom), which the walk gets for free and which gives the
-/// derivative in the noncentrality.
-fn poisson_gamma_mixture(a0: f64, x: f64, m: f64, lower: bool) -> (f64, f64) {
-    let spread = 12.0 * m.sqrt() + 30.0;
+/// It walks in j in the direction where the recurrence is stable (`P(a+1) = P(a) - t`,
+/// `Q(a+1) = Q(a) + t`, `t = x^a e^-x / Gamma(a+1)`): P from the top down, Q from the bottom
+/// up. The walk starts `START_SDS` standard deviations before `centre` (the tilted mean of
+/// the mixing index, where this tail's terms are largest) and goes on until the terms are
+/// negligible.
+fn poisson_gamma_mixture(a0: f64, x: f64, m: f64, lower: bool, centre: f64) -> (f64, f64) {
+    let spread = START_SDS * centre.sqrt() + 10.0;
     let ln_m = m.ln();
     let ln_x = x.ln();
     let ln_pois = |j: f64| {
@@ -104,14 +143,16 @@ fn poisson_gamma_mixture(a0: f64, x: f64, m: f64, lower: bool) -> (f64, f64) {
     let mut sum_above = 0.0;
     let mut prev_term = f64::INFINITY;
     let mut steps = 0u32;
-    // Between anchors the weights move by exact ratios in linear space (a multiply and a
-    // divide per step instead of a logarithm and an exponential); every REANCHOR steps
-    // they are recomputed from their closed forms, so rounding cannot accumulate.
+    // Between anchors the weights move by exact ratios in linear space (multiplies instead
+    // of a logarithm and an exponential); every REANCHOR steps, and whenever one is
+    // subnormal, they are recomputed from their closed forms, so rounding cannot accumulate.
     if lower {
-        let mut j = (m + spread).ceil();
+        let mut j = (centre + spread).ceil();
         let mut f = direct(j);
-        // P(a0 + j + 1): the value f had one step earlier (the walk goes down in j).
-        let mut f_above = reg_lower(a0 + j + 1.0, x);
+        // P(a0 + j + 1): the value f had one step earlier (the walk goes down in j). The
+        // first one by the unstable recurrence, which costs far less than an incomplete
+        // gamma: it enters only the df + 2 sum (the slope), with a weight of e^-18 or less.
+        let mut f_above = (f - ln_t(a0 + j).exp()).max(0.0);
         let mut w = ln_pois(j).exp();
         let mut t = ln_t(a0 + j - 1.0).exp();
         let (inv_m, inv_x) = (1.0 / m, 1.0 / x);
@@ -119,7 +160,7 @@ fn poisson_gamma_mixture(a0: f64, x: f64, m: f64, lower: bool) -> (f64, f64) {
             let term = w * f;
             sum += term;
             sum_above += w * f_above;
-            let fading = sum > 0.0 && j < m && term <= prev_term && term <= SERIES_EPS * sum;
+            let fading = sum > 0.0 && j < centre && term <= prev_term && term <= SERIES_EPS * sum;
             if j == 0.0 || fading {
                 break;
             }
@@ -128,7 +169,7 @@ fn poisson_gamma_mixture(a0: f64, x: f64, m: f64, lower: bool) -> (f64, f64) {
             f_above = f;
             f += t;
             steps += 1;
-            if steps.is_multiple_of(REANCHOR) || m == 0.0 || w == 0.0 || t == 0.0 {
+            if steps.is_multiple_of(REANCHOR) || m == 0.0 || w < TINY || t < TINY {
                 w = ln_pois(j - 1.0).exp();
                 t = ln_t(a0 + j - 2.0).exp();
             } else {
@@ -138,23 +179,24 @@ fn poisson_gamma_mixture(a0: f64, x: f64, m: f64, lower: bool) -> (f64, f64) {
             j -= 1.0;
         }
     } else {
-        let mut j = (m - spread).floor().max(0.0);
+        let mut j = (centre - spread).floor().max(0.0);
         let mut f = direct(j);
         let mut w = ln_pois(j).exp();
         let mut t = ln_t(a0 + j).exp();
         loop {
             let term = w * f;
             sum += term;
-            let fading = sum > 0.0 && j > m && term <= prev_term && term <= SERIES_EPS * sum;
+            // Q(a0 + j + 1) = Q(a0 + j) + t(a0 + j).
+            sum_above += w * (f + t);
+            let fading = sum > 0.0 && j > centre && term <= prev_term && term <= SERIES_EPS * sum;
             // Past the Poisson mode the weights only fall; once they underflow nothing is left.
             if fading || (j > m && w == 0.0) {
                 break;
             }
             prev_term = term;
-            // Step j -> j + 1: Q(a + 1) = Q(a) + t(a).
             f += t;
             steps += 1;
-            if steps.is_multiple_of(REANCHOR) || m == 0.0 || w == 0.0 || t == 0.0 {
+            if steps.is_multiple_of(REANCHOR) || m == 0.0 || w < TINY || t < TINY {
                 w = ln_pois(j + 1.0).exp();
                 t = ln_t(a0 + j + 1.0).exp();
             } else {
@@ -167,41 +209,100 @@ fn poisson_gamma_mixture(a0: f64, x: f64, m: f64, lower: bool) -> (f64, f64) {
     (sum.min(1.0), sum_above.min(1.0))
 }
 
+/// The CDF and the survival function of `chi2'(df, lambda)` at `t`, with the CDF at
+/// `df + 2`. The smaller tail is summed (and is 0 when its Chernoff bound is below 1e-300);
+/// the other is its complement, so neither loses precision to cancellation where it is small.
+fn ncx2_both(df: f64, lambda: f64, t: f64) -> (f64, f64, f64) {
+    if t < 0.0 {
+        return (0.0, 1.0, 0.0);
+    }
+    if df == 0.0 && lambda == 0.0 {
+        return (1.0, 0.0, chi2_cdf(2.0, t));
+    }
+    let tail = smaller_tail(df, lambda, t);
+    let (small, small_plus2) = if tail.ln_bound < LN_NEGLIGIBLE {
+        (0.0, 0.0)
+    } else {
+        poisson_gamma_mixture(
+            df / 2.0,
+            t / 2.0,
+            lambda / 2.0,
+            !tail.upper,
+            tail.tilted_mean,
+        )
+    };
+    if tail.upper {
+        (1.0 - small, small, 1.0 - small_plus2)
+    } else {
+        (small, 1.0 - small, small_plus2)
+    }
+}
+
 /// `P(chi2'(df, lambda) <= t)`, the noncentral chi-square CDF.
 pub fn ncx2_cdf(df: f64, lambda: f64, t: f64) -> f64 {
-    ncx2_cdf_and_slope(df, lambda, t).0
+    ncx2_both(df, lambda, t).0
 }
 
 /// The CDF and its derivative in lambda, `-(F(t; df) - F(t; df + 2)) / 2`.
 fn ncx2_cdf_and_slope(df: f64, lambda: f64, t: f64) -> (f64, f64) {
-    if t < 0.0 {
-        return (0.0, 0.0);
-    }
-    let (f, f_plus2) = poisson_gamma_mixture(df / 2.0, t / 2.0, lambda / 2.0, true);
+    let (f, _, f_plus2) = ncx2_both(df, lambda, t);
     (f, -0.5 * (f - f_plus2))
 }
 
-/// `P(chi2'(df, lambda) > t)`, the noncentral chi-square upper tail, summed directly.
+/// `P(chi2'(df, lambda) > t)`, the noncentral chi-square upper tail.
 pub fn ncx2_sf(df: f64, lambda: f64, t: f64) -> f64 {
-    if t < 0.0 {
-        return 1.0;
+    ncx2_both(df, lambda, t).1
+}
+
+/// The `target` quantile of `chi2'(df, lambda)` by the Cornish-Fisher expansion to the
+/// fourth cumulant (`kappa_r = 2^(r-1) (r-1)! (df + r lambda)`): the starting point of the
+/// inversion, within a small share of a standard deviation once lambda is large.
+fn cornish_fisher_quantile(df: f64, lambda: f64, z: f64) -> f64 {
+    let var = 2.0 * (df + 2.0 * lambda);
+    let sd = var.sqrt();
+    let skew = 8.0 * (df + 3.0 * lambda) / (var * sd);
+    let kurt = 48.0 * (df + 4.0 * lambda) / (var * var);
+    let w = z + skew * (z * z - 1.0) / 6.0 + kurt * (z * z * z - 3.0 * z) / 24.0
+        - skew * skew * (2.0 * z * z * z - 5.0 * z) / 36.0;
+    df + lambda + sd * w
+}
+
+/// The lambda at which the Cornish-Fisher quantile equals `t` (a few secant steps on the
+/// closed form; no series is summed).
+fn cornish_fisher_lambda(df: f64, t: f64, z: f64) -> f64 {
+    // The normal approximation T = df + lambda + z sqrt(2 df + 4 lambda), solved exactly.
+    let s = -2.0 * z + 2.0 * (z * z + t - df / 2.0).max(0.0).sqrt();
+    let mut lambda = ((s * s - 2.0 * df) / 4.0).max(1e-3);
+    for _ in 0..6 {
+        let h = cornish_fisher_quantile(df, lambda, z) - t;
+        let dl = 1e-6 * lambda.max(1.0);
+        let slope = (cornish_fisher_quantile(df, lambda + dl, z) - t - h) / dl;
+        if slope.is_nan() || slope <= 0.0 {
+            break;
+        }
+        let next = (lambda - h / slope).max(1e-3);
+        if (next - lambda).abs() <= 1e-9 * next {
+            return next;
+        }
+        lambda = next;
     }
-    poisson_gamma_mixture(df / 2.0, t / 2.0, lambda / 2.0, false).0
+    lambda
 }
 
 /// The noncentrality `lambda >= 0` with `P(chi2'(df, lambda) <= t) = target`, or 0 when even
 /// `lambda = 0` gives a CDF at or below the target (the CDF falls as lambda grows).
-/// Newton's method from the normal approximation, with the slope that each CDF evaluation
-/// yields for free, kept inside a bracket (bisection when a step would leave it): a few
-/// evaluations, which matters when t is large and each one sums many terms.
+/// Newton's method from the Cornish-Fisher solution, with the slope that each CDF evaluation
+/// yields for free, kept inside a bracket (bisection when a step would leave it). A Newton
+/// step shorter than 3e-5 of the law's standard deviation leaves an error of the order of
+/// its square (1e-9 standard deviations), so it is taken without a further evaluation:
+/// one or two evaluations for large lambda, where each sums thousands of terms.
 pub fn ncx2_lambda_for_cdf(df: f64, t: f64, target: f64) -> f64 {
     if df <= 0.0 || chi2_cdf(df, t) <= target {
         return 0.0;
     }
-    // T ~ df + lambda + z sqrt(2 df + 4 lambda) at the target quantile; solve for lambda.
+    // The standard normal quantile of the target (`P(Z > -z) = target`).
     let z = -normal_upper_quantile(target);
-    let s = -2.0 * z + 2.0 * (z * z + t - df / 2.0).max(0.0).sqrt();
-    let mut lambda = ((s * s - 2.0 * df) / 4.0).max(1e-3);
+    let mut lambda = cornish_fisher_lambda(df, t, z);
     let (mut lo, mut hi) = (0.0, f64::INFINITY);
     for _ in 0..200 {
         let (cdf, slope) = ncx2_cdf_and_slope(df, lambda, t);
@@ -212,7 +313,8 @@ pub fn ncx2_lambda_for_cdf(df: f64, t: f64, target: f64) -> f64 {
             hi = lambda;
         }
         let newton = lambda - g / slope;
-        let next = if slope < 0.0 && newton > lo && newton < hi {
+        let is_newton = slope < 0.0 && newton > lo && newton < hi;
+        let next = if is_newton {
             newton
         } else if hi.is_finite() {
             0.5 * (lo + hi)
@@ -222,7 +324,12 @@ pub fn ncx2_lambda_for_cdf(df: f64, t: f64, target: f64) -> f64 {
         if !next.is_finite() {
             return f64::INFINITY;
         }
-        if (next - lambda).abs() <= 1e-12 * next || hi - lo <= 1e-12 * hi {
+        let sd = (2.0 * (df + 2.0 * next)).sqrt();
+        // Error after the step ~ step^2 / sd: at most 1e-9 sd, and 1e-9 of lambda.
+        let short = (next - lambda).abs() <= 3e-5 * sd.min((next * sd).sqrt());
+        // (`hi` stays infinite until a CDF falls below the target; inf - lo <= inf holds.)
+        let bracketed = hi.is_finite() && hi - lo <= 1e-12 * hi;
+        if (is_newton && short) || (next - lambda).abs() <= 1e-12 * next || bracketed {
             return next;
         }
         lambda = next;
