@@ -27,6 +27,7 @@ fn model() -> ModelBaseline {
                 method: String::new(),
                 goods: None,
                 bads: None,
+                population: None,
             }
         })
         .collect();

@@ -1,23 +1,27 @@
 //! Batch PSI (and IV) of a sample against a baseline model: counts rows into the baseline's
-//! bins one at a time, then computes every feature's statistics. Pure: rows come in as
-//! cells, results go out as values; the CLI reads the file and prints.
+//! bins one at a time, then computes every series' statistics (each feature under its
+//! scorecard bins and, where the baseline has them, its population bins). Pure: rows come
+//! in as cells, results go out as values; the CLI reads the file and prints.
 
 use serde::Serialize;
 
-use crate::binning::{BinError, Binner, FeatureBaseline, ModelBaseline};
+use crate::binning::{BinError, BinSpec, Binner, FeatureBaseline, ModelBaseline};
 use crate::data::Cell;
+use crate::evaluate::Binning;
 use crate::stats::{IvOptions, IvStats, PsiOptions, PsiStats, StatsError, iv, psi};
 
-/// Counts per bin of every feature of one model.
+/// Counts per bin of every series of one model.
 pub struct BatchCounter {
+    /// Per series: its feature's index and binning, and its binner.
+    series: Vec<(usize, Binning)>,
     binners: Vec<Binner>,
     counts: Vec<Vec<u64>>,
-    /// Per feature, per bin: rows whose target is bad / good (with a target).
+    /// Per series, per bin: rows whose target is bad / good (with a target).
     bads: Vec<Vec<u64>>,
     goods: Vec<Vec<u64>>,
     rows: u64,
     rows_with_target: u64,
-    /// Bins of the row being added, reused across rows.
+    /// Bins of the row being added (per series), reused across rows.
     scratch: Vec<usize>,
 }
 
@@ -30,17 +34,23 @@ pub struct CellError {
 
 impl BatchCounter {
     pub fn new(model: &ModelBaseline) -> Self {
-        let binners: Vec<Binner> = model
-            .features
-            .iter()
-            .map(|f| Binner::new(f.bins.clone()))
-            .collect();
+        let mut series = Vec::new();
+        let mut binners = Vec::new();
+        for (i, f) in model.features.iter().enumerate() {
+            series.push((i, Binning::Scorecard));
+            binners.push(Binner::new(f.bins.clone()));
+            if let Some(p) = &f.population {
+                series.push((i, Binning::Population));
+                binners.push(Binner::new(p.bins.clone()));
+            }
+        }
         let zeros = |b: &Binner| vec![0u64; b.spec().bin_count()];
         Self {
             counts: binners.iter().map(zeros).collect(),
             bads: binners.iter().map(zeros).collect(),
             goods: binners.iter().map(zeros).collect(),
             scratch: vec![0; binners.len()],
+            series,
             binners,
             rows: 0,
             rows_with_target: 0,
@@ -54,10 +64,11 @@ impl BatchCounter {
         cell: impl Fn(usize) -> Cell<'a>,
         is_bad: Option<bool>,
     ) -> Result<(), CellError> {
-        for (i, b) in self.binners.iter().enumerate() {
-            self.scratch[i] = b
-                .bin_cell(cell(i))
-                .map_err(|error| CellError { feature: i, error })?;
+        for (s, b) in self.binners.iter().enumerate() {
+            let feature = self.series[s].0;
+            self.scratch[s] = b
+                .bin_cell(cell(feature))
+                .map_err(|error| CellError { feature, error })?;
         }
         for (i, &bin) in self.scratch.iter().enumerate() {
             self.counts[i][bin] += 1;
@@ -104,18 +115,20 @@ impl BatchCounter {
         self.rows_with_target
     }
 
-    /// Statistics of every feature. `with_target` asks for IV from the sample's outcomes.
+    /// Statistics of every series, each feature's scorecard series first. `with_target`
+    /// asks for IV from the sample's outcomes (on scorecard bins).
     pub fn finish(
         &self,
         model: &ModelBaseline,
         opts: PsiOptions,
         with_target: bool,
     ) -> Vec<FeatureReport> {
-        model
-            .features
+        self.series
             .iter()
             .enumerate()
-            .map(|(i, f)| self.feature_report(i, f, opts, with_target))
+            .map(|(i, &(f, binning))| {
+                self.feature_report(i, &model.features[f], binning, opts, with_target)
+            })
             .collect()
     }
 
@@ -123,14 +136,20 @@ impl BatchCounter {
         &self,
         i: usize,
         f: &FeatureBaseline,
+        binning: Binning,
         opts: PsiOptions,
         with_target: bool,
     ) -> FeatureReport {
         let to_f64 = |v: &[u64]| v.iter().map(|&c| c as f64).collect::<Vec<f64>>();
+        let (spec, labels, baseline_counts): (&BinSpec, &[String], &[u64]) =
+            match (binning, &f.population) {
+                (Binning::Population, Some(p)) => (&p.bins, &p.labels, &p.counts),
+                _ => (&f.bins, &f.labels, &f.counts),
+            };
         let current = to_f64(&self.counts[i]);
-        let baseline = f.counts_f64();
+        let baseline = to_f64(baseline_counts);
         let psi_result = psi(&current, &baseline, opts);
-        let iv_result = with_target.then(|| {
+        let iv_result = (with_target && binning == Binning::Scorecard).then(|| {
             iv(
                 &to_f64(&self.goods[i]),
                 &to_f64(&self.bads[i]),
@@ -148,8 +167,8 @@ impl BatchCounter {
             .map(|p| expand(&p.contrib, &p.dropped_bins, baseline.len()));
         let bins = (0..baseline.len())
             .map(|b| BinReport {
-                label: f.labels.get(b).cloned().unwrap_or_default(),
-                baseline_count: f.counts[b],
+                label: labels.get(b).cloned().unwrap_or_default(),
+                baseline_count: baseline_counts[b],
                 baseline_share: baseline[b] / base_total,
                 current_count: self.counts[i][b],
                 current_share: if cur_total > 0.0 {
@@ -160,9 +179,10 @@ impl BatchCounter {
                 contrib: contrib.as_ref().and_then(|c| c[b]),
             })
             .collect();
-        let missing = self.counts[i][f.bins.missing_bin()];
+        let missing = self.counts[i][spec.missing_bin()];
         FeatureReport {
             name: f.name.clone(),
+            binning,
             kind: match f.bins {
                 crate::binning::BinSpec::Numeric { .. } => "numeric",
                 crate::binning::BinSpec::Categorical { .. } => "categorical",
@@ -207,6 +227,7 @@ pub struct BinReport {
 #[derive(Debug, Clone)]
 pub struct FeatureReport {
     pub name: String,
+    pub binning: Binning,
     pub kind: &'static str,
     pub missing_share: f64,
     pub psi: Result<PsiStats, StatsError>,
@@ -236,6 +257,7 @@ mod tests {
                 counts: vec![50, 50, 0],
                 goods: None,
                 bads: None,
+                population: None,
             }],
         }
     }

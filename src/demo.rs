@@ -14,6 +14,7 @@ use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedPr
 
 use crate::binning::BaselineFile;
 use crate::binning::build::{BuildParams, Method, build_model};
+use crate::binning::population::DEFAULT_POPULATION_BINS;
 use crate::binning::stumps::StumpParams;
 use crate::config::{self, Config};
 use crate::data::sample::{SampleRequest, load_sample};
@@ -77,6 +78,7 @@ pub fn build_baseline(dir: &Path) -> Result<std::path::PathBuf> {
         monotone: true,
         special_values: vec![NO_HIT],
         stumps: StumpParams::default(),
+        population_bins: DEFAULT_POPULATION_BINS,
     };
     let model = build_model(MODEL, &sample, Some("bad"), &params)?;
     let path = dir.join("baseline.json");

@@ -107,6 +107,10 @@ enum Command {
         /// Least share of a feature's ordinary rows a bin must hold.
         #[arg(long, default_value_t = 0.05)]
         min_bin_share: f64,
+        /// Most equal-frequency population bins per numeric feature, written next to the
+        /// scorecard bins (categorical: every level of at least --min-bin-share); 0: none.
+        #[arg(long, default_value_t = psimon::binning::population::DEFAULT_POPULATION_BINS)]
+        population_bins: usize,
         /// Merge bins until WoE is monotone (needs --target).
         #[arg(long)]
         monotone: bool,
@@ -277,6 +281,7 @@ fn main() -> ExitCode {
             method,
             max_bins,
             min_bin_share,
+            population_bins,
             monotone,
             holdout,
             seed,
@@ -296,6 +301,7 @@ fn main() -> ExitCode {
             },
             max_bins,
             min_bin_share,
+            population_bins,
             monotone,
             holdout,
             seed,

@@ -100,8 +100,8 @@ pub fn application(rng: &mut Rng, shift: f64) -> Application {
     };
     let employment_type = (!rng.chance(0.02)).then(|| {
         rng.pick(&[
-            ("salaried", 0.62 - 0.2 * shift),
-            ("self_employed", 0.15 + 0.2 * shift),
+            ("salaried", 0.62 - 0.3 * shift),
+            ("self_employed", 0.15 + 0.3 * shift),
             ("retired", 0.12),
             ("student", 0.06),
             ("unemployed", 0.05),

@@ -217,21 +217,21 @@ fn a_target_must_have_two_values() {
 fn baseline_files_of_another_version_or_with_unsorted_edges() {
     let f = setup();
     let text = std::fs::read_to_string(&f.base).unwrap();
-    let v2 = write(
+    let v3 = write(
         &f,
-        "v2.json",
-        &text.replacen("\"version\": 1", "\"version\": 2", 1),
+        "v3.json",
+        &text.replacen("\"version\": 2", "\"version\": 3", 1),
     );
     let csv = f.dir.path().join("dev.csv");
     fails_with(
         &[
             "report",
             "--baseline",
-            &v2,
+            &v3,
             "--input",
             csv.to_str().unwrap(),
         ],
-        "baseline file version 2; this psimon reads version 1",
+        "baseline file version 3; this psimon reads versions 1 and 2",
     );
 
     let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();

@@ -26,7 +26,7 @@ fn baseline_then_report_matches_offline_computation() {
     let table = stumps_baseline(&dev, &base);
     assert!(table.contains("bureau_score"), "{table}");
     let baseline: Value = serde_json::from_str(&std::fs::read_to_string(&base).unwrap()).unwrap();
-    assert_eq!(baseline["version"], 1);
+    assert_eq!(baseline["version"], 2);
     let model = &baseline["models"][0];
     assert_eq!(model["applications"], 20_000);
     for f in model["features"].as_array().unwrap() {
@@ -55,6 +55,17 @@ fn baseline_then_report_matches_offline_computation() {
     assert_eq!(report["baseline_id"], baseline["id"]);
 
     let (header, rows) = read_csv(&cur);
+    // Every series, scorecard and population bins, against the core applied offline to the
+    // bins the baseline file holds.
+    let series = |name: &str, binning: &str| {
+        report["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name && f["binning"] == binning)
+            .unwrap_or_else(|| panic!("no {binning} series for {name}"))
+            .clone()
+    };
     for name in ["bureau_score", "employment_type", "utilisation", "region"] {
         let col = header.iter().position(|h| h == name).unwrap();
         let values: Vec<Option<String>> = rows
@@ -67,37 +78,49 @@ fn baseline_then_report_matches_offline_computation() {
             .iter()
             .find(|f| f["name"] == name)
             .unwrap();
-        let current = offline_counts(feature, &values);
-        let base_counts: Vec<f64> = serde_json::from_value(feature["counts"].clone()).unwrap();
-        let expected = psi(&current, &base_counts, PsiOptions::default()).unwrap();
-        let got = report["features"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["name"] == name)
-            .unwrap();
-        let got_counts: Vec<f64> = got["bins"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|b| b["current_count"].as_f64().unwrap())
-            .collect();
-        assert_eq!(got_counts, current, "{name}: bin counts");
-        assert_eq!(
-            got["psi"]["psi"].as_f64().unwrap(),
-            expected.psi,
-            "{name}: PSI"
-        );
-        assert_eq!(
-            got["psi"]["se"].as_f64().unwrap(),
-            expected.inference.se,
-            "{name}: SE"
-        );
-        assert_eq!(
-            got["psi"]["chi2_pvalue"].as_f64().unwrap(),
-            expected.inference.chi2_pvalue
-        );
+        for (binning, bins) in [
+            ("scorecard", feature.clone()),
+            ("population", feature["population"].clone()),
+        ] {
+            let current = offline_counts(&bins, &values);
+            let base_counts: Vec<f64> = serde_json::from_value(bins["counts"].clone()).unwrap();
+            let expected = psi(&current, &base_counts, PsiOptions::default()).unwrap();
+            let got = series(name, binning);
+            let got_counts: Vec<f64> = got["bins"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|b| b["current_count"].as_f64().unwrap())
+                .collect();
+            assert_eq!(got_counts, current, "{name} ({binning}): bin counts");
+            assert_eq!(
+                got["psi"]["psi"].as_f64().unwrap(),
+                expected.psi,
+                "{name} ({binning}): PSI"
+            );
+            assert_eq!(
+                got["psi"]["se"].as_f64().unwrap(),
+                expected.inference.se,
+                "{name} ({binning}): SE"
+            );
+            assert_eq!(
+                got["psi"]["chi2_pvalue"].as_f64().unwrap(),
+                expected.inference.chi2_pvalue
+            );
+        }
     }
+    // The population bins keep every level of at least 5% apart (the demo shows a shift
+    // that the scorecard's merged levels hide; tests/demo.rs).
+    let employment = model["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "employment_type")
+        .unwrap();
+    let levels: Vec<Vec<String>> =
+        serde_json::from_value(employment["population"]["levels"].clone()).unwrap();
+    assert!(levels.iter().all(|l| l.len() == 1), "{levels:?}");
+    assert!(levels.iter().any(|l| l[0] == "self_employed"));
     let p = |name: &str| {
         report["features"]
             .as_array()
@@ -265,4 +288,107 @@ fn report_adjusts_p_values_for_the_features_tested_together() {
     ]);
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("not a multiple-testing adjustment"));
+}
+
+#[test]
+fn version_1_baselines_still_load_with_scorecard_bins_only() {
+    // Written by psimon before population bins (d55d1ad): `baseline --max-bins 5`.
+    let v1 = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/baseline_v1.json");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&v1).unwrap()).unwrap();
+    assert_eq!(doc["version"], 1);
+    let dir = tempfile::tempdir().unwrap();
+    let cur = generate(dir.path(), "cur.csv", 1_000, 0.5, 4);
+    let out = ok(&[
+        "report",
+        "--baseline",
+        path_str(&v1),
+        "--input",
+        path_str(&cur),
+        "--format",
+        "json",
+    ]);
+    let report: Value = serde_json::from_str(&out).unwrap();
+    // The id is unchanged: the content hash of a file without population bins.
+    assert_eq!(report["baseline_id"], doc["id"]);
+    let features = report["features"].as_array().unwrap();
+    assert_eq!(
+        features.len(),
+        doc["models"][0]["features"].as_array().unwrap().len()
+    );
+    assert!(features.iter().all(|f| f["binning"] == "scorecard"));
+    // A version-1 file that claims population bins is refused, with the path.
+    let mut bad = doc.clone();
+    bad["models"][0]["features"][0]["population"] = bad["models"][0]["features"][0].clone();
+    let bad_path = dir.path().join("bad.json");
+    std::fs::write(&bad_path, serde_json::to_string(&bad).unwrap()).unwrap();
+    fails_with(
+        &[
+            "report",
+            "--baseline",
+            path_str(&bad_path),
+            "--input",
+            path_str(&cur),
+        ],
+        "population bins need version 2",
+    );
+}
+
+#[test]
+fn population_bins_follow_the_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = generate(dir.path(), "dev.csv", 4_000, 0.0, 6);
+    let base = dir.path().join("base.json");
+    ok(&[
+        "baseline",
+        "--input",
+        path_str(&dev),
+        "--out",
+        path_str(&base),
+        "--special-values",
+        "-999",
+        "--population-bins",
+        "4",
+    ]);
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&base).unwrap()).unwrap();
+    let feature = |name: &str| {
+        doc["models"][0]["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    let score = feature("bureau_score")["population"].clone();
+    assert_eq!(score["edges"].as_array().unwrap().len(), 3, "{score}");
+    assert_eq!(score["special_values"], serde_json::json!([-999.0]));
+    let counts: Vec<u64> = serde_json::from_value(score["counts"].clone()).unwrap();
+    assert_eq!(counts.iter().sum::<u64>(), 4_000);
+    // Equal-frequency: the four ranges hold about a quarter of the ordinary rows each.
+    let ordinary: u64 = counts[..4].iter().sum();
+    for c in &counts[..4] {
+        assert!(
+            (*c as f64 - ordinary as f64 / 4.0).abs() < 0.02 * ordinary as f64,
+            "{counts:?}"
+        );
+    }
+    // --population-bins 0 writes none.
+    let none = dir.path().join("none.json");
+    ok(&[
+        "baseline",
+        "--input",
+        path_str(&dev),
+        "--out",
+        path_str(&none),
+        "--population-bins",
+        "0",
+    ]);
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&none).unwrap()).unwrap();
+    assert!(
+        doc["models"][0]["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f.get("population").is_none())
+    );
 }

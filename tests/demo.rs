@@ -58,5 +58,20 @@ fn the_demo_detects_the_injected_drift() {
         "no drift event for bureau_score:\n{stdout}"
     );
     assert!(stdout.contains("ALERT") || stdout.contains("WARNING"));
+    // Self-employment rises from 15% to 39%: the scorecard's bins merge it with other
+    // levels and stay quiet; the population bins (one per level) alert.
+    assert!(
+        stdout.lines().any(
+            |l| l.contains("retail_v3/employment_type/last_5000/population")
+                && l.contains("-> alert")
+        ),
+        "no alert on employment_type's population bins:\n{stdout}"
+    );
+    assert!(
+        !stdout
+            .lines()
+            .any(|l| l.contains("retail_v3/employment_type/last_5000  ") && l.contains("-> alert")),
+        "the scorecard's employment bins were not expected to alert:\n{stdout}"
+    );
     assert!(stdout.contains("demo stopped after"));
 }

@@ -2,7 +2,7 @@
 //! must be documented in the README's metric table). Regenerate a golden file with
 //! `UPDATE_GOLDEN=1 cargo test --test golden` and review the diff.
 
-use psimon::evaluate::{DriftState, FeatureMeta, ModelMeta, Thresholds, evaluate_window};
+use psimon::evaluate::{Binning, DriftState, FeatureMeta, ModelMeta, Thresholds, evaluate_window};
 use psimon::output::cloudevent::{Transition, drift_event};
 use psimon::output::metrics::Metrics;
 use psimon::window::CountMatrix;
@@ -28,6 +28,7 @@ fn drift_event_json() {
         baseline_applications: 20_000,
         features: vec![FeatureMeta {
             name: "bureau_score".into(),
+            binning: Binning::Scorecard,
             labels: vec![
                 "< 600".into(),
                 "[600, 700)".into(),
@@ -58,6 +59,7 @@ fn drift_event_json() {
             source: "psimon/psimon",
             model: "retail_v3",
             feature: "bureau_score",
+            binning: Binning::Scorecard,
             window: "24h",
             baseline_id: &model.baseline_id,
             baseline_applications: model.baseline_applications,
@@ -86,7 +88,7 @@ fn drift_event_json() {
 #[test]
 fn every_metric_family_is_documented_in_the_readme() {
     let metrics = Metrics::new();
-    let labels = ["m", "f", "w"];
+    let labels = ["m", "f", "w", "scorecard"];
     for g in [
         &metrics.feature_psi,
         &metrics.feature_psi_stderr,

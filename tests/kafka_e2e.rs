@@ -90,55 +90,66 @@ fn psi_matches_offline_computation_and_drift_events_follow_the_schema() {
             .iter()
             .map(|e| e.iter().find(|(n, _)| *n == name).unwrap().1.clone())
             .collect();
-        let current = offline_counts(feature, &values);
-        let base_counts: Vec<f64> = serde_json::from_value(feature["counts"].clone()).unwrap();
-        let expected = psi(&current, &base_counts, PsiOptions::default()).unwrap();
-        for window in ["1h", "last_100000"] {
-            let labels = format!("{{feature=\"{name}\",model=\"{MODEL}\",window=\"{window}\"}}");
-            let got = metric(&exposition, &format!("psimon_feature_psi{labels}"))
-                .unwrap_or_else(|| panic!("no PSI for {labels}"));
-            assert!(
-                close(got, expected.psi),
-                "{name}/{window}: /metrics PSI {got} vs offline {}",
-                expected.psi
-            );
-            let se = metric(&exposition, &format!("psimon_feature_psi_stderr{labels}")).unwrap();
-            assert!(
-                close(se, expected.inference.se),
-                "{name}/{window}: SE {se} vs {}",
-                expected.inference.se
-            );
-            let p = metric(&exposition, &format!("psimon_feature_psi_p_value{labels}")).unwrap();
-            assert!(
-                (p - expected.inference.chi2_pvalue).abs()
-                    <= 1e-7 * expected.inference.chi2_pvalue + 1e-15,
-                "{name}/{window}: p {p}"
-            );
-            let w = drift["models"][0]["windows"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|w| w["window"] == window)
-                .unwrap();
-            assert_eq!(w["applications"], 10_000);
-            let f = w["features"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|f| f["feature"] == name)
-                .unwrap();
-            assert!(close(f["psi"]["psi"].as_f64().unwrap(), expected.psi));
-            assert!(close(
-                f["psi"]["ci_ncx2_upper"].as_f64().unwrap(),
-                expected.inference.ci_ncx2_upper
-            ));
-            let counts: Vec<f64> = f["bins"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|b| b["current_count"].as_f64().unwrap())
-                .collect();
-            assert_eq!(counts, current, "{name}/{window}: bin counts");
+        // Each feature twice: under the scorecard's bins and under its population bins.
+        for (binning, bins) in [
+            ("scorecard", feature.clone()),
+            ("population", feature["population"].clone()),
+        ] {
+            assert!(bins["counts"].is_array(), "{name}: no {binning} bins");
+            let current = offline_counts(&bins, &values);
+            let base_counts: Vec<f64> = serde_json::from_value(bins["counts"].clone()).unwrap();
+            let expected = psi(&current, &base_counts, PsiOptions::default()).unwrap();
+            for window in ["1h", "last_100000"] {
+                let labels = format!(
+                    "{{binning=\"{binning}\",feature=\"{name}\",model=\"{MODEL}\",window=\"{window}\"}}"
+                );
+                let got = metric(&exposition, &format!("psimon_feature_psi{labels}"))
+                    .unwrap_or_else(|| panic!("no PSI for {labels}"));
+                assert!(
+                    close(got, expected.psi),
+                    "{labels}: /metrics PSI {got} vs offline {}",
+                    expected.psi
+                );
+                let se =
+                    metric(&exposition, &format!("psimon_feature_psi_stderr{labels}")).unwrap();
+                assert!(
+                    close(se, expected.inference.se),
+                    "{labels}: SE {se} vs {}",
+                    expected.inference.se
+                );
+                let p =
+                    metric(&exposition, &format!("psimon_feature_psi_p_value{labels}")).unwrap();
+                assert!(
+                    (p - expected.inference.chi2_pvalue).abs()
+                        <= 1e-7 * expected.inference.chi2_pvalue + 1e-15,
+                    "{labels}: p {p}"
+                );
+                let w = drift["models"][0]["windows"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|w| w["window"] == window)
+                    .unwrap();
+                assert_eq!(w["applications"], 10_000);
+                let f = w["features"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|f| f["feature"] == name && f["binning"] == binning)
+                    .unwrap();
+                assert!(close(f["psi"]["psi"].as_f64().unwrap(), expected.psi));
+                assert!(close(
+                    f["psi"]["ci_ncx2_upper"].as_f64().unwrap(),
+                    expected.inference.ci_ncx2_upper
+                ));
+                let counts: Vec<f64> = f["bins"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|b| b["current_count"].as_f64().unwrap())
+                    .collect();
+                assert_eq!(counts, current, "{labels}: bin counts");
+            }
         }
     }
 
@@ -215,6 +226,7 @@ fn psi_matches_offline_computation_and_drift_events_follow_the_schema() {
         "baseline_id",
         "top_bins",
         "thresholds",
+        "binning",
     ] {
         assert!(!data[field].is_null(), "data.{field} is missing: {data}");
     }

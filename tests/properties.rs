@@ -132,6 +132,7 @@ fn one_feature_model() -> ModelBaseline {
             counts: vec![1, 1, 1, 1, 0],
             goods: None,
             bads: None,
+            population: None,
         }],
     }
 }

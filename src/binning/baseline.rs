@@ -1,6 +1,10 @@
 //! The baseline file: per model, every feature's bins with the development counts (and
 //! good/bad counts when a target was given), versioned and identified by a content hash.
 //! Owns the JSON schema, its validation and the id; not how bins are chosen.
+//!
+//! Version 2 adds, per feature, optional population bins with their counts. Version 1
+//! files (scorecard bins only) still load; their id is unchanged, since an absent
+//! `population` is not serialised.
 
 use std::path::Path;
 
@@ -11,7 +15,9 @@ use thiserror::Error;
 use super::spec::BinSpec;
 
 pub const FORMAT: &str = "psimon-baseline";
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
+/// Versions this psimon reads.
+pub const READS: [u32; 2] = [1, 2];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BaselineFile {
@@ -57,6 +63,18 @@ pub struct FeatureBaseline {
     pub goods: Option<Vec<u64>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bads: Option<Vec<u64>>,
+    /// Bins for watching the population, chosen without the target (version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub population: Option<PopulationBins>,
+}
+
+/// A feature's population bins and the development sample's counts in them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PopulationBins {
+    #[serde(flatten)]
+    pub bins: BinSpec,
+    pub labels: Vec<String>,
+    pub counts: Vec<u64>,
 }
 
 #[derive(Debug, Error)]
@@ -68,7 +86,7 @@ pub enum BaselineError {
     },
     #[error("{path}: not a psimon baseline file: {message}")]
     Parse { path: String, message: String },
-    #[error("{path}: baseline file version {found}; this psimon reads version {VERSION}")]
+    #[error("{path}: baseline file version {found}; this psimon reads versions 1 and 2")]
     Version { path: String, found: u64 },
     #[error("{path}: invalid baseline:\n  {}", problems.join("\n  "))]
     Invalid { path: String, problems: Vec<String> },
@@ -112,7 +130,7 @@ impl BaselineFile {
             return Err(parse_error(format!("\"format\" is not \"{FORMAT}\"")));
         }
         let found = raw.get("version").and_then(|v| v.as_u64()).unwrap_or(0);
-        if found != u64::from(VERSION) {
+        if !READS.iter().any(|&v| u64::from(v) == found) {
             return Err(BaselineError::Version {
                 path: path.to_string(),
                 found,
@@ -164,6 +182,14 @@ impl BaselineFile {
                 }
             }
         }
+        if self.version < 2
+            && self
+                .models
+                .iter()
+                .any(|m| m.features.iter().any(|f| f.population.is_some()))
+        {
+            out.push("version: population bins need version 2".to_string());
+        }
         let id = content_id(&self.models);
         if self.id != id {
             out.push(format!(
@@ -204,6 +230,30 @@ impl FeatureBaseline {
             }
             (None, None) => {}
             _ => out.push("goods and bads go together".to_string()),
+        }
+        if self.counts.iter().sum::<u64>() == 0 {
+            out.push("all counts are 0".to_string());
+        }
+        if let Some(p) = &self.population {
+            out.extend(p.problems().into_iter().map(|e| format!("population: {e}")));
+        }
+        out
+    }
+
+    /// Baseline counts as f64 for the statistics core.
+    pub fn counts_f64(&self) -> Vec<f64> {
+        self.counts.iter().map(|&c| c as f64).collect()
+    }
+}
+
+impl PopulationBins {
+    fn problems(&self) -> Vec<String> {
+        let mut out = self.bins.problems();
+        let n = self.bins.bin_count();
+        for (what, len) in [("labels", self.labels.len()), ("counts", self.counts.len())] {
+            if len != n {
+                out.push(format!("{what} has {len} entries, the bins need {n}"));
+            }
         }
         if self.counts.iter().sum::<u64>() == 0 {
             out.push("all counts are 0".to_string());

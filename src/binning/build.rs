@@ -6,8 +6,10 @@ use std::collections::HashMap;
 
 use thiserror::Error;
 
+use super::baseline::PopulationBins;
 use super::baseline::{FeatureBaseline, ModelBaseline, TargetInfo};
 use super::merge::{Segment, Totals, enforce_max_bins, enforce_min_share, enforce_monotone};
+use super::population::population_bins;
 use super::quantile::quantile_edges;
 use super::spec::{BinSpec, Binner};
 use super::stumps::{EXCLUDED, StumpFeature, StumpParams, boost_stumps};
@@ -33,6 +35,8 @@ pub struct BuildParams {
     /// Codes of numeric features that get a bin each.
     pub special_values: Vec<f64>,
     pub stumps: StumpParams,
+    /// Most equal-frequency population bins of a numeric feature; 0 writes none.
+    pub population_bins: usize,
 }
 
 /// Candidate cells for the stumps' split search (XGBoost's default max_bin).
@@ -157,7 +161,7 @@ pub fn build_model(
                 good_value: good.clone(),
             })
         }),
-        features,
+        features: with_population(features, sample, params),
     })
 }
 
@@ -374,7 +378,13 @@ pub fn recount(model: &ModelBaseline, sample: &DevSample) -> ModelBaseline {
         .features
         .iter()
         .zip(&sample.columns)
-        .map(|(f, column)| count_feature(column, f.bins.clone(), sample, &f.method))
+        .map(|(f, column)| FeatureBaseline {
+            population: f
+                .population
+                .as_ref()
+                .map(|p| count_population(column, p.bins.clone(), sample)),
+            ..count_feature(column, f.bins.clone(), sample, &f.method)
+        })
         .collect();
     ModelBaseline {
         applications: sample.rows as u64,
@@ -419,7 +429,40 @@ fn count_feature(
         bads: with_target.then_some(bads),
         counts,
         bins: binner.spec().clone(),
+        population: None,
     }
+}
+
+/// The population bins `spec` with the sample's counts.
+fn count_population(column: &Column, spec: BinSpec, sample: &DevSample) -> PopulationBins {
+    let counted = count_feature(column, spec, sample, "");
+    PopulationBins {
+        bins: counted.bins,
+        labels: counted.labels,
+        counts: counted.counts,
+    }
+}
+
+/// Adds population bins to every feature of `features` (columns in the same order).
+fn with_population(
+    mut features: Vec<FeatureBaseline>,
+    sample: &DevSample,
+    params: &BuildParams,
+) -> Vec<FeatureBaseline> {
+    if params.population_bins == 0 {
+        return features;
+    }
+    for (feature, column) in features.iter_mut().zip(&sample.columns) {
+        let specials = specials_present(column, &params.special_values);
+        let spec = population_bins(
+            column,
+            &specials,
+            params.population_bins,
+            params.min_bin_share,
+        );
+        feature.population = Some(count_population(column, spec, sample));
+    }
+    features
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ pub struct BaselineArgs {
     pub method: Method,
     pub max_bins: usize,
     pub min_bin_share: f64,
+    pub population_bins: usize,
     pub monotone: bool,
     /// Share of the sample held out for the printed figures.
     pub holdout: Option<f64>,
@@ -98,6 +99,7 @@ pub fn run(a: BaselineArgs) -> Result<()> {
         monotone: a.monotone,
         special_values: a.special_values.clone(),
         stumps: StumpParams::default(),
+        population_bins: a.population_bins,
     };
     let model = match a.holdout {
         None => {
@@ -150,6 +152,21 @@ pub fn run(a: BaselineArgs) -> Result<()> {
     let file = BaselineFile::new(vec![model]);
     file.save(&a.out)?;
     if !a.json {
+        let population: Vec<String> = file.models[0]
+            .features
+            .iter()
+            .filter_map(|f| {
+                f.population
+                    .as_ref()
+                    .map(|p| format!("{} {}", f.name, p.bins.bin_count()))
+            })
+            .collect();
+        if !population.is_empty() {
+            emit(&format!(
+                "population bins (PSI watches these too, labelled binning=population): {}\n",
+                population.join(", ")
+            ))?;
+        }
         emit(&(format!("baseline {} written to {}", file.id, a.out.display()) + "\n"))?;
     }
     Ok(())

@@ -109,6 +109,7 @@ fn render(latest: &Value, events: &[String], drifting: bool) -> String {
                 rows.push(vec![
                     m["model"].as_str().unwrap_or_default().to_string(),
                     "(all)".into(),
+                    String::new(),
                     w["window"].as_str().unwrap_or_default().to_string(),
                     format!(
                         "{} of {} applications",
@@ -126,6 +127,7 @@ fn render(latest: &Value, events: &[String], drifting: bool) -> String {
                 rows.push(vec![
                     m["model"].as_str().unwrap_or_default().to_string(),
                     f["feature"].as_str().unwrap_or_default().to_string(),
+                    f["binning"].as_str().unwrap_or_default().to_string(),
                     w["window"].as_str().unwrap_or_default().to_string(),
                     format!("{} ± {}", num(g("psi")), num(g("se"))),
                     format!("[{}, {}]", num(g("ci_ncx2_lower")), num(g("ci_ncx2_upper"))),
@@ -144,6 +146,7 @@ fn render(latest: &Value, events: &[String], drifting: bool) -> String {
         &[
             "model",
             "feature",
+            "binning",
             "window",
             "PSI ± SE",
             "95% CI (ncx2)",
@@ -191,6 +194,7 @@ pub fn run_batch() -> Result<()> {
         method: Method::Stumps,
         max_bins: 10,
         min_bin_share: 0.05,
+        population_bins: crate::binning::population::DEFAULT_POPULATION_BINS,
         monotone: true,
         holdout: Some(0.3),
         seed: 1,

@@ -225,6 +225,7 @@ fn to_json(s: &Summary<'_>, reports: &[FeatureReport]) -> Value {
         .map(|(r, q)| {
             let mut v = json!({
                 "name": r.name,
+                "binning": r.binning,
                 "type": r.kind,
                 "missing_share": r.missing_share,
                 "bins": r.bins,
@@ -278,7 +279,11 @@ fn render(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
     let rows: Vec<Vec<String>> = order
         .iter()
         .map(|(r, q)| {
-            let mut row = vec![r.name.clone(), r.bins.len().to_string()];
+            let mut row = vec![
+                r.name.clone(),
+                r.binning.as_str().to_string(),
+                r.bins.len().to_string(),
+            ];
             match &r.psi {
                 Ok(p) => row.extend([
                     num(p.psi),
@@ -318,6 +323,7 @@ fn render(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
     let adj = format!("q ({})", s.args.multiple_testing.as_str());
     let mut header = vec![
         "feature",
+        "binning",
         "bins",
         "PSI",
         "± SE",
@@ -333,11 +339,13 @@ fn render(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
     }
     out.push_str(&table(&header, &rows));
     out.push_str(&format!(
-        "\nCI (ncx2): {} noncentral chi-square interval. chi2 p: test of no drift; {adj}: adjusted for the {} features tested together. floor: PSI expected with no drift, (k-1)/n_eff. ",
+        "\nCI (ncx2): {} noncentral chi-square interval. chi2 p: test of no drift; {adj}: adjusted for the {} series tested together. floor: PSI expected with no drift, (k-1)/n_eff. ",
         pct(1.0 - s.args.psi.alpha),
         reports.len()
     ));
-    out.push_str(&format!("{tau}: noncentral test of PSI > tau.\n"));
+    out.push_str(&format!(
+        "{tau}: noncentral test of PSI > tau. binning: the scorecard's bins (did the model's inputs move) or the baseline's population bins (did the population change).\n"
+    ));
     if let Some(t) = &s.args.target {
         out.push_str(&format!(
             "target {t}: {} rows with an outcome, {} without\n",
@@ -345,7 +353,7 @@ fn render(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
         ));
     }
     for (r, _) in order {
-        out.push_str(&format!("\n{}\n", r.name));
+        out.push_str(&format!("\n{} ({} bins)\n", r.name, r.binning.as_str()));
         let rows: Vec<Vec<String>> = r
             .bins
             .iter()

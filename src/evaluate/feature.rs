@@ -5,12 +5,53 @@ use serde::Serialize;
 use crate::stats::{PsiOptions, PsiStats, StatsError, psi};
 use crate::window::CountMatrix;
 
-/// A monitored feature: its bins' labels and baseline counts.
+/// Which of a feature's two sets of bins a series uses: the scorecard's (did the model's
+/// inputs move) or the population bins of the baseline (did the population change).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Binning {
+    #[default]
+    Scorecard,
+    Population,
+}
+
+impl Binning {
+    /// The `binning` label and field value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Binning::Scorecard => "scorecard",
+            Binning::Population => "population",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Binning> {
+        match text {
+            "scorecard" => Some(Binning::Scorecard),
+            "population" => Some(Binning::Population),
+            _ => None,
+        }
+    }
+}
+
+/// A monitored series: a feature under one of its binnings, with the bins' labels and
+/// baseline counts.
 #[derive(Debug, Clone)]
 pub struct FeatureMeta {
     pub name: String,
+    pub binning: Binning,
     pub labels: Vec<String>,
     pub baseline: Vec<f64>,
+}
+
+impl FeatureMeta {
+    /// The series' name where one string must tell the binnings apart (fingerprints):
+    /// the feature's name, with `/population` appended for population bins.
+    pub fn series(&self) -> String {
+        match self.binning {
+            Binning::Scorecard => self.name.clone(),
+            Binning::Population => format!("{}/population", self.name),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -6,4 +6,4 @@ pub mod drift;
 pub mod feature;
 
 pub use drift::{DriftState, Thresholds, next_state};
-pub use feature::{BinDetail, FeatureEval, FeatureMeta, ModelMeta, evaluate_window};
+pub use feature::{BinDetail, Binning, FeatureEval, FeatureMeta, ModelMeta, evaluate_window};

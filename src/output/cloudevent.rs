@@ -1,13 +1,13 @@
 //! Drift events as CloudEvents 1.0 in structured JSON mode. Pure: the transition and the
 //! time come in, the JSON goes out. The `id` is a hash of what identifies the transition
-//! (model, feature, window, window end, states, baseline), so a replayed evaluation yields
-//! the same id and consumers can drop duplicates.
+//! (model, feature, binning, window, window end, states, baseline), so a replayed
+//! evaluation yields the same id and consumers can drop duplicates.
 
 use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::evaluate::{DriftState, FeatureEval, Thresholds};
+use crate::evaluate::{Binning, DriftState, FeatureEval, Thresholds};
 use crate::stats::PsiStats;
 
 pub const EVENT_TYPE: &str = "dev.psimon.drift.transition";
@@ -17,6 +17,8 @@ pub struct Transition<'a> {
     pub source: &'a str,
     pub model: &'a str,
     pub feature: &'a str,
+    /// Scorecard or population bins.
+    pub binning: Binning,
     pub window: &'a str,
     pub baseline_id: &'a str,
     pub baseline_applications: u64,
@@ -59,10 +61,16 @@ struct TopBin<'a> {
 
 pub fn drift_event(t: &Transition<'_>) -> Value {
     let window_end = t.bounds.map(|b| b.1);
+    // Scorecard series keep the identity (and subject) they had before population bins.
+    let series_suffix = match t.binning {
+        Binning::Scorecard => "",
+        Binning::Population => "/population",
+    };
     let identity = format!(
-        "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
+        "{}\u{1f}{}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
         t.model,
         t.feature,
+        series_suffix,
         t.window,
         window_end.map_or("none".to_string(), |e| e.to_string()),
         t.previous.as_str(),
@@ -88,12 +96,13 @@ pub fn drift_event(t: &Transition<'_>) -> Value {
         "id": id,
         "source": t.source,
         "type": EVENT_TYPE,
-        "subject": format!("{}/{}/{}", t.model, t.feature, t.window),
+        "subject": format!("{}/{}/{}{series_suffix}", t.model, t.feature, t.window),
         "time": rfc3339(t.now_ms),
         "datacontenttype": "application/json",
         "data": {
             "model": t.model,
             "feature": t.feature,
+            "binning": t.binning,
             "window": t.window,
             "previous_state": t.previous,
             "state": t.state,

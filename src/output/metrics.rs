@@ -52,7 +52,8 @@ pub struct Metrics {
     pub instance_info: IntGaugeVec,
 }
 
-const FEATURE_LABELS: &[&str] = &["model", "feature", "window"];
+/// `binning` tells a feature's scorecard bins from its population bins.
+const FEATURE_LABELS: &[&str] = &["model", "feature", "window", "binning"];
 
 fn gauge_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> GaugeVec {
     let g = GaugeVec::new(Opts::new(name, help), labels).expect("valid metric");
@@ -316,7 +317,7 @@ impl Metrics {
         }
     }
 
-    /// The gauges of one feature's evaluated PSI; `labels` are model, feature, window.
+    /// The gauges of one feature's evaluated PSI; `labels` are model, feature, window, binning.
     pub fn record_psi(&self, labels: &[&str], psi: &PsiStats) {
         let inf = &psi.inference;
         for (gauge, value) in [

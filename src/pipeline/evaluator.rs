@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::owner::DriftOutbox;
 use super::plan::Plan;
 use super::producer::OutputProducer;
-use crate::evaluate::{DriftState, FeatureEval, evaluate_window, next_state};
+use crate::evaluate::{DriftState, FeatureEval, FeatureMeta, evaluate_window, next_state};
 use crate::output::cloudevent::{Transition, drift_event, key, rfc3339};
 use crate::output::metrics::Metrics;
 use crate::state::codec::{DriftKey, DriftRecord};
@@ -97,7 +97,7 @@ impl Evaluator {
             let model = &plan.models[m];
             let (Some(w), Some(f)) = (
                 plan.windows.iter().position(|(n, _)| *n == k.window),
-                model.features.iter().position(|f| f.name == k.feature),
+                model.features.iter().position(|f| f.series() == k.feature),
             ) else {
                 continue;
             };
@@ -146,14 +146,21 @@ impl Evaluator {
                         .collect();
                     let mut adjusted = adjust(&raw, t.multiple_testing).into_iter();
                     for fe in evals {
-                        let fname = &model.features[fe.feature].name;
-                        let labels = [model.name.as_str(), fname.as_str(), wname.as_str()];
+                        let meta = &model.features[fe.feature];
+                        let fname = &meta.name;
+                        let binning = meta.binning;
+                        let labels = [
+                            model.name.as_str(),
+                            fname.as_str(),
+                            wname.as_str(),
+                            binning.as_str(),
+                        ];
                         metrics
                             .feature_missing_ratio
                             .with_label_values(&labels)
                             .set(fe.missing_ratio);
                         let Ok(psi) = &fe.psi else {
-                            features_json.push(json!({ "feature": fname, "error": fe.psi.as_ref().err().map(|e| e.to_string()) }));
+                            features_json.push(json!({ "feature": fname, "binning": binning, "error": fe.psi.as_ref().err().map(|e| e.to_string()) }));
                             continue;
                         };
                         let q = adjusted.next().unwrap_or(1.0);
@@ -182,6 +189,7 @@ impl Evaluator {
                                     source: &self.source,
                                     model: &model.name,
                                     feature: fname,
+                                    binning,
                                     window: wname,
                                     baseline_id: &model.baseline_id,
                                     baseline_applications: model.baseline_applications,
@@ -203,7 +211,7 @@ impl Evaluator {
                                         DriftKey {
                                             model: model.name.clone(),
                                             window: wname.clone(),
-                                            feature: fname.clone(),
+                                            feature: meta.series(),
                                         },
                                         DriftRecord {
                                             state: state as u8,
@@ -214,7 +222,7 @@ impl Evaluator {
                                 published.push(Published { key: k, event });
                             }
                         }
-                        features_json.push(feature_json(fname, &fe, state, q));
+                        features_json.push(feature_json(meta, &fe, state, q));
                     }
                 }
                 windows_json.push(json!({
@@ -247,9 +255,10 @@ impl Evaluator {
     }
 }
 
-fn feature_json(name: &str, fe: &FeatureEval, state: DriftState, p_adjusted: f64) -> Value {
+fn feature_json(meta: &FeatureMeta, fe: &FeatureEval, state: DriftState, p_adjusted: f64) -> Value {
     json!({
-        "feature": name,
+        "feature": meta.name,
+        "binning": meta.binning,
         "state": state,
         "p_value_adjusted": p_adjusted,
         "tau_pvalue_valid": fe.psi.as_ref().ok().map(|p| p.tau_pvalue_valid()),

@@ -1,5 +1,6 @@
 //! Everything `run` needs that comes from the config and the baseline files: the decoder,
-//! each model's monitored features with their baseline counts, the windows. Building it
+//! each model's monitored series (every feature under its scorecard bins and, where the
+//! baseline has them, its population bins) with their baseline counts, the windows. Building it
 //! reads the baseline files and reports every problem (a missing file, a model or feature
 //! the baseline lacks) with its config path.
 
@@ -8,7 +9,7 @@ use std::path::Path;
 
 use crate::binning::{BaselineFile, Binner};
 use crate::config::{Config, WindowConfig};
-use crate::evaluate::{FeatureMeta, ModelMeta, Thresholds};
+use crate::evaluate::{Binning, FeatureMeta, ModelMeta, Thresholds};
 use crate::event::{Decoder, ModelFields};
 use crate::state::StateLayout;
 use crate::state::layout::{ModelLayout, WindowLayout};
@@ -77,10 +78,21 @@ impl Plan {
                 };
                 metas.push(FeatureMeta {
                     name: name.clone(),
+                    binning: Binning::Scorecard,
                     labels: f.labels.clone(),
                     baseline: f.counts_f64(),
                 });
                 feats.push((name.clone(), pointer.clone(), Binner::new(f.bins.clone())));
+                // The same field binned a second time: the decoder reads it once.
+                if let Some(p) = &f.population {
+                    metas.push(FeatureMeta {
+                        name: name.clone(),
+                        binning: Binning::Population,
+                        labels: p.labels.clone(),
+                        baseline: p.counts_f64(),
+                    });
+                    feats.push((name.clone(), pointer.clone(), Binner::new(p.bins.clone())));
+                }
             }
             models.push(ModelMeta {
                 name: m.name.clone(),
@@ -140,10 +152,11 @@ impl Plan {
                 .iter()
                 .zip(&fields)
                 .map(|(meta, f)| {
-                    let features: Vec<(String, usize)> = f
+                    let features: Vec<(String, usize)> = meta
                         .features
                         .iter()
-                        .map(|(name, _, b)| (name.clone(), b.spec().bin_count()))
+                        .zip(&f.features)
+                        .map(|(series, (_, _, b))| (series.series(), b.spec().bin_count()))
                         .collect();
                     ModelLayout::new(&meta.name, &meta.baseline_id, &features)
                 })

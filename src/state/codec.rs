@@ -46,6 +46,7 @@ pub struct PaneKey {
 pub struct DriftKey {
     pub model: String,
     pub window: String,
+    /// The series: the feature's name, or `<feature>/population` for its population bins.
     pub feature: String,
 }
 
@@ -92,6 +93,11 @@ impl StateKey {
                 model: m.to_string(),
                 window: w.to_string(),
                 feature: f.to_string(),
+            })),
+            ["drift", m, w, f, b] => Ok(StateKey::Drift(DriftKey {
+                model: m.to_string(),
+                window: w.to_string(),
+                feature: format!("{f}/{b}"),
             })),
             _ => Err(bad()),
         }
@@ -314,6 +320,11 @@ mod tests {
                 model: "m".into(),
                 window: "w".into(),
                 feature: "income".into(),
+            }),
+            StateKey::Drift(DriftKey {
+                model: "m".into(),
+                window: "w".into(),
+                feature: "income/population".into(),
             }),
         ];
         for k in keys {
