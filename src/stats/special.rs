@@ -66,6 +66,13 @@ const START_SDS: f64 = 6.0;
 /// A weight below this is subnormal (it has lost bits) or zero: it is recomputed from its
 /// closed form instead of carried on by the recurrence.
 const TINY: f64 = f64::MIN_POSITIVE;
+/// Steps taken without checks when nothing can go wrong inside them.
+const RUN: u32 = 8;
+const RUN_F: f64 = RUN as f64;
+/// A run starts only with weights above this and ratios above RATIO_FLOOR, so that its
+/// weights stay normal numbers (1e-200 * (1e-6)^8 = 1e-248).
+const SAFE: f64 = 1e-200;
+const RATIO_FLOOR: f64 = 1e-6;
 
 /// Which tail of `chi2'(df, lambda)` at `t` is the smaller one, the natural log of its
 /// Chernoff bound, and the mean of the Poisson mixing index under the exponential tilt that
@@ -157,6 +164,38 @@ fn poisson_gamma_mixture(a0: f64, x: f64, m: f64, lower: bool, centre: f64) -> (
         let mut t = ln_t(a0 + j - 1.0).exp();
         let (inv_m, inv_x) = (1.0 / m, 1.0 / x);
         loop {
+            // A run of RUN steps without checks where nothing can end, underflow or need
+            // re-anchoring inside it (the checks cost as much as the arithmetic).
+            let (rw_end, rt_end) = ((j - RUN_F) * inv_m, (a0 + j - RUN_F) * inv_x);
+            if m > 0.0
+                && j > RUN_F
+                && w > SAFE
+                && t > SAFE
+                && rw_end.min(rt_end) > RATIO_FLOOR
+                && steps % REANCHOR + RUN < REANCHOR
+            {
+                let (mut rw, mut rt) = (j * inv_m, (a0 + j - 1.0) * inv_x);
+                let mut term = 0.0;
+                for _ in 0..RUN {
+                    term = w * f;
+                    sum += term;
+                    sum_above += w * f_above;
+                    f_above = f;
+                    f += t;
+                    w *= rw;
+                    t *= rt;
+                    rw -= inv_m;
+                    rt -= inv_x;
+                }
+                j -= RUN_F;
+                steps += RUN;
+                let fading = j < centre && term <= prev_term && term <= SERIES_EPS * sum;
+                if fading {
+                    break;
+                }
+                prev_term = term;
+                continue;
+            }
             let term = w * f;
             sum += term;
             sum_above += w * f_above;
@@ -184,6 +223,40 @@ fn poisson_gamma_mixture(a0: f64, x: f64, m: f64, lower: bool, centre: f64) -> (
         let mut w = ln_pois(j).exp();
         let mut t = ln_t(a0 + j).exp();
         loop {
+            // As above; the ratios m / (j + 1) and x / (a + 1) need divisions, done first
+            // for the whole run so that they overlap.
+            if m > 0.0
+                && w > SAFE
+                && t > SAFE
+                && steps % REANCHOR + RUN < REANCHOR
+            {
+                let mut rw = [0.0; RUN as usize];
+                let mut rt = [0.0; RUN as usize];
+                for k in 0..RUN as usize {
+                    let step = (k + 1) as f64;
+                    rw[k] = m / (j + step);
+                    rt[k] = x / (a0 + j + step);
+                }
+                if rw[RUN as usize - 1].min(rt[RUN as usize - 1]).min(rw[0]) > RATIO_FLOOR {
+                    let mut term = 0.0;
+                    for k in 0..RUN as usize {
+                        term = w * f;
+                        sum += term;
+                        sum_above += w * (f + t);
+                        f += t;
+                        w *= rw[k];
+                        t *= rt[k];
+                    }
+                    j += RUN_F;
+                    steps += RUN;
+                    let fading = j > centre && term <= prev_term && term <= SERIES_EPS * sum;
+                    if fading {
+                        break;
+                    }
+                    prev_term = term;
+                    continue;
+                }
+            }
             let term = w * f;
             sum += term;
             // Q(a0 + j + 1) = Q(a0 + j) + t(a0 + j).
