@@ -8,6 +8,8 @@
 #
 #   scripts/throughput.sh [COUNT]     (default 2,000,000; needs a release build)
 #   PSIMON_BIN=path/to/psimon scripts/throughput.sh   (another build, e.g. an older commit)
+#   POPULATION_BINS=0 scripts/throughput.sh   (a baseline without population bins: one
+#                                              binning per feature instead of two)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-2000000}
@@ -15,7 +17,9 @@ count=${1:-2000000}
 . scripts/lib/wide-run.sh
 topic="throughput-$suffix"
 "$psimon" generate --wide --rows 50000 --out "$work/dev.csv"
-"$psimon" baseline --input "$work/dev.csv" --out "$work/baseline.json" > /dev/null
+pop_args=()
+[ -n "${POPULATION_BINS:-}" ] && pop_args=(--population-bins "$POPULATION_BINS")
+"$psimon" baseline --input "$work/dev.csv" --out "$work/baseline.json" "${pop_args[@]}" > /dev/null
 {
   wide_config_head throughput "$topic"
   cat <<TOML

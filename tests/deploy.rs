@@ -29,7 +29,29 @@ fn alert_rules_are_valid_and_fire_as_tested() {
 fn the_example_config_and_its_baseline_check_out() {
     let out = common::ok(&["check-config", "config/psimon.example.toml"]);
     assert!(
-        out.contains("ok — 1 model(s), 8 monitored feature(s), 2 window(s)"),
+        out.contains(
+            "ok — 1 model(s), 8 monitored feature(s) (16 series, 8 on population bins), 2 window(s)"
+        ),
+        "{out}"
+    );
+    // `population_bins = false` watches the scorecard's bins only.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        "config/baseline.example.json",
+        dir.path().join("baseline.example.json"),
+    )
+    .unwrap();
+    let text = std::fs::read_to_string("config/psimon.example.toml")
+        .unwrap()
+        .replace(
+            "baseline = \"baseline.example.json\"",
+            "baseline = \"baseline.example.json\"\npopulation_bins = false",
+        );
+    let config = dir.path().join("scorecard-only.toml");
+    std::fs::write(&config, text).unwrap();
+    let out = common::ok(&["check-config", config.to_str().unwrap()]);
+    assert!(
+        out.contains("8 monitored feature(s) (8 series, 0 on population bins)"),
         "{out}"
     );
 }

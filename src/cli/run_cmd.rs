@@ -6,6 +6,7 @@ use anyhow::{Result, anyhow};
 
 use super::fmt::emit;
 use crate::config::{self, Config};
+use crate::evaluate::{Binning, FeatureMeta};
 use crate::pipeline::{Plan, run};
 
 /// Reads, overrides from the environment, validates, and loads the baselines; every problem
@@ -28,12 +29,18 @@ pub fn load(path: &Path) -> Result<(Config, Plan)> {
 
 pub fn check(path: &Path) -> Result<()> {
     let (config, plan) = load(path)?;
-    let features: usize = plan.models.iter().map(|m| m.features.len()).sum();
+    let series: Vec<&FeatureMeta> = plan.models.iter().flat_map(|m| &m.features).collect();
+    let population = series
+        .iter()
+        .filter(|f| f.binning == Binning::Population)
+        .count();
     emit(&format!(
-        "{}: ok — {} model(s), {} monitored feature(s), {} window(s), input {:?}, drift topic {}, dead letters {}, state topic {}, instance id {}\n",
+        "{}: ok — {} model(s), {} monitored feature(s) ({} series, {} on population bins), {} window(s), input {:?}, drift topic {}, dead letters {}, state topic {}, instance id {}\n",
         path.display(),
         plan.models.len(),
-        features,
+        series.len() - population,
+        series.len(),
+        population,
         plan.windows.len(),
         config.kafka.input_topics,
         config.kafka.drift_topic,

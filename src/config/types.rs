@@ -196,6 +196,14 @@ pub struct ModelConfig {
     /// Model name inside the baseline file (default: `name`, or the file's only model).
     #[serde(default)]
     pub baseline_model: Option<String>,
+    /// Also watch the baseline's population bins (where it has them): a second series per
+    /// feature, `binning = "population"`. Off halves the per-feature series.
+    #[serde(default = "yes")]
+    pub population_bins: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -84,7 +84,7 @@ impl Plan {
                 });
                 feats.push((name.clone(), pointer.clone(), Binner::new(f.bins.clone())));
                 // The same field binned a second time: the decoder reads it once.
-                if let Some(p) = &f.population {
+                if let Some(p) = f.population.as_ref().filter(|_| m.population_bins) {
                     metas.push(FeatureMeta {
                         name: name.clone(),
                         binning: Binning::Population,

@@ -225,11 +225,7 @@ fn poisson_gamma_mixture(a0: f64, x: f64, m: f64, lower: bool, centre: f64) -> (
         loop {
             // As above; the ratios m / (j + 1) and x / (a + 1) need divisions, done first
             // for the whole run so that they overlap.
-            if m > 0.0
-                && w > SAFE
-                && t > SAFE
-                && steps % REANCHOR + RUN < REANCHOR
-            {
+            if m > 0.0 && w > SAFE && t > SAFE && steps % REANCHOR + RUN < REANCHOR {
                 let mut rw = [0.0; RUN as usize];
                 let mut rt = [0.0; RUN as usize];
                 for k in 0..RUN as usize {
