@@ -220,7 +220,7 @@ pub fn fingerprint(text: &str) -> u64 {
     })
 }
 
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
         v >>= 7;
@@ -228,12 +228,40 @@ fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
-struct Reader<'a> {
+/// Zig-zag: small negative and positive integers both become small varints.
+pub(crate) fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+/// A cursor over an encoded value (shared with the join's records).
+pub(crate) struct Reader<'a> {
     raw: &'a [u8],
     at: usize,
 }
 
 impl<'a> Reader<'a> {
+    pub(crate) fn new(raw: &'a [u8]) -> Self {
+        Self { raw, at: 0 }
+    }
+
+    pub(crate) fn byte(&mut self) -> Result<u8, CodecError> {
+        Ok(self.bytes(1)?[0])
+    }
+
+    pub(crate) fn zigzag(&mut self) -> Result<i64, CodecError> {
+        let v = self.varint()?;
+        Ok((v >> 1) as i64 ^ -((v & 1) as i64))
+    }
+
+    /// Refuses trailing bytes.
+    pub(crate) fn finish(&self) -> Result<(), CodecError> {
+        if self.at == self.raw.len() {
+            Ok(())
+        } else {
+            Err(CodecError::Malformed)
+        }
+    }
+
     fn bytes(&mut self, n: usize) -> Result<&'a [u8], CodecError> {
         let end = self.at.checked_add(n).ok_or(CodecError::Malformed)?;
         let s = self.raw.get(self.at..end).ok_or(CodecError::Malformed)?;
@@ -255,7 +283,7 @@ impl<'a> Reader<'a> {
         ))
     }
 
-    fn varint(&mut self) -> Result<u64, CodecError> {
+    pub(crate) fn varint(&mut self) -> Result<u64, CodecError> {
         let mut v = 0u64;
         for shift in (0..64).step_by(7) {
             let b = self.bytes(1)?[0];

@@ -1,0 +1,18 @@
+//! The join of delayed outcomes with their applications (issue 8, first part).
+//!
+//! Per application id the join keeps what it needs until the outcome arrives or the horizon
+//! passes: the pending application (model, every series' bin, application time), an outcome
+//! that came before its application (it waits `grace`), or, after a join, a marker that
+//! makes a duplicate outcome count once. `step` is the pure state machine; `store` keeps the
+//! entries on disk (fjall), indexed by the event time at which each expires.
+//!
+//! Not here yet: reading the outcome topics, the changelog topic that makes the store
+//! survive kill -9 inside the checkpoint transactions, outcome windows and windowed IV.
+
+pub mod record;
+pub mod step;
+pub mod store;
+
+pub use record::{Entry, OutcomeSeen, PendingApp};
+pub use step::{Arrival, JoinEvent, step};
+pub use store::{Deadlines, Expired, PendingStore, StoreError};
