@@ -26,6 +26,7 @@ pub mod data;
 pub mod demo;
 pub mod evaluate;
 pub mod event;
+pub mod fairness;
 pub mod join;
 pub mod output;
 pub mod pipeline;

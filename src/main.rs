@@ -139,6 +139,10 @@ enum Command {
         /// 20 numeric features f00..f19 instead of the credit application.
         #[arg(long)]
         wide: bool,
+        /// Add a protected attribute, column `group` (A 70%, B 30%), with group B's bureau
+        /// scores this many points lower (0: no difference).
+        #[arg(long)]
+        protected_gap: Option<f64>,
     },
     /// Produce synthetic application events to a Kafka topic (load generator).
     Loadgen {
@@ -203,6 +207,22 @@ enum Command {
         /// Adjustment of the features' no-drift p-values: bh, by, bonferroni, none.
         #[arg(long, default_value = "bh")]
         multiple_testing: psimon::stats::Adjustment,
+        /// Protected attribute column: adds, per group, J of the fairness feature's bins
+        /// against the reference group (the paper's IV of a protected attribute).
+        #[arg(long, requires = "reference")]
+        fairness: Option<String>,
+        /// The reference group's value of --fairness.
+        #[arg(long, requires = "fairness")]
+        reference: Option<String>,
+        /// The groups compared with the reference (default: every other value).
+        #[arg(long, value_delimiter = ',', requires = "fairness")]
+        groups: Option<Vec<String>>,
+        /// The feature whose bins are compared (default: `score`).
+        #[arg(long, requires = "fairness")]
+        fairness_feature: Option<String>,
+        /// Largest acceptable J: "below tau" is shown when H0: J >= tau is rejected.
+        #[arg(long, default_value_t = psimon::fairness::DEFAULT_FAIRNESS_TAU)]
+        fairness_tau: f64,
     },
 }
 
@@ -242,7 +262,8 @@ fn main() -> ExitCode {
             shift,
             seed,
             wide,
-        } => generate_cmd::write_sample(&out, rows, shift, seed, wide),
+            protected_gap,
+        } => generate_cmd::write_sample(&out, rows, shift, seed, wide, protected_gap),
         Command::Loadgen {
             brokers,
             topic,
@@ -319,6 +340,11 @@ fn main() -> ExitCode {
             tau,
             baseline_fixed,
             multiple_testing,
+            fairness,
+            reference,
+            groups,
+            fairness_feature,
+            fairness_tau,
         } => report_cmd::run(report_cmd::ReportArgs {
             baseline,
             input,
@@ -333,6 +359,13 @@ fn main() -> ExitCode {
                 baseline_fixed,
             },
             multiple_testing,
+            fairness: fairness.map(|column| report_cmd::FairnessArgs {
+                column,
+                reference: reference.unwrap_or_default(),
+                groups,
+                feature: fairness_feature,
+                tau: fairness_tau,
+            }),
         }),
     };
     match result {

@@ -74,11 +74,31 @@ pub struct Application {
     pub employment_type: Option<&'static str>,
     pub region: &'static str,
     pub bad: bool,
+    /// A protected attribute ("A" or "B"), when the sample has one (`generate
+    /// --protected-gap`).
+    pub group: Option<&'static str>,
+}
+
+/// The protected attribute of `application_grouped`: group "B" (30%) has bureau scores
+/// `gap` points lower than group "A" (70%). Drawn from its own random stream, so that the
+/// other columns are those `application` would draw with the same seed.
+pub fn application_grouped(rng: &mut Rng, side: &mut Rng, shift: f64, gap: f64) -> Application {
+    let group = side.pick(&[("A", 0.7), ("B", 0.3)]);
+    let offset = if group == "B" { gap } else { 0.0 };
+    Application {
+        group: Some(group),
+        ..draw(rng, shift, offset)
+    }
 }
 
 /// Draws one application. `shift` in [0, 1] moves income and bureau scores down and
 /// self-employment up (0 = the development population).
 pub fn application(rng: &mut Rng, shift: f64) -> Application {
+    draw(rng, shift, 0.0)
+}
+
+/// The draws of one application; bureau scores `score_offset` points lower.
+fn draw(rng: &mut Rng, shift: f64, score_offset: f64) -> Application {
     let income =
         (!rng.chance(0.04)).then(|| (10.6 - 0.35 * shift + 0.5 * rng.normal()).exp().round());
     let age = (18.0 + 57.0 * rng.uniform()).floor();
@@ -86,7 +106,7 @@ pub fn application(rng: &mut Rng, shift: f64) -> Application {
     let bureau_score = if rng.chance(0.03) {
         NO_HIT
     } else {
-        (680.0 - 40.0 * shift + 60.0 * rng.normal())
+        (680.0 - 40.0 * shift - score_offset + 60.0 * rng.normal())
             .round()
             .clamp(300.0, 850.0)
     };
@@ -132,6 +152,7 @@ pub fn application(rng: &mut Rng, shift: f64) -> Application {
         employment_type,
         region,
         bad,
+        group: None,
     }
 }
 
@@ -150,6 +171,9 @@ impl Application {
             self.region.to_string(),
             u8::from(self.bad).to_string(),
         ]
+        .into_iter()
+        .chain(self.group.map(String::from))
+        .collect()
     }
 
     /// The application as an event on the input topic, nested as `config/psimon.example.toml`
@@ -177,7 +201,7 @@ impl Application {
 
     /// The row as a JSON object (missing = null).
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
+        let mut v = serde_json::json!({
             "income": self.income,
             "age": self.age,
             "debt_to_income": self.debt_to_income,
@@ -187,7 +211,11 @@ impl Application {
             "employment_type": self.employment_type,
             "region": self.region,
             "bad": u8::from(self.bad),
-        })
+        });
+        if let Some(g) = self.group {
+            v["group"] = serde_json::json!(g);
+        }
+        v
     }
 }
 

@@ -215,6 +215,7 @@ pub fn run_batch() -> Result<()> {
         json: false,
         psi: PsiOptions::default(),
         multiple_testing: crate::stats::Adjustment::Bh,
+        fairness: None,
     })?;
     emit(&format!("\nfiles kept in {}\n", dir.display()))?;
     Ok(())

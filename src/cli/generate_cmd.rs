@@ -6,14 +6,31 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
-use crate::synth::{COLUMNS, Rng, application, wide_columns, wide_row};
+use crate::synth::{COLUMNS, Rng, application, application_grouped, wide_columns, wide_row};
 
 pub fn run(out: &Path, rows: u64, shift: f64, seed: u64) -> Result<()> {
-    write_sample(out, rows, shift, seed, false)
+    write_sample(out, rows, shift, seed, false, None)
 }
 
-/// Writes the credit sample, or with `wide` 20 numeric features f00..f19.
-pub fn write_sample(out: &Path, rows: u64, shift: f64, seed: u64, wide: bool) -> Result<()> {
+/// Writes the credit sample, or with `wide` 20 numeric features f00..f19. With
+/// `protected_gap` the credit sample has a last column `group` (A 70%, B 30%) whose group B
+/// has bureau scores that many points lower.
+pub fn write_sample(
+    out: &Path,
+    rows: u64,
+    shift: f64,
+    seed: u64,
+    wide: bool,
+    protected_gap: Option<f64>,
+) -> Result<()> {
+    if wide && protected_gap.is_some() {
+        bail!("--protected-gap applies to the credit sample, not to --wide");
+    }
+    if let Some(g) = protected_gap
+        && !(g.is_finite() && (0.0..=300.0).contains(&g))
+    {
+        bail!("--protected-gap must lie in [0, 300] score points, got {g}");
+    }
     if !(0.0..=1.0).contains(&shift) {
         bail!("--shift must lie in [0, 1], got {shift}");
     }
@@ -51,10 +68,19 @@ pub fn write_sample(out: &Path, rows: u64, shift: f64, seed: u64, wide: bool) ->
         return Ok(());
     }
     if !jsonl {
-        writeln!(w, "{}", COLUMNS.join(","))?;
+        let group = if protected_gap.is_some() {
+            ",group"
+        } else {
+            ""
+        };
+        writeln!(w, "{}{group}", COLUMNS.join(","))?;
     }
+    let mut side = Rng::new(seed ^ 0x9e37_79b9_7f4a_7c15);
     for _ in 0..rows {
-        let app = application(&mut rng, shift);
+        let app = match protected_gap {
+            Some(gap) => application_grouped(&mut rng, &mut side, shift, gap),
+            None => application(&mut rng, shift),
+        };
         if jsonl {
             writeln!(w, "{}", app.to_json())?;
         } else {
