@@ -173,6 +173,20 @@ enum Command {
         /// Create the topic with this many partitions if it does not exist.
         #[arg(long)]
         partitions: Option<i32>,
+        /// Also produce each application's outcome (`outcome` 1 bad / 0 good, keyed and
+        /// identified by the application id) to this topic.
+        #[arg(long)]
+        outcomes_topic: Option<String>,
+        /// Outcome time after the application time.
+        #[arg(long, default_value = "90d", value_parser = humantime::parse_duration)]
+        outcome_delay: std::time::Duration,
+        /// Share of applications whose outcome is produced (the rest never get one).
+        #[arg(long, default_value_t = 1.0)]
+        outcome_share: f64,
+        /// Add a protected attribute `applicant.group` (A 70%, B 30%) with group B's
+        /// bureau scores this many points lower.
+        #[arg(long)]
+        protected_gap: Option<f64>,
     },
     /// Batch PSI (and IV with --target) of a sample against a baseline.
     Report {
@@ -276,6 +290,10 @@ fn main() -> ExitCode {
             start_ms,
             step_ms,
             partitions,
+            outcomes_topic,
+            outcome_delay,
+            outcome_share,
+            protected_gap,
         } => loadgen_cmd::run(loadgen_cmd::LoadgenArgs {
             brokers,
             topic,
@@ -288,6 +306,12 @@ fn main() -> ExitCode {
             start_ms,
             step_ms,
             partitions,
+            outcomes: outcomes_topic.map(|topic| loadgen_cmd::OutcomeArgs {
+                topic,
+                delay_ms: i64::try_from(outcome_delay.as_millis()).unwrap_or(i64::MAX),
+                share: outcome_share,
+            }),
+            protected_gap,
         }),
         Command::Stats { input, format } => stats_cmd::run(&input, format == Format::Table),
         Command::Baseline {

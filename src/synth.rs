@@ -179,7 +179,7 @@ impl Application {
     /// The application as an event on the input topic, nested as `config/psimon.example.toml`
     /// maps it.
     pub fn to_event(&self, id: u64, model: &str, time_ms: i64) -> serde_json::Value {
-        serde_json::json!({
+        let mut v = serde_json::json!({
             "application_id": format!("app-{id}"),
             "submitted_at": time_ms,
             "model": model,
@@ -196,6 +196,20 @@ impl Application {
                 "delinquencies": self.delinquencies,
             },
             "bad": u8::from(self.bad),
+        });
+        if let Some(g) = self.group {
+            v["applicant"]["group"] = serde_json::json!(g);
+        }
+        v
+    }
+
+    /// The application's outcome as an event on the outcome topic: `outcome` 1 for bad,
+    /// observed `delay_ms` after the application.
+    pub fn outcome_event(&self, id: u64, time_ms: i64, delay_ms: i64) -> serde_json::Value {
+        serde_json::json!({
+            "application_id": format!("app-{id}"),
+            "outcome": u8::from(self.bad),
+            "observed_at": time_ms.saturating_add(delay_ms),
         })
     }
 

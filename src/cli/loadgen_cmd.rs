@@ -8,7 +8,7 @@ use rdkafka::config::ClientConfig;
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
 
 use super::fmt::emit;
-use crate::synth::{Rng, application, wide_columns, wide_row};
+use crate::synth::{Rng, application, application_grouped, wide_columns, wide_row};
 
 pub struct LoadgenArgs {
     pub brokers: String,
@@ -26,6 +26,20 @@ pub struct LoadgenArgs {
     pub step_ms: i64,
     /// Create the topic with this many partitions when it is missing.
     pub partitions: Option<i32>,
+    /// Also produce each application's outcome.
+    pub outcomes: Option<OutcomeArgs>,
+    /// Add a protected attribute `applicant.group` (A 70%, B 30%; B's bureau scores this
+    /// many points lower).
+    pub protected_gap: Option<f64>,
+}
+
+/// `--outcomes-topic T [--outcome-delay 90d] [--outcome-share 1]`.
+pub struct OutcomeArgs {
+    pub topic: String,
+    /// Outcome time after the application time.
+    pub delay_ms: i64,
+    /// Share of applications that get an outcome (the rest never do).
+    pub share: f64,
 }
 
 /// Creates `topic` with `partitions` partitions unless it exists.
@@ -53,11 +67,28 @@ fn create_topic(brokers: &str, topic: &str, partitions: i32) -> Result<()> {
 }
 
 pub fn run(a: LoadgenArgs) -> Result<()> {
+    if a.wide && (a.outcomes.is_some() || a.protected_gap.is_some()) {
+        anyhow::bail!(
+            "--outcomes-topic and --protected-gap apply to credit applications, not to --wide"
+        );
+    }
+    if let Some(o) = &a.outcomes
+        && !(0.0..=1.0).contains(&o.share)
+    {
+        anyhow::bail!("--outcome-share must lie in [0, 1], got {}", o.share);
+    }
     if let Some(p) = a.partitions {
         create_topic(&a.brokers, &a.topic, p)?;
+        if let Some(o) = &a.outcomes {
+            create_topic(&a.brokers, &o.topic, p)?;
+        }
     }
+    // Java's default partitioner (murmur2 of the key): the applications and outcomes of
+    // one id land in the same partition number of topics with equal partition counts,
+    // as they do when Java services produce them.
     let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
         .set("bootstrap.servers", &a.brokers)
+        .set("partitioner", "murmur2_random")
         .set("linger.ms", "20")
         .set("batch.num.messages", "10000")
         .set("queue.buffering.max.messages", "1000000")
@@ -65,6 +96,11 @@ pub fn run(a: LoadgenArgs) -> Result<()> {
         .create()
         .context("creating the producer")?;
     let mut rng = Rng::new(a.seed);
+    // The protected group and whether an outcome comes: their own stream, so that the
+    // applications are those of the same seed without them.
+    let mut side = Rng::new(a.seed ^ 0x9e37_79b9_7f4a_7c15);
+    let mut outcomes = 0u64;
+    let mut outcome_buf = String::new();
     let names = wide_columns();
     let start = Instant::now();
     let t0 = a.start_ms.unwrap_or_else(crate::pipeline::consumer::now_ms);
@@ -82,7 +118,18 @@ pub fn run(a: LoadgenArgs) -> Result<()> {
             }
             serde_json::Value::Object(obj)
         } else {
-            application(&mut rng, a.shift).to_event(i, &a.model, time_ms)
+            let app = match a.protected_gap {
+                Some(gap) => application_grouped(&mut rng, &mut side, a.shift, gap),
+                None => application(&mut rng, a.shift),
+            };
+            if let Some(o) = &a.outcomes
+                && side.uniform() < o.share
+            {
+                outcome_buf.clear();
+                outcome_buf.push_str(&app.outcome_event(i, time_ms, o.delay_ms).to_string());
+                outcomes += 1;
+            }
+            app.to_event(i, &a.model, time_ms)
         };
         buf.push_str(&event.to_string());
         let key = format!("app-{i}");
@@ -91,6 +138,18 @@ pub fn run(a: LoadgenArgs) -> Result<()> {
             BaseRecord::<str, str>::to(&a.topic).key(&key).payload(&buf),
         )
         .context("producing")?;
+        if let Some(o) = &a.outcomes
+            && !outcome_buf.is_empty()
+        {
+            crate::pipeline::producer::send_waiting(
+                &producer,
+                BaseRecord::<str, str>::to(&o.topic)
+                    .key(&key)
+                    .payload(&outcome_buf),
+            )
+            .context("producing an outcome")?;
+            outcome_buf.clear();
+        }
         if a.rate > 0 {
             let due = Duration::from_secs_f64((i + 1) as f64 / a.rate as f64);
             if let Some(wait) = due.checked_sub(start.elapsed()) {
@@ -108,5 +167,11 @@ pub fn run(a: LoadgenArgs) -> Result<()> {
         a.topic,
         a.count as f64 / secs
     ))?;
+    if let Some(o) = &a.outcomes {
+        emit(&format!(
+            "produced {outcomes} outcomes to {} (observed {} ms after their applications)\n",
+            o.topic, o.delay_ms
+        ))?;
+    }
     Ok(())
 }
