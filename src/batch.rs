@@ -8,7 +8,9 @@ use serde::Serialize;
 use crate::binning::{BinError, BinSpec, Binner, FeatureBaseline, ModelBaseline};
 use crate::data::Cell;
 use crate::evaluate::Binning;
-use crate::stats::{IvOptions, IvStats, PsiOptions, PsiStats, StatsError, iv, psi};
+use crate::stats::{
+    IvChange, IvOptions, IvStats, PsiOptions, PsiStats, StatsError, iv, iv_change, psi,
+};
 
 /// Counts per bin of every series of one model.
 pub struct BatchCounter {
@@ -159,6 +161,20 @@ impl BatchCounter {
                 },
             )
         });
+        // IV now against the development IV of the baseline's goods and bads.
+        let change = match (&iv_result, &f.goods, &f.bads) {
+            (Some(Ok(now)), Some(g), Some(b)) => iv(
+                &to_f64(g),
+                &to_f64(b),
+                IvOptions {
+                    alpha: opts.alpha,
+                    tau: None,
+                },
+            )
+            .ok()
+            .map(|dev| iv_change(&dev, now, opts.alpha)),
+            _ => None,
+        };
         let cur_total: f64 = current.iter().sum();
         let base_total: f64 = baseline.iter().sum();
         let contrib = psi_result
@@ -194,6 +210,7 @@ impl BatchCounter {
             },
             psi: psi_result,
             iv: iv_result,
+            iv_change: change,
             bins,
         }
     }
@@ -232,6 +249,8 @@ pub struct FeatureReport {
     pub missing_share: f64,
     pub psi: Result<PsiStats, StatsError>,
     pub iv: Option<Result<IvStats, StatsError>>,
+    /// IV now against the baseline's development IV (with a target and baseline outcomes).
+    pub iv_change: Option<IvChange>,
     pub bins: Vec<BinReport>,
 }
 

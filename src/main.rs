@@ -143,6 +143,10 @@ enum Command {
         /// scores this many points lower (0: no difference).
         #[arg(long)]
         protected_gap: Option<f64>,
+        /// Share of rows whose outcome is redrawn at random: weakens every feature's
+        /// relation to the outcome (an IV drop to detect).
+        #[arg(long, default_value_t = 0.0)]
+        label_noise: f64,
     },
     /// Produce synthetic application events to a Kafka topic (load generator).
     Loadgen {
@@ -237,6 +241,12 @@ enum Command {
         /// Largest acceptable J: "below tau" is shown when H0: J >= tau is rejected.
         #[arg(long, default_value_t = psimon::fairness::DEFAULT_FAIRNESS_TAU)]
         fairness_tau: f64,
+        /// iv_drop warning: this share of the development IV lost (with --target).
+        #[arg(long, default_value_t = psimon::evaluate::DEFAULT_WARNING_IV_DROP)]
+        warning_iv_drop: f64,
+        /// iv_drop alert: this share of the development IV lost.
+        #[arg(long, default_value_t = psimon::evaluate::DEFAULT_ALERT_IV_DROP)]
+        alert_iv_drop: f64,
     },
 }
 
@@ -277,7 +287,8 @@ fn main() -> ExitCode {
             seed,
             wide,
             protected_gap,
-        } => generate_cmd::write_sample(&out, rows, shift, seed, wide, protected_gap),
+            label_noise,
+        } => generate_cmd::write_sample(&out, rows, shift, seed, wide, protected_gap, label_noise),
         Command::Loadgen {
             brokers,
             topic,
@@ -369,6 +380,8 @@ fn main() -> ExitCode {
             groups,
             fairness_feature,
             fairness_tau,
+            warning_iv_drop,
+            alert_iv_drop,
         } => report_cmd::run(report_cmd::ReportArgs {
             baseline,
             input,
@@ -390,6 +403,7 @@ fn main() -> ExitCode {
                 feature: fairness_feature,
                 tau: fairness_tau,
             }),
+            iv_drop: (warning_iv_drop, alert_iv_drop),
         }),
     };
     match result {

@@ -59,6 +59,9 @@ pub const COLUMNS: &[&str] = &[
     "bad",
 ];
 
+/// About the share of bad outcomes among development applications (shift 0).
+pub const DEVELOPMENT_BAD_RATE: f64 = 0.16;
+
 /// Code of a bureau no-hit in `bureau_score`.
 pub const NO_HIT: f64 = -999.0;
 

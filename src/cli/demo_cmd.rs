@@ -216,6 +216,10 @@ pub fn run_batch() -> Result<()> {
         psi: PsiOptions::default(),
         multiple_testing: crate::stats::Adjustment::Bh,
         fairness: None,
+        iv_drop: (
+            crate::evaluate::DEFAULT_WARNING_IV_DROP,
+            crate::evaluate::DEFAULT_ALERT_IV_DROP,
+        ),
     })?;
     emit(&format!("\nfiles kept in {}\n", dir.display()))?;
     Ok(())

@@ -6,15 +6,19 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
-use crate::synth::{COLUMNS, Rng, application, application_grouped, wide_columns, wide_row};
+use crate::synth::{
+    COLUMNS, DEVELOPMENT_BAD_RATE, Rng, application, application_grouped, wide_columns, wide_row,
+};
 
 pub fn run(out: &Path, rows: u64, shift: f64, seed: u64) -> Result<()> {
-    write_sample(out, rows, shift, seed, false, None)
+    write_sample(out, rows, shift, seed, false, None, 0.0)
 }
 
 /// Writes the credit sample, or with `wide` 20 numeric features f00..f19. With
 /// `protected_gap` the credit sample has a last column `group` (A 70%, B 30%) whose group B
-/// has bureau scores that many points lower.
+/// has bureau scores that many points lower. `label_noise` is the share of rows whose
+/// `bad` is redrawn at random (at the development bad rate), which weakens every feature's
+/// relation to the outcome.
 pub fn write_sample(
     out: &Path,
     rows: u64,
@@ -22,7 +26,14 @@ pub fn write_sample(
     seed: u64,
     wide: bool,
     protected_gap: Option<f64>,
+    label_noise: f64,
 ) -> Result<()> {
+    if !(0.0..=1.0).contains(&label_noise) {
+        bail!("--label-noise must lie in [0, 1], got {label_noise}");
+    }
+    if wide && label_noise > 0.0 {
+        bail!("--label-noise applies to the credit sample, not to --wide");
+    }
     if wide && protected_gap.is_some() {
         bail!("--protected-gap applies to the credit sample, not to --wide");
     }
@@ -77,10 +88,13 @@ pub fn write_sample(
     }
     let mut side = Rng::new(seed ^ 0x9e37_79b9_7f4a_7c15);
     for _ in 0..rows {
-        let app = match protected_gap {
+        let mut app = match protected_gap {
             Some(gap) => application_grouped(&mut rng, &mut side, shift, gap),
             None => application(&mut rng, shift),
         };
+        if label_noise > 0.0 && side.uniform() < label_noise {
+            app.bad = side.uniform() < DEVELOPMENT_BAD_RATE;
+        }
         if jsonl {
             writeln!(w, "{}", app.to_json())?;
         } else {

@@ -14,6 +14,7 @@ use crate::binning::{BaselineFile, BinError, Binner, ModelBaseline};
 use crate::data::error::excerpt;
 use crate::data::target::TargetClasses;
 use crate::data::{DataError, RowReader};
+use crate::evaluate::iv_drop_state;
 use crate::fairness::{FairnessCounter, GroupReport};
 use crate::stats::{Adjustment, PsiOptions, adjust};
 
@@ -28,6 +29,8 @@ pub struct ReportArgs {
     pub psi: PsiOptions,
     pub multiple_testing: Adjustment,
     pub fairness: Option<FairnessArgs>,
+    /// Relative IV drops for the `iv_drop` warning and alert.
+    pub iv_drop: (f64, f64),
 }
 
 /// `--fairness COLUMN --reference VALUE [--groups a,b] [--fairness-feature F]`.
@@ -114,6 +117,12 @@ pub fn run(a: ReportArgs) -> Result<()> {
     }
     if !(a.psi.tau.is_finite() && a.psi.tau >= 0.0) {
         bail!("--tau must be finite and non-negative, got {}", a.psi.tau);
+    }
+    let (w, al) = a.iv_drop;
+    if !(w > 0.0 && w < al && al <= 1.0) {
+        bail!(
+            "--warning-iv-drop and --alert-iv-drop are shares of the development IV with 0 < warning < alert <= 1, got {w} and {al}"
+        );
     }
     let file = BaselineFile::load(&a.baseline)?;
     let model = select_model(&file, a.model.as_deref(), a.features.as_deref())?;
@@ -463,6 +472,11 @@ fn to_json(s: &Summary<'_>, reports: &[FeatureReport]) -> Value {
                 }
                 Err(e) => v["psi_error"] = json!(e.to_string()),
             }
+            if let Some(c) = &r.iv_change {
+                v["iv_change"] = serde_json::to_value(c).unwrap_or(Value::Null);
+                let (w, a) = s.args.iv_drop;
+                v["iv_drop"] = json!(iv_drop_state(c, s.args.psi.alpha, w, a));
+            }
             match &r.iv {
                 Some(Ok(iv)) => v["iv"] = serde_json::to_value(iv).unwrap_or(Value::Null),
                 Some(Err(e)) => v["iv_error"] = json!(e.to_string()),
@@ -485,6 +499,53 @@ fn to_json(s: &Summary<'_>, reports: &[FeatureReport]) -> Value {
     if let Some(t) = &s.args.target {
         out["target"] = json!({ "column": t, "rows_with_target": s.rows_with_target, "rows_missing_target": s.missing_target });
     }
+    out
+}
+
+/// IV now against development, per feature with baseline outcomes.
+fn render_iv_change(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
+    let (w, a) = s.args.iv_drop;
+    let rows: Vec<Vec<String>> = reports
+        .iter()
+        .filter_map(|r| {
+            let c = r.iv_change.as_ref()?;
+            Some(vec![
+                r.name.clone(),
+                num(c.iv_development),
+                num(c.iv_current),
+                format!("{} ± {}", num(c.drop), num(c.drop_se)),
+                c.relative_drop
+                    .map_or("-".into(), |r| format!("{:.0}%", 100.0 * r)),
+                c.relative_drop_ci_lower
+                    .map_or("-".into(), |r| format!("{:.0}%", 100.0 * r)),
+                pval(c.drop_pvalue),
+                iv_drop_state(c, s.args.psi.alpha, w, a)
+                    .as_str()
+                    .to_uppercase(),
+            ])
+        })
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "\nIV against development (debiased: each IV minus its noise floor; iv_drop warning at {:.0}%, alert at {:.0}% of the development IV lost, by the interval's lower end)\n",
+        100.0 * w,
+        100.0 * a
+    );
+    out.push_str(&table(
+        &[
+            "feature",
+            "dev IV",
+            "IV now",
+            "drop ± SE",
+            "drop",
+            "drop (lower)",
+            "p(no drop)",
+            "iv_drop",
+        ],
+        &rows,
+    ));
     out
 }
 
@@ -576,6 +637,7 @@ fn render(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
             "target {t}: {} rows with an outcome, {} without\n",
             s.rows_with_target, s.missing_target
         ));
+        out.push_str(&render_iv_change(s, reports));
     }
     for (r, _) in order {
         out.push_str(&format!("\n{} ({} bins)\n", r.name, r.binning.as_str()));

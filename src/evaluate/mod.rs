@@ -5,5 +5,8 @@
 pub mod drift;
 pub mod feature;
 
-pub use drift::{DriftState, Thresholds, next_state};
+pub use drift::{
+    DEFAULT_ALERT_IV_DROP, DEFAULT_WARNING_IV_DROP, DriftState, Thresholds, iv_drop_state,
+    next_state,
+};
 pub use feature::{BinDetail, Binning, FeatureEval, FeatureMeta, ModelMeta, evaluate_window};

@@ -7,7 +7,9 @@
 //! - `special`: normal and (noncentral) chi-square functions.
 //! - `multiple`: multiple-testing adjustment of the p-values of one evaluation.
 //! - `report`: `psi()` and `iv()`, the user-facing results with the reference field names.
+//! - `compare`: IV now against IV at development (the drop, its SE, test and interval).
 
+pub mod compare;
 pub mod divergence;
 pub mod error;
 pub mod inference;
@@ -15,6 +17,7 @@ pub mod multiple;
 pub mod report;
 pub mod special;
 
+pub use compare::{IvChange, iv_change};
 pub use error::StatsError;
 pub use multiple::{Adjustment, adjust};
 pub use report::{
