@@ -65,6 +65,27 @@ pub fn next_state(prev: DriftState, psi: &PsiStats, p_adjusted: f64, t: &Thresho
     level.max(prev.min(hold))
 }
 
+/// Default relative IV drops (of the debiased development IV) for the `iv_drop` states.
+pub const DEFAULT_WARNING_IV_DROP: f64 = 0.25;
+pub const DEFAULT_ALERT_IV_DROP: f64 = 0.5;
+
+/// The `iv_drop` state of a feature, decided as the PSI states are: alert when the
+/// one-sided test of "no drop" rejects at `alpha` and the interval's lower end, relative to
+/// the debiased development IV, is above `alert` (a share: 0.5 = half the information
+/// lost); warning likewise with `warning`; else ok (always ok when the development IV is
+/// within its noise: nothing to lose).
+pub fn iv_drop_state(c: &IvChange, alpha: f64, warning: f64, alert: f64) -> DriftState {
+    let significant = c.drop_pvalue < alpha;
+    let lower = c.relative_drop_ci_lower.unwrap_or(f64::NEG_INFINITY);
+    if significant && lower > alert {
+        DriftState::Alert
+    } else if significant && lower > warning {
+        DriftState::Warning
+    } else {
+        DriftState::Ok
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,26 +190,5 @@ mod tests {
             next_state(DriftState::Ok, &tiny, tiny.inference.chi2_pvalue, &T),
             DriftState::Ok
         );
-    }
-}
-
-/// Default relative IV drops (of the debiased development IV) for the `iv_drop` states.
-pub const DEFAULT_WARNING_IV_DROP: f64 = 0.25;
-pub const DEFAULT_ALERT_IV_DROP: f64 = 0.5;
-
-/// The `iv_drop` state of a feature, decided as the PSI states are: alert when the
-/// one-sided test of "no drop" rejects at `alpha` and the interval's lower end, relative to
-/// the debiased development IV, is above `alert` (a share: 0.5 = half the information
-/// lost); warning likewise with `warning`; else ok (always ok when the development IV is
-/// within its noise: nothing to lose).
-pub fn iv_drop_state(c: &IvChange, alpha: f64, warning: f64, alert: f64) -> DriftState {
-    let significant = c.drop_pvalue < alpha;
-    let lower = c.relative_drop_ci_lower.unwrap_or(f64::NEG_INFINITY);
-    if significant && lower > alert {
-        DriftState::Alert
-    } else if significant && lower > warning {
-        DriftState::Warning
-    } else {
-        DriftState::Ok
     }
 }
