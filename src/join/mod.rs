@@ -6,13 +6,17 @@
 //! makes a duplicate outcome count once. `step` is the pure state machine; `store` keeps the
 //! entries on disk (fjall), indexed by the event time at which each expires.
 //!
-//! Not here yet: reading the outcome topics, the changelog topic that makes the store
-//! survive kill -9 inside the checkpoint transactions, outcome windows and windowed IV.
+//! `changelog` rebuilds a partition of the store from its compacted changelog topic.
+//!
+//! Not here yet: reading the outcome topics in the consuming loop, writing the changelog
+//! inside the checkpoint transactions, outcome windows and windowed IV.
 
+pub mod changelog;
 pub mod record;
 pub mod step;
 pub mod store;
 
+pub use changelog::{ChangelogError, changelog_topic, restore_partition};
 pub use record::{Entry, OutcomeSeen, PendingApp};
 pub use step::{Arrival, JoinEvent, step};
 pub use store::{Deadlines, Expired, PendingStore, StoreError};

@@ -120,7 +120,8 @@ impl PendingStore {
         }
     }
 
-    fn get(&self, partition: i32, id: &[u8]) -> Result<Option<Entry>, StoreError> {
+    /// The entry stored for `id` on `partition`.
+    pub fn get(&self, partition: i32, id: &[u8]) -> Result<Option<Entry>, StoreError> {
         match self.entries.get(entry_key(partition, id))? {
             None => Ok(None),
             Some(raw) => Entry::decode(&raw)
