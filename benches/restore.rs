@@ -30,6 +30,7 @@ fn layout() -> StateLayout {
         )],
         idle_timeout_ms: 300_000,
         input_topics: vec!["applications".into()],
+        outcome_split: None,
     }
 }
 

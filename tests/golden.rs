@@ -29,6 +29,7 @@ fn drift_event_json() {
         features: vec![FeatureMeta {
             name: "bureau_score".into(),
             binning: Binning::Scorecard,
+            development: None,
             labels: vec![
                 "< 600".into(),
                 "[600, 700)".into(),

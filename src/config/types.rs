@@ -20,6 +20,59 @@ pub struct Config {
     pub shutdown: ShutdownConfig,
     #[serde(default)]
     pub state: StateConfig,
+    /// Delayed good/bad outcomes joined with their applications (windowed IV).
+    #[serde(default)]
+    pub outcomes: Option<OutcomesConfig>,
+}
+
+/// The outcome topic and its join with the applications. Applications and outcomes are
+/// joined on their Kafka message keys (the application id): both topics must be keyed by
+/// it and have the same number of partitions (co-partitioned).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomesConfig {
+    pub topic: String,
+    /// JSON pointer of the outcome.
+    pub outcome: String,
+    /// JSON pointer of the outcome's time (epoch ms or RFC 3339); default: the Kafka
+    /// timestamp.
+    #[serde(default)]
+    pub outcome_time: Option<String>,
+    /// Outcome values (as text: `1`, `true`, `default`) that mean bad; any other value
+    /// not in `good_values` is dead-lettered.
+    pub bad_values: Vec<String>,
+    pub good_values: Vec<String>,
+    /// How long an application waits for its outcome (application time against the
+    /// newest outcome time seen).
+    #[serde(with = "humantime_serde_compat")]
+    pub horizon: Duration,
+    /// How long an outcome that came before its application waits for it.
+    #[serde(default = "default_grace", with = "humantime_serde_compat")]
+    pub grace: Duration,
+    /// Directory of the on-disk join store (relative to the config file); default
+    /// `psimon-join`. Rebuilt from the changelog topic on start.
+    #[serde(default)]
+    pub store_dir: Option<String>,
+    /// Windows of joined outcomes, by application time (vintages) or by count.
+    pub windows: Vec<WindowConfig>,
+    /// `iv_drop` warning: this share of a feature's development IV lost.
+    #[serde(default = "default_warning_iv_drop")]
+    pub warning_iv_drop: f64,
+    /// `iv_drop` alert: this share lost.
+    #[serde(default = "default_alert_iv_drop")]
+    pub alert_iv_drop: f64,
+}
+
+fn default_warning_iv_drop() -> f64 {
+    crate::evaluate::DEFAULT_WARNING_IV_DROP
+}
+
+fn default_alert_iv_drop() -> f64 {
+    crate::evaluate::DEFAULT_ALERT_IV_DROP
+}
+
+fn default_grace() -> Duration {
+    Duration::from_secs(24 * 3600)
 }
 
 /// The durable state: a compacted Kafka topic written in transactions.

@@ -39,6 +39,67 @@ fn is_pointer(p: &str) -> bool {
     p.is_empty() || p.starts_with('/')
 }
 
+/// The problems of a list of windows (`prefix` is its path: `windows`, `outcomes.windows`).
+fn window_problems(
+    windows: &[WindowConfig],
+    prefix: &str,
+    bad: &mut impl FnMut(&str, &dyn std::fmt::Display, &str),
+) {
+    let mut seen = HashSet::new();
+    for (i, w) in windows.iter().enumerate() {
+        let at = format!("{prefix}[{i}]");
+        if !seen.insert(w.name()) {
+            bad(
+                &format!("{at}.name"),
+                &format!("\"{}\"", w.name()),
+                "is used twice",
+            );
+        }
+        if w.name().is_empty() || w.name().contains('/') {
+            bad(
+                &format!("{at}.name"),
+                &format!("\"{}\"", w.name()),
+                "must be non-empty without '/' (it is part of the state topic's keys)",
+            );
+        }
+        match w {
+            WindowConfig::Time { length, slide, .. } => {
+                let (l, s) = (length.as_millis(), slide.as_millis());
+                if s == 0 {
+                    bad(
+                        &format!("{at}.slide"),
+                        &format!("{slide:?}"),
+                        "must be at least 1ms",
+                    );
+                } else if l == 0 || l % s != 0 {
+                    bad(
+                        &format!("{at}.length"),
+                        &format!("{length:?}"),
+                        "must be a positive multiple of slide",
+                    );
+                } else if l / s > 10_000 {
+                    bad(
+                        &format!("{at}.length"),
+                        &format!("{length:?}"),
+                        "more than 10,000 panes; use a longer slide",
+                    );
+                }
+            }
+            WindowConfig::Count { size, panes, .. } => {
+                if *panes == 0 || *panes > 1000 {
+                    bad(&format!("{at}.panes"), panes, "must be between 1 and 1000");
+                } else if *size == 0 || size % panes != 0 {
+                    bad(
+                        &format!("{at}.size"),
+                        size,
+                        "must be a positive multiple of panes",
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// Every problem of a parsed config that needs no file to be read.
 pub fn problems(c: &Config) -> Vec<String> {
     let mut out = Vec::new();
@@ -218,11 +279,11 @@ pub fn problems(c: &Config) -> Vec<String> {
                 "is used twice",
             );
         }
-        if model.name.is_empty() || model.name.contains('/') {
+        if model.name.is_empty() || model.name.contains('/') || model.name.contains('~') {
             bad(
                 &format!("models[{i}].name"),
                 &format!("\"{}\"", model.name),
-                "must be non-empty without '/' (it is part of the state topic's keys)",
+                "must be non-empty without '/' or '~' (it is part of the state topic's keys)",
             );
         }
         if model.baseline.trim().is_empty() {
@@ -237,56 +298,90 @@ pub fn problems(c: &Config) -> Vec<String> {
     if c.windows.is_empty() {
         bad("windows", &"[]", "configure at least one window");
     }
-    let mut seen = HashSet::new();
-    for (i, w) in c.windows.iter().enumerate() {
-        let at = format!("windows[{i}]");
-        if !seen.insert(w.name()) {
+    window_problems(&c.windows, "windows", &mut bad);
+    if let Some(o) = &c.outcomes {
+        if o.topic.trim().is_empty() {
+            bad("outcomes.topic", &"\"\"", "must not be empty");
+        }
+        if k.input_topics.contains(&o.topic)
+            || o.topic == k.drift_topic
+            || o.topic == k.dead_letter_topic
+        {
             bad(
-                &format!("{at}.name"),
-                &format!("\"{}\"", w.name()),
-                "is used twice",
+                "outcomes.topic",
+                &format!("\"{}\"", o.topic),
+                "must differ from the input, drift and dead-letter topics",
             );
         }
-        if w.name().is_empty() || w.name().contains('/') {
-            bad(
-                &format!("{at}.name"),
-                &format!("\"{}\"", w.name()),
-                "must be non-empty without '/' (it is part of the state topic's keys)",
-            );
-        }
-        match w {
-            WindowConfig::Time { length, slide, .. } => {
-                let (l, s) = (length.as_millis(), slide.as_millis());
-                if s == 0 {
-                    bad(
-                        &format!("{at}.slide"),
-                        &format!("{slide:?}"),
-                        "must be at least 1ms",
-                    );
-                } else if l == 0 || l % s != 0 {
-                    bad(
-                        &format!("{at}.length"),
-                        &format!("{length:?}"),
-                        "must be a positive multiple of slide",
-                    );
-                } else if l / s > 10_000 {
-                    bad(
-                        &format!("{at}.length"),
-                        &format!("{length:?}"),
-                        "more than 10,000 panes; use a longer slide",
-                    );
-                }
+        for (path, p) in [
+            ("outcomes.outcome", Some(&o.outcome)),
+            ("outcomes.outcome_time", o.outcome_time.as_ref()),
+        ] {
+            if let Some(p) = p
+                && (p.is_empty() || !is_pointer(p))
+            {
+                bad(
+                    path,
+                    &format!("\"{p}\""),
+                    "is not a JSON pointer (like \"/outcome\")",
+                );
             }
-            WindowConfig::Count { size, panes, .. } => {
-                if *panes == 0 || *panes > 1000 {
-                    bad(&format!("{at}.panes"), panes, "must be between 1 and 1000");
-                } else if *size == 0 || size % panes != 0 {
-                    bad(
-                        &format!("{at}.size"),
-                        size,
-                        "must be a positive multiple of panes",
-                    );
-                }
+        }
+        if o.bad_values.is_empty() {
+            bad(
+                "outcomes.bad_values",
+                &"[]",
+                "give the values that mean bad",
+            );
+        }
+        if o.good_values.is_empty() {
+            bad(
+                "outcomes.good_values",
+                &"[]",
+                "give the values that mean good",
+            );
+        }
+        for v in &o.good_values {
+            if o.bad_values.contains(v) {
+                bad(
+                    "outcomes.good_values",
+                    &format!("\"{v}\""),
+                    "is also in outcomes.bad_values",
+                );
+            }
+        }
+        if !(o.warning_iv_drop > 0.0
+            && o.warning_iv_drop < o.alert_iv_drop
+            && o.alert_iv_drop <= 1.0)
+        {
+            bad(
+                "outcomes.alert_iv_drop",
+                &o.alert_iv_drop,
+                "shares of the development IV need 0 < warning_iv_drop < alert_iv_drop <= 1",
+            );
+        }
+        if o.horizon.is_zero() {
+            bad(
+                "outcomes.horizon",
+                &format!("{:?}", o.horizon),
+                "must be positive",
+            );
+        }
+        if o.windows.is_empty() {
+            bad(
+                "outcomes.windows",
+                &"[]",
+                "configure at least one outcome window",
+            );
+        }
+        window_problems(&o.windows, "outcomes.windows", &mut bad);
+        for (i, w) in o.windows.iter().enumerate() {
+            if c.windows.iter().any(|x| x.name() == w.name()) {
+                bad(
+                    &format!("outcomes.windows[{i}].name"),
+                    &format!("\"{}\"", w.name()),
+                    "is also the name of a [[windows]] entry",
+                );
             }
         }
     }
@@ -301,18 +396,28 @@ pub fn problems(c: &Config) -> Vec<String> {
         ("state.restore_timeout".into(), c.state.restore_timeout),
         ("mapping.max_time_skew".into(), c.mapping.max_time_skew),
     ];
-    for (i, w) in c.windows.iter().enumerate() {
-        if let WindowConfig::Time {
-            length,
-            slide,
-            allowed_lateness,
-            ..
-        } = w
-        {
-            durations.push((format!("windows[{i}].length"), *length));
-            durations.push((format!("windows[{i}].slide"), *slide));
-            durations.push((format!("windows[{i}].allowed_lateness"), *allowed_lateness));
+    let outcome_windows = c.outcomes.as_ref().map_or(&[][..], |o| &o.windows[..]);
+    for (prefix, windows) in [
+        ("windows", &c.windows[..]),
+        ("outcomes.windows", outcome_windows),
+    ] {
+        for (i, w) in windows.iter().enumerate() {
+            if let WindowConfig::Time {
+                length,
+                slide,
+                allowed_lateness,
+                ..
+            } = w
+            {
+                durations.push((format!("{prefix}[{i}].length"), *length));
+                durations.push((format!("{prefix}[{i}].slide"), *slide));
+                durations.push((format!("{prefix}[{i}].allowed_lateness"), *allowed_lateness));
+            }
         }
+    }
+    if let Some(o) = &c.outcomes {
+        durations.push(("outcomes.horizon".into(), o.horizon));
+        durations.push(("outcomes.grace".into(), o.grace));
     }
     for (path, d) in durations {
         if d > LONGEST {

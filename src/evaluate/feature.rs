@@ -41,6 +41,9 @@ pub struct FeatureMeta {
     pub binning: Binning,
     pub labels: Vec<String>,
     pub baseline: Vec<f64>,
+    /// The development goods and bads per bin (scorecard bins of a baseline built with a
+    /// target): the IV that windowed IV is compared with.
+    pub development: Option<(Vec<f64>, Vec<f64>)>,
 }
 
 impl FeatureMeta {

@@ -4,6 +4,7 @@
 
 pub mod drift;
 pub mod feature;
+pub mod outcome;
 
 pub use drift::{
     DEFAULT_ALERT_IV_DROP, DEFAULT_WARNING_IV_DROP, DriftState, Thresholds, iv_drop_state,

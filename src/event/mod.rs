@@ -3,6 +3,7 @@
 //! never their values: applications hold personal data.
 
 pub mod extract;
+pub mod outcome;
 pub mod scan;
 
 use extract::{ExtractError, Extractor, Found};
@@ -21,10 +22,12 @@ pub enum InvalidReason {
     NonFinite,
     UnknownModel,
     InvalidTime,
+    /// An outcome whose value is neither a bad nor a good value, or with no key.
+    InvalidOutcome,
 }
 
 impl InvalidReason {
-    pub const ALL: [InvalidReason; 8] = [
+    pub const ALL: [InvalidReason; 9] = [
         InvalidReason::Oversized,
         InvalidReason::InvalidJson,
         InvalidReason::NotAnObject,
@@ -33,6 +36,7 @@ impl InvalidReason {
         InvalidReason::NonFinite,
         InvalidReason::UnknownModel,
         InvalidReason::InvalidTime,
+        InvalidReason::InvalidOutcome,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,6 +49,7 @@ impl InvalidReason {
             InvalidReason::NonFinite => "non_finite",
             InvalidReason::UnknownModel => "unknown_model",
             InvalidReason::InvalidTime => "invalid_time",
+            InvalidReason::InvalidOutcome => "invalid_outcome",
         }
     }
 }
@@ -56,7 +61,7 @@ pub struct Invalid {
     pub detail: String,
 }
 
-fn invalid(reason: InvalidReason, detail: impl Into<String>) -> Invalid {
+pub(crate) fn invalid(reason: InvalidReason, detail: impl Into<String>) -> Invalid {
     Invalid {
         reason,
         detail: detail.into(),
@@ -237,7 +242,7 @@ impl Decoder {
     }
 }
 
-fn parse_rfc3339(text: &str) -> Option<i64> {
+pub(crate) fn parse_rfc3339(text: &str) -> Option<i64> {
     let t =
         time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
     Some((t.unix_timestamp_nanos() / 1_000_000) as i64)

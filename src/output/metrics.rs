@@ -50,7 +50,28 @@ pub struct Metrics {
     pub state_panes_discarded: IntCounterVec,
     pub drift_publisher: IntGauge,
     pub instance_info: IntGaugeVec,
+    pub outcomes: IntCounterVec,
+    pub feature_iv: GaugeVec,
+    pub feature_iv_stderr: GaugeVec,
+    pub feature_iv_ci_ncx2_lower: GaugeVec,
+    pub feature_iv_ci_ncx2_upper: GaugeVec,
+    pub feature_iv_p_value: GaugeVec,
+    pub feature_iv_drop: GaugeVec,
+    pub feature_iv_drop_state: IntGaugeVec,
+    pub window_outcomes: IntGaugeVec,
 }
+
+/// What happened to outcomes and applications in the join: the `result` label of
+/// `psimon_outcomes_total`.
+pub const OUTCOME_RESULTS: [&str; 7] = [
+    "joined",
+    "waiting_for_application",
+    "duplicate",
+    "unknown_application",
+    "expired_application",
+    "application_without_key",
+    "not_co_partitioned",
+];
 
 /// `binning` tells a feature's scorecard bins from its population bins.
 const FEATURE_LABELS: &[&str] = &["model", "feature", "window", "binning"];
@@ -312,6 +333,54 @@ impl Metrics {
                 &r,
                 "psimon_drift_publisher",
                 "1 on the one instance that publishes drift events (the owner of the first input topic's partition 0).",
+            ),
+            outcomes: {
+                let c = counter_vec(
+                    &r,
+                    "psimon_outcomes_total",
+                    "The outcome join by result: joined, waiting_for_application (an outcome before its application), duplicate (counted once), unknown_application (no application within the grace), expired_application (no outcome within the horizon), application_without_key, not_co_partitioned.",
+                    &["result"],
+                );
+                for result in OUTCOME_RESULTS {
+                    c.with_label_values(&[result]);
+                }
+                c
+            },
+            feature_iv: fg(
+                "psimon_feature_iv",
+                "IV of the feature's joined outcomes in the outcome window (goods over bads).",
+            ),
+            feature_iv_stderr: fg(
+                "psimon_feature_iv_stderr",
+                "Delta-method standard error of the windowed IV.",
+            ),
+            feature_iv_ci_ncx2_lower: fg(
+                "psimon_feature_iv_ci_ncx2_lower",
+                "Lower end of the windowed IV's noncentral chi-square interval.",
+            ),
+            feature_iv_ci_ncx2_upper: fg(
+                "psimon_feature_iv_ci_ncx2_upper",
+                "Upper end of the windowed IV's noncentral chi-square interval.",
+            ),
+            feature_iv_p_value: fg(
+                "psimon_feature_iv_p_value",
+                "p-value of the chi-square test that the feature does not separate goods from bads in the window.",
+            ),
+            feature_iv_drop: fg(
+                "psimon_feature_iv_drop",
+                "Development IV minus windowed IV, each less its noise floor (positive: information lost).",
+            ),
+            feature_iv_drop_state: int_gauge_vec(
+                &r,
+                "psimon_feature_iv_drop_state",
+                "0 ok, 1 warning, 2 alert: the share of the development IV lost (interval's lower end against [outcomes] warning_iv_drop / alert_iv_drop, with the one-sided test).",
+                FEATURE_LABELS,
+            ),
+            window_outcomes: int_gauge_vec(
+                &r,
+                "psimon_window_outcomes",
+                "Joined outcomes in the outcome window at the last evaluation, by outcome (good, bad).",
+                &["model", "window", "outcome"],
             ),
             registry: r,
         }

@@ -18,7 +18,9 @@ use tracing::{error, info, warn};
 use super::kafka_log::LogThrottle;
 use super::owner::{Owner, OwnerError};
 use super::txn::{Source, TxnError};
+use crate::event::outcome::OutcomeDecoder;
 use crate::event::{Decoder, InvalidReason};
+use crate::join::{OutcomeSeen, PendingApp};
 use crate::output::metrics::Metrics;
 use crate::window::Counted;
 
@@ -214,6 +216,7 @@ pub struct LoopSettings {
 pub fn consume_loop(
     consumer: &BaseConsumer<MonitorContext>,
     decoder: &Decoder,
+    outcomes: Option<(&str, &OutcomeDecoder)>,
     stop: &AtomicBool,
     settings: &LoopSettings,
 ) {
@@ -252,6 +255,62 @@ pub fn consume_loop(
         let (topic, partition, offset) = (msg.topic(), msg.partition(), msg.offset());
         let payload = msg.payload().unwrap_or_default();
         let kafka_ms = msg.timestamp().to_millis();
+        if let Some((outcome_topic, od)) = outcomes
+            && topic == outcome_topic
+        {
+            let decoded = match msg.key().filter(|k| !k.is_empty()) {
+                None => Err(crate::event::Invalid {
+                    reason: InvalidReason::InvalidOutcome,
+                    detail: "no message key (the application id)".into(),
+                }),
+                Some(_) => od.decode(payload),
+            };
+            let Ok(mut owner) = ctx.owner.lock() else {
+                ctx.status
+                    .fail("the partition owner's lock is poisoned (a panic while counting)".into());
+                break;
+            };
+            let result = match decoded {
+                Ok(o) => owner
+                    .join_outcome(
+                        partition,
+                        offset,
+                        msg.key().unwrap_or_default(),
+                        OutcomeSeen {
+                            bad: o.bad,
+                            outcome_ms: o.time_ms.or(kafka_ms).unwrap_or(now),
+                        },
+                    )
+                    .map(|_| ()),
+                Err(bad) => owner
+                    .dead_letter(
+                        msg.key(),
+                        msg.payload(),
+                        (bad.reason.as_str(), &bad.detail),
+                        &Source {
+                            topic,
+                            partition,
+                            offset,
+                        },
+                    )
+                    .map(|owned| {
+                        if owned {
+                            metrics
+                                .events_invalid
+                                .with_label_values(&[bad.reason.as_str()])
+                                .inc();
+                        }
+                    })
+                    .map_err(OwnerError::Txn),
+            };
+            drop(owner);
+            match result {
+                Ok(()) => {}
+                Err(OwnerError::Txn(e)) => recover(consumer, e),
+                Err(e) => ctx.failed(e),
+            }
+            continue;
+        }
         let decoded = decoder.decode(payload, &mut bins).and_then(|d| {
             match (d.event_time_ms, kafka_ms) {
                 (Some(t), Some(k)) if t > k.saturating_add(settings.max_time_skew_ms) => {
@@ -274,14 +333,15 @@ pub fn consume_loop(
         match decoded {
             Ok(d) => {
                 let event_ms = d.event_time_ms.or(kafka_ms).unwrap_or(now);
-                match owner.count(
+                let counted = owner.count(
                     topic,
                     partition,
                     offset,
                     (d.model, event_ms),
                     &bins,
                     &mut late_in,
-                ) {
+                );
+                match counted {
                     Some(Counted::Counted) => {
                         metrics.events_counted.inc();
                         delays.push((now - event_ms) as f64 / 1000.0);
@@ -289,6 +349,24 @@ pub fn consume_loop(
                     Some(Counted::Late) => metrics.events_late.inc(),
                     // Not assigned any more (revoked meanwhile): left to the next owner.
                     None => {}
+                }
+                if outcomes.is_some() && counted.is_some() {
+                    let app = PendingApp {
+                        model: d.model as u16,
+                        app_ms: event_ms,
+                        bins: bins.clone(),
+                    };
+                    match owner.join_application(partition, msg.key(), app) {
+                        Ok(()) => {}
+                        Err(OwnerError::Txn(e)) => {
+                            drop(owner);
+                            recover(consumer, e);
+                        }
+                        Err(e) => {
+                            drop(owner);
+                            ctx.failed(e);
+                        }
+                    }
                 }
             }
             Err(bad) => {

@@ -13,7 +13,10 @@ use serde_json::{Value, json};
 use super::owner::DriftOutbox;
 use super::plan::Plan;
 use super::producer::OutputProducer;
-use crate::evaluate::{DriftState, FeatureEval, FeatureMeta, evaluate_window, next_state};
+use crate::evaluate::outcome::evaluate_outcomes;
+use crate::evaluate::{
+    DriftState, FeatureEval, FeatureMeta, ModelMeta, evaluate_window, next_state,
+};
 use crate::output::cloudevent::{Transition, drift_event, key, rfc3339};
 use crate::output::metrics::Metrics;
 use crate::state::codec::{DriftKey, DriftRecord};
@@ -236,11 +239,26 @@ impl Evaluator {
                     "features": features_json,
                 }));
             }
-            models_json.push(json!({
+            let mut model_json = json!({
                 "model": model.name,
                 "baseline_id": model.baseline_id,
                 "windows": windows_json,
-            }));
+            });
+            if let Some(o) = &plan.outcomes {
+                let outcome_windows: Vec<Value> = o
+                    .windows
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, (wname, _))| {
+                        let mw = merged.get(o.first_model + m)?.get(o.first_window + i)?;
+                        Some(outcome_window(
+                            model, wname, mw, t.alpha, o.iv_drop, metrics,
+                        ))
+                    })
+                    .collect();
+                model_json["outcome_windows"] = Value::Array(outcome_windows);
+            }
+            models_json.push(model_json);
         }
         metrics
             .last_evaluation_timestamp
@@ -253,6 +271,109 @@ impl Evaluator {
             published,
         )
     }
+}
+
+/// One outcome window of a model: windowed IV per series (gauges and JSON, with the WoE
+/// table per bin).
+fn outcome_window(
+    model: &ModelMeta,
+    wname: &str,
+    mw: &MergedWindow,
+    alpha: f64,
+    iv_drop: (f64, f64),
+    metrics: &Metrics,
+) -> Value {
+    let series = evaluate_outcomes(model, &mw.counts, alpha, iv_drop);
+    let (goods, bads) = series.first().map_or((0.0, 0.0), |s| {
+        (s.goods.iter().sum::<f64>(), s.bads.iter().sum::<f64>())
+    });
+    for (outcome, n) in [("good", goods), ("bad", bads)] {
+        metrics
+            .window_outcomes
+            .with_label_values(&[&model.name, wname, outcome])
+            .set(n as i64);
+    }
+    let features: Vec<Value> = series
+        .iter()
+        .map(|s| {
+            let meta = &model.features[s.feature];
+            let labels = [
+                model.name.as_str(),
+                meta.name.as_str(),
+                wname,
+                meta.binning.as_str(),
+            ];
+            let mut v = json!({
+                "feature": meta.name,
+                "binning": meta.binning,
+                "goods": s.goods,
+                "bads": s.bads,
+            });
+            match &s.iv {
+                Ok(iv) => {
+                    for (gauge, value) in [
+                        (&metrics.feature_iv, iv.iv),
+                        (&metrics.feature_iv_stderr, iv.inference.se),
+                        (
+                            &metrics.feature_iv_ci_ncx2_lower,
+                            iv.inference.ci_ncx2_lower,
+                        ),
+                        (
+                            &metrics.feature_iv_ci_ncx2_upper,
+                            iv.inference.ci_ncx2_upper,
+                        ),
+                        (&metrics.feature_iv_p_value, iv.inference.chi2_pvalue),
+                    ] {
+                        gauge.with_label_values(&labels).set(value);
+                    }
+                    // The WoE table per bin, with the labels (null for bins dropped).
+                    let mut kept = 0;
+                    let bins: Vec<Value> = (0..s.goods.len())
+                        .map(|b| {
+                            let (woe, se) = if iv.dropped_bins.contains(&b) {
+                                (None, None)
+                            } else {
+                                kept += 1;
+                                (iv.woe.get(kept - 1), iv.woe_se.get(kept - 1))
+                            };
+                            json!({
+                                "label": meta.labels.get(b),
+                                "goods": s.goods[b],
+                                "bads": s.bads[b],
+                                "woe": woe,
+                                "woe_se": se,
+                            })
+                        })
+                        .collect();
+                    v["iv"] = serde_json::to_value(iv).unwrap_or(Value::Null);
+                    v["bins"] = Value::Array(bins);
+                }
+                Err(e) => v["error"] = json!(e.to_string()),
+            }
+            if let (Some(c), Some(state)) = (&s.change, s.drop_state) {
+                metrics
+                    .feature_iv_drop
+                    .with_label_values(&labels)
+                    .set(c.drop);
+                metrics
+                    .feature_iv_drop_state
+                    .with_label_values(&labels)
+                    .set(state as i64);
+                v["iv_change"] = serde_json::to_value(c).unwrap_or(Value::Null);
+                v["iv_drop"] = json!(state);
+            }
+            v
+        })
+        .collect();
+    json!({
+        "window": wname,
+        "goods": goods,
+        "bads": bads,
+        "partitions": mw.partitions,
+        "window_start": mw.bounds.map(|b| rfc3339(b.0)),
+        "window_end": mw.bounds.map(|b| rfc3339(b.1)),
+        "features": features,
+    })
 }
 
 fn feature_json(meta: &FeatureMeta, fe: &FeatureEval, state: DriftState, p_adjusted: f64) -> Value {

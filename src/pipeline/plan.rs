@@ -5,12 +5,14 @@
 //! the baseline lacks) with its config path.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::binning::{BaselineFile, Binner};
 use crate::config::{Config, WindowConfig};
 use crate::evaluate::{Binning, FeatureMeta, ModelMeta, Thresholds};
+use crate::event::outcome::OutcomeDecoder;
 use crate::event::{Decoder, ModelFields};
+use crate::join::Deadlines;
 use crate::state::StateLayout;
 use crate::state::layout::{ModelLayout, WindowLayout};
 use crate::window::WindowSpec;
@@ -28,6 +30,43 @@ pub struct Plan {
     pub top_bins: usize,
     /// Names, shapes and fingerprints as the state topic stores them.
     pub layout: StateLayout,
+    /// The outcome join and its windows, when `[outcomes]` is configured.
+    pub outcomes: Option<OutcomePlan>,
+}
+
+/// What the outcome join needs. In the layout, the outcome model of model `m` is
+/// `first_model + m` (named `<model>~outcomes`; every series' bins twice: goods, then
+/// bads) and the outcome windows follow the `[[windows]]` from `first_window` on.
+pub struct OutcomePlan {
+    pub topic: String,
+    pub decoder: OutcomeDecoder,
+    pub deadlines: Deadlines,
+    pub store_dir: PathBuf,
+    pub windows: Vec<(String, WindowSpec)>,
+    pub first_model: usize,
+    pub first_window: usize,
+    /// Shares of the development IV lost for the `iv_drop` warning and alert.
+    pub iv_drop: (f64, f64),
+}
+
+/// A window of the config as the rings define it.
+fn window_spec(w: &WindowConfig) -> WindowSpec {
+    match w {
+        WindowConfig::Time {
+            length,
+            slide,
+            allowed_lateness,
+            ..
+        } => WindowSpec::Time {
+            length_ms: length.as_millis() as i64,
+            slide_ms: slide.as_millis() as i64,
+            lateness_ms: allowed_lateness.as_millis() as i64,
+        },
+        WindowConfig::Count { size, panes, .. } => WindowSpec::Count {
+            size: *size,
+            panes: *panes,
+        },
+    }
 }
 
 impl Plan {
@@ -81,6 +120,10 @@ impl Plan {
                     binning: Binning::Scorecard,
                     labels: f.labels.clone(),
                     baseline: f.counts_f64(),
+                    development: f.goods.as_ref().zip(f.bads.as_ref()).map(|(g, b)| {
+                        let to_f64 = |v: &[u64]| v.iter().map(|&c| c as f64).collect();
+                        (to_f64(g), to_f64(b))
+                    }),
                 });
                 feats.push((name.clone(), pointer.clone(), Binner::new(f.bins.clone())));
                 // The same field binned a second time: the decoder reads it once.
@@ -90,6 +133,7 @@ impl Plan {
                         binning: Binning::Population,
                         labels: p.labels.clone(),
                         baseline: p.counts_f64(),
+                        development: None,
                     });
                     feats.push((name.clone(), pointer.clone(), Binner::new(p.bins.clone())));
                 }
@@ -111,25 +155,7 @@ impl Plan {
         let windows: Vec<(String, WindowSpec)> = config
             .windows
             .iter()
-            .map(|w| {
-                let spec = match w {
-                    WindowConfig::Time {
-                        length,
-                        slide,
-                        allowed_lateness,
-                        ..
-                    } => WindowSpec::Time {
-                        length_ms: length.as_millis() as i64,
-                        slide_ms: slide.as_millis() as i64,
-                        lateness_ms: allowed_lateness.as_millis() as i64,
-                    },
-                    WindowConfig::Count { size, panes, .. } => WindowSpec::Count {
-                        size: *size,
-                        panes: *panes,
-                    },
-                };
-                (w.name().to_string(), spec)
-            })
+            .map(|w| (w.name().to_string(), window_spec(w)))
             .collect();
         let shapes: Vec<Vec<usize>> = fields
             .iter()
@@ -147,26 +173,82 @@ impl Plan {
             None if config.mapping.model.is_none() && config.models.len() == 1 => Some(0),
             None => None,
         };
-        let layout = StateLayout {
-            models: models
+        let mut model_layouts: Vec<ModelLayout> = models
+            .iter()
+            .zip(&fields)
+            .map(|(meta, f)| {
+                let features: Vec<(String, usize)> = meta
+                    .features
+                    .iter()
+                    .zip(&f.features)
+                    .map(|(series, (_, _, b))| (series.series(), b.spec().bin_count()))
+                    .collect();
+                ModelLayout::new(&meta.name, &meta.baseline_id, &features)
+            })
+            .collect();
+        let mut window_layouts: Vec<WindowLayout> = windows
+            .iter()
+            .map(|(name, spec): &(String, WindowSpec)| WindowLayout::new(name, spec.clone()))
+            .collect();
+        let mut input_topics = config.kafka.input_topics.clone();
+        let outcomes = config.outcomes.as_ref().map(|o| {
+            let first_model = model_layouts.len();
+            let first_window = window_layouts.len();
+            // Each series' bins twice (goods, then bads), under a name of its own.
+            let doubled: Vec<ModelLayout> = model_layouts
                 .iter()
-                .zip(&fields)
-                .map(|(meta, f)| {
-                    let features: Vec<(String, usize)> = meta
-                        .features
+                .map(|m| {
+                    let features: Vec<(String, usize)> = m
+                        .shape
                         .iter()
-                        .zip(&f.features)
-                        .map(|(series, (_, _, b))| (series.series(), b.spec().bin_count()))
+                        .enumerate()
+                        .map(|(i, k)| (format!("s{i}"), 2 * k))
                         .collect();
-                    ModelLayout::new(&meta.name, &meta.baseline_id, &features)
+                    ModelLayout::new(
+                        &format!("{}~outcomes", m.name),
+                        &format!("{}|{}", m.baseline_id, m.fingerprint),
+                        &features,
+                    )
                 })
-                .collect(),
-            windows: windows
+                .collect();
+            model_layouts.extend(doubled);
+            let owindows: Vec<(String, WindowSpec)> = o
+                .windows
                 .iter()
-                .map(|(name, spec): &(String, WindowSpec)| WindowLayout::new(name, spec.clone()))
-                .collect(),
+                .map(|w| (w.name().to_string(), window_spec(w)))
+                .collect();
+            window_layouts.extend(
+                owindows
+                    .iter()
+                    .map(|(name, spec)| WindowLayout::new(name, spec.clone())),
+            );
+            input_topics.push(o.topic.clone());
+            OutcomePlan {
+                topic: o.topic.clone(),
+                decoder: OutcomeDecoder::new(
+                    config.kafka.max_message_bytes,
+                    &o.outcome,
+                    o.outcome_time.as_deref(),
+                    &o.bad_values,
+                    &o.good_values,
+                ),
+                deadlines: Deadlines {
+                    horizon_ms: i64::try_from(o.horizon.as_millis()).unwrap_or(i64::MAX),
+                    grace_ms: i64::try_from(o.grace.as_millis()).unwrap_or(i64::MAX),
+                },
+                store_dir: base_dir.join(o.store_dir.as_deref().unwrap_or("psimon-join")),
+                windows: owindows,
+                first_model,
+                first_window,
+                iv_drop: (o.warning_iv_drop, o.alert_iv_drop),
+            }
+        });
+        let layout = StateLayout {
+            models: model_layouts,
+            windows: window_layouts,
             idle_timeout_ms: config.state.idle_timeout.as_millis() as i64,
-            input_topics: config.kafka.input_topics.clone(),
+            input_topics,
+            outcome_split: outcomes.as_ref().map(|o| (o.first_model, o.first_window)),
         };
         let e = &config.evaluation;
         Ok(Plan {
@@ -190,6 +272,7 @@ impl Plan {
                 multiple_testing: e.multiple_testing,
             },
             top_bins: e.top_bins,
+            outcomes,
         })
     }
 

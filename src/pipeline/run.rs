@@ -17,16 +17,17 @@ use tracing::{error, info, warn};
 
 use super::consumer::{ConsumerStatus, LoopSettings, MonitorContext, consume_loop, now_ms};
 use super::evaluator::{Evaluator, Published, TickInput};
-use super::owner::{DriftOutbox, Owner, OwnerParts};
+use super::owner::{DriftOutbox, Join, Owner, OwnerParts};
 use super::plan::Plan;
 use super::producer::OutputProducer;
 use super::txn::TxnProducer;
 use crate::config::Config;
+use crate::join::{PendingStore, changelog_topic};
 use crate::output::http::{HttpState, serve};
 use crate::output::metrics::Metrics;
 use crate::state::PartitionId;
 use crate::state::reader::StateReader;
-use crate::state::topic::{TopicError, ensure_state_topic};
+use crate::state::topic::{TopicError, check_co_partitioned, ensure_state_topic};
 
 /// How long a fenced instance stays up (not ready, saying why) before it exits.
 const FENCED_EXIT_AFTER: Duration = Duration::from_secs(30);
@@ -62,10 +63,17 @@ pub fn instance_id(config: &Config) -> String {
 
 fn consumer_config(config: &Config, base: &ClientConfig, instance: &str) -> ClientConfig {
     let mut ccfg = base.clone();
+    // The outcome join needs partition p of the input and of the outcome topic on the same
+    // instance: the range assignor gives co-partitioned topics the same assignment.
+    let strategy = if config.outcomes.is_some() {
+        "range"
+    } else {
+        "cooperative-sticky"
+    };
     ccfg.set("group.id", &config.kafka.group_id)
         // Static membership: a restarted instance gets its partitions back at once.
         .set("group.instance.id", instance)
-        .set("partition.assignment.strategy", "cooperative-sticky")
+        .set("partition.assignment.strategy", strategy)
         .set("enable.auto.offset.store", "false")
         .set("enable.auto.commit", "false")
         .set("isolation.level", "read_committed")
@@ -135,7 +143,7 @@ pub async fn run(
             }
             r = prepare_state(&config, &base, &transactional_id, &metrics) => match r {
                 Ok(ready) => break ready,
-                Err(e) if e.downcast_ref::<TopicError>().is_some_and(|t| matches!(t, TopicError::NotCompacted { .. })) => {
+                Err(e) if e.downcast_ref::<TopicError>().is_some_and(|t| matches!(t, TopicError::NotCompacted { .. } | TopicError::NotCoPartitioned { .. })) => {
                     return Err(e);
                 }
                 Err(e) => {
@@ -156,9 +164,27 @@ pub async fn run(
     };
     info!(topic = %reader.topic(), partitions = reader.partitions(), instance = %instance, transactional_id = %transactional_id, "state table loaded");
 
+    let join = match &plan.outcomes {
+        None => None,
+        Some(o) => {
+            // The store of this instance; rebuilt from the changelog on every assignment.
+            let dir = o.store_dir.join(&instance);
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("creating the join store directory {}", dir.display()))?;
+            let store = PendingStore::open(&dir, o.deadlines, 64 << 20)
+                .with_context(|| format!("opening the join store in {}", dir.display()))?;
+            Some(Join::new(
+                store,
+                changelog_topic(&config.kafka.group_id),
+                o.topic.clone(),
+                base.clone(),
+            ))
+        }
+    };
     let publisher = Arc::new(AtomicBool::new(false));
     let outbox: DriftOutbox = Arc::new(Mutex::new(Vec::new()));
     let owner = Owner::new(OwnerParts {
+        join,
         plan: Arc::clone(&plan),
         txn,
         reader: Arc::clone(&reader),
@@ -191,6 +217,7 @@ pub async fn run(
         .input_topics
         .iter()
         .map(String::as_str)
+        .chain(plan.outcomes.as_ref().map(|o| o.topic.as_str()))
         .collect();
     consumer
         .subscribe(&topics)
@@ -202,13 +229,17 @@ pub async fn run(
         let (plan, stop) = (Arc::clone(&plan), Arc::clone(&stop));
         let settings = LoopSettings {
             commit_interval: config.state.commit_interval,
-            windows: plan.windows.len(),
+            windows: plan.layout.windows.len(),
             max_time_skew_ms: config.mapping.max_time_skew.as_millis() as i64,
         };
         std::thread::Builder::new()
             .name("psimon-consumer".into())
             .spawn(move || {
-                consume_loop(&consumer, &plan.decoder, &stop, &settings);
+                let outcomes = plan
+                    .outcomes
+                    .as_ref()
+                    .map(|o| (o.topic.as_str(), &o.decoder));
+                consume_loop(&consumer, &plan.decoder, outcomes, &stop, &settings);
                 // Dropping the consumer closes it (a static member does not leave the group:
                 // a restart within the session timeout gets its partitions back).
             })
@@ -360,6 +391,26 @@ async fn prepare_state(
     )
     .await
     .context("preparing the state topic")?;
+    if let Some(o) = &config.outcomes {
+        let n = check_co_partitioned(
+            base,
+            &o.topic,
+            &config.kafka.input_topics,
+            Duration::from_secs(10),
+        )
+        .await
+        .context("checking the outcome topic")?;
+        let changelog = changelog_topic(&config.kafka.group_id);
+        ensure_state_topic(
+            base,
+            &changelog,
+            std::slice::from_ref(&o.topic),
+            Duration::from_secs(10),
+        )
+        .await
+        .context("preparing the join's changelog topic")?;
+        info!(topic = %changelog, partitions = n, "join changelog ready");
+    }
     let reader = StateReader::start(base, &state_topic, partitions, metrics.clone())
         .context("starting the state reader")?;
     let (b, tid, st, dlq, max, m) = (

@@ -198,6 +198,28 @@ impl TxnProducer {
         self.send(record)
     }
 
+    /// A record of the join store's changelog topic (`None`: a tombstone).
+    pub fn changelog(
+        &mut self,
+        topic: &str,
+        partition: i32,
+        key: &[u8],
+        value: Option<&[u8]>,
+    ) -> Result<(), TxnError> {
+        self.metrics.state_records_written.inc();
+        self.metrics
+            .state_bytes_written
+            .inc_by((key.len() + value.map_or(0, <[u8]>::len)) as u64);
+        let mut record: BaseRecord<'_, [u8], [u8], usize> =
+            BaseRecord::with_opaque_to(topic, STATE)
+                .partition(partition)
+                .key(key);
+        if let Some(v) = value {
+            record = record.payload(v);
+        }
+        self.send(record)
+    }
+
     /// A dead letter: the original key and payload (truncated, with the original size in a
     /// header, when it would not fit the dead-letter topic).
     pub fn dead_letter(

@@ -56,9 +56,20 @@ pub struct StateLayout {
     pub idle_timeout_ms: i64,
     /// The input topics: panes of other topics (removed from the config) are not merged.
     pub input_topics: Vec<String>,
+    /// With outcomes: the first outcome model and the first outcome window. Outcome
+    /// windows apply to outcome models only, the other windows to the other models.
+    pub outcome_split: Option<(usize, usize)>,
 }
 
 impl StateLayout {
+    /// Whether window `window` applies to model `model` (has rings and panes).
+    pub fn applies(&self, model: usize, window: usize) -> bool {
+        match self.outcome_split {
+            None => true,
+            Some((m, w)) => (model >= m) == (window >= w),
+        }
+    }
+
     pub fn shapes(&self) -> Vec<Vec<usize>> {
         self.models.iter().map(|m| m.shape.clone()).collect()
     }

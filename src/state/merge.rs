@@ -125,6 +125,7 @@ mod tests {
             ],
             idle_timeout_ms: 1_000,
             input_topics: vec!["in".into()],
+            outcome_split: None,
         }
     }
 

@@ -135,7 +135,8 @@ impl GlobalTable {
                 None => stale.push(k.clone()),
             }
         }
-        let state = PartitionState::restore(&layout.shapes(), &layout.specs(), |m, w| {
+        let applies = |m, w| layout.applies(m, w);
+        let state = PartitionState::restore(&layout.shapes(), &layout.specs(), applies, |m, w| {
             by_ring.remove(&(m, w)).unwrap_or_default()
         });
         Ok(Restored {
@@ -178,6 +179,7 @@ pub(crate) mod tests {
             ],
             idle_timeout_ms: 1000,
             input_topics: vec!["in".into()],
+            outcome_split: None,
         }
     }
 

@@ -25,6 +25,54 @@ pub enum TopicError {
         "the state topic {topic} has cleanup.policy={policy}; it must be compacted (cleanup.policy=compact) or old panes are lost by retention"
     )]
     NotCompacted { topic: String, policy: String },
+    #[error(
+        "outcomes are joined with applications on their message keys, so the outcome topic and every input topic need the same partition count (co-partitioned): {counts}"
+    )]
+    NotCoPartitioned { counts: String },
+}
+
+/// Checks that `outcome_topic` has as many partitions as each of `input_topics`.
+pub async fn check_co_partitioned(
+    base: &ClientConfig,
+    outcome_topic: &str,
+    input_topics: &[String],
+    timeout: Duration,
+) -> Result<i32, TopicError> {
+    let mut cfg = base.clone();
+    cfg.set("allow.auto.create.topics", "false");
+    let admin: AdminClient<DefaultClientContext> =
+        cfg.create().map_err(|source| TopicError::Metadata {
+            topic: outcome_topic.to_string(),
+            source,
+        })?;
+    let mut topics = vec![outcome_topic.to_string()];
+    topics.extend(input_topics.iter().cloned());
+    tokio::task::spawn_blocking(move || {
+        let mut counts = Vec::new();
+        for t in &topics {
+            match partitions(&admin, t, timeout)? {
+                Some(n) => counts.push((t.clone(), n)),
+                None => return Err(TopicError::MissingInput(t.clone())),
+            }
+        }
+        let n = counts[0].1;
+        if counts.iter().all(|(_, c)| *c == n) {
+            Ok(n)
+        } else {
+            Err(TopicError::NotCoPartitioned {
+                counts: counts
+                    .iter()
+                    .map(|(t, c)| format!("{t} has {c}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+        }
+    })
+    .await
+    .map_err(|e| TopicError::Create {
+        topic: outcome_topic.to_string(),
+        detail: e.to_string(),
+    })?
 }
 
 /// Partitions of `topic`, `None` if it does not exist.

@@ -73,20 +73,23 @@ pub enum Counted {
 
 #[derive(Debug, Clone)]
 pub struct PartitionState {
-    /// `rings[model][window]`.
-    rings: Vec<Vec<Ring>>,
+    /// `rings[model][window]`; `None` where the window does not apply to the model (the
+    /// outcome windows apply to the outcome models only, and the others to the others).
+    rings: Vec<Vec<Option<Ring>>>,
 }
 
 impl PartitionState {
     /// `shapes[model]` lists the bin count of each monitored feature of that model.
     pub fn new(shapes: &[Vec<usize>], windows: &[WindowSpec]) -> Self {
-        Self::restore(shapes, windows, |_, _| Vec::new())
+        Self::restore(shapes, windows, |_, _| true, |_, _| Vec::new())
     }
 
-    /// A state holding the panes `panes(model, window)` returns (from a checkpoint).
+    /// A state holding the panes `panes(model, window)` returns (from a checkpoint), with
+    /// rings where `applies(model, window)`.
     pub fn restore(
         shapes: &[Vec<usize>],
         windows: &[WindowSpec],
+        applies: impl Fn(usize, usize) -> bool,
         mut panes: impl FnMut(usize, usize) -> Vec<(i64, Pane)>,
     ) -> Self {
         let rings = shapes
@@ -96,7 +99,7 @@ impl PartitionState {
                 windows
                     .iter()
                     .enumerate()
-                    .map(|(w, spec)| Ring::new(spec, shape, panes(m, w)))
+                    .map(|(w, spec)| applies(m, w).then(|| Ring::new(spec, shape, panes(m, w))))
                     .collect()
             })
             .collect();
@@ -114,6 +117,10 @@ impl PartitionState {
     ) -> Counted {
         let mut any = false;
         for (w, ring) in self.rings[model].iter_mut().enumerate() {
+            let Some(ring) = ring else {
+                late_in[w] = false;
+                continue;
+            };
             let ok = match ring {
                 Ring::Time(r) => r.add(event_ms, bins),
                 Ring::Count(r) => {
@@ -132,6 +139,7 @@ impl PartitionState {
     pub fn drain_changes(&mut self, mut f: impl FnMut(usize, usize, i64, Option<&Pane>)) {
         for (m, rings) in self.rings.iter_mut().enumerate() {
             for (w, ring) in rings.iter_mut().enumerate() {
+                let Some(ring) = ring else { continue };
                 let changes: Changes = match ring {
                     Ring::Time(r) => r.take_changes(),
                     Ring::Count(r) => r.take_changes(),
@@ -156,8 +164,9 @@ impl PartitionState {
         for (m, rings) in self.rings.iter().enumerate() {
             for (w, ring) in rings.iter().enumerate() {
                 match ring {
-                    Ring::Time(r) => out.extend(r.panes().map(|(id, p)| (m, w, id, p))),
-                    Ring::Count(r) => out.extend(r.panes().map(|(id, p)| (m, w, id, p))),
+                    None => {}
+                    Some(Ring::Time(r)) => out.extend(r.panes().map(|(id, p)| (m, w, id, p))),
+                    Some(Ring::Count(r)) => out.extend(r.panes().map(|(id, p)| (m, w, id, p))),
                 }
             }
         }

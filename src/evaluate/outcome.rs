@@ -1,0 +1,57 @@
+//! Windowed IV of one model's joined outcomes: per series, the goods and bads per bin (the
+//! outcome window's counts hold each series' bins twice: goods, then bads), IV with SE,
+//! intervals and tests by the same core as `psimon stats`, and against the development IV
+//! the drop and the `iv_drop` state. Pure.
+
+use crate::evaluate::{DriftState, ModelMeta, iv_drop_state};
+use crate::stats::{IvChange, IvOptions, IvStats, StatsError, iv, iv_change};
+use crate::window::CountMatrix;
+
+/// One series' windowed IV.
+#[derive(Debug, Clone)]
+pub struct SeriesIv {
+    /// Index of the series in the model's features.
+    pub feature: usize,
+    pub goods: Vec<f64>,
+    pub bads: Vec<f64>,
+    pub iv: Result<IvStats, StatsError>,
+    pub change: Option<IvChange>,
+    pub drop_state: Option<DriftState>,
+}
+
+/// Every series of `model` on the outcome window's `counts`.
+pub fn evaluate_outcomes(
+    model: &ModelMeta,
+    counts: &CountMatrix,
+    alpha: f64,
+    (warning, alert): (f64, f64),
+) -> Vec<SeriesIv> {
+    let opts = IvOptions { alpha, tau: None };
+    model
+        .features
+        .iter()
+        .enumerate()
+        .map(|(f, meta)| {
+            let both = counts.feature(f);
+            let k = both.len() / 2;
+            let goods: Vec<f64> = both[..k].iter().map(|&c| c as f64).collect();
+            let bads: Vec<f64> = both[k..].iter().map(|&c| c as f64).collect();
+            let now = iv(&goods, &bads, opts);
+            let change = match (&now, &meta.development) {
+                (Ok(n), Some((g, b))) => iv(g, b, opts).ok().map(|d| iv_change(&d, n, alpha)),
+                _ => None,
+            };
+            let drop_state = change
+                .as_ref()
+                .map(|c| iv_drop_state(c, alpha, warning, alert));
+            SeriesIv {
+                feature: f,
+                goods,
+                bads,
+                iv: now,
+                change,
+                drop_state,
+            }
+        })
+        .collect()
+}
