@@ -349,6 +349,32 @@ pub fn kcat_produce(topic: &str, lines: &[(&str, &str)]) {
     assert!(child.wait().unwrap().success());
 }
 
+/// The same, partitioned as Java producers do (murmur2 of the key), like `psimon loadgen`.
+pub fn kcat_produce_partitioned(topic: &str, lines: &[(&str, &str)]) {
+    let mut child = Command::new("kcat")
+        .args([
+            "-b",
+            &brokers(),
+            "-t",
+            topic,
+            "-P",
+            "-K",
+            "\t",
+            "-X",
+            "partitioner=murmur2_random",
+        ])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("kcat is installed (Debian package kcat)");
+    {
+        let stdin = child.stdin.as_mut().unwrap();
+        for (k, v) in lines {
+            writeln!(stdin, "{k}\t{v}").unwrap();
+        }
+    }
+    assert!(child.wait().unwrap().success());
+}
+
 /// Reads a whole topic with kcat in the given format (`-f`).
 pub fn kcat_read(topic: &str, format: &str) -> String {
     kcat_consume(topic, format, &[])

@@ -1,0 +1,289 @@
+//! Delayed outcomes joined with their applications on the real broker: co-partitioned
+//! topics of 3 partitions, outcomes produced beside their applications (so many arrive
+//! first), repeated outcomes, outcomes for ids that never applied, values that are neither
+//! good nor bad. The windowed IV, WoE and SE per feature equal an offline join (own join
+//! by key, own binning from the baseline file, the core) of the same messages read back
+//! with kcat; repeats count once, unknown ids are counted after the grace, bad values are
+//! dead-lettered. Then a kill -9 mid-stream: after the restart the window holds every
+//! outcome exactly once (0 lost, 0 double).
+
+mod common;
+
+use std::collections::HashMap;
+use std::process::Command;
+use std::time::Duration;
+
+use common::kafka::*;
+use common::*;
+use psimon::stats::{IvOptions, iv};
+use serde_json::Value;
+
+const START_MS: i64 = 1_700_000_000_000;
+const MAPPING: &[(&str, &str)] = &[
+    ("income", "/applicant/income"),
+    ("age", "/applicant/age"),
+    ("debt_to_income", "/applicant/debt_to_income"),
+    ("bureau_score", "/bureau/score"),
+    ("utilisation", "/bureau/utilisation"),
+    ("delinquencies", "/bureau/delinquencies"),
+    ("employment_type", "/applicant/employment_type"),
+    ("region", "/applicant/region"),
+];
+
+fn outcomes_section(topic: &str) -> String {
+    format!(
+        r#"
+[outcomes]
+topic = "{topic}"
+outcome = "/outcome"
+outcome_time = "/observed_at"
+bad_values = ["1"]
+good_values = ["0"]
+horizon = "400d"
+grace = "1d"
+store_dir = "join-store"
+
+[[outcomes.windows]]
+kind = "count"
+name = "all_outcomes"
+size = 1000000
+panes = 10
+"#
+    )
+}
+
+/// Produces `count` applications and their outcomes (a share of 0.8) with loadgen.
+fn produce(apps: &str, outcomes: &str, count: u64, seed: u64, rate: u64) {
+    let out = Command::new(env!("CARGO_BIN_EXE_psimon"))
+        .args([
+            "loadgen",
+            "--brokers",
+            &brokers(),
+            "--topic",
+            apps,
+            "--count",
+            &count.to_string(),
+            "--seed",
+            &seed.to_string(),
+            "--start-ms",
+            &START_MS.to_string(),
+            "--step-ms",
+            "60000",
+            "--outcomes-topic",
+            outcomes,
+            "--outcome-delay",
+            "30d",
+            "--outcome-share",
+            "0.8",
+            "--rate",
+            &rate.to_string(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Messages of a topic as key -> JSON payload (the last one per key).
+fn read_json(topic: &str) -> HashMap<String, Value> {
+    kcat_read(topic, "%k\t%s\n")
+        .lines()
+        .filter_map(|l| l.split_once('\t'))
+        .filter_map(|(k, v)| Some((k.to_string(), serde_json::from_str(v).ok()?)))
+        .collect()
+}
+
+/// The offline join: per scorecard feature, goods and bads per bin of the baseline's bins.
+fn offline_iv(
+    baseline: &Value,
+    apps: &HashMap<String, Value>,
+    outcomes: &HashMap<String, Value>,
+) -> HashMap<String, (Vec<f64>, Vec<f64>)> {
+    let features = baseline["models"][0]["features"].as_array().unwrap();
+    let mut out = HashMap::new();
+    for (name, pointer) in MAPPING {
+        let f = features.iter().find(|f| f["name"] == *name).unwrap();
+        let values = |bad: u64| -> Vec<Option<String>> {
+            outcomes
+                .iter()
+                .filter(|(_, o)| o["outcome"].as_u64() == Some(bad))
+                .filter_map(|(k, _)| apps.get(k))
+                .map(|a| match a.pointer(pointer) {
+                    None | Some(Value::Null) => None,
+                    Some(Value::String(s)) => Some(s.clone()),
+                    Some(v) => Some(v.to_string()),
+                })
+                .collect()
+        };
+        out.insert(
+            name.to_string(),
+            (offline_counts(f, &values(0)), offline_counts(f, &values(1))),
+        );
+    }
+    out
+}
+
+fn outcome_window(drift: &Value) -> Value {
+    drift["models"][0]["outcome_windows"][0].clone()
+}
+
+fn check_against_offline(window: &Value, want: &HashMap<String, (Vec<f64>, Vec<f64>)>) {
+    for (name, (goods, bads)) in want {
+        let f = window["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["feature"] == name.as_str() && f["binning"] == "scorecard")
+            .unwrap();
+        let got_goods: Vec<f64> = serde_json::from_value(f["goods"].clone()).unwrap();
+        let got_bads: Vec<f64> = serde_json::from_value(f["bads"].clone()).unwrap();
+        assert_eq!(&got_goods, goods, "{name}: goods per bin");
+        assert_eq!(&got_bads, bads, "{name}: bads per bin");
+        let expected = iv(goods, bads, IvOptions::default()).unwrap();
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs() + 1e-15;
+        assert!(
+            close(f["iv"]["iv"].as_f64().unwrap(), expected.iv),
+            "{name}: IV"
+        );
+        assert!(
+            close(f["iv"]["se"].as_f64().unwrap(), expected.inference.se),
+            "{name}: SE"
+        );
+        let woe: Vec<f64> = serde_json::from_value(f["iv"]["woe"].clone()).unwrap();
+        assert_eq!(woe.len(), expected.woe.len());
+        for (a, b) in woe.iter().zip(&expected.woe) {
+            assert!(close(*a, *b), "{name}: WoE {a} vs {b}");
+        }
+    }
+}
+
+fn topics_with_outcomes(name: &str) -> (Topics, String) {
+    let topics = Topics::with_partitions(name, 3);
+    let outcomes = unique(&format!("{name}-outcomes"));
+    create_topics_with(&[(&outcomes, 3, &[])]);
+    (topics, outcomes)
+}
+
+#[test]
+fn windowed_iv_equals_an_offline_join() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = built_baseline(dir.path());
+    let (topics, outcome_topic) = topics_with_outcomes("outcomes");
+    produce(&topics.input, &outcome_topic, 6_000, 7, 0);
+    // Repeats of 50 outcomes, 20 outcomes of ids that never applied (observed early, so
+    // the applications' times pass their grace), 5 values that are neither good nor bad.
+    let produced = read_json(&outcome_topic);
+    let mut extra: Vec<(String, String)> = produced
+        .iter()
+        .take(50)
+        .map(|(k, v)| (k.clone(), v.to_string()))
+        .collect();
+    for i in 0..20 {
+        extra.push((
+            format!("ghost-{i}"),
+            format!(
+                r#"{{"application_id": "ghost-{i}", "outcome": 1, "observed_at": {START_MS}}}"#
+            ),
+        ));
+    }
+    for i in 0..5 {
+        extra.push((format!("app-{i}"), r#"{"outcome": "maybe"}"#.to_string()));
+    }
+    let lines: Vec<(&str, &str)> = extra
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    kcat_produce_partitioned(&outcome_topic, &lines);
+
+    let port = free_port();
+    let config = write_config(
+        dir.path(),
+        &topics,
+        port,
+        &base,
+        &outcomes_section(&outcome_topic),
+    );
+    let monitor = Monitor::start(&config, port);
+    let joined_all = produced.len() as f64;
+    wait_for("every outcome joined", Duration::from_secs(90), || {
+        let m = monitor.metrics();
+        metric(&m, r#"psimon_outcomes_total{result="joined"}"#) == Some(joined_all)
+            && metric(&m, r#"psimon_outcomes_total{result="unknown_application"}"#) == Some(20.0)
+            && metric(
+                &m,
+                r#"psimon_events_invalid_total{reason="invalid_outcome"}"#,
+            ) == Some(5.0)
+    });
+    let m = monitor.metrics();
+    assert_eq!(
+        metric(&m, r#"psimon_outcomes_total{result="duplicate"}"#),
+        Some(50.0)
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    let window = outcome_window(&monitor.drift());
+    let apps = read_json(&topics.input);
+    let baseline: Value = serde_json::from_str(&std::fs::read_to_string(&base).unwrap()).unwrap();
+    let want = offline_iv(&baseline, &apps, &produced);
+    assert_eq!(
+        window["goods"].as_f64().unwrap() + window["bads"].as_f64().unwrap(),
+        joined_all
+    );
+    check_against_offline(&window, &want);
+    // The bad values are in the dead-letter topic with their reason.
+    let dead = kcat_read(&topics.dlq, "%h\n");
+    assert_eq!(
+        dead.matches("psimon.reason=invalid_outcome").count(),
+        5,
+        "{dead}"
+    );
+}
+
+#[test]
+fn a_kill_9_mid_stream_loses_and_doubles_no_outcome() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = built_baseline(dir.path());
+    let (topics, outcome_topic) = topics_with_outcomes("outcomes-kill");
+    let port = free_port();
+    let config = write_config(
+        dir.path(),
+        &topics,
+        port,
+        &base,
+        &outcomes_section(&outcome_topic),
+    );
+    let mut monitor = Monitor::start(&config, port);
+    monitor.wait_ready();
+    // Produced while psimon runs, so that the kill falls in the middle of the join.
+    let producer = {
+        let (apps, outs) = (topics.input.clone(), outcome_topic.clone());
+        std::thread::spawn(move || produce(&apps, &outs, 8_000, 11, 4_000))
+    };
+    wait_for("some outcomes joined", Duration::from_secs(60), || {
+        metric(
+            &monitor.metrics(),
+            r#"psimon_outcomes_total{result="joined"}"#,
+        )
+        .is_some_and(|j| j > 500.0)
+    });
+    monitor.kill9();
+    producer.join().unwrap();
+    let monitor = Monitor::start(&config, port);
+    let produced = read_json(&outcome_topic);
+    let joined_all = produced.len() as f64;
+    wait_for(
+        "the window to hold every outcome",
+        Duration::from_secs(90),
+        || {
+            let w = outcome_window(&monitor.drift());
+            w["goods"].as_f64().unwrap_or(0.0) + w["bads"].as_f64().unwrap_or(0.0) == joined_all
+        },
+    );
+    std::thread::sleep(Duration::from_millis(2500));
+    let window = outcome_window(&monitor.drift());
+    let apps = read_json(&topics.input);
+    let baseline: Value = serde_json::from_str(&std::fs::read_to_string(&base).unwrap()).unwrap();
+    check_against_offline(&window, &offline_iv(&baseline, &apps, &produced));
+}
