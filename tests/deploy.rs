@@ -176,3 +176,44 @@ fn the_grafana_dashboard_queries_parse_and_use_only_exported_metrics() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn outcome_config_mistakes_are_listed_with_their_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        "config/baseline.example.json",
+        dir.path().join("baseline.example.json"),
+    )
+    .unwrap();
+    let text = std::fs::read_to_string("config/psimon.example.toml").unwrap()
+        + r#"
+[outcomes]
+topic = "applications"
+outcome = "outcome"
+bad_values = ["1"]
+good_values = ["1"]
+horizon = "0s"
+warning_iv_drop = 0.6
+alert_iv_drop = 0.5
+
+[[outcomes.windows]]
+kind = "count"
+name = "last_10000"
+size = 10
+panes = 3
+"#;
+    let config = dir.path().join("outcomes.toml");
+    std::fs::write(&config, text).unwrap();
+    let err = common::fails_with(&["check-config", config.to_str().unwrap()], "problem(s)");
+    for needle in [
+        "outcomes.topic = \"applications\": must differ from the input",
+        "outcomes.outcome = \"outcome\": is not a JSON pointer",
+        "outcomes.good_values = \"1\": is also in outcomes.bad_values",
+        "outcomes.horizon = 0ns: must be positive",
+        "outcomes.alert_iv_drop = 0.5",
+        "outcomes.windows[0].size = 10: must be a positive multiple of panes",
+        "outcomes.windows[0].name = \"last_10000\": is also the name of a [[windows]] entry",
+    ] {
+        assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
+    }
+}

@@ -101,9 +101,23 @@ fn every_metric_family_is_documented_in_the_readme() {
         &metrics.feature_psi_p_value_adjusted,
         &metrics.feature_psi_noise_floor,
         &metrics.feature_missing_ratio,
+        &metrics.feature_iv,
+        &metrics.feature_iv_stderr,
+        &metrics.feature_iv_ci_ncx2_lower,
+        &metrics.feature_iv_ci_ncx2_upper,
+        &metrics.feature_iv_p_value,
+        &metrics.feature_iv_drop,
     ] {
         g.with_label_values(&labels).set(0.0);
     }
+    metrics
+        .feature_iv_drop_state
+        .with_label_values(&labels)
+        .set(0);
+    metrics
+        .window_outcomes
+        .with_label_values(&["m", "w", "good"])
+        .set(0);
     metrics
         .feature_drift_state
         .with_label_values(&labels)

@@ -287,3 +287,31 @@ fn a_kill_9_mid_stream_loses_and_doubles_no_outcome() {
     let baseline: Value = serde_json::from_str(&std::fs::read_to_string(&base).unwrap()).unwrap();
     check_against_offline(&window, &offline_iv(&baseline, &apps, &produced));
 }
+
+#[test]
+fn topics_that_are_not_co_partitioned_are_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = built_baseline(dir.path());
+    let topics = Topics::with_partitions("outcomes-mismatch", 3);
+    let outcomes = unique("outcomes-mismatch-outcomes");
+    create_topics_with(&[(&outcomes, 2, &[])]);
+    let port = free_port();
+    let config = write_config(
+        dir.path(),
+        &topics,
+        port,
+        &base,
+        &outcomes_section(&outcomes),
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_psimon"))
+        .args(["run", "--config", config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("same partition count (co-partitioned)")
+            && err.contains(&format!("{outcomes} has 2")),
+        "{err}"
+    );
+}

@@ -48,6 +48,15 @@ pub fn check(path: &Path) -> Result<()> {
         config.state_topic(),
         crate::pipeline::run::instance_id(&config)
     ))?;
+    if let Some(o) = &plan.outcomes {
+        emit(&format!(
+            "outcomes: {} joined with the applications on their message keys (co-partitioned: checked at start), {} outcome window(s), join store in {}, changelog {}\n",
+            o.topic,
+            o.windows.len(),
+            o.store_dir.display(),
+            crate::join::changelog_topic(&config.kafka.group_id)
+        ))?;
+    }
     Ok(())
 }
 
