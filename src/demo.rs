@@ -26,6 +26,13 @@ pub const DRIFT_TOPIC: &str = "psimon.drift";
 pub const DLQ_TOPIC: &str = "psimon.dlq";
 /// The state topic of the demo's group (`<group_id>.psimon-state`).
 pub const STATE_TOPIC: &str = "psimon-demo.psimon-state";
+/// Outcomes of the demo's applications (bad or good), produced a few seconds after them.
+pub const OUTCOME_TOPIC: &str = "loan.outcomes";
+/// The join's changelog (created up front: the mock cluster's admin API is partial).
+pub const JOIN_TOPIC: &str = "psimon-demo.psimon-join";
+/// Applications whose outcome is produced this many applications later (a delay of a few
+/// seconds at the demo's rates); one in ten never gets one.
+const OUTCOME_LAG: u64 = 6_000;
 pub const MODEL: &str = "retail_v3";
 
 /// The `[mapping]` of events written by `Application::to_event` (the demo, `psimon
@@ -115,6 +122,20 @@ panes = 10
 [evaluation]
 interval = "{interval}ms"
 min_applications = 500
+[outcomes]
+topic = "{OUTCOME_TOPIC}"
+outcome = "/outcome"
+outcome_time = "/observed_at"
+bad_values = ["1"]
+good_values = ["0"]
+horizon = "30d"
+grace = "1h"
+store_dir = "join-store"
+[[outcomes.windows]]
+kind = "count"
+name = "last_5000_outcomes"
+size = 5000
+panes = 10
 "#,
         http = opts.http,
         interval = opts.interval.as_millis(),
@@ -129,6 +150,8 @@ pub fn mock_cluster() -> Result<MockCluster<'static, DefaultProducerContext>> {
     cluster.create_topic(DRIFT_TOPIC, 1, 1)?;
     cluster.create_topic(DLQ_TOPIC, 1, 1)?;
     cluster.create_topic(STATE_TOPIC, 3, 1)?;
+    cluster.create_topic(OUTCOME_TOPIC, 3, 1)?;
+    cluster.create_topic(JOIN_TOPIC, 3, 1)?;
     Ok(cluster)
 }
 
@@ -146,6 +169,9 @@ pub fn generate(
         .create()
         .context("creating the demo's producer")?;
     let mut rng = Rng::new(42);
+    let mut side = Rng::new(43);
+    // Outcomes still to come: (application number, bad), oldest first.
+    let mut pending: std::collections::VecDeque<(u64, bool)> = Default::default();
     let start = Instant::now();
     let mut n = 0u64;
     while !stop.load(Ordering::Relaxed) {
@@ -165,6 +191,31 @@ pub fn generate(
                 .payload(&payload),
         )
         .context("producing demo traffic")?;
+        if side.uniform() < 0.9 {
+            pending.push_back((n, app.bad));
+        }
+        // The outcome of an application OUTCOME_LAG applications ago, keyed by its id (the
+        // same key, hence the same partition, as the application).
+        while let Some(&(id, bad)) = pending.front() {
+            if id + OUTCOME_LAG > n {
+                break;
+            }
+            pending.pop_front();
+            let key = format!("app-{id}");
+            let outcome = serde_json::json!({
+                "application_id": key,
+                "outcome": u8::from(bad),
+                "observed_at": now_ms(),
+            })
+            .to_string();
+            crate::pipeline::producer::send_waiting(
+                &producer,
+                BaseRecord::<str, str>::to(OUTCOME_TOPIC)
+                    .key(&key)
+                    .payload(&outcome),
+            )
+            .context("producing demo outcomes")?;
+        }
         n += 1;
         let due = Duration::from_secs_f64(n as f64 / opts.rate.max(1) as f64);
         if let Some(wait) = due.checked_sub(start.elapsed()) {

@@ -74,4 +74,14 @@ fn the_demo_detects_the_injected_drift() {
         "the scorecard's employment bins were not expected to alert:\n{stdout}"
     );
     assert!(stdout.contains("demo stopped after"));
+    // Outcomes follow their applications by a few seconds and are joined: windowed IV.
+    let iv_row = stdout
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("bureau_score") && l.contains("last_5000_outcomes"))
+        .unwrap_or_else(|| panic!("no windowed IV of bureau_score:\n{stdout}"));
+    assert!(
+        iv_row.contains("1.3171"),
+        "the development IV beside it: {iv_row}"
+    );
 }

@@ -101,6 +101,53 @@ pub fn run_streaming(opts: DemoOptions, duration: Option<Duration>) -> Result<()
     result
 }
 
+/// Windowed IV of the joined outcomes (scorecard bins) against the development IV.
+fn render_outcomes(latest: &Value) -> String {
+    let mut rows = Vec::new();
+    for m in latest["models"].as_array().into_iter().flatten() {
+        for w in m["outcome_windows"].as_array().into_iter().flatten() {
+            for f in w["features"].as_array().into_iter().flatten() {
+                if f["binning"] != "scorecard" || f["iv"].is_null() {
+                    continue;
+                }
+                let g = |k: &str| f["iv"][k].as_f64().unwrap_or(f64::NAN);
+                rows.push(vec![
+                    f["feature"].as_str().unwrap_or_default().to_string(),
+                    w["window"].as_str().unwrap_or_default().to_string(),
+                    format!(
+                        "{:.0} / {:.0}",
+                        w["goods"].as_f64().unwrap_or(0.0),
+                        w["bads"].as_f64().unwrap_or(0.0)
+                    ),
+                    format!("{} ± {}", num(g("iv")), num(g("se"))),
+                    format!("[{}, {}]", num(g("ci_ncx2_lower")), num(g("ci_ncx2_upper"))),
+                    f["iv_change"]["iv_development"]
+                        .as_f64()
+                        .map_or("-".into(), num),
+                    f["iv_drop"].as_str().unwrap_or("-").to_uppercase(),
+                ]);
+            }
+        }
+    }
+    if rows.is_empty() {
+        return "\nwindowed IV: waiting for outcomes (they come a few seconds after their applications)\n".into();
+    }
+    let mut out = "\nwindowed IV of the joined outcomes (does each feature still separate goods from bads?):\n".to_string();
+    out.push_str(&table(
+        &[
+            "feature",
+            "window",
+            "goods / bads",
+            "IV ± SE",
+            "95% CI (ncx2)",
+            "dev IV",
+            "iv_drop",
+        ],
+        &rows,
+    ));
+    out
+}
+
 fn render(latest: &Value, events: &[String], drifting: bool) -> String {
     let mut rows = Vec::new();
     for m in latest["models"].as_array().into_iter().flatten() {
@@ -155,6 +202,7 @@ fn render(latest: &Value, events: &[String], drifting: bool) -> String {
         ],
         &rows,
     ));
+    out.push_str(&render_outcomes(latest));
     out.push_str("\ndrift events published:\n");
     if events.is_empty() {
         out.push_str("  (none yet)\n");
