@@ -187,6 +187,9 @@ enum Command {
         /// Share of applications whose outcome is produced (the rest never get one).
         #[arg(long, default_value_t = 1.0)]
         outcome_share: f64,
+        /// Produce only the outcomes (of the applications the same seed and count produced).
+        #[arg(long, requires = "outcomes_topic")]
+        only_outcomes: bool,
         /// Add a protected attribute `applicant.group` (A 70%, B 30%) with group B's
         /// bureau scores this many points lower.
         #[arg(long)]
@@ -304,6 +307,7 @@ fn main() -> ExitCode {
             outcomes_topic,
             outcome_delay,
             outcome_share,
+            only_outcomes,
             protected_gap,
         } => loadgen_cmd::run(loadgen_cmd::LoadgenArgs {
             brokers,
@@ -321,6 +325,7 @@ fn main() -> ExitCode {
                 topic,
                 delay_ms: i64::try_from(outcome_delay.as_millis()).unwrap_or(i64::MAX),
                 share: outcome_share,
+                only: only_outcomes,
             }),
             protected_gap,
         }),

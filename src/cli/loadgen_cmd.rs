@@ -40,6 +40,8 @@ pub struct OutcomeArgs {
     pub delay_ms: i64,
     /// Share of applications that get an outcome (the rest never do).
     pub share: f64,
+    /// Produce the outcomes only (the applications of the same seed were produced before).
+    pub only: bool,
 }
 
 /// Creates `topic` with `partitions` partitions unless it exists.
@@ -133,11 +135,13 @@ pub fn run(a: LoadgenArgs) -> Result<()> {
         };
         buf.push_str(&event.to_string());
         let key = format!("app-{i}");
-        crate::pipeline::producer::send_waiting(
-            &producer,
-            BaseRecord::<str, str>::to(&a.topic).key(&key).payload(&buf),
-        )
-        .context("producing")?;
+        if !a.outcomes.as_ref().is_some_and(|o| o.only) {
+            crate::pipeline::producer::send_waiting(
+                &producer,
+                BaseRecord::<str, str>::to(&a.topic).key(&key).payload(&buf),
+            )
+            .context("producing")?;
+        }
         if let Some(o) = &a.outcomes
             && !outcome_buf.is_empty()
         {
@@ -161,12 +165,14 @@ pub fn run(a: LoadgenArgs) -> Result<()> {
         .flush(Duration::from_secs(60))
         .context("flushing")?;
     let secs = start.elapsed().as_secs_f64();
-    emit(&format!(
-        "produced {} events to {} in {secs:.2} s ({:.0}/s)\n",
-        a.count,
-        a.topic,
-        a.count as f64 / secs
-    ))?;
+    if !a.outcomes.as_ref().is_some_and(|o| o.only) {
+        emit(&format!(
+            "produced {} events to {} in {secs:.2} s ({:.0}/s)\n",
+            a.count,
+            a.topic,
+            a.count as f64 / secs
+        ))?;
+    }
     if let Some(o) = &a.outcomes {
         emit(&format!(
             "produced {outcomes} outcomes to {} (observed {} ms after their applications)\n",
