@@ -55,7 +55,8 @@ sleep 2
 echo "producing their outcomes to $outcomes ..."
 "$psimon" loadgen --topic "$apps" --count "$count" --start-ms "$start_ms" --step-ms 1000 \
   --outcomes-topic "$outcomes" --outcome-delay 30d --only-outcomes &
+loadgen_pid=$!
 secs=$(timed 'psimon_outcomes_total{result="joined"}' "$count")
-wait
+wait "$loadgen_pid"
 python3 -c "print(f'outcomes joined with up to {$count:,} pending: {$count:,} in $secs s: {$count / $secs:,.0f}/s on one core')"
 echo "join store on disk: $(du -sh "$work/psimon-join" | cut -f1); psimon resident memory: $(( $(ps -o rss= -p "$pid") / 1024 )) MB"

@@ -70,3 +70,4 @@ print(f"state topic: {b:,} bytes in {t} transactions ({b / (end - first):,.0f} b
 PY
 fi
 curl -s "127.0.0.1:$port/metrics" | grep -E '^psimon_(events_(consumed|counted|late)_total|event_processing_delay_seconds\{quantile="0.99"\})'
+echo "psimon resident memory: $(( $(ps -o rss= -p "$pid") / 1024 )) MB"
