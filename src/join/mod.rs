@@ -8,8 +8,10 @@
 //!
 //! `changelog` rebuilds a partition of the store from its compacted changelog topic.
 //!
-//! Not here yet: reading the outcome topics in the consuming loop, writing the changelog
-//! inside the checkpoint transactions, outcome windows and windowed IV.
+//! The shell lives in `pipeline::owner` (arrivals, changelog records inside the checkpoint
+//! transactions, expiry at each checkpoint, restore on assignment and after an abort) and
+//! `pipeline::consumer` (which topic a message comes from); windowed IV is
+//! `evaluate::outcome`.
 
 pub mod changelog;
 pub mod record;

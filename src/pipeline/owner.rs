@@ -6,6 +6,11 @@
 //! first. After an aborted transaction every owned partition is restored and re-read from
 //! its last checkpoint, so nothing is lost or counted twice.
 //!
+//! With `[outcomes]` it also owns the join (`Join`): applications and outcomes of partition
+//! p meet in the on-disk store, every change of which goes to the changelog topic in the
+//! same transaction; joined applications are counted into the outcome windows of the
+//! outcome topic's partition p.
+//!
 //! Only the consumer thread touches this (the rebalance callbacks run on it too); the
 //! evaluator reads the global table, never these counts.
 
