@@ -191,6 +191,18 @@ impl Plan {
             .map(|(name, spec): &(String, WindowSpec)| WindowLayout::new(name, spec.clone()))
             .collect();
         let mut input_topics = config.kafka.input_topics.clone();
+        // An outcome window holds each series' bins twice, and a bin index is a u16.
+        if config.outcomes.is_some() {
+            for m in &model_layouts {
+                if m.shape.iter().any(|&k| 2 * k > usize::from(u16::MAX)) {
+                    return Err(vec![format!(
+                        "outcomes: model \"{}\" has a feature with more than {} bins; outcome windows hold every bin twice",
+                        m.name,
+                        u16::MAX / 2
+                    )]);
+                }
+            }
+        }
         let outcomes = config.outcomes.as_ref().map(|o| {
             let first_model = model_layouts.len();
             let first_window = window_layouts.len();
