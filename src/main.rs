@@ -190,6 +190,9 @@ enum Command {
         /// Produce only the outcomes (of the applications the same seed and count produced).
         #[arg(long, requires = "outcomes_topic")]
         only_outcomes: bool,
+        /// Share of outcomes redrawn at random (an IV drop to detect).
+        #[arg(long, default_value_t = 0.0, requires = "outcomes_topic")]
+        label_noise: f64,
         /// Add a protected attribute `applicant.group` (A 70%, B 30%) with group B's
         /// bureau scores this many points lower.
         #[arg(long)]
@@ -308,6 +311,7 @@ fn main() -> ExitCode {
             outcome_delay,
             outcome_share,
             only_outcomes,
+            label_noise,
             protected_gap,
         } => loadgen_cmd::run(loadgen_cmd::LoadgenArgs {
             brokers,
@@ -326,6 +330,7 @@ fn main() -> ExitCode {
                 delay_ms: i64::try_from(outcome_delay.as_millis()).unwrap_or(i64::MAX),
                 share: outcome_share,
                 only: only_outcomes,
+                label_noise,
             }),
             protected_gap,
         }),

@@ -54,6 +54,11 @@ panes = 10
 
 /// Produces `count` applications and their outcomes (a share of 0.8) with loadgen.
 fn produce(apps: &str, outcomes: &str, count: u64, seed: u64, rate: u64) {
+    produce_with(apps, outcomes, count, seed, rate, 0.0);
+}
+
+/// The same with a share `noise` of the outcomes redrawn at random.
+fn produce_with(apps: &str, outcomes: &str, count: u64, seed: u64, rate: u64, noise: f64) {
     let out = Command::new(env!("CARGO_BIN_EXE_psimon"))
         .args([
             "loadgen",
@@ -77,6 +82,8 @@ fn produce(apps: &str, outcomes: &str, count: u64, seed: u64, rate: u64) {
             "0.8",
             "--rate",
             &rate.to_string(),
+            "--label-noise",
+            &noise.to_string(),
         ])
         .output()
         .unwrap();
@@ -313,5 +320,51 @@ fn topics_that_are_not_co_partitioned_are_refused_at_start() {
         err.contains("same partition count (co-partitioned)")
             && err.contains(&format!("{outcomes} has 2")),
         "{err}"
+    );
+}
+
+#[test]
+fn a_lost_relation_to_the_outcome_raises_an_iv_drop_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = built_baseline(dir.path());
+    let (topics, outcome_topic) = topics_with_outcomes("outcomes-drop");
+    // 70% of the outcomes redrawn at random: bureau_score keeps about a tenth of its IV.
+    produce_with(&topics.input, &outcome_topic, 6_000, 5, 0, 0.7);
+    let port = free_port();
+    let config = write_config(
+        dir.path(),
+        &topics,
+        port,
+        &base,
+        &outcomes_section(&outcome_topic),
+    );
+    let monitor = Monitor::start(&config, port);
+    let series = r#"psimon_feature_iv_drop_state{binning="scorecard",feature="bureau_score",model="retail_v3",window="all_outcomes"}"#;
+    wait_for(
+        "bureau_score's iv_drop alert",
+        Duration::from_secs(90),
+        || metric(&monitor.metrics(), series) == Some(2.0),
+    );
+    let mut event = Value::Null;
+    wait_for("the iv_drop event", Duration::from_secs(30), || {
+        event = kcat_read(&topics.drift, "%s\n")
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|e| {
+                e["type"] == "dev.psimon.iv_drop.transition"
+                    && e["data"]["feature"] == "bureau_score"
+                    && e["data"]["binning"] == "scorecard"
+                    && e["data"]["state"] == "alert"
+            })
+            .unwrap_or(Value::Null);
+        !event.is_null()
+    });
+    let d = &event["data"];
+    assert_eq!(d["previous_state"], "ok");
+    assert!(d["value"].as_f64().unwrap() < 0.5 * d["iv_development"].as_f64().unwrap());
+    assert!(d["relative_drop_ci_lower"].as_f64().unwrap() > 0.5, "{d}");
+    assert_eq!(
+        event["subject"], "retail_v3/bureau_score/all_outcomes",
+        "{event}"
     );
 }

@@ -54,6 +54,21 @@ pub fn run_streaming(opts: DemoOptions, duration: Option<Duration>) -> Result<()
     let on_eval = Box::new(move |latest: &Value, published: &[Published]| {
         for p in published {
             let d = &p.event["data"];
+            if d["statistic"] == "iv" {
+                events_seen.push(format!(
+                    "{}  {}  iv_drop {} -> {}  IV {} [{}, {}] (development {})  (id {})",
+                    p.event["time"].as_str().unwrap_or_default(),
+                    p.event["subject"].as_str().unwrap_or_default(),
+                    d["previous_state"].as_str().unwrap_or_default(),
+                    d["state"].as_str().unwrap_or_default(),
+                    num(d["value"].as_f64().unwrap_or(f64::NAN)),
+                    num(d["ci_ncx2_lower"].as_f64().unwrap_or(f64::NAN)),
+                    num(d["ci_ncx2_upper"].as_f64().unwrap_or(f64::NAN)),
+                    num(d["iv_development"].as_f64().unwrap_or(f64::NAN)),
+                    &p.event["id"].as_str().unwrap_or_default()[..8],
+                ));
+                continue;
+            }
             events_seen.push(format!(
                 "{}  {}  {} -> {}  PSI {} [{}, {}]  q {}  (id {})",
                 p.event["time"].as_str().unwrap_or_default(),

@@ -42,6 +42,9 @@ pub struct OutcomeArgs {
     pub share: f64,
     /// Produce the outcomes only (the applications of the same seed were produced before).
     pub only: bool,
+    /// Share of outcomes redrawn at random (the development bad rate): weakens every
+    /// feature's relation to the outcome, an IV drop to detect.
+    pub label_noise: f64,
 }
 
 /// Creates `topic` with `partitions` partitions unless it exists.
@@ -78,6 +81,11 @@ pub fn run(a: LoadgenArgs) -> Result<()> {
         && !(0.0..=1.0).contains(&o.share)
     {
         anyhow::bail!("--outcome-share must lie in [0, 1], got {}", o.share);
+    }
+    if let Some(o) = &a.outcomes
+        && !(0.0..=1.0).contains(&o.label_noise)
+    {
+        anyhow::bail!("--label-noise must lie in [0, 1], got {}", o.label_noise);
     }
     if let Some(p) = a.partitions {
         create_topic(&a.brokers, &a.topic, p)?;
@@ -128,6 +136,10 @@ pub fn run(a: LoadgenArgs) -> Result<()> {
                 && side.uniform() < o.share
             {
                 outcome_buf.clear();
+                let mut app = app.clone();
+                if o.label_noise > 0.0 && side.uniform() < o.label_noise {
+                    app.bad = side.uniform() < crate::synth::DEVELOPMENT_BAD_RATE;
+                }
                 outcome_buf.push_str(&app.outcome_event(i, time_ms, o.delay_ms).to_string());
                 outcomes += 1;
             }

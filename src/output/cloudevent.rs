@@ -8,9 +8,96 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::evaluate::{Binning, DriftState, FeatureEval, Thresholds};
-use crate::stats::PsiStats;
+use crate::stats::{IvChange, IvStats, PsiStats};
 
 pub const EVENT_TYPE: &str = "dev.psimon.drift.transition";
+/// The type of an `iv_drop` transition: a feature lost (or regained) its separating power.
+pub const IV_DROP_EVENT_TYPE: &str = "dev.psimon.iv_drop.transition";
+
+/// Everything an `iv_drop` event says.
+pub struct IvDropTransition<'a> {
+    pub source: &'a str,
+    pub model: &'a str,
+    pub feature: &'a str,
+    pub binning: Binning,
+    pub window: &'a str,
+    pub baseline_id: &'a str,
+    pub previous: DriftState,
+    pub state: DriftState,
+    pub change: &'a IvChange,
+    pub iv: &'a IvStats,
+    pub goods: f64,
+    pub bads: f64,
+    /// Shares of the development IV lost for warning and alert.
+    pub thresholds: (f64, f64),
+    pub alpha: f64,
+    pub bounds: Option<(i64, i64)>,
+    pub now_ms: i64,
+}
+
+/// An `iv_drop` transition as a CloudEvent; the id hashes what identifies it, as for drift
+/// events.
+pub fn iv_drop_event(t: &IvDropTransition<'_>) -> Value {
+    let window_end = t.bounds.map(|b| b.1);
+    let suffix = match t.binning {
+        Binning::Scorecard => "",
+        Binning::Population => "/population",
+    };
+    let identity = format!(
+        "iv_drop\u{1f}{}\u{1f}{}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
+        t.model,
+        t.feature,
+        suffix,
+        t.window,
+        window_end.map_or("none".to_string(), |e| e.to_string()),
+        t.previous.as_str(),
+        t.state.as_str(),
+        t.baseline_id
+    );
+    let digest = Sha256::digest(identity.as_bytes());
+    let id: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    let c = t.change;
+    json!({
+        "specversion": "1.0",
+        "id": id,
+        "source": t.source,
+        "type": IV_DROP_EVENT_TYPE,
+        "subject": format!("{}/{}/{}{suffix}", t.model, t.feature, t.window),
+        "time": rfc3339(t.now_ms),
+        "datacontenttype": "application/json",
+        "data": {
+            "model": t.model,
+            "feature": t.feature,
+            "binning": t.binning,
+            "window": t.window,
+            "previous_state": t.previous,
+            "state": t.state,
+            "statistic": "iv",
+            "value": t.iv.iv,
+            "stderr": t.iv.inference.se,
+            "ci_ncx2_lower": t.iv.inference.ci_ncx2_lower,
+            "ci_ncx2_upper": t.iv.inference.ci_ncx2_upper,
+            "iv_development": c.iv_development,
+            "drop": c.drop,
+            "drop_stderr": c.drop_se,
+            "drop_ci_lower": c.drop_ci_lower,
+            "drop_ci_upper": c.drop_ci_upper,
+            "drop_p_value": c.drop_pvalue,
+            "relative_drop": c.relative_drop,
+            "relative_drop_ci_lower": c.relative_drop_ci_lower,
+            "thresholds": {
+                "warning_iv_drop": t.thresholds.0,
+                "alert_iv_drop": t.thresholds.1,
+                "alpha": t.alpha,
+            },
+            "goods": t.goods,
+            "bads": t.bads,
+            "window_start": t.bounds.map(|b| rfc3339(b.0)),
+            "window_end": window_end.map(rfc3339),
+            "baseline_id": t.baseline_id,
+        }
+    })
+}
 
 /// Everything a drift event says.
 pub struct Transition<'a> {

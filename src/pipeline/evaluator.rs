@@ -13,11 +13,13 @@ use serde_json::{Value, json};
 use super::owner::DriftOutbox;
 use super::plan::Plan;
 use super::producer::OutputProducer;
-use crate::evaluate::outcome::evaluate_outcomes;
+use crate::evaluate::outcome::{SeriesIv, evaluate_outcomes};
 use crate::evaluate::{
     DriftState, FeatureEval, FeatureMeta, ModelMeta, evaluate_window, next_state,
 };
-use crate::output::cloudevent::{Transition, drift_event, key, rfc3339};
+use crate::output::cloudevent::{
+    IvDropTransition, Transition, drift_event, iv_drop_event, key, rfc3339,
+};
 use crate::output::metrics::Metrics;
 use crate::state::codec::{DriftKey, DriftRecord};
 use crate::state::{GlobalTable, MergedWindow, merge_window};
@@ -35,6 +37,8 @@ pub struct Evaluator {
     source: String,
     /// Drift state per (model, window, feature).
     states: HashMap<(usize, usize, usize), DriftState>,
+    /// `iv_drop` state per (model, outcome window, feature), published as the PSI states.
+    iv_states: HashMap<(usize, usize, usize), DriftState>,
     /// Transitions published here, for the state topic.
     outbox: Option<DriftOutbox>,
     synced_once: bool,
@@ -55,6 +59,7 @@ impl Evaluator {
             plan,
             source: source.to_string(),
             states: HashMap::new(),
+            iv_states: HashMap::new(),
             outbox,
             synced_once: false,
         }
@@ -94,6 +99,26 @@ impl Evaluator {
         self.synced_once = true;
         let plan = &self.plan;
         for (k, rec) in published {
+            let state = match rec.state {
+                2 => DriftState::Alert,
+                1 => DriftState::Warning,
+                _ => DriftState::Ok,
+            };
+            // An `iv_drop` state: the model's outcome windows.
+            if let (Some(name), Some(o)) = (k.model.strip_suffix("~outcomes"), &plan.outcomes) {
+                let Some(m) = plan.models.iter().position(|m| m.name == name) else {
+                    continue;
+                };
+                let model = &plan.models[m];
+                if let (Some(w), Some(f)) = (
+                    o.windows.iter().position(|(n, _)| *n == k.window),
+                    model.features.iter().position(|f| f.series() == k.feature),
+                ) && rec.baseline_id == model.baseline_id
+                {
+                    self.iv_states.insert((m, w, f), state);
+                }
+                continue;
+            }
             let Some(m) = plan.models.iter().position(|m| m.name == k.model) else {
                 continue;
             };
@@ -107,11 +132,6 @@ impl Evaluator {
             if rec.baseline_id != model.baseline_id {
                 continue;
             }
-            let state = match rec.state {
-                2 => DriftState::Alert,
-                1 => DriftState::Warning,
-                _ => DriftState::Ok,
-            };
             self.states.insert((m, w, f), state);
         }
     }
@@ -245,17 +265,68 @@ impl Evaluator {
                 "windows": windows_json,
             });
             if let Some(o) = &plan.outcomes {
-                let outcome_windows: Vec<Value> = o
-                    .windows
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, (wname, _))| {
-                        let mw = merged.get(o.first_model + m)?.get(o.first_window + i)?;
-                        Some(outcome_window(
-                            model, wname, mw, t.alpha, o.iv_drop, metrics,
-                        ))
-                    })
-                    .collect();
+                let mut outcome_windows = Vec::new();
+                for (i, (wname, _)) in o.windows.iter().enumerate() {
+                    let Some(mw) = merged
+                        .get(o.first_model + m)
+                        .and_then(|x| x.get(o.first_window + i))
+                    else {
+                        continue;
+                    };
+                    let (json_window, series) =
+                        outcome_window(model, wname, mw, t.alpha, o.iv_drop, metrics);
+                    outcome_windows.push(json_window);
+                    // Transitions are published (and kept) by the publishing instance only.
+                    let Some(p) = producer else { continue };
+                    for s in &series {
+                        let (Some(state), Some(change), Ok(iv)) = (s.drop_state, &s.change, &s.iv)
+                        else {
+                            continue;
+                        };
+                        let prev = self
+                            .iv_states
+                            .insert((m, i, s.feature), state)
+                            .unwrap_or_default();
+                        if state == prev {
+                            continue;
+                        }
+                        let meta = &model.features[s.feature];
+                        let event = iv_drop_event(&IvDropTransition {
+                            source: &self.source,
+                            model: &model.name,
+                            feature: &meta.name,
+                            binning: meta.binning,
+                            window: wname,
+                            baseline_id: &model.baseline_id,
+                            previous: prev,
+                            state,
+                            change,
+                            iv,
+                            goods: s.goods.iter().sum(),
+                            bads: s.bads.iter().sum(),
+                            thresholds: o.iv_drop,
+                            alpha: t.alpha,
+                            bounds: mw.bounds,
+                            now_ms,
+                        });
+                        let k = key(&model.name, &meta.name);
+                        p.drift_event(&k, &event.to_string());
+                        if let Some(Ok(mut outbox)) = self.outbox.as_ref().map(|o| o.lock()) {
+                            outbox.push((
+                                DriftKey {
+                                    model: format!("{}~outcomes", model.name),
+                                    window: wname.clone(),
+                                    feature: meta.series(),
+                                },
+                                DriftRecord {
+                                    state: state as u8,
+                                    baseline_id: model.baseline_id.clone(),
+                                },
+                            ));
+                        }
+                        published.push(Published { key: k, event });
+                    }
+                }
                 model_json["outcome_windows"] = Value::Array(outcome_windows);
             }
             models_json.push(model_json);
@@ -282,7 +353,7 @@ fn outcome_window(
     alpha: f64,
     iv_drop: (f64, f64),
     metrics: &Metrics,
-) -> Value {
+) -> (Value, Vec<SeriesIv>) {
     let series = evaluate_outcomes(model, &mw.counts, alpha, iv_drop);
     let (goods, bads) = series.first().map_or((0.0, 0.0), |s| {
         (s.goods.iter().sum::<f64>(), s.bads.iter().sum::<f64>())
@@ -365,7 +436,7 @@ fn outcome_window(
             v
         })
         .collect();
-    json!({
+    let json_window = json!({
         "window": wname,
         "goods": goods,
         "bads": bads,
@@ -373,7 +444,8 @@ fn outcome_window(
         "window_start": mw.bounds.map(|b| rfc3339(b.0)),
         "window_end": mw.bounds.map(|b| rfc3339(b.1)),
         "features": features,
-    })
+    });
+    (json_window, series)
 }
 
 fn feature_json(meta: &FeatureMeta, fe: &FeatureEval, state: DriftState, p_adjusted: f64) -> Value {
