@@ -35,27 +35,48 @@ pub struct IvDropTransition<'a> {
     pub now_ms: i64,
 }
 
+/// What a series appends to its identity and subject: nothing for scorecard bins (they keep
+/// the ids and subjects they had before population bins), `/population` otherwise.
+fn series_suffix(binning: Binning) -> &'static str {
+    match binning {
+        Binning::Scorecard => "",
+        Binning::Population => "/population",
+    }
+}
+
+/// The event id: a hash of what identifies a transition (`prefix` tells event types
+/// apart), so that a replayed evaluation yields the same id.
+fn transition_id(
+    prefix: &str,
+    series: (&str, &str, Binning, &str),
+    window_end: Option<i64>,
+    states: (DriftState, DriftState),
+    baseline_id: &str,
+) -> String {
+    let (model, feature, binning, window) = series;
+    let identity = format!(
+        "{prefix}{model}\u{1f}{feature}{}\u{1f}{window}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{baseline_id}",
+        series_suffix(binning),
+        window_end.map_or("none".to_string(), |e| e.to_string()),
+        states.0.as_str(),
+        states.1.as_str(),
+    );
+    let digest = Sha256::digest(identity.as_bytes());
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
 /// An `iv_drop` transition as a CloudEvent; the id hashes what identifies it, as for drift
 /// events.
 pub fn iv_drop_event(t: &IvDropTransition<'_>) -> Value {
     let window_end = t.bounds.map(|b| b.1);
-    let suffix = match t.binning {
-        Binning::Scorecard => "",
-        Binning::Population => "/population",
-    };
-    let identity = format!(
-        "iv_drop\u{1f}{}\u{1f}{}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
-        t.model,
-        t.feature,
-        suffix,
-        t.window,
-        window_end.map_or("none".to_string(), |e| e.to_string()),
-        t.previous.as_str(),
-        t.state.as_str(),
-        t.baseline_id
+    let suffix = series_suffix(t.binning);
+    let id = transition_id(
+        "iv_drop\u{1f}",
+        (t.model, t.feature, t.binning, t.window),
+        window_end,
+        (t.previous, t.state),
+        t.baseline_id,
     );
-    let digest = Sha256::digest(identity.as_bytes());
-    let id: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
     let c = t.change;
     json!({
         "specversion": "1.0",
@@ -148,24 +169,14 @@ struct TopBin<'a> {
 
 pub fn drift_event(t: &Transition<'_>) -> Value {
     let window_end = t.bounds.map(|b| b.1);
-    // Scorecard series keep the identity (and subject) they had before population bins.
-    let series_suffix = match t.binning {
-        Binning::Scorecard => "",
-        Binning::Population => "/population",
-    };
-    let identity = format!(
-        "{}\u{1f}{}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
-        t.model,
-        t.feature,
-        series_suffix,
-        t.window,
-        window_end.map_or("none".to_string(), |e| e.to_string()),
-        t.previous.as_str(),
-        t.state.as_str(),
-        t.baseline_id
+    let series_suffix = series_suffix(t.binning);
+    let id = transition_id(
+        "",
+        (t.model, t.feature, t.binning, t.window),
+        window_end,
+        (t.previous, t.state),
+        t.baseline_id,
     );
-    let digest = Sha256::digest(identity.as_bytes());
-    let id: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
     let p = t.psi;
     let top: Vec<TopBin<'_>> = t
         .eval
