@@ -75,10 +75,18 @@ impl Evaluator {
             return (Vec::new(), Vec::new());
         };
         let layout = &self.plan.layout;
+        // Only the pairs that have rings (outcome windows apply to outcome models only);
+        // the others stay empty.
         let merged = (0..layout.models.len())
             .map(|m| {
                 (0..layout.windows.len())
-                    .map(|w| merge_window(&t, layout, m, w))
+                    .map(|w| {
+                        if layout.applies(m, w) {
+                            merge_window(&t, layout, m, w)
+                        } else {
+                            MergedWindow::empty(&layout.models[m].shape)
+                        }
+                    })
                     .collect()
             })
             .collect();

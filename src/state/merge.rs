@@ -25,6 +25,17 @@ pub struct MergedWindow {
     pub partitions: usize,
 }
 
+impl MergedWindow {
+    /// No counts (a window that does not apply to the model).
+    pub fn empty(shape: &[usize]) -> Self {
+        Self {
+            counts: CountMatrix::new(shape),
+            bounds: None,
+            partitions: 0,
+        }
+    }
+}
+
 pub fn merge_window(
     table: &GlobalTable,
     layout: &StateLayout,
