@@ -78,15 +78,7 @@ pub fn iv_drop_event(t: &IvDropTransition<'_>) -> Value {
         t.baseline_id,
     );
     let c = t.change;
-    json!({
-        "specversion": "1.0",
-        "id": id,
-        "source": t.source,
-        "type": IV_DROP_EVENT_TYPE,
-        "subject": format!("{}/{}/{}{suffix}", t.model, t.feature, t.window),
-        "time": rfc3339(t.now_ms),
-        "datacontenttype": "application/json",
-        "data": {
+    let data = json!({
             "model": t.model,
             "feature": t.feature,
             "binning": t.binning,
@@ -116,8 +108,15 @@ pub fn iv_drop_event(t: &IvDropTransition<'_>) -> Value {
             "window_start": t.bounds.map(|b| rfc3339(b.0)),
             "window_end": window_end.map(rfc3339),
             "baseline_id": t.baseline_id,
-        }
-    })
+    });
+    envelope(
+        &id,
+        t.source,
+        IV_DROP_EVENT_TYPE,
+        &format!("{}/{}/{}{suffix}", t.model, t.feature, t.window),
+        t.now_ms,
+        data,
+    )
 }
 
 /// Everything a drift event says.
@@ -189,15 +188,7 @@ pub fn drift_event(t: &Transition<'_>) -> Value {
             contrib: b.contrib.unwrap_or(0.0),
         })
         .collect();
-    json!({
-        "specversion": "1.0",
-        "id": id,
-        "source": t.source,
-        "type": EVENT_TYPE,
-        "subject": format!("{}/{}/{}{series_suffix}", t.model, t.feature, t.window),
-        "time": rfc3339(t.now_ms),
-        "datacontenttype": "application/json",
-        "data": {
+    let data = json!({
             "model": t.model,
             "feature": t.feature,
             "binning": t.binning,
@@ -228,6 +219,27 @@ pub fn drift_event(t: &Transition<'_>) -> Value {
             "window_end": window_end.map(rfc3339),
             "baseline_id": t.baseline_id,
             "top_bins": top,
-        }
+    });
+    envelope(
+        &id,
+        t.source,
+        EVENT_TYPE,
+        &format!("{}/{}/{}{series_suffix}", t.model, t.feature, t.window),
+        t.now_ms,
+        data,
+    )
+}
+
+/// A CloudEvents 1.0 envelope in structured JSON mode around `data`.
+fn envelope(id: &str, source: &str, kind: &str, subject: &str, now_ms: i64, data: Value) -> Value {
+    json!({
+        "specversion": "1.0",
+        "id": id,
+        "source": source,
+        "type": kind,
+        "subject": subject,
+        "time": rfc3339(now_ms),
+        "datacontenttype": "application/json",
+        "data": data,
     })
 }
