@@ -38,13 +38,7 @@ pub async fn check_co_partitioned(
     input_topics: &[String],
     timeout: Duration,
 ) -> Result<i32, TopicError> {
-    let mut cfg = base.clone();
-    cfg.set("allow.auto.create.topics", "false");
-    let admin: AdminClient<DefaultClientContext> =
-        cfg.create().map_err(|source| TopicError::Metadata {
-            topic: outcome_topic.to_string(),
-            source,
-        })?;
+    let admin = metadata_admin(base, outcome_topic)?;
     let mut topics = vec![outcome_topic.to_string()];
     topics.extend(input_topics.iter().cloned());
     tokio::task::spawn_blocking(move || {
@@ -75,6 +69,20 @@ pub async fn check_co_partitioned(
     })?
 }
 
+/// An admin client whose metadata requests do not create topics (as the broker's default
+/// policy would); `topic` labels its error.
+fn metadata_admin(
+    base: &ClientConfig,
+    topic: &str,
+) -> Result<AdminClient<DefaultClientContext>, TopicError> {
+    let mut cfg = base.clone();
+    cfg.set("allow.auto.create.topics", "false");
+    cfg.create().map_err(|source| TopicError::Metadata {
+        topic: topic.to_string(),
+        source,
+    })
+}
+
 /// Partitions of `topic`, `None` if it does not exist.
 fn partitions(
     admin: &AdminClient<DefaultClientContext>,
@@ -102,14 +110,7 @@ pub async fn ensure_state_topic(
     input_topics: &[String],
     timeout: Duration,
 ) -> Result<i32, TopicError> {
-    // A metadata request must not create the topic (with the broker's default policy).
-    let mut cfg = base.clone();
-    cfg.set("allow.auto.create.topics", "false");
-    let admin: AdminClient<DefaultClientContext> =
-        cfg.create().map_err(|source| TopicError::Metadata {
-            topic: state_topic.to_string(),
-            source,
-        })?;
+    let admin = metadata_admin(base, state_topic)?;
     let admin = std::sync::Arc::new(admin);
     let (a, topic, inputs) = (
         admin.clone(),
