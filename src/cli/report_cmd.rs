@@ -151,6 +151,20 @@ pub fn run(a: ReportArgs) -> Result<()> {
     let mut missing_target = 0u64;
     while let Some(row) = reader.next_row()? {
         let line = row.line();
+        // Text in a numeric feature's column: the error names the line and the column.
+        let not_a_number = |column: usize| {
+            let text = row
+                .cell(column)
+                .as_level()
+                .map(|t| t.into_owned())
+                .unwrap_or_default();
+            value_error(
+                &a.input,
+                line,
+                &columns[column],
+                format!("{} is not a number", excerpt(&text)),
+            )
+        };
         let mut is_bad = None;
         if let Some(t) = &a.target {
             match row.cell(nf).as_level() {
@@ -171,37 +185,13 @@ pub fn run(a: ReportArgs) -> Result<()> {
         counter
             .add_row(|i| row.cell(i), is_bad)
             .map_err(|e| match e.error {
-                BinError::NotANumber => {
-                    let text = row
-                        .cell(e.feature)
-                        .as_level()
-                        .map(|t| t.into_owned())
-                        .unwrap_or_default();
-                    value_error(
-                        &a.input,
-                        line,
-                        &columns[e.feature],
-                        format!("{} is not a number", excerpt(&text)),
-                    )
-                }
+                BinError::NotANumber => not_a_number(e.feature),
             })?;
         if let Some(fp) = fairness.as_mut() {
             let group = row.cell(fp.group_column).as_level();
             fp.counter
                 .add(group.as_deref(), row.cell(fp.feature_column))
-                .map_err(|_| {
-                    let text = row
-                        .cell(fp.feature_column)
-                        .as_level()
-                        .map(|t| t.into_owned())
-                        .unwrap_or_default();
-                    value_error(
-                        &a.input,
-                        line,
-                        &fp.feature,
-                        format!("{} is not a number", excerpt(&text)),
-                    )
-                })?;
+                .map_err(|_| not_a_number(fp.feature_column))?;
         }
         if counter.rows().is_multiple_of(8192) {
             progress.set_position(reader.bytes_read());
