@@ -10,13 +10,16 @@ use serde_json::{Value, json};
 
 use super::fmt::{emit, num, pct, pval, table};
 use crate::batch::{BatchCounter, FeatureReport};
-use crate::binning::{BaselineFile, BinError, Binner, ModelBaseline};
+use crate::binning::{BaselineFile, BinError, ModelBaseline};
 use crate::data::error::excerpt;
 use crate::data::target::TargetClasses;
 use crate::data::{DataError, RowReader};
 use crate::evaluate::iv_drop_state;
-use crate::fairness::{FairnessCounter, GroupReport};
 use crate::stats::{Adjustment, PsiOptions, adjust};
+
+mod fairness;
+pub use fairness::FairnessArgs;
+use fairness::{fairness_json, fairness_plan, fairness_result, render_fairness};
 
 pub struct ReportArgs {
     pub baseline: PathBuf,
@@ -31,68 +34,6 @@ pub struct ReportArgs {
     pub fairness: Option<FairnessArgs>,
     /// Relative IV drops for the `iv_drop` warning and alert.
     pub iv_drop: (f64, f64),
-}
-
-/// `--fairness COLUMN --reference VALUE [--groups a,b] [--fairness-feature F]`.
-pub struct FairnessArgs {
-    pub column: String,
-    pub reference: String,
-    pub groups: Option<Vec<String>>,
-    pub feature: Option<String>,
-    pub tau: f64,
-}
-
-/// Where the fairness check reads its two cells, and what it counts.
-struct FairnessPlan {
-    feature: String,
-    feature_column: usize,
-    group_column: usize,
-    counter: FairnessCounter,
-}
-
-fn fairness_plan(
-    f: &FairnessArgs,
-    full: &ModelBaseline,
-    columns: &mut Vec<String>,
-) -> Result<FairnessPlan> {
-    if !(f.tau.is_finite() && f.tau >= 0.0) {
-        bail!(
-            "--fairness-tau must be finite and non-negative, got {}",
-            f.tau
-        );
-    }
-    let feature = f.feature.clone().unwrap_or_else(|| "score".to_string());
-    let Some(fb) = full.features.iter().find(|x| x.name == feature) else {
-        bail!(
-            "--fairness-feature {feature}: the baseline's model \"{}\" has no such feature (it has: {}){}",
-            full.name,
-            full.features
-                .iter()
-                .map(|x| x.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-            if f.feature.is_none() {
-                "; name one with --fairness-feature"
-            } else {
-                ""
-            }
-        );
-    };
-    let mut index_of = |name: &str| match columns.iter().position(|c| c == name) {
-        Some(i) => i,
-        None => {
-            columns.push(name.to_string());
-            columns.len() - 1
-        }
-    };
-    let feature_column = index_of(&feature);
-    let group_column = index_of(&f.column);
-    Ok(FairnessPlan {
-        feature,
-        feature_column,
-        group_column,
-        counter: FairnessCounter::new(Binner::new(fb.bins.clone())),
-    })
 }
 
 /// The features' no-drift p-values adjusted together (`None` where PSI failed).
@@ -188,10 +129,7 @@ pub fn run(a: ReportArgs) -> Result<()> {
                 BinError::NotANumber => not_a_number(e.feature),
             })?;
         if let Some(fp) = fairness.as_mut() {
-            let group = row.cell(fp.group_column).as_level();
-            fp.counter
-                .add(group.as_deref(), row.cell(fp.feature_column))
-                .map_err(|_| not_a_number(fp.feature_column))?;
+            fp.add(&row).map_err(not_a_number)?;
         }
         if counter.rows().is_multiple_of(8192) {
             progress.set_position(reader.bytes_read());
@@ -230,130 +168,6 @@ pub fn run(a: ReportArgs) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// The fairness figures of one report.
-struct Fairness<'a> {
-    args: &'a FairnessArgs,
-    feature: String,
-    missing_group: u64,
-    groups: Vec<GroupReport>,
-}
-
-fn fairness_result<'a>(fp: FairnessPlan, fa: &'a FairnessArgs, alpha: f64) -> Result<Fairness<'a>> {
-    let groups = fp
-        .counter
-        .finish(&fa.reference, fa.groups.as_deref(), fa.tau, alpha)
-        .ok_or_else(|| {
-            anyhow!(
-                "--reference {}: no row of the sample has {} = {} (values seen: {})",
-                fa.reference,
-                fa.column,
-                fa.reference,
-                fp.counter
-                    .groups()
-                    .iter()
-                    .map(|(g, n)| format!("{g} ({n} rows)"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })?;
-    Ok(Fairness {
-        args: fa,
-        feature: fp.feature,
-        missing_group: fp.counter.missing_group,
-        groups,
-    })
-}
-
-fn fairness_json(f: &Fairness<'_>) -> Value {
-    json!({
-        "column": f.args.column,
-        "reference": f.args.reference,
-        "feature": f.feature,
-        "tau": f.args.tau,
-        "rows_missing_group": f.missing_group,
-        "groups": f.groups.iter().map(|g| {
-            let mut v = json!({
-                "group": g.group,
-                "rows": g.rows,
-                "reference_rows": g.reference_rows,
-                "below_tau": g.below_tau,
-                "above_tau": g.above_tau,
-            });
-            match &g.stats {
-                Ok(s) => v["j"] = serde_json::to_value(s).unwrap_or(Value::Null),
-                Err(e) => v["error"] = json!(e.to_string()),
-            }
-            v
-        }).collect::<Vec<_>>(),
-    })
-}
-
-fn render_fairness(f: &Fairness<'_>) -> String {
-    let mut out = format!(
-        "\nfairness of {} across {} (reference {}, tau {})\n",
-        f.feature,
-        f.args.column,
-        f.args.reference,
-        num(f.args.tau)
-    );
-    let rows: Vec<Vec<String>> = f
-        .groups
-        .iter()
-        .map(|g| {
-            let mut row = vec![g.group.clone(), g.rows.to_string()];
-            match &g.stats {
-                Ok(s) => {
-                    let t = s.tolerance.as_ref();
-                    row.extend([
-                        num(s.iv),
-                        num(s.inference.se),
-                        format!(
-                            "[{}, {}]",
-                            num(s.inference.ci_ncx2_lower),
-                            num(s.inference.ci_ncx2_upper)
-                        ),
-                        pval(s.inference.chi2_pvalue),
-                        t.map_or(String::new(), |t| pval(1.0 - t.tau_pvalue_ncx2)),
-                        if g.below_tau {
-                            "below tau".into()
-                        } else if g.above_tau {
-                            "ABOVE tau".into()
-                        } else {
-                            "not shown either way".into()
-                        },
-                    ]);
-                }
-                Err(e) => row.push(format!("error: {e}")),
-            }
-            row
-        })
-        .collect();
-    out.push_str(&table(
-        &[
-            "group",
-            "rows",
-            "J",
-            "± SE",
-            "CI (ncx2)",
-            "chi2 p",
-            "p(J >= tau)",
-            "verdict",
-        ],
-        &rows,
-    ));
-    out.push_str(&format!(
-        "J: divergence of {}'s bins in the group from the reference group ({} rows), the IV of the protected attribute. below tau: H0 J >= tau rejected at alpha (p(J >= tau) < alpha); ABOVE tau: H0 J <= tau rejected.{}\n",
-        f.feature,
-        f.groups.first().map_or(0, |g| g.reference_rows),
-        if f.missing_group > 0 {
-            format!(" {} rows had no {} and are in no group.", f.missing_group, f.args.column)
-        } else {
-            String::new()
-        }
-    ));
-    out
 }
 
 fn value_error(path: &std::path::Path, line: u64, column: &str, message: String) -> DataError {
