@@ -96,20 +96,8 @@ impl FairnessCounter {
                 .into_iter()
                 .map(|group| {
                     let counts = self.counts.get(&group).unwrap_or(&zeros);
-                    let stats = iv(
-                        &to_f64(counts),
-                        &to_f64(reference_counts),
-                        IvOptions {
-                            alpha,
-                            tau: Some(tau),
-                        },
-                    );
-                    let (below_tau, above_tau) = match &stats {
-                        Ok(s) => s.tolerance.as_ref().map_or((false, false), |t| {
-                            (1.0 - t.tau_pvalue_ncx2 < alpha, t.tau_pvalue_ncx2 < alpha)
-                        }),
-                        Err(_) => (false, false),
-                    };
+                    let (stats, below_tau, above_tau) =
+                        compare(&to_f64(counts), &to_f64(reference_counts), tau, alpha);
                     GroupReport {
                         rows: counts.iter().sum(),
                         reference_rows: reference_counts.iter().sum(),
@@ -122,6 +110,32 @@ impl FairnessCounter {
                 .collect(),
         )
     }
+}
+
+/// One group against the reference: J by the IV core (`goods` = the group's counts,
+/// `bads` = the reference's) with the tolerance test at `tau`, and whether "J < tau"
+/// (H0: J >= tau rejected) and "J > tau" (H0: J <= tau rejected) are shown at `alpha`.
+pub fn compare(
+    group: &[f64],
+    reference: &[f64],
+    tau: f64,
+    alpha: f64,
+) -> (Result<IvStats, StatsError>, bool, bool) {
+    let stats = iv(
+        group,
+        reference,
+        IvOptions {
+            alpha,
+            tau: Some(tau),
+        },
+    );
+    let (below_tau, above_tau) = match &stats {
+        Ok(s) => s.tolerance.as_ref().map_or((false, false), |t| {
+            (1.0 - t.tau_pvalue_ncx2 < alpha, t.tau_pvalue_ncx2 < alpha)
+        }),
+        Err(_) => (false, false),
+    };
+    (stats, below_tau, above_tau)
 }
 
 #[cfg(test)]

@@ -217,3 +217,45 @@ panes = 3
         assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
     }
 }
+
+#[test]
+fn fairness_config_mistakes_are_listed_with_their_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        "config/baseline.example.json",
+        dir.path().join("baseline.example.json"),
+    )
+    .unwrap();
+    let text = std::fs::read_to_string("config/psimon.example.toml").unwrap()
+        + r#"
+[[fairness]]
+name = "age band"
+model = "no_such_model"
+attribute = "applicant/age_band"
+reference = "25-60"
+groups = ["under_25", "25-60", "under_25"]
+feature = "favourite_colour"
+tau = 0
+
+[[fairness]]
+name = "gender"
+attribute = "/applicant/gender"
+reference = "F"
+groups = []
+"#;
+    let config = dir.path().join("fairness.toml");
+    std::fs::write(&config, text).unwrap();
+    let err = common::fails_with(&["check-config", config.to_str().unwrap()], "problem(s)");
+    for needle in [
+        "fairness[0].name = \"age band\": use letters, digits",
+        "fairness[0].model = \"no_such_model\": is not a configured model",
+        "fairness[0].attribute = \"applicant/age_band\": is not a JSON pointer",
+        "fairness[0].groups[1] = \"25-60\": is the reference group",
+        "fairness[0].groups[2] = \"under_25\": is listed twice",
+        "fairness[0].feature = \"favourite_colour\": is not mapped",
+        "fairness[0].tau = 0: must be positive",
+        "fairness[1].groups = []: give at least one monitored group",
+    ] {
+        assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
+    }
+}

@@ -57,6 +57,18 @@ pub fn check(path: &Path) -> Result<()> {
             crate::join::changelog_topic(&config.kafka.group_id)
         ))?;
     }
+    for f in &plan.fairness {
+        let model = &plan.models[f.model];
+        emit(&format!(
+            "fairness {}: {} of model {} across {} group(s) against the reference group, tau {}, in {} window(s)\n",
+            f.name,
+            model.features[f.feature].name,
+            model.name,
+            f.groups.len(),
+            f.tau,
+            plan.windows.len()
+        ))?;
+    }
     Ok(())
 }
 

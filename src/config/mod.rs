@@ -3,6 +3,7 @@
 //! `Config` or problems out; reading files is the caller's.
 
 pub mod env;
+mod fairness;
 pub mod types;
 pub mod validate;
 

@@ -386,6 +386,8 @@ pub fn problems(c: &Config) -> Vec<String> {
         }
     }
 
+    super::fairness::fairness_problems(c, &mut bad);
+
     // Durations become i64 milliseconds: anything near that range is a typo.
     const LONGEST: std::time::Duration = std::time::Duration::from_secs(100 * 365 * 24 * 3600);
     let mut durations: Vec<(String, std::time::Duration)> = vec![

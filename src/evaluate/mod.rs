@@ -3,6 +3,7 @@
 //! (the shell) supplies the merged counts and the wall-clock time.
 
 pub mod drift;
+pub mod fairness;
 pub mod feature;
 pub mod outcome;
 

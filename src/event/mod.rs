@@ -3,10 +3,12 @@
 //! never their values: applications hold personal data.
 
 pub mod extract;
+pub mod groups;
 pub mod outcome;
 pub mod scan;
 
 use extract::{ExtractError, Extractor, Found};
+use groups::{GroupField, GroupMatcher};
 
 use crate::binning::{BinError, Binner};
 use crate::data::Cell;
@@ -94,6 +96,8 @@ pub struct Decoder {
     feature_slots: Vec<Vec<usize>>,
     /// Pointer of each slot, for error details.
     pointers: Vec<String>,
+    /// Fairness checks: each with its attribute's slot and its group matcher.
+    groups: Vec<(GroupField, usize, GroupMatcher)>,
 }
 
 impl Decoder {
@@ -128,10 +132,45 @@ impl Decoder {
             feature_slots,
             models,
             pointers,
+            groups: Vec::new(),
         }
     }
 
+    /// The decoder that also finds each event's group of every fairness check of its
+    /// model (`decode_with`).
+    pub fn with_groups(mut self, groups: Vec<GroupField>) -> Self {
+        for g in groups {
+            let slot = match self.pointers.iter().position(|p| *p == g.pointer) {
+                Some(i) => i,
+                None => {
+                    self.pointers.push(g.pointer.clone());
+                    self.pointers.len() - 1
+                }
+            };
+            let matcher = GroupMatcher::new(&g.values);
+            self.groups.push((g, slot, matcher));
+        }
+        let refs: Vec<&str> = self.pointers.iter().map(String::as_str).collect();
+        self.extractor = Extractor::new(&refs);
+        self
+    }
+
     pub fn decode(&self, payload: &[u8], bins: &mut Vec<u16>) -> Result<Decoded, Invalid> {
+        let mut none = Vec::new();
+        self.decode_with(payload, bins, &mut none)
+    }
+
+    /// As `decode`; `groups` also gets, for each fairness check of the event's model where
+    /// the event is in a group, `(target, group x bins + bin)`: the layout model and the bin
+    /// the check counts it in.
+    pub fn decode_with(
+        &self,
+        payload: &[u8],
+        bins: &mut Vec<u16>,
+        groups: &mut Vec<(usize, u16)>,
+    ) -> Result<Decoded, Invalid> {
+        groups.clear();
+
         if payload.len() > self.max_bytes {
             return Err(invalid(
                 InvalidReason::Oversized,
@@ -192,6 +231,14 @@ impl Decoder {
                 ),
             })?;
             bins.push(bin as u16);
+        }
+        for (g, slot, matcher) in &self.groups {
+            if g.model != model {
+                continue;
+            }
+            if let Some(group) = matcher.group_of(&found[*slot]) {
+                groups.push((g.target, (group * g.bins) as u16 + bins[g.feature]));
+            }
         }
         Ok(Decoded {
             model,

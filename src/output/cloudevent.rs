@@ -46,7 +46,7 @@ fn series_suffix(binning: Binning) -> &'static str {
 
 /// The event id: a hash of what identifies a transition (`prefix` tells event types
 /// apart), so that a replayed evaluation yields the same id.
-fn transition_id(
+pub(super) fn transition_id(
     prefix: &str,
     series: (&str, &str, Binning, &str),
     window_end: Option<i64>,
@@ -231,7 +231,14 @@ pub fn drift_event(t: &Transition<'_>) -> Value {
 }
 
 /// A CloudEvents 1.0 envelope in structured JSON mode around `data`.
-fn envelope(id: &str, source: &str, kind: &str, subject: &str, now_ms: i64, data: Value) -> Value {
+pub(super) fn envelope(
+    id: &str,
+    source: &str,
+    kind: &str,
+    subject: &str,
+    now_ms: i64,
+    data: Value,
+) -> Value {
     json!({
         "specversion": "1.0",
         "id": id,

@@ -6,6 +6,7 @@ use prometheus::{
     TextEncoder,
 };
 
+use super::fairness_metrics::FairnessMetrics;
 use super::latency::LatencySummary;
 use crate::event::InvalidReason;
 use crate::stats::PsiStats;
@@ -59,6 +60,7 @@ pub struct Metrics {
     pub feature_iv_drop: GaugeVec,
     pub feature_iv_drop_state: IntGaugeVec,
     pub window_outcomes: IntGaugeVec,
+    pub fairness: FairnessMetrics,
 }
 
 /// What happened to outcomes and applications in the join: the `result` label of
@@ -76,13 +78,13 @@ pub const OUTCOME_RESULTS: [&str; 7] = [
 /// `binning` tells a feature's scorecard bins from its population bins.
 const FEATURE_LABELS: &[&str] = &["model", "feature", "window", "binning"];
 
-fn gauge_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> GaugeVec {
+pub(super) fn gauge_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> GaugeVec {
     let g = GaugeVec::new(Opts::new(name, help), labels).expect("valid metric");
     r.register(Box::new(g.clone())).expect("registered once");
     g
 }
 
-fn int_gauge_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
+pub(super) fn int_gauge_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
     let g = IntGaugeVec::new(Opts::new(name, help), labels).expect("valid metric");
     r.register(Box::new(g.clone())).expect("registered once");
     g
@@ -382,6 +384,7 @@ impl Metrics {
                 "Joined outcomes in the outcome window at the last evaluation, by outcome (good, bad).",
                 &["model", "window", "outcome"],
             ),
+            fairness: FairnessMetrics::register(&r),
             registry: r,
         }
     }

@@ -2,6 +2,8 @@
 //! HTTP endpoints that serve them.
 
 pub mod cloudevent;
+pub mod fairness_event;
+pub mod fairness_metrics;
 pub mod http;
 pub mod latency;
 pub mod metrics;

@@ -223,6 +223,7 @@ pub fn consume_loop(
     let ctx = consumer.context();
     let metrics = &ctx.metrics;
     let mut bins: Vec<u16> = Vec::with_capacity(64);
+    let mut groups: Vec<(usize, u16)> = Vec::with_capacity(8);
     let mut late_in = vec![false; settings.windows];
     let mut delays: Vec<f64> = Vec::with_capacity(4096);
     let mut last_checkpoint = Instant::now();
@@ -311,7 +312,7 @@ pub fn consume_loop(
             }
             continue;
         }
-        let decoded = decoder.decode(payload, &mut bins).and_then(|d| {
+        let decoded = decoder.decode_with(payload, &mut bins, &mut groups).and_then(|d| {
             match (d.event_time_ms, kafka_ms) {
                 (Some(t), Some(k)) if t > k.saturating_add(settings.max_time_skew_ms) => {
                     Err(crate::event::Invalid {
@@ -338,7 +339,7 @@ pub fn consume_loop(
                     partition,
                     offset,
                     (d.model, event_ms),
-                    &bins,
+                    (&bins, &groups),
                     &mut late_in,
                 );
                 match counted {

@@ -4,6 +4,8 @@
 //! publishing instance, publishes one drift event per transition and hands the new state to
 //! the next transaction so that the next publisher continues from it.
 
+mod fairness;
+
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
@@ -39,6 +41,8 @@ pub struct Evaluator {
     states: HashMap<(usize, usize, usize), DriftState>,
     /// `iv_drop` state per (model, outcome window, feature), published as the PSI states.
     iv_states: HashMap<(usize, usize, usize), DriftState>,
+    /// Fairness state per (check, window, monitored group), published as the PSI states.
+    fairness_states: HashMap<(usize, usize, usize), DriftState>,
     /// Transitions published here, for the state topic.
     outbox: Option<DriftOutbox>,
     synced_once: bool,
@@ -60,6 +64,7 @@ impl Evaluator {
             source: source.to_string(),
             states: HashMap::new(),
             iv_states: HashMap::new(),
+            fairness_states: HashMap::new(),
             outbox,
             synced_once: false,
         }
@@ -105,13 +110,16 @@ impl Evaluator {
             return;
         }
         self.synced_once = true;
-        let plan = &self.plan;
+        let plan = Arc::clone(&self.plan);
         for (k, rec) in published {
             let state = match rec.state {
                 2 => DriftState::Alert,
                 1 => DriftState::Warning,
                 _ => DriftState::Ok,
             };
+            if self.sync_fairness_state(&k, &rec, state) {
+                continue;
+            }
             // An `iv_drop` state: the model's outcome windows.
             if let (Some(name), Some(o)) = (k.model.strip_suffix("~outcomes"), &plan.outcomes) {
                 let Some(m) = plan.models.iter().position(|m| m.name == name) else {
@@ -339,6 +347,7 @@ impl Evaluator {
             }
             models_json.push(model_json);
         }
+        let fairness_json = self.tick_fairness(&merged, input, &mut published);
         metrics
             .last_evaluation_timestamp
             .set(now_ms as f64 / 1000.0);
@@ -346,7 +355,7 @@ impl Evaluator {
             .evaluation_duration
             .observe(started.elapsed().as_secs_f64());
         (
-            json!({ "evaluated_at": rfc3339(now_ms), "models": models_json }),
+            json!({ "evaluated_at": rfc3339(now_ms), "models": models_json, "fairness": fairness_json }),
             published,
         )
     }

@@ -108,19 +108,23 @@ impl Owner {
         self.parts.values().map(HashMap::len).sum()
     }
 
-    /// Counts a decoded event of `topic/partition` at `offset`; `None` if the partition is
-    /// not (any more) owned.
+    /// Counts a decoded event of `topic/partition` at `offset` into its model's windows and
+    /// into the fairness checks `groups` (layout model, bin) it belongs to; `None` if the
+    /// partition is not (any more) owned.
     pub fn count(
         &mut self,
         topic: &str,
         partition: i32,
         offset: i64,
         (model, event_ms): (usize, i64),
-        bins: &[u16],
+        (bins, groups): (&[u16], &[(usize, u16)]),
         late_in: &mut [bool],
     ) -> Option<Counted> {
         let owned = self.parts.get_mut(topic)?.get_mut(&partition)?;
         let counted = owned.state.add(model, event_ms, bins, late_in);
+        for &(target, bin) in groups {
+            owned.state.add(target, event_ms, &[bin], late_in);
+        }
         owned.next_offset = Some(offset + 1);
         owned.dirty = true;
         Some(counted)

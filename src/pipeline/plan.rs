@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::binning::{BaselineFile, Binner};
 use crate::config::{Config, WindowConfig};
 use crate::evaluate::{Binning, FeatureMeta, ModelMeta, Thresholds};
+use crate::event::groups::GroupField;
 use crate::event::outcome::OutcomeDecoder;
 use crate::event::{Decoder, ModelFields};
 use crate::join::Deadlines;
@@ -32,6 +33,24 @@ pub struct Plan {
     pub layout: StateLayout,
     /// The outcome join and its windows, when `[outcomes]` is configured.
     pub outcomes: Option<OutcomePlan>,
+    /// The `[[fairness]]` checks.
+    pub fairness: Vec<FairnessPlan>,
+}
+
+/// One fairness check. In the layout it is model `layout_model` (named
+/// `<model>~fairness~<name>`, after the models and before the outcome models), counted in
+/// the model's windows with one series: the feature's bins once per group, the reference
+/// group first, then the monitored groups in order.
+pub struct FairnessPlan {
+    pub name: String,
+    pub model: usize,
+    /// The monitored series (index in the model's features) and its bin count.
+    pub feature: usize,
+    pub bins: usize,
+    pub reference: String,
+    pub groups: Vec<String>,
+    pub tau: f64,
+    pub layout_model: usize,
 }
 
 /// What the outcome join needs. In the layout, the outcome model of model `m` is
@@ -190,6 +209,27 @@ impl Plan {
             .iter()
             .map(|(name, spec): &(String, WindowSpec)| WindowLayout::new(name, spec.clone()))
             .collect();
+        let psi_models = model_layouts.len();
+        let fairness = fairness_plans(config, &models, &shapes, psi_models)?;
+        for f in &fairness {
+            let m = &model_layouts[f.model];
+            let c = &config.fairness[f.layout_model - psi_models];
+            let identity = format!(
+                "{}|fairness|{}|{}|{}|{}",
+                m.baseline_id,
+                c.attribute,
+                c.reference,
+                c.groups.join("\u{1f}"),
+                models[f.model].features[f.feature].series()
+            );
+            let name = format!("{}~fairness~{}", m.name, f.name);
+            let layout = ModelLayout::new(
+                &name,
+                &identity,
+                &[("groups".to_string(), (1 + f.groups.len()) * f.bins)],
+            );
+            model_layouts.push(layout);
+        }
         let mut input_topics = config.kafka.input_topics.clone();
         // An outcome window holds each series' bins twice, and a bin index is a u16.
         if config.outcomes.is_some() {
@@ -207,7 +247,7 @@ impl Plan {
             let first_model = model_layouts.len();
             let first_window = window_layouts.len();
             // Each series' bins twice (goods, then bads), under a name of its own.
-            let doubled: Vec<ModelLayout> = model_layouts
+            let doubled: Vec<ModelLayout> = model_layouts[..psi_models]
                 .iter()
                 .map(|m| {
                     let features: Vec<(String, usize)> = m
@@ -263,6 +303,21 @@ impl Plan {
             outcome_split: outcomes.as_ref().map(|o| (o.first_model, o.first_window)),
         };
         let e = &config.evaluation;
+        let groups = fairness
+            .iter()
+            .zip(&config.fairness)
+            .map(|(f, c)| GroupField {
+                model: f.model,
+                pointer: c.attribute.clone(),
+                feature: f.feature,
+                bins: f.bins,
+                target: f.layout_model,
+                values: std::iter::once(&c.reference)
+                    .chain(&c.groups)
+                    .cloned()
+                    .collect(),
+            })
+            .collect();
         Ok(Plan {
             layout,
             decoder: Decoder::new(
@@ -271,7 +326,8 @@ impl Plan {
                 default_model,
                 config.mapping.event_time.clone(),
                 fields,
-            ),
+            )
+            .with_groups(groups),
             models,
             windows,
             shapes,
@@ -285,10 +341,69 @@ impl Plan {
             },
             top_bins: e.top_bins,
             outcomes,
+            fairness,
         })
     }
 
     pub fn window_specs(&self) -> Vec<WindowSpec> {
         self.windows.iter().map(|(_, s)| s.clone()).collect()
+    }
+}
+
+/// The `[[fairness]]` checks against the models: layout models from `first_layout` on.
+/// A check whose groups' bins do not fit a bin index (u16) is refused.
+fn fairness_plans(
+    config: &Config,
+    models: &[ModelMeta],
+    shapes: &[Vec<usize>],
+    first_layout: usize,
+) -> Result<Vec<FairnessPlan>, Vec<String>> {
+    let mut problems = Vec::new();
+    let mut plans = Vec::new();
+    for (i, c) in config.fairness.iter().enumerate() {
+        let model = match &c.model {
+            Some(name) => models.iter().position(|m| &m.name == name),
+            None => (models.len() == 1).then_some(0),
+        };
+        let Some(model) = model else {
+            problems.push(format!("fairness[{i}].model: no such model"));
+            continue;
+        };
+        let Some(feature) = models[model]
+            .features
+            .iter()
+            .position(|f| f.name == c.feature && f.binning == Binning::Scorecard)
+        else {
+            problems.push(format!(
+                "fairness[{i}].feature = \"{}\": not a monitored feature of model \"{}\"",
+                c.feature, models[model].name
+            ));
+            continue;
+        };
+        let bins = shapes[model][feature];
+        if (1 + c.groups.len()) * bins > usize::from(u16::MAX) {
+            problems.push(format!(
+                "fairness[{i}]: {} groups x {bins} bins of \"{}\" are more than {} bins",
+                1 + c.groups.len(),
+                c.feature,
+                u16::MAX
+            ));
+            continue;
+        }
+        plans.push(FairnessPlan {
+            name: c.name.clone(),
+            model,
+            feature,
+            bins,
+            reference: c.reference.clone(),
+            groups: c.groups.clone(),
+            tau: c.tau,
+            layout_model: first_layout + i,
+        });
+    }
+    if problems.is_empty() {
+        Ok(plans)
+    } else {
+        Err(problems)
     }
 }
