@@ -189,6 +189,8 @@ fn outcome_config_mistakes_are_listed_with_their_paths() {
         + r#"
 [outcomes]
 topic = "applications"
+id = "application_id"
+repartition = "never"
 outcome = "outcome"
 bad_values = ["1"]
 good_values = ["1"]
@@ -208,6 +210,8 @@ panes = 3
     for needle in [
         "outcomes.topic = \"applications\": must differ from the input",
         "outcomes.outcome = \"outcome\": is not a JSON pointer",
+        "outcomes.id = \"application_id\": is not a JSON pointer",
+        "outcomes.repartition = \"never\": outcomes.id reads the id from the payload",
         "outcomes.good_values = \"1\": is also in outcomes.bad_values",
         "outcomes.horizon = 0ns: must be positive",
         "outcomes.alert_iv_drop = 0.5",

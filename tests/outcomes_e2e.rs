@@ -296,20 +296,16 @@ fn a_kill_9_mid_stream_loses_and_doubles_no_outcome() {
 }
 
 #[test]
-fn topics_that_are_not_co_partitioned_are_refused_at_start() {
+fn with_repartition_never_topics_that_are_not_co_partitioned_are_refused_at_start() {
     let dir = tempfile::tempdir().unwrap();
     let base = built_baseline(dir.path());
     let topics = Topics::with_partitions("outcomes-mismatch", 3);
     let outcomes = unique("outcomes-mismatch-outcomes");
     create_topics_with(&[(&outcomes, 2, &[])]);
     let port = free_port();
-    let config = write_config(
-        dir.path(),
-        &topics,
-        port,
-        &base,
-        &outcomes_section(&outcomes),
-    );
+    let section =
+        outcomes_section(&outcomes).replace("horizon = ", "repartition = \"never\"\nhorizon = ");
+    let config = write_config(dir.path(), &topics, port, &base, &section);
     let out = Command::new(env!("CARGO_BIN_EXE_psimon"))
         .args(["run", "--config", config.to_str().unwrap()])
         .output()
@@ -317,10 +313,117 @@ fn topics_that_are_not_co_partitioned_are_refused_at_start() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("same partition count (co-partitioned)")
-            && err.contains(&format!("{outcomes} has 2")),
+        err.contains("outcomes.repartition = \"never\"")
+            && err.contains(&format!(
+                "{outcomes} has 2 partitions and the input topics 3"
+            )),
         "{err}"
     );
+}
+
+/// Waits until the outcome window holds `outcomes` joined outcomes, then compares it with
+/// the offline join of the applications of `apps` and those outcomes.
+fn check_window_against_offline(
+    monitor: &Monitor,
+    base: &std::path::Path,
+    apps: &str,
+    outcomes: &HashMap<String, Value>,
+) {
+    let joined_all = outcomes.len() as f64;
+    wait_for(
+        "the window to hold every outcome",
+        Duration::from_secs(90),
+        || {
+            let w = outcome_window(&monitor.drift());
+            w["goods"].as_f64().unwrap_or(0.0) + w["bads"].as_f64().unwrap_or(0.0) == joined_all
+        },
+    );
+    std::thread::sleep(Duration::from_millis(2500));
+    let window = outcome_window(&monitor.drift());
+    let baseline: Value = serde_json::from_str(&std::fs::read_to_string(base).unwrap()).unwrap();
+    check_against_offline(&window, &offline_iv(&baseline, &read_json(apps), outcomes));
+}
+
+#[test]
+fn outcomes_on_other_partition_counts_are_repartitioned_and_survive_a_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = built_baseline(dir.path());
+    // Applications on 3 partitions, outcomes on 5: not co-partitioned.
+    let topics = Topics::with_partitions("outcomes-repartition", 3);
+    let outcome_topic = unique("outcomes-repartition-outcomes");
+    create_topics_with(&[(&outcome_topic, 5, &[])]);
+    let port = free_port();
+    let config = write_config(
+        dir.path(),
+        &topics,
+        port,
+        &base,
+        &outcomes_section(&outcome_topic),
+    );
+    let mut monitor = Monitor::start(&config, port);
+    let producer = {
+        let (apps, outs) = (topics.input.clone(), outcome_topic.clone());
+        std::thread::spawn(move || produce(&apps, &outs, 8_000, 13, 4_000))
+    };
+    wait_for("some outcomes joined", Duration::from_secs(60), || {
+        metric(
+            &monitor.metrics(),
+            r#"psimon_outcomes_total{result="joined"}"#,
+        )
+        .is_some_and(|j| j > 500.0)
+    });
+    let m = monitor.metrics();
+    assert!(
+        metric(&m, r#"psimon_outcomes_total{result="repartitioned"}"#).unwrap() > 500.0,
+        "outcomes go through the repartition topic"
+    );
+    monitor.kill9();
+    producer.join().unwrap();
+    let monitor = Monitor::start(&config, port);
+    // Every outcome joined exactly once, with the numbers of the offline join (which is
+    // what co-partitioned topics give: `windowed_iv_equals_an_offline_join`).
+    check_window_against_offline(&monitor, &base, &topics.input, &read_json(&outcome_topic));
+    // The repartition topic has the applications' partition count.
+    let listing = Command::new("kcat")
+        .args([
+            "-b",
+            &brokers(),
+            "-L",
+            "-t",
+            &format!("{}.psimon-outcomes-by-id", topics.group),
+        ])
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    assert!(listing.contains("with 3 partitions"), "{listing}");
+}
+
+#[test]
+fn outcomes_keyed_otherwise_are_joined_by_the_id_in_their_payload() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = built_baseline(dir.path());
+    let (topics, keyed) = topics_with_outcomes("outcomes-by-id");
+    produce(&topics.input, &keyed, 3_000, 17, 0);
+    // The same outcomes keyed by a loan number, on a topic of 3 partitions.
+    let outcome_topic = unique("outcomes-by-id-loans");
+    create_topics_with(&[(&outcome_topic, 3, &[])]);
+    let produced = read_json(&keyed);
+    let lines: Vec<(String, String)> = produced
+        .iter()
+        .enumerate()
+        .map(|(i, (_, v))| (format!("loan-{i}"), v.to_string()))
+        .collect();
+    let refs: Vec<(&str, &str)> = lines
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    kcat_produce(&outcome_topic, &refs);
+    let port = free_port();
+    let section = outcomes_section(&outcome_topic)
+        .replace("outcome = ", "id = \"/application_id\"\noutcome = ");
+    let config = write_config(dir.path(), &topics, port, &base, &section);
+    let monitor = Monitor::start(&config, port);
+    check_window_against_offline(&monitor, &base, &topics.input, &produced);
 }
 
 #[test]

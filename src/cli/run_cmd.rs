@@ -1,5 +1,6 @@
 //! `psimon run --config FILE` and `psimon check-config FILE`.
 
+use crate::config::Repartition;
 use std::path::Path;
 
 use anyhow::{Result, anyhow};
@@ -50,8 +51,23 @@ pub fn check(path: &Path) -> Result<()> {
     ))?;
     if let Some(o) = &plan.outcomes {
         emit(&format!(
-            "outcomes: {} joined with the applications on their message keys (co-partitioned: checked at start), {} outcome window(s), join store in {}, changelog {}\n",
+            "outcomes: {} joined with the applications by application id ({}; {}), {} outcome window(s), join store in {}, changelog {}\n",
             o.topic,
+            config
+                .outcomes
+                .as_ref()
+                .and_then(|c| c.id.as_deref())
+                .map_or("the message key".to_string(), |p| format!("at {p}")),
+            match o.repartition {
+                Repartition::Always =>
+                    format!("always repartitioned through {}", o.repartition_topic),
+                Repartition::Auto => format!(
+                    "repartitioned through {} if the partition counts differ",
+                    o.repartition_topic
+                ),
+                Repartition::Never =>
+                    "never repartitioned: the topics must be co-partitioned".into(),
+            },
             o.windows.len(),
             o.store_dir.display(),
             crate::join::changelog_topic(&config.kafka.group_id)

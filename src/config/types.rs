@@ -64,13 +64,24 @@ fn default_fairness_tau() -> f64 {
     crate::fairness::DEFAULT_FAIRNESS_TAU
 }
 
-/// The outcome topic and its join with the applications. Applications and outcomes are
-/// joined on their Kafka message keys (the application id): both topics must be keyed by
-/// it and have the same number of partitions (co-partitioned).
+/// The outcome topic and its join with the applications. Applications are keyed by the
+/// application id; outcomes are joined with them by that id: read from the outcome's key
+/// (co-partitioned topics) or through an internal topic keyed and partitioned by the id
+/// (`repartition`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OutcomesConfig {
     pub topic: String,
+    /// JSON pointer of the application id in the outcome; default: the message key. With
+    /// it, outcomes are repartitioned by that id (`repartition`).
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Whether outcomes go through the internal topic `<group_id>.psimon-outcomes-by-id`,
+    /// keyed by the application id and with the input topics' partition count: `auto`
+    /// (when `id` is set or the partition counts differ), `always`, `never` (refuse topics
+    /// that are not co-partitioned).
+    #[serde(default)]
+    pub repartition: Repartition,
     /// JSON pointer of the outcome.
     pub outcome: String,
     /// JSON pointer of the outcome's time (epoch ms or RFC 3339); default: the Kafka
@@ -100,6 +111,16 @@ pub struct OutcomesConfig {
     /// `iv_drop` alert: this share lost.
     #[serde(default = "default_alert_iv_drop")]
     pub alert_iv_drop: f64,
+}
+
+/// When outcomes are repartitioned by application id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Repartition {
+    #[default]
+    Auto,
+    Always,
+    Never,
 }
 
 fn default_warning_iv_drop() -> f64 {

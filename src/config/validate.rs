@@ -315,6 +315,7 @@ pub fn problems(c: &Config) -> Vec<String> {
         }
         for (path, p) in [
             ("outcomes.outcome", Some(&o.outcome)),
+            ("outcomes.id", o.id.as_ref()),
             ("outcomes.outcome_time", o.outcome_time.as_ref()),
         ] {
             if let Some(p) = p
@@ -326,6 +327,13 @@ pub fn problems(c: &Config) -> Vec<String> {
                     "is not a JSON pointer (like \"/outcome\")",
                 );
             }
+        }
+        if o.id.is_some() && o.repartition == super::types::Repartition::Never {
+            bad(
+                "outcomes.repartition",
+                &"\"never\"",
+                "outcomes.id reads the id from the payload, so the outcomes must be repartitioned by it",
+            );
         }
         if o.bad_values.is_empty() {
             bad(

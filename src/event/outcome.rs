@@ -11,6 +11,8 @@ pub struct OutcomeDecoder {
     extractor: Extractor,
     outcome_pointer: String,
     time_pointer: Option<String>,
+    /// Where the application id is (slot 2 when set); else the message key is the id.
+    id_pointer: Option<String>,
     /// Canonical texts of the bad and good values.
     bad: Vec<String>,
     good: Vec<String>,
@@ -32,20 +34,37 @@ impl OutcomeDecoder {
         bad: &[String],
         good: &[String],
     ) -> Self {
-        let mut pointers = vec![outcome_pointer];
-        pointers.extend(time_pointer);
+        // Slots: 0 the outcome, 1 its time (a pointer no field has when unmapped).
+        let pointers = vec![outcome_pointer, time_pointer.unwrap_or("/\u{0}")];
         let canonical = |v: &[String]| v.iter().map(|x| canonical_level(x).into_owned()).collect();
         Self {
             max_bytes,
             extractor: Extractor::new(&pointers),
             outcome_pointer: outcome_pointer.to_string(),
             time_pointer: time_pointer.map(String::from),
+            id_pointer: None,
             bad: canonical(bad),
             good: canonical(good),
         }
     }
 
+    /// The decoder that also reads the application id at `pointer` (`decode_with_id`).
+    pub fn with_id(mut self, pointer: Option<&str>) -> Self {
+        if let Some(p) = pointer {
+            let time = self.time_pointer.as_deref().unwrap_or("/\u{0}");
+            self.extractor = Extractor::new(&[&self.outcome_pointer, time, p]);
+            self.id_pointer = Some(p.to_string());
+        }
+        self
+    }
+
     pub fn decode(&self, payload: &[u8]) -> Result<Outcome, Invalid> {
+        self.decode_with_id(payload).map(|(o, _)| o)
+    }
+
+    /// As `decode`, with the application id read at the id pointer (`None` without one).
+    /// A missing id, or one that is not text or a number, makes the outcome invalid.
+    pub fn decode_with_id(&self, payload: &[u8]) -> Result<(Outcome, Option<String>), Invalid> {
         if payload.len() > self.max_bytes {
             return Err(invalid(
                 InvalidReason::Oversized,
@@ -56,7 +75,7 @@ impl OutcomeDecoder {
                 ),
             ));
         }
-        let mut found = Vec::with_capacity(2);
+        let mut found = Vec::with_capacity(3);
         self.extractor
             .extract(payload, &mut found)
             .map_err(|e| match e {
@@ -115,7 +134,26 @@ impl OutcomeDecoder {
             },
             _ => None,
         };
-        Ok(Outcome { bad, time_ms })
+        let id = match (&self.id_pointer, found.get(2)) {
+            (Some(ip), Some(f)) => Some(match f {
+                Found::Text(t) if !t.is_empty() => t.to_string(),
+                Found::Number(v) => crate::data::cell::format_number(*v),
+                Found::Absent | Found::Null | Found::Text(_) => {
+                    return Err(invalid(
+                        InvalidReason::MissingField,
+                        format!("{ip}: the application id is missing"),
+                    ));
+                }
+                _ => {
+                    return Err(invalid(
+                        InvalidReason::WrongType,
+                        format!("{ip}: the application id is neither text nor a number"),
+                    ));
+                }
+            }),
+            _ => None,
+        };
+        Ok((Outcome { bad, time_ms }, id))
     }
 }
 
@@ -161,5 +199,34 @@ mod tests {
         );
         assert_eq!(reason("[1]"), InvalidReason::NotAnObject);
         assert_eq!(reason("{"), InvalidReason::InvalidJson);
+    }
+
+    #[test]
+    fn the_id_is_read_where_configured() {
+        let d = decoder().with_id(Some("/loan/application_id"));
+        let (o, id) = d
+            .decode_with_id(br#"{"outcome": 0, "loan": {"application_id": "app-7"}}"#)
+            .unwrap();
+        assert!(!o.bad);
+        assert_eq!(id.as_deref(), Some("app-7"));
+        let (_, id) = d
+            .decode_with_id(br#"{"outcome": 1, "loan": {"application_id": 42}}"#)
+            .unwrap();
+        assert_eq!(id.as_deref(), Some("42"));
+        let reason = |s: &str| d.decode_with_id(s.as_bytes()).unwrap_err().reason;
+        assert_eq!(reason(r#"{"outcome": 1}"#), InvalidReason::MissingField);
+        assert_eq!(
+            reason(r#"{"outcome": 1, "loan": {"application_id": ""}}"#),
+            InvalidReason::MissingField
+        );
+        assert_eq!(
+            reason(r#"{"outcome": 1, "loan": {"application_id": [1]}}"#),
+            InvalidReason::WrongType
+        );
+        // Without an id pointer the key is the id.
+        assert_eq!(
+            decoder().decode_with_id(br#"{"outcome": 1}"#).unwrap().1,
+            None
+        );
     }
 }

@@ -7,6 +7,9 @@
 //! entries on disk (fjall), indexed by the event time at which each expires.
 //!
 //! `changelog` rebuilds a partition of the store from its compacted changelog topic.
+//! `partitioner` is Java Kafka's default partitioner: outcomes not co-partitioned with
+//! their applications are forwarded to the repartition topic, keyed by the application id,
+//! in the partition that holds the application.
 //!
 //! The shell lives in `pipeline::owner` (arrivals, changelog records inside the checkpoint
 //! transactions, expiry at each checkpoint, restore on assignment and after an abort) and
@@ -14,6 +17,7 @@
 //! `evaluate::outcome`.
 
 pub mod changelog;
+pub mod partitioner;
 pub mod record;
 pub mod step;
 pub mod store;

@@ -65,7 +65,7 @@ pub struct Metrics {
 
 /// What happened to outcomes and applications in the join: the `result` label of
 /// `psimon_outcomes_total`.
-pub const OUTCOME_RESULTS: [&str; 7] = [
+pub const OUTCOME_RESULTS: [&str; 8] = [
     "joined",
     "waiting_for_application",
     "duplicate",
@@ -73,6 +73,7 @@ pub const OUTCOME_RESULTS: [&str; 7] = [
     "expired_application",
     "application_without_key",
     "not_co_partitioned",
+    "repartitioned",
 ];
 
 /// `binning` tells a feature's scorecard bins from its population bins.

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, RebalanceProtocol};
 use rdkafka::error::KafkaError;
-use rdkafka::message::Message;
+use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::statistics::Statistics;
 use rdkafka::types::{RDKafkaErrorCode, RDKafkaRespErr};
 use rdkafka::{ClientContext, TopicPartitionList};
@@ -203,6 +203,17 @@ impl ConsumerContext for MonitorContext {
     }
 }
 
+/// Where outcome messages go. Outcomes of `source` are joined where they are when
+/// `forward_partitions` is `None` (`joined` is `source`); otherwise they are forwarded to
+/// `joined`, the repartition topic, keyed by application id in the partition Java's
+/// default partitioner gives that id, and joined when they come back from it.
+pub struct OutcomeRoute<'a> {
+    pub source: &'a str,
+    pub joined: &'a str,
+    pub forward_partitions: Option<i32>,
+    pub decoder: &'a OutcomeDecoder,
+}
+
 pub struct LoopSettings {
     pub commit_interval: Duration,
     /// Windows per model (the length of the per-event lateness flags).
@@ -216,7 +227,7 @@ pub struct LoopSettings {
 pub fn consume_loop(
     consumer: &BaseConsumer<MonitorContext>,
     decoder: &Decoder,
-    outcomes: Option<(&str, &OutcomeDecoder)>,
+    outcomes: Option<OutcomeRoute<'_>>,
     stop: &AtomicBool,
     settings: &LoopSettings,
 ) {
@@ -256,55 +267,19 @@ pub fn consume_loop(
         let (topic, partition, offset) = (msg.topic(), msg.partition(), msg.offset());
         let payload = msg.payload().unwrap_or_default();
         let kafka_ms = msg.timestamp().to_millis();
-        if let Some((outcome_topic, od)) = outcomes
-            && topic == outcome_topic
+        if let Some(route) = outcomes.as_ref()
+            && (topic == route.source || topic == route.joined)
         {
-            let decoded = match msg.key().filter(|k| !k.is_empty()) {
-                None => Err(crate::event::Invalid {
-                    reason: InvalidReason::InvalidOutcome,
-                    detail: "no message key (the application id)".into(),
-                }),
-                Some(_) => od.decode(payload),
+            let forward = route.forward_partitions.filter(|_| topic == route.source);
+            let result = match ctx.owner.lock() {
+                Ok(mut owner) => outcome(&mut owner, route, forward, &msg, kafka_ms.unwrap_or(now)),
+                Err(_) => {
+                    ctx.status.fail(
+                        "the partition owner's lock is poisoned (a panic while counting)".into(),
+                    );
+                    break;
+                }
             };
-            let Ok(mut owner) = ctx.owner.lock() else {
-                ctx.status
-                    .fail("the partition owner's lock is poisoned (a panic while counting)".into());
-                break;
-            };
-            let result = match decoded {
-                Ok(o) => owner
-                    .join_outcome(
-                        partition,
-                        offset,
-                        msg.key().unwrap_or_default(),
-                        OutcomeSeen {
-                            bad: o.bad,
-                            outcome_ms: o.time_ms.or(kafka_ms).unwrap_or(now),
-                        },
-                    )
-                    .map(|_| ()),
-                Err(bad) => owner
-                    .dead_letter(
-                        msg.key(),
-                        msg.payload(),
-                        (bad.reason.as_str(), &bad.detail),
-                        &Source {
-                            topic,
-                            partition,
-                            offset,
-                        },
-                    )
-                    .map(|owned| {
-                        if owned {
-                            metrics
-                                .events_invalid
-                                .with_label_values(&[bad.reason.as_str()])
-                                .inc();
-                        }
-                    })
-                    .map_err(OwnerError::Txn),
-            };
-            drop(owner);
             match result {
                 Ok(()) => {}
                 Err(OwnerError::Txn(e)) => recover(consumer, e),
@@ -402,6 +377,74 @@ pub fn consume_loop(
     if !ctx.status.has_failed() {
         checkpoint(consumer, &mut delays);
         info!("final checkpoint committed");
+    }
+}
+
+/// One outcome message: joined where it is, forwarded to the repartition topic among
+/// `forward` partitions, or dead-lettered with its reason.
+fn outcome(
+    owner: &mut Owner,
+    route: &OutcomeRoute<'_>,
+    forward: Option<i32>,
+    msg: &BorrowedMessage<'_>,
+    kafka_ms: i64,
+) -> Result<(), OwnerError> {
+    let (topic, partition, offset) = (msg.topic(), msg.partition(), msg.offset());
+    let key = msg.key().filter(|k| !k.is_empty());
+    let payload = msg.payload().unwrap_or_default();
+    let decoded = route.decoder.decode_with_id(payload).and_then(|(o, id)| {
+        // The id: read from the payload (then repartitioned), else the key.
+        match (id, key) {
+            (Some(id), _) => Ok((o, id.into_bytes())),
+            (None, Some(k)) => Ok((o, k.to_vec())),
+            (None, None) => Err(crate::event::Invalid {
+                reason: InvalidReason::InvalidOutcome,
+                detail: "no message key (the application id)".into(),
+            }),
+        }
+    });
+    match decoded {
+        Ok((o, id)) => {
+            let outcome_ms = o.time_ms.unwrap_or(kafka_ms);
+            match forward {
+                Some(n) => owner
+                    .forward_outcome((partition, offset), &id, payload, (kafka_ms, n))
+                    .map(|_| ()),
+                None => owner
+                    .join_outcome(
+                        partition,
+                        offset,
+                        &id,
+                        OutcomeSeen {
+                            bad: o.bad,
+                            outcome_ms,
+                        },
+                    )
+                    .map(|_| ()),
+            }
+        }
+        Err(bad) => {
+            let owned = owner
+                .dead_letter(
+                    msg.key(),
+                    msg.payload(),
+                    (bad.reason.as_str(), &bad.detail),
+                    &Source {
+                        topic,
+                        partition,
+                        offset,
+                    },
+                )
+                .map_err(OwnerError::Txn)?;
+            if owned {
+                owner
+                    .metrics()
+                    .events_invalid
+                    .with_label_values(&[bad.reason.as_str()])
+                    .inc();
+            }
+            Ok(())
+        }
     }
 }
 

@@ -104,6 +104,10 @@ impl Owner {
         }
     }
 
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
     pub fn assigned(&self) -> usize {
         self.parts.values().map(HashMap::len).sum()
     }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::binning::{BaselineFile, Binner};
-use crate::config::{Config, WindowConfig};
+use crate::config::{Config, Repartition, WindowConfig};
 use crate::evaluate::{Binning, FeatureMeta, ModelMeta, Thresholds};
 use crate::event::groups::GroupField;
 use crate::event::outcome::OutcomeDecoder;
@@ -58,6 +58,10 @@ pub struct FairnessPlan {
 /// bads) and the outcome windows follow the `[[windows]]` from `first_window` on.
 pub struct OutcomePlan {
     pub topic: String,
+    /// The internal topic of outcomes keyed and partitioned by application id, and when
+    /// it is used (decided at start against the partition counts).
+    pub repartition_topic: String,
+    pub repartition: Repartition,
     pub decoder: OutcomeDecoder,
     pub deadlines: Deadlines,
     pub store_dir: PathBuf,
@@ -66,6 +70,32 @@ pub struct OutcomePlan {
     pub first_window: usize,
     /// Shares of the development IV lost for the `iv_drop` warning and alert.
     pub iv_drop: (f64, f64),
+}
+
+/// The internal topic through which outcomes are repartitioned by application id.
+pub fn repartition_topic(group_id: &str) -> String {
+    format!("{group_id}.psimon-outcomes-by-id")
+}
+
+impl OutcomePlan {
+    /// Whether outcomes go through the repartition topic, given the outcome topic's and
+    /// the input topics' partition counts; an error when they must and may not.
+    pub fn repartitions(
+        &self,
+        outcome_partitions: i32,
+        input_partitions: i32,
+    ) -> Result<bool, String> {
+        let co_partitioned = outcome_partitions == input_partitions;
+        match self.repartition {
+            Repartition::Always => Ok(true),
+            Repartition::Auto => Ok(!co_partitioned),
+            Repartition::Never if co_partitioned => Ok(false),
+            Repartition::Never => Err(format!(
+                "outcomes.repartition = \"never\", but the outcome topic {} has {outcome_partitions} partitions and the input topics {input_partitions}",
+                self.topic
+            )),
+        }
+    }
 }
 
 /// A window of the config as the rings define it.
@@ -274,16 +304,25 @@ impl Plan {
                     .iter()
                     .map(|(name, spec)| WindowLayout::new(name, spec.clone())),
             );
+            let repartition_topic = repartition_topic(&config.kafka.group_id);
             input_topics.push(o.topic.clone());
+            input_topics.push(repartition_topic.clone());
             OutcomePlan {
                 topic: o.topic.clone(),
+                repartition_topic,
+                repartition: if o.id.is_some() {
+                    Repartition::Always
+                } else {
+                    o.repartition
+                },
                 decoder: OutcomeDecoder::new(
                     config.kafka.max_message_bytes,
                     &o.outcome,
                     o.outcome_time.as_deref(),
                     &o.bad_values,
                     &o.good_values,
-                ),
+                )
+                .with_id(o.id.as_deref()),
                 deadlines: Deadlines {
                     horizon_ms: i64::try_from(o.horizon.as_millis()).unwrap_or(i64::MAX),
                     grace_ms: i64::try_from(o.grace.as_millis()).unwrap_or(i64::MAX),

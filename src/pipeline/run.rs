@@ -15,7 +15,9 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 use tracing::{error, info, warn};
 
-use super::consumer::{ConsumerStatus, LoopSettings, MonitorContext, consume_loop, now_ms};
+use super::consumer::{
+    ConsumerStatus, LoopSettings, MonitorContext, OutcomeRoute, consume_loop, now_ms,
+};
 use super::evaluator::{Evaluator, Published, TickInput};
 use super::owner::{DriftOutbox, Join, Owner, OwnerParts};
 use super::plan::Plan;
@@ -27,7 +29,9 @@ use crate::output::http::{HttpState, serve};
 use crate::output::metrics::Metrics;
 use crate::state::PartitionId;
 use crate::state::reader::StateReader;
-use crate::state::topic::{TopicError, check_co_partitioned, ensure_state_topic};
+use crate::state::topic::{
+    TopicError, ensure_repartition_topic, ensure_state_topic, outcome_partitions,
+};
 
 /// How long a fenced instance stays up (not ready, saying why) before it exits.
 const FENCED_EXIT_AFTER: Duration = Duration::from_secs(30);
@@ -133,7 +137,7 @@ pub async fn run(
     tokio::pin!(shutdown);
     // Until Kafka answers, the process stays up (live, not ready) and retries.
     let mut backoff = Duration::from_secs(1);
-    let (reader, txn) = loop {
+    let (reader, txn, join_topics) = loop {
         tokio::select! {
             _ = &mut shutdown => {
                 let _ = http_stop_tx.send(());
@@ -141,7 +145,7 @@ pub async fn run(
                 info!("stopped before Kafka was reachable");
                 return Ok(());
             }
-            r = prepare_state(&config, &base, &transactional_id, &metrics) => match r {
+            r = prepare_state(&config, &plan, &base, &transactional_id, &metrics) => match r {
                 Ok(ready) => break ready,
                 Err(e) if e.downcast_ref::<TopicError>().is_some_and(|t| matches!(t, TopicError::NotCompacted { .. } | TopicError::NotCoPartitioned { .. })) => {
                     return Err(e);
@@ -173,10 +177,11 @@ pub async fn run(
                 .with_context(|| format!("creating the join store directory {}", dir.display()))?;
             let store = PendingStore::open(&dir, o.deadlines, 64 << 20)
                 .with_context(|| format!("opening the join store in {}", dir.display()))?;
+            let joined = join_topics.as_ref().map_or(&o.topic, |j| &j.joined);
             Some(Join::new(
                 store,
                 changelog_topic(&config.kafka.group_id),
-                o.topic.clone(),
+                joined.clone(),
                 base.clone(),
             ))
         }
@@ -218,6 +223,12 @@ pub async fn run(
         .iter()
         .map(String::as_str)
         .chain(plan.outcomes.as_ref().map(|o| o.topic.as_str()))
+        .chain(
+            join_topics
+                .as_ref()
+                .filter(|j| j.forward_partitions.is_some())
+                .map(|j| j.joined.as_str()),
+        )
         .collect();
     consumer
         .subscribe(&topics)
@@ -238,7 +249,13 @@ pub async fn run(
                 let outcomes = plan
                     .outcomes
                     .as_ref()
-                    .map(|o| (o.topic.as_str(), &o.decoder));
+                    .zip(join_topics.as_ref())
+                    .map(|(o, j)| OutcomeRoute {
+                        source: &o.topic,
+                        joined: &j.joined,
+                        forward_partitions: j.forward_partitions,
+                        decoder: &o.decoder,
+                    });
                 consume_loop(&consumer, &plan.decoder, outcomes, &stop, &settings);
                 // Dropping the consumer closes it (a static member does not leave the group:
                 // a restart within the session timeout gets its partitions back).
@@ -374,14 +391,22 @@ pub async fn run(
     }
 }
 
+/// Where outcomes are joined: the outcome topic itself (co-partitioned), or the
+/// repartition topic, to which they are forwarded among `forward_partitions` partitions.
+struct JoinTopics {
+    joined: String,
+    forward_partitions: Option<i32>,
+}
+
 /// Creates or checks the state topic, starts its reader, initialises transactions (which
 /// fences an earlier instance with the same id) and loads the table.
 async fn prepare_state(
     config: &Config,
+    plan: &Plan,
     base: &ClientConfig,
     transactional_id: &str,
     metrics: &Metrics,
-) -> Result<(Arc<StateReader>, TxnProducer)> {
+) -> Result<(Arc<StateReader>, TxnProducer, Option<JoinTopics>)> {
     let state_topic = config.state_topic();
     let partitions = ensure_state_topic(
         base,
@@ -391,8 +416,9 @@ async fn prepare_state(
     )
     .await
     .context("preparing the state topic")?;
-    if let Some(o) = &config.outcomes {
-        let n = check_co_partitioned(
+    let mut join_topics = None;
+    if let Some(o) = &plan.outcomes {
+        let (outcome_n, input_n) = outcome_partitions(
             base,
             &o.topic,
             &config.kafka.input_topics,
@@ -400,16 +426,33 @@ async fn prepare_state(
         )
         .await
         .context("checking the outcome topic")?;
+        let repartition = o
+            .repartitions(outcome_n, input_n)
+            .map_err(|counts| TopicError::NotCoPartitioned { counts })
+            .context("checking the outcome topic")?;
+        let joined = if repartition {
+            ensure_repartition_topic(base, &o.repartition_topic, input_n, Duration::from_secs(10))
+                .await
+                .context("preparing the outcome repartition topic")?;
+            info!(from = %o.topic, to = %o.repartition_topic, partitions = input_n, "outcomes are repartitioned by application id");
+            o.repartition_topic.clone()
+        } else {
+            o.topic.clone()
+        };
         let changelog = changelog_topic(&config.kafka.group_id);
         ensure_state_topic(
             base,
             &changelog,
-            std::slice::from_ref(&o.topic),
+            std::slice::from_ref(&joined),
             Duration::from_secs(10),
         )
         .await
         .context("preparing the join's changelog topic")?;
-        info!(topic = %changelog, partitions = n, "join changelog ready");
+        info!(topic = %changelog, partitions = input_n, "join changelog ready");
+        join_topics = Some(JoinTopics {
+            joined,
+            forward_partitions: repartition.then_some(input_n),
+        });
     }
     let reader = StateReader::start(base, &state_topic, partitions, metrics.clone())
         .context("starting the state reader")?;
@@ -439,7 +482,7 @@ async fn prepare_state(
         reader.stop();
         return Err(anyhow::Error::new(e).context("loading the state table"));
     }
-    Ok((reader, txn))
+    Ok((reader, txn, join_topics))
 }
 
 fn evaluate(

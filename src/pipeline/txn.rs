@@ -220,6 +220,24 @@ impl TxnProducer {
         self.send(record)
     }
 
+    /// A record forwarded to `topic` (the outcome repartition topic) with its original
+    /// Kafka timestamp.
+    pub fn forward(
+        &mut self,
+        topic: &str,
+        partition: i32,
+        key: &[u8],
+        payload: &[u8],
+        timestamp_ms: i64,
+    ) -> Result<(), TxnError> {
+        let record: BaseRecord<'_, [u8], [u8], usize> = BaseRecord::with_opaque_to(topic, STATE)
+            .partition(partition)
+            .key(key)
+            .payload(payload)
+            .timestamp(timestamp_ms);
+        self.send(record)
+    }
+
     /// A dead letter: the original key and payload (truncated, with the original size in a
     /// header, when it would not fit the dead-letter topic).
     pub fn dead_letter(

@@ -26,18 +26,19 @@ pub enum TopicError {
     )]
     NotCompacted { topic: String, policy: String },
     #[error(
-        "outcomes are joined with applications on their message keys, so the outcome topic and every input topic need the same partition count (co-partitioned): {counts}"
+        "outcomes are joined with applications by application id: every input topic needs the same partition count, and so does the outcome topic unless outcomes are repartitioned: {counts}"
     )]
     NotCoPartitioned { counts: String },
 }
 
-/// Checks that `outcome_topic` has as many partitions as each of `input_topics`.
-pub async fn check_co_partitioned(
+/// The partition counts of `outcome_topic` and of the input topics, which must agree among
+/// themselves (applications are not repartitioned).
+pub async fn outcome_partitions(
     base: &ClientConfig,
     outcome_topic: &str,
     input_topics: &[String],
     timeout: Duration,
-) -> Result<i32, TopicError> {
+) -> Result<(i32, i32), TopicError> {
     let admin = metadata_admin(base, outcome_topic)?;
     let mut topics = vec![outcome_topic.to_string()];
     topics.extend(input_topics.iter().cloned());
@@ -49,9 +50,9 @@ pub async fn check_co_partitioned(
                 None => return Err(TopicError::MissingInput(t.clone())),
             }
         }
-        let n = counts[0].1;
-        if counts.iter().all(|(_, c)| *c == n) {
-            Ok(n)
+        let n = counts[1].1;
+        if counts[1..].iter().all(|(_, c)| *c == n) {
+            Ok((counts[0].1, n))
         } else {
             Err(TopicError::NotCoPartitioned {
                 counts: counts
@@ -67,6 +68,65 @@ pub async fn check_co_partitioned(
         topic: outcome_topic.to_string(),
         detail: e.to_string(),
     })?
+}
+
+/// Makes sure the repartition topic exists with `wanted` partitions (created with
+/// `cleanup.policy=delete` and 7 days' retention: a record is needed until its outcome is
+/// joined, which the consumer's checkpoint records).
+pub async fn ensure_repartition_topic(
+    base: &ClientConfig,
+    topic: &str,
+    wanted: i32,
+    timeout: Duration,
+) -> Result<(), TopicError> {
+    let admin = metadata_admin(base, topic)?;
+    let admin = std::sync::Arc::new(admin);
+    let (a, t) = (admin.clone(), topic.to_string());
+    let existing = tokio::task::spawn_blocking(move || partitions(&a, &t, timeout))
+        .await
+        .map_err(|e| TopicError::Create {
+            topic: topic.to_string(),
+            detail: e.to_string(),
+        })??;
+    match existing {
+        Some(n) if n == wanted => return Ok(()),
+        Some(n) => {
+            return Err(TopicError::NotCoPartitioned {
+                counts: format!(
+                    "the repartition topic {topic} has {n}, the input topics {wanted} (delete it to have it created anew)"
+                ),
+            });
+        }
+        None => {}
+    }
+    let opts = AdminOptions::new().request_timeout(Some(timeout));
+    let new = NewTopic::new(topic, wanted, TopicReplication::Fixed(-1))
+        .set("cleanup.policy", "delete")
+        .set("retention.ms", "604800000");
+    let created = admin
+        .create_topics(&[new], &opts)
+        .await
+        .map_err(|e| TopicError::Create {
+            topic: topic.to_string(),
+            detail: e.to_string(),
+        })?;
+    for r in created {
+        match r {
+            Ok(_) => info!(
+                topic,
+                partitions = wanted,
+                "created the outcome repartition topic"
+            ),
+            Err((_, rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((t, e)) => {
+                return Err(TopicError::Create {
+                    topic: t,
+                    detail: e.to_string(),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// An admin client whose metadata requests do not create topics (as the broker's default

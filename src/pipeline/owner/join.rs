@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use tracing::info;
 
 use super::{Owner, OwnerError};
+use crate::join::partitioner::partition_of;
 use crate::join::{Arrival, JoinEvent, OutcomeSeen, PendingApp, PendingStore, restore_partition};
 use crate::state::PartitionId;
 
@@ -105,6 +106,40 @@ impl Owner {
         let wm = join.outcome_watermark.entry(partition).or_insert(i64::MIN);
         *wm = (*wm).max(outcome.outcome_ms);
         self.arrive(partition, key, Arrival::Outcome(outcome))?;
+        Ok(true)
+    }
+
+    /// Forwards an outcome at `offset` of the outcome topic's `partition` to the repartition
+    /// topic (the join's topic), keyed by application `id`, in the partition of that id
+    /// among `partitions`, with its Kafka timestamp: inside the open transaction, with the
+    /// outcome topic's offset. `Ok(false)`: the partition is not owned.
+    pub fn forward_outcome(
+        &mut self,
+        (partition, offset): (i32, i64),
+        id: &[u8],
+        payload: &[u8],
+        (timestamp_ms, partitions): (i64, i32),
+    ) -> Result<bool, OwnerError> {
+        let Some(join) = self.join.as_ref() else {
+            return Ok(false);
+        };
+        let source = &self.plan.outcomes.as_ref().map(|o| o.topic.clone());
+        let Some(owned) = source
+            .as_ref()
+            .and_then(|t| self.parts.get_mut(t))
+            .and_then(|t| t.get_mut(&partition))
+        else {
+            return Ok(false);
+        };
+        owned.next_offset = Some(offset + 1);
+        owned.dirty = true;
+        let to = partition_of(id, partitions);
+        self.txn
+            .forward(&join.outcome_topic, to, id, payload, timestamp_ms)?;
+        self.metrics
+            .outcomes
+            .with_label_values(&["repartitioned"])
+            .inc();
         Ok(true)
     }
 
