@@ -19,7 +19,7 @@ use crate::binning::stumps::StumpParams;
 use crate::config::{self, Config};
 use crate::data::sample::{SampleRequest, load_sample};
 use crate::pipeline::consumer::now_ms;
-use crate::synth::{COLUMNS, NO_HIT, Rng, application};
+use crate::synth::{COLUMNS, NO_HIT, Rng, application_grouped};
 
 pub const INPUT_TOPIC: &str = "applications";
 pub const DRIFT_TOPIC: &str = "psimon.drift";
@@ -136,6 +136,12 @@ kind = "count"
 name = "last_5000_outcomes"
 size = 5000
 panes = 10
+[[fairness]]
+name = "group"
+attribute = "/applicant/group"
+reference = "A"
+groups = ["B"]
+feature = "bureau_score"
 "#,
         http = opts.http,
         interval = opts.interval.as_millis(),
@@ -170,6 +176,9 @@ pub fn generate(
         .context("creating the demo's producer")?;
     let mut rng = Rng::new(42);
     let mut side = Rng::new(43);
+    // The protected attribute (A 70%, B 30%, no score gap): a stream of its own, so the
+    // applications are those of the other demos.
+    let mut groups = Rng::new(44);
     // Outcomes still to come: (application number, bad), oldest first.
     let mut pending: std::collections::VecDeque<(u64, bool)> = Default::default();
     let start = Instant::now();
@@ -181,7 +190,7 @@ pub fn generate(
         } else {
             0.0
         };
-        let app = application(&mut rng, shift);
+        let app = application_grouped(&mut rng, &mut groups, shift, 0.0);
         let payload = app.to_event(n, MODEL, now_ms()).to_string();
         let key = format!("app-{n}");
         crate::pipeline::producer::send_waiting(

@@ -84,4 +84,12 @@ fn the_demo_detects_the_injected_drift() {
         iv_row.contains("1.3171"),
         "the development IV beside it: {iv_row}"
     );
+    // The fairness check (no score difference between the groups): J shown below 0.02 in
+    // the 2-minute window, which holds every application.
+    let fairness_row = stdout
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("group (bureau_score)") && l.contains(" 2m "))
+        .unwrap_or_else(|| panic!("no fairness row:\n{stdout}"));
+    assert!(fairness_row.trim_end().ends_with("OK"), "{fairness_row}");
 }

@@ -30,6 +30,7 @@ fn drift_event_json() {
             name: "bureau_score".into(),
             binning: Binning::Scorecard,
             development: None,
+            development_iv: None,
             labels: vec![
                 "< 600".into(),
                 "[600, 700)".into(),

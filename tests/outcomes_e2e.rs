@@ -471,3 +471,88 @@ fn a_lost_relation_to_the_outcome_raises_an_iv_drop_event() {
         "{event}"
     );
 }
+
+#[test]
+fn outcomes_after_the_horizon_find_no_application_and_are_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = built_baseline(dir.path());
+    let (topics, outcome_topic) = topics_with_outcomes("outcomes-horizon");
+    let loadgen = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_psimon"))
+            .args(["loadgen", "--brokers", &brokers(), "--topic", &topics.input])
+            .args(["--count", "1000", "--seed", "19", "--step-ms", "60000"])
+            .args(["--start-ms", &START_MS.to_string()])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    // The applications, then on every outcome partition an outcome (of an id that never
+    // applied) observed 1,000 days later: past every application's 400-day horizon.
+    loadgen(&[]);
+    let late = START_MS + 1_000 * 86_400_000;
+    let mut ghosts = Vec::new();
+    for p in 0..3 {
+        let key = (0..)
+            .map(|i| format!("ghost-{i}"))
+            .find(|k| psimon::join::partitioner::partition_of(k.as_bytes(), 3) == p)
+            .unwrap();
+        ghosts.push((
+            key.clone(),
+            format!(r#"{{"outcome": 0, "observed_at": {late}}}"#),
+        ));
+    }
+    let lines: Vec<(&str, &str)> = ghosts
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    kcat_produce_partitioned(&outcome_topic, &lines);
+    let port = free_port();
+    let config = write_config(
+        dir.path(),
+        &topics,
+        port,
+        &base,
+        &outcomes_section(&outcome_topic),
+    );
+    let monitor = Monitor::start(&config, port);
+    wait_for("every application expired", Duration::from_secs(60), || {
+        metric(
+            &monitor.metrics(),
+            r#"psimon_outcomes_total{result="expired_application"}"#,
+        ) == Some(1000.0)
+    });
+    // Now their outcomes (30 days after each application): none joins.
+    loadgen(&[
+        "--outcomes-topic",
+        &outcome_topic,
+        "--outcome-delay",
+        "30d",
+        "--outcome-share",
+        "0.8",
+        "--only-outcomes",
+    ]);
+    let produced = read_json(&outcome_topic).len() as f64 - 3.0;
+    assert!(produced > 700.0, "{produced} outcomes");
+    wait_for("the late outcomes counted", Duration::from_secs(60), || {
+        metric(
+            &monitor.metrics(),
+            r#"psimon_outcomes_total{result="waiting_for_application"}"#,
+        ) == Some(produced + 3.0)
+    });
+    let m = monitor.metrics();
+    assert_eq!(
+        metric(&m, r#"psimon_outcomes_total{result="joined"}"#),
+        Some(0.0)
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    let w = outcome_window(&monitor.drift());
+    assert_eq!(
+        w["goods"].as_f64().unwrap() + w["bads"].as_f64().unwrap(),
+        0.0
+    );
+}

@@ -163,6 +163,60 @@ fn render_outcomes(latest: &Value) -> String {
     out
 }
 
+/// The fairness checks: J of each group against the reference group per window.
+fn render_fairness(latest: &Value) -> String {
+    let mut rows = Vec::new();
+    for c in latest["fairness"].as_array().into_iter().flatten() {
+        for w in c["windows"].as_array().into_iter().flatten() {
+            for g in w["groups"].as_array().into_iter().flatten() {
+                let j = |k: &str| g["j"][k].as_f64().unwrap_or(f64::NAN);
+                rows.push(vec![
+                    format!(
+                        "{} ({})",
+                        c["check"].as_str().unwrap_or_default(),
+                        c["feature"].as_str().unwrap_or_default()
+                    ),
+                    format!(
+                        "{} vs {}",
+                        g["group"].as_str().unwrap_or_default(),
+                        c["reference_group"].as_str().unwrap_or_default()
+                    ),
+                    w["window"].as_str().unwrap_or_default().to_string(),
+                    format!(
+                        "{:.0} / {:.0}",
+                        g["applications"].as_f64().unwrap_or(0.0),
+                        w["reference_applications"].as_f64().unwrap_or(0.0)
+                    ),
+                    format!("{} ± {}", num(j("iv")), num(j("se"))),
+                    format!("[{}, {}]", num(j("ci_ncx2_lower")), num(j("ci_ncx2_upper"))),
+                    pval(1.0 - j("tau_pvalue_ncx2")),
+                    g["state"].as_str().unwrap_or("-").to_uppercase(),
+                ]);
+            }
+        }
+    }
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut out =
+        "\nfairness (J between groups; OK once J < tau is shown, ALERT once J > tau is):\n"
+            .to_string();
+    out.push_str(&table(
+        &[
+            "check (feature)",
+            "groups",
+            "window",
+            "applications",
+            "J ± SE",
+            "95% CI (ncx2)",
+            "p(J >= tau)",
+            "state",
+        ],
+        &rows,
+    ));
+    out
+}
+
 fn render(latest: &Value, events: &[String], drifting: bool) -> String {
     let mut rows = Vec::new();
     for m in latest["models"].as_array().into_iter().flatten() {
@@ -218,6 +272,7 @@ fn render(latest: &Value, events: &[String], drifting: bool) -> String {
         &rows,
     ));
     out.push_str(&render_outcomes(latest));
+    out.push_str(&render_fairness(latest));
     out.push_str("\ndrift events published:\n");
     if events.is_empty() {
         out.push_str("  (none yet)\n");

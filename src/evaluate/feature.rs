@@ -44,6 +44,9 @@ pub struct FeatureMeta {
     /// The development goods and bads per bin (scorecard bins of a baseline built with a
     /// target): the IV that windowed IV is compared with.
     pub development: Option<(Vec<f64>, Vec<f64>)>,
+    /// The development IV of those counts at the configured alpha, computed once (each
+    /// evaluation compares the windowed IV with it).
+    pub development_iv: Option<crate::stats::IvStats>,
 }
 
 impl FeatureMeta {

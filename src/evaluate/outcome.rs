@@ -37,8 +37,8 @@ pub fn evaluate_outcomes(
             let goods: Vec<f64> = both[..k].iter().map(|&c| c as f64).collect();
             let bads: Vec<f64> = both[k..].iter().map(|&c| c as f64).collect();
             let now = iv(&goods, &bads, opts);
-            let change = match (&now, &meta.development) {
-                (Ok(n), Some((g, b))) => iv(g, b, opts).ok().map(|d| iv_change(&d, n, alpha)),
+            let change = match (&now, &meta.development_iv) {
+                (Ok(n), Some(d)) => Some(iv_change(d, n, alpha)),
                 _ => None,
             };
             let drop_state = change

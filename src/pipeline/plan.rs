@@ -16,6 +16,7 @@ use crate::event::{Decoder, ModelFields};
 use crate::join::Deadlines;
 use crate::state::StateLayout;
 use crate::state::layout::{ModelLayout, WindowLayout};
+use crate::stats::{IvOptions, iv};
 use crate::window::WindowSpec;
 
 /// The name under which `mapping.score` is monitored; the baseline must have it.
@@ -164,15 +165,27 @@ impl Plan {
                     ));
                     continue;
                 };
+                let development = f.goods.as_ref().zip(f.bads.as_ref()).map(|(g, b)| {
+                    let to_f64 = |v: &[u64]| v.iter().map(|&c| c as f64).collect::<Vec<f64>>();
+                    (to_f64(g), to_f64(b))
+                });
                 metas.push(FeatureMeta {
                     name: name.clone(),
                     binning: Binning::Scorecard,
                     labels: f.labels.clone(),
                     baseline: f.counts_f64(),
-                    development: f.goods.as_ref().zip(f.bads.as_ref()).map(|(g, b)| {
-                        let to_f64 = |v: &[u64]| v.iter().map(|&c| c as f64).collect();
-                        (to_f64(g), to_f64(b))
+                    development_iv: development.as_ref().and_then(|(g, b)| {
+                        iv(
+                            g,
+                            b,
+                            IvOptions {
+                                alpha: config.evaluation.alpha,
+                                tau: None,
+                            },
+                        )
+                        .ok()
                     }),
+                    development,
                 });
                 feats.push((name.clone(), pointer.clone(), Binner::new(f.bins.clone())));
                 // The same field binned a second time: the decoder reads it once.
@@ -183,6 +196,7 @@ impl Plan {
                         labels: p.labels.clone(),
                         baseline: p.counts_f64(),
                         development: None,
+                        development_iv: None,
                     });
                     feats.push((name.clone(), pointer.clone(), Binner::new(p.bins.clone())));
                 }
