@@ -6,9 +6,13 @@
 # disk and psimon's resident memory. Read from /metrics; psimon pinned with taskset.
 #
 #   scripts/join-throughput.sh [COUNT]
+#
+# OUTCOME_PARTITIONS=2 puts the outcomes on 2 partitions (the applications have 1), so that
+# psimon repartitions them through <group>.psimon-outcomes-by-id: the cost of forwarding.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-1000000}
+outcome_partitions=${OUTCOME_PARTITIONS:-1}
 # shellcheck source=lib/wide-run.sh
 . scripts/lib/wide-run.sh
 apps="join-apps-$suffix"; outcomes="join-outcomes-$suffix"
@@ -17,7 +21,7 @@ apps="join-apps-$suffix"; outcomes="join-outcomes-$suffix"
 start_ms=1700000000000
 echo "producing $count applications to $apps ..."
 "$psimon" loadgen --topic "$apps" --partitions 1 --count "$count" --start-ms "$start_ms" --step-ms 1000
-"$psimon" loadgen --topic "$outcomes" --partitions 1 --count 0 > /dev/null
+"$psimon" loadgen --topic "$outcomes" --partitions "$outcome_partitions" --count 0 > /dev/null
 sed -e "s/input_topics = \[\"applications\"\]/input_topics = [\"$apps\"]/; s/group_id = \"psimon\"/group_id = \"join-$suffix\"/; s/psimon.drift/$apps-drift/; s/psimon.dlq/$apps-dlq/; s/baseline.example.json/baseline.json/; s/127.0.0.1:9464/127.0.0.1:$port/; s/127.0.0.1:9092/127.0.0.1:${PSIMON_KAFKA_PORT:-9092}/" config/psimon.example.toml > "$work/psimon.toml"
 cat >> "$work/psimon.toml" <<TOML
 [outcomes]
