@@ -8,6 +8,7 @@
 #
 #   scripts/throughput.sh [COUNT]     (default 2,000,000; needs a release build)
 #   PSIMON_BIN=path/to/psimon scripts/throughput.sh   (another build, e.g. an older commit)
+#   PARTITIONS=12 scripts/throughput.sh      (the topic on 12 partitions; default 1)
 #   POPULATION_BINS=0 scripts/throughput.sh   (a baseline without population bins: one
 #                                              binning per feature instead of two)
 set -euo pipefail
@@ -38,8 +39,13 @@ TOML
 } > "$work/psimon.toml"
 
 echo "producing $count applications to $topic ..."
-"$psimon" loadgen --wide --model wide --topic "$topic" --count "$count" --start-ms "$(( $(date +%s%3N) - 600000 ))"
+"$psimon" loadgen --wide --model wide --topic "$topic" --partitions "${PARTITIONS:-1}" --count "$count" --start-ms "$(( $(date +%s%3N) - 600000 ))"
 core=$(( $(nproc) - 1 ))
+ceiling_bin=target/release/examples/consume_ceiling
+[ -x "$ceiling_bin" ] || cargo build --release --example consume_ceiling
+echo "the ceiling: librdkafka consuming the topic, nothing parsed, pinned to core $core ..."
+ceiling=$(taskset -c "$core" "$ceiling_bin" "127.0.0.1:${PSIMON_KAFKA_PORT:-9092}" "$topic" "$count" ${PSIMON_KAFKA__PREFETCH_BYTES:-})
+echo "$ceiling"
 echo "consuming with psimon pinned to core $core ..."
 ${PSIMON_WRAP:-} taskset -c "$core" "$psimon" run --config "$work/psimon.toml" 2> "$work/psimon.log" &
 pid=$!
@@ -58,6 +64,13 @@ first, end, first_n, count = float(sys.argv[1]), float(sys.argv[2]), int(sys.arg
 secs = end - first
 print(f"psimon counted {count - first_n} applications in {secs:.2f} s: {(count - first_n) / secs:,.0f} applications/s on one core")
 PY
+python3 - "$ceiling" "$(cat "$work/span" 2>/dev/null || true)" "$first" "$end" "$first_n" "$count" <<'PY'
+import sys
+ceiling = float(sys.argv[1].rsplit(": ", 1)[1].split()[0])
+first, end, first_n, count = float(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+rate = (count - first_n) / (end - first)
+print(f"psimon / ceiling: {rate:,.0f} / {ceiling:,.0f} = {rate / ceiling:.0%} of the consume ceiling")
+PY
 echo "$first $end" > "$work/span"
 sleep 1.5  # the last checkpoint
 state_bytes=$(metric psimon_state_bytes_written_total || true)
@@ -70,4 +83,4 @@ print(f"state topic: {b:,} bytes in {t} transactions ({b / (end - first):,.0f} b
 PY
 fi
 curl -s "127.0.0.1:$port/metrics" | grep -E '^psimon_(events_(consumed|counted|late)_total|event_processing_delay_seconds\{quantile="0.99"\})'
-echo "psimon resident memory: $(( $(ps -o rss= -p "$pid") / 1024 )) MB"
+echo "psimon resident memory: $(( $(ps -o rss= -p "$pid") / 1024 )) MB now, $(( $(awk '/VmHWM/ {print $2}' "/proc/$pid/status") / 1024 )) MB at its peak"

@@ -232,6 +232,11 @@ pub struct KafkaConfig {
     /// instances must never share it.
     #[serde(default)]
     pub instance_id: Option<String>,
+    /// Bytes of messages the consumer may hold fetched ahead of counting, over all its
+    /// partitions: the bound on memory whatever the backlog (`pipeline::fetch` turns it into
+    /// librdkafka's queue and fetch sizes).
+    #[serde(default = "default_prefetch_bytes")]
+    pub prefetch_bytes: u64,
     /// librdkafka properties, passed through unchanged (SASL, SSL, fetch sizes ...).
     #[serde(default)]
     pub properties: BTreeMap<String, String>,
@@ -239,6 +244,10 @@ pub struct KafkaConfig {
 
 fn default_group() -> String {
     "psimon".into()
+}
+
+fn default_prefetch_bytes() -> u64 {
+    crate::pipeline::fetch::DEFAULT_PREFETCH_BYTES
 }
 
 fn default_max_bytes() -> usize {

@@ -5,6 +5,7 @@
 
 pub(crate) mod consumer;
 pub mod evaluator;
+pub mod fetch;
 pub(crate) mod kafka_log;
 pub(crate) mod owner;
 pub mod plan;

@@ -19,6 +19,7 @@ use super::consumer::{
     ConsumerStatus, LoopSettings, MonitorContext, OutcomeRoute, consume_loop, now_ms,
 };
 use super::evaluator::{Evaluator, Published, TickInput};
+use super::fetch::prefetch_settings;
 use super::owner::{DriftOutbox, Join, Owner, OwnerParts};
 use super::plan::Plan;
 use super::producer::OutputProducer;
@@ -65,7 +66,12 @@ pub fn instance_id(config: &Config) -> String {
         .unwrap_or_else(|| "psimon".into())
 }
 
-fn consumer_config(config: &Config, base: &ClientConfig, instance: &str) -> ClientConfig {
+fn consumer_config(
+    config: &Config,
+    base: &ClientConfig,
+    instance: &str,
+    partitions: u64,
+) -> ClientConfig {
     let mut ccfg = base.clone();
     // The outcome join needs partition p of the input and of the outcome topic on the same
     // instance: the range assignor gives co-partitioned topics the same assignment.
@@ -82,18 +88,16 @@ fn consumer_config(config: &Config, base: &ClientConfig, instance: &str) -> Clie
         .set("enable.auto.commit", "false")
         .set("isolation.level", "read_committed")
         .set("statistics.interval.ms", "5000");
-    // Defaults for a consumer that reads everything: larger fetches, a deeper prefetch
-    // queue (128 MB) and a short back-off when it is full. librdkafka's own (1 MB per
+    // Prefetch bounded by [kafka] prefetch_bytes (memory whatever the backlog) with large
+    // fetches and a short back-off when the queue is full: librdkafka's own (1 MB per
     // partition fetch, 1 s back-off) left a single consumer idle most of the time. Any of
     // them can be set under [kafka.properties].
-    for (k, v) in [
+    let fetch = prefetch_settings(config.kafka.prefetch_bytes, partitions);
+    let fixed = [
         ("auto.offset.reset", "earliest"),
-        ("max.partition.fetch.bytes", "16777216"),
-        ("queued.min.messages", "500000"),
-        ("queued.max.messages.kbytes", "131072"),
-        ("fetch.queue.backoff.ms", "5"),
         ("session.timeout.ms", "30000"),
-    ] {
+    ];
+    for (k, v) in fetch.iter().map(|(k, v)| (*k, v.as_str())).chain(fixed) {
         if !config.kafka.properties.contains_key(k) {
             ccfg.set(k, v);
         }
@@ -214,9 +218,13 @@ pub async fn run(
         Arc::clone(&status),
         transactional_id.clone(),
     );
-    let consumer: BaseConsumer<MonitorContext> = consumer_config(&config, &base, &instance)
-        .create_with_context(context)
-        .context("creating the Kafka consumer")?;
+    // Partitions subscribed (at most): the count bound of the prefetch is per partition.
+    let subscribed = reader.partitions().max(1) as u64
+        * (config.kafka.input_topics.len() + 2 * usize::from(plan.outcomes.is_some())) as u64;
+    let consumer: BaseConsumer<MonitorContext> =
+        consumer_config(&config, &base, &instance, subscribed)
+            .create_with_context(context)
+            .context("creating the Kafka consumer")?;
     let topics: Vec<&str> = config
         .kafka
         .input_topics
