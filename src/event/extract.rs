@@ -25,6 +25,16 @@ pub enum Found<'a> {
 pub struct Node {
     pub(super) slot: Option<usize>,
     children: Vec<(String, Node)>,
+    /// `head_of` each child's name.
+    heads: Vec<u64>,
+}
+
+/// The first 8 bytes of a name as an integer (zero-padded).
+fn head_of(name: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    let n = name.len().min(8);
+    b[..n].copy_from_slice(&name[..n]);
+    u64::from_le_bytes(b)
 }
 
 impl Node {
@@ -40,9 +50,24 @@ impl Node {
     /// next member is usually the child after the last one found.
     pub fn child_from(&self, key: &str, hint: usize) -> Option<(usize, &Node)> {
         let n = self.children.len();
+        let (len, head) = (key.len(), head_of(key.as_bytes()));
+        let hint = if hint >= n { 0 } else { hint };
         (0..n)
-            .map(|i| (hint + i) % n.max(1))
-            .find(|&i| self.children[i].0.len() == key.len() && self.children[i].0 == key)
+            // (hint + i) mod n without a division.
+            .map(|i| {
+                if hint + i >= n {
+                    hint + i - n
+                } else {
+                    hint + i
+                }
+            })
+            .find(|&i| {
+                // Length and first 8 bytes first: most names differ there, without a memcmp.
+                let (k, _) = &self.children[i];
+                self.heads[i] == head
+                    && k.len() == len
+                    && (len <= 8 || k.as_bytes() == key.as_bytes())
+            })
             .map(|i| (i, &self.children[i].1))
     }
 }
@@ -77,6 +102,7 @@ impl Extractor {
                 let pos = match node.children.iter().position(|(k, _)| *k == key) {
                     Some(i) => i,
                     None => {
+                        node.heads.push(head_of(key.as_bytes()));
                         node.children.push((key, Node::default()));
                         node.children.len() - 1
                     }
@@ -99,12 +125,25 @@ impl Extractor {
     ) -> Result<(), ExtractError> {
         out.clear();
         out.resize(self.slots, Found::Absent);
+        self.extract_into(payload, out)
+    }
+
+    /// As `extract`, into `out` (one `Found::Absent` per slot, at least `slots()`).
+    pub fn extract_into<'a>(
+        &self,
+        payload: &'a [u8],
+        out: &mut [Found<'a>],
+    ) -> Result<(), ExtractError> {
         super::scan::scan(&self.root, payload, out).map_err(|e| match e {
             super::scan::ScanError::NotAnObject => ExtractError::NotAnObject,
             super::scan::ScanError::Syntax(what, at) => {
                 ExtractError::Json(format!("{what} at byte {at}"))
             }
         })
+    }
+
+    pub fn slots(&self) -> usize {
+        self.slots
     }
 
     /// The same through serde_json's parser: the reference the scanner is tested against.

@@ -70,6 +70,9 @@ pub(crate) fn invalid(reason: InvalidReason, detail: impl Into<String>) -> Inval
     }
 }
 
+/// Mapped fields up to this many are found without a heap allocation.
+const STACK_SLOTS: usize = 32;
+
 /// One model's features as the decoder reads them.
 pub struct ModelFields {
     pub name: String,
@@ -181,9 +184,17 @@ impl Decoder {
                 ),
             ));
         }
-        let mut found = Vec::with_capacity(self.pointers.len());
+        // The found fields on the stack for the usual mapping (no allocation per event).
+        let mut on_stack: [Found<'_>; STACK_SLOTS] = Default::default();
+        let mut on_heap = Vec::new();
+        let found: &mut [Found<'_>] = if self.pointers.len() <= STACK_SLOTS {
+            &mut on_stack[..self.pointers.len()]
+        } else {
+            on_heap.resize(self.pointers.len(), Found::Absent);
+            &mut on_heap
+        };
         self.extractor
-            .extract(payload, &mut found)
+            .extract_into(payload, found)
             .map_err(|e| match e {
                 ExtractError::NotAnObject => {
                     invalid(InvalidReason::NotAnObject, "the event is not a JSON object")
@@ -192,7 +203,7 @@ impl Decoder {
                     invalid(InvalidReason::InvalidJson, format!("not JSON: {detail}"))
                 }
             })?;
-        let model = self.model_of(&found)?;
+        let model = self.model_of(found)?;
         let event_time_ms = match self.time_slot {
             None => None,
             Some(slot) => match &found[slot] {

@@ -8,6 +8,12 @@ use std::borrow::Cow;
 
 use super::extract::{Found, Node};
 
+/// 10^0 ..= 10^22: the powers of ten that are exact doubles.
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
 /// Deeper nesting is refused, like serde_json's default limit.
 const MAX_DEPTH: usize = 128;
 
@@ -287,33 +293,65 @@ impl<'a> Scanner<'a> {
     /// A number per the JSON grammar; parsed only when `wanted`.
     fn number(&mut self, wanted: bool) -> R<f64> {
         let start = self.i;
-        if self.peek() == Some(b'-') {
+        let negative = self.peek() == Some(b'-');
+        if negative {
             self.i += 1;
         }
+        // The digits as an integer while they fit (the fast path's mantissa).
+        let mut mantissa: u64 = 0;
+        let mut significant = 0u32;
         match self.peek() {
             Some(b'0') => self.i += 1,
-            Some(b'1'..=b'9') => self.digits(),
+            Some(b'1'..=b'9') => self.digits_into(&mut mantissa, &mut significant),
             _ => return self.err("invalid number"),
         }
+        let mut exponent: i64 = 0;
         if self.peek() == Some(b'.') {
             self.i += 1;
             if !matches!(self.peek(), Some(b'0'..=b'9')) {
                 return self.err("invalid number");
             }
-            self.digits();
+            let before = self.i;
+            self.digits_into(&mut mantissa, &mut significant);
+            exponent -= (self.i - before) as i64;
         }
         if let Some(b'e' | b'E') = self.peek() {
             self.i += 1;
-            if let Some(b'+' | b'-') = self.peek() {
-                self.i += 1;
-            }
+            let sign = match self.peek() {
+                Some(b'-') => {
+                    self.i += 1;
+                    -1
+                }
+                Some(b'+') => {
+                    self.i += 1;
+                    1
+                }
+                _ => 1,
+            };
             if !matches!(self.peek(), Some(b'0'..=b'9')) {
                 return self.err("invalid number");
             }
-            self.digits();
+            let mut e: i64 = 0;
+            while let Some(d @ b'0'..=b'9') = self.peek() {
+                e = (e * 10 + i64::from(d - b'0')).min(1 << 40);
+                self.i += 1;
+            }
+            exponent += sign * e;
         }
         if !wanted {
             return Ok(0.0);
+        }
+        // Clinger's fast path: an integer below 2^53 and a power of ten up to 10^22 are
+        // exact doubles, and IEEE multiplication and division round correctly, so the
+        // result is the correctly rounded value (what the standard parser returns).
+        if significant <= 19 && mantissa <= 1 << 53 && (-22..=22).contains(&exponent) {
+            let m = mantissa as f64;
+            let v = if exponent >= 0 {
+                m * POW10[exponent as usize]
+            } else {
+                m / POW10[(-exponent) as usize]
+            };
+            return Ok(if negative { -v } else { v });
         }
         let text = &self.text[start..self.i];
         let v: f64 = text
@@ -326,9 +364,84 @@ impl<'a> Scanner<'a> {
         Ok(v)
     }
 
-    fn digits(&mut self) {
-        while let Some(b'0'..=b'9') = self.peek() {
+    /// Digits, accumulated into `mantissa` while fewer than 19 significant ones have been
+    /// seen; `significant` counts them all (more than 19: the standard parser decides).
+    fn digits_into(&mut self, mantissa: &mut u64, significant: &mut u32) {
+        while let Some(d @ b'0'..=b'9') = self.peek() {
+            if *significant < 19 {
+                *mantissa = *mantissa * 10 + u64::from(d - b'0');
+            }
+            // Leading zeros (as in 0.0012) add nothing to the mantissa.
+            if *significant > 0 || d != b'0' {
+                *significant += 1;
+            }
             self.i += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> f64 {
+        let mut s = Scanner {
+            b: text.as_bytes(),
+            text,
+            i: 0,
+        };
+        s.number(true).unwrap()
+    }
+
+    #[test]
+    fn the_fast_path_equals_the_standard_parser_bit_for_bit() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let digits = |n: u64, len: u64| -> String {
+            let s = n.to_string();
+            s[..(len as usize).min(s.len())].to_string()
+        };
+        for _ in 0..200_000 {
+            let sign = if next() % 2 == 0 { "-" } else { "" };
+            let int = match next() % 4 {
+                0 => "0".to_string(),
+                _ => digits((next() % 10_000_000_000_000_000_000) | 1, 1 + next() % 20),
+            };
+            let int = int.trim_start_matches('0').to_string();
+            let int = if int.is_empty() { "0".to_string() } else { int };
+            let frac = match next() % 3 {
+                0 => String::new(),
+                _ => format!(
+                    ".{}",
+                    "0".repeat((next() % 4) as usize) + &digits(next(), 1 + next() % 18)
+                ),
+            };
+            let exp = match next() % 4 {
+                0 => format!("e{}", next() % 30),
+                1 => format!("E-{}", next() % 30),
+                _ => String::new(),
+            };
+            let text = format!("{sign}{int}{frac}{exp}");
+            let want: f64 = text.parse().unwrap();
+            assert_eq!(parse(&text).to_bits(), want.to_bits(), "{text}");
+        }
+        for text in [
+            "0",
+            "-0",
+            "-0.0",
+            "9007199254740993",
+            "0.1",
+            "1e22",
+            "1e23",
+            "123456789012345678901",
+        ] {
+            let want: f64 = text.parse().unwrap();
+            assert_eq!(parse(text).to_bits(), want.to_bits(), "{text}");
         }
     }
 }
