@@ -111,6 +111,13 @@ pub fn problems(c: &Config) -> Vec<String> {
     if k.brokers.trim().is_empty() {
         bad("kafka.brokers", &"\"\"", "give at least one host:port");
     }
+    if k.prefetch_bytes < 1 << 20 {
+        bad(
+            "kafka.prefetch_bytes",
+            &k.prefetch_bytes,
+            "must be at least 1048576 (1 MiB)",
+        );
+    }
     if k.group_id.trim().is_empty() {
         bad("kafka.group_id", &"\"\"", "must not be empty");
     }
