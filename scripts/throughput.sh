@@ -9,6 +9,8 @@
 #   scripts/throughput.sh [COUNT]     (default 2,000,000; needs a release build)
 #   PSIMON_BIN=path/to/psimon scripts/throughput.sh   (another build, e.g. an older commit)
 #   PARTITIONS=12 scripts/throughput.sh      (the topic on 12 partitions; default 1)
+#   WORKERS=2 PARTITIONS=12 scripts/throughput.sh   (psimon with 2 counting workers, not
+#                                              pinned: every core; default 1 worker, pinned)
 #   POPULATION_BINS=0 scripts/throughput.sh   (a baseline without population bins: one
 #                                              binning per feature instead of two)
 set -euo pipefail
@@ -46,8 +48,15 @@ ceiling_bin=target/release/examples/consume_ceiling
 echo "the ceiling: librdkafka consuming the topic, nothing parsed, pinned to core $core ..."
 ceiling=$(taskset -c "$core" "$ceiling_bin" "127.0.0.1:${PSIMON_KAFKA_PORT:-9092}" "$topic" "$count" ${PSIMON_KAFKA__PREFETCH_BYTES:-})
 echo "$ceiling"
-echo "consuming with psimon pinned to core $core ..."
-${PSIMON_WRAP:-} taskset -c "$core" "$psimon" run --config "$work/psimon.toml" 2> "$work/psimon.log" &
+workers=${WORKERS:-1}
+if [ "$workers" = 1 ]; then
+  cpus=$core
+  echo "consuming with psimon (1 worker) pinned to core $core ..."
+else
+  cpus=0-$core
+  echo "consuming with psimon ($workers workers) on cores $cpus (the broker shares them) ..."
+fi
+PSIMON_KAFKA__WORKERS=$workers ${PSIMON_WRAP:-} taskset -c "$cpus" "$psimon" run --config "$work/psimon.toml" 2> "$work/psimon.log" &
 pid=$!
 first="" ; first_n=0
 while :; do
@@ -62,7 +71,7 @@ python3 - "$first" "$end" "$first_n" "$count" <<'PY'
 import sys
 first, end, first_n, count = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 secs = end - first
-print(f"psimon counted {count - first_n} applications in {secs:.2f} s: {(count - first_n) / secs:,.0f} applications/s on one core")
+print(f"psimon counted {count - first_n} applications in {secs:.2f} s: {(count - first_n) / secs:,.0f} applications/s")
 PY
 python3 - "$ceiling" "$(cat "$work/span" 2>/dev/null || true)" "$first" "$end" "$first_n" "$count" <<'PY'
 import sys

@@ -237,6 +237,10 @@ pub struct KafkaConfig {
     /// librdkafka's queue and fetch sizes).
     #[serde(default = "default_prefetch_bytes")]
     pub prefetch_bytes: u64,
+    /// Counting threads, each a consumer group member owning its partitions; default one
+    /// per core, at most one per input partition.
+    #[serde(default)]
+    pub workers: Option<usize>,
     /// librdkafka properties, passed through unchanged (SASL, SSL, fetch sizes ...).
     #[serde(default)]
     pub properties: BTreeMap<String, String>,

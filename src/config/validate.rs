@@ -118,6 +118,11 @@ pub fn problems(c: &Config) -> Vec<String> {
             "must be at least 1048576 (1 MiB)",
         );
     }
+    if let Some(w) = k.workers
+        && !(1..=256).contains(&w)
+    {
+        bad("kafka.workers", &w, "must lie in 1..=256");
+    }
     if k.group_id.trim().is_empty() {
         bad("kafka.group_id", &"\"\"", "must not be empty");
     }

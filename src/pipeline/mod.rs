@@ -12,6 +12,7 @@ pub mod plan;
 pub mod producer;
 pub mod run;
 pub(crate) mod txn;
+pub mod worker;
 
 pub use plan::Plan;
 pub use run::run;

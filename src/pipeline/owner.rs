@@ -14,7 +14,7 @@
 //! evaluator reads the global table, never these counts.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -58,6 +58,8 @@ pub struct Owner {
     metrics: Metrics,
     publisher_partition: PartitionId,
     publisher: Arc<AtomicBool>,
+    /// How many partitions this owner holds (the supervisor sums the workers').
+    assigned: Arc<AtomicUsize>,
     offset_reset_latest: bool,
     buf: Vec<u8>,
     join: Option<Join>,
@@ -81,6 +83,7 @@ pub struct OwnerParts {
     pub metrics: Metrics,
     pub publisher_partition: PartitionId,
     pub publisher: Arc<AtomicBool>,
+    pub assigned: Arc<AtomicUsize>,
     pub offset_reset_latest: bool,
     pub join: Option<Join>,
 }
@@ -98,6 +101,7 @@ impl Owner {
             metrics: p.metrics,
             publisher_partition: p.publisher_partition,
             publisher: p.publisher,
+            assigned: p.assigned,
             offset_reset_latest: p.offset_reset_latest,
             buf: Vec::with_capacity(4096),
             join: p.join,
@@ -445,7 +449,6 @@ impl Owner {
                 if mine { "taken over" } else { "handed over" }
             );
         }
-        self.metrics.drift_publisher.set(i64::from(mine));
-        self.metrics.assigned_partitions.set(self.assigned() as i64);
+        self.assigned.store(self.assigned(), Ordering::Relaxed);
     }
 }

@@ -10,25 +10,22 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
 use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
 use serde_json::Value;
 use tokio::sync::oneshot;
 use tracing::{error, info, warn};
 
-use super::consumer::{
-    ConsumerStatus, LoopSettings, MonitorContext, OutcomeRoute, consume_loop, now_ms,
-};
+use super::consumer::now_ms;
 use super::evaluator::{Evaluator, Published, TickInput};
 use super::fetch::prefetch_settings;
-use super::owner::{DriftOutbox, Join, Owner, OwnerParts};
+use super::owner::DriftOutbox;
 use super::plan::Plan;
 use super::producer::OutputProducer;
 use super::txn::TxnProducer;
+use super::worker::{self, JoinTopics, Shared, default_workers, worker_instance};
 use crate::config::Config;
-use crate::join::{PendingStore, changelog_topic};
+use crate::join::changelog_topic;
 use crate::output::http::{HttpState, serve};
 use crate::output::metrics::Metrics;
-use crate::state::PartitionId;
 use crate::state::reader::StateReader;
 use crate::state::topic::{
     TopicError, ensure_repartition_topic, ensure_state_topic, outcome_partitions,
@@ -71,6 +68,7 @@ fn consumer_config(
     base: &ClientConfig,
     instance: &str,
     partitions: u64,
+    prefetch_bytes: u64,
 ) -> ClientConfig {
     let mut ccfg = base.clone();
     // The outcome join needs partition p of the input and of the outcome topic on the same
@@ -92,7 +90,7 @@ fn consumer_config(
     // fetches and a short back-off when the queue is full: librdkafka's own (1 MB per
     // partition fetch, 1 s back-off) left a single consumer idle most of the time. Any of
     // them can be set under [kafka.properties].
-    let fetch = prefetch_settings(config.kafka.prefetch_bytes, partitions);
+    let fetch = prefetch_settings(prefetch_bytes, partitions);
     let fixed = [
         ("auto.offset.reset", "earliest"),
         ("session.timeout.ms", "30000"),
@@ -127,7 +125,6 @@ pub async fn run(
 
     let base = client_config(&config);
     let instance = instance_id(&config);
-    let transactional_id = format!("psimon-{}-{instance}", config.kafka.group_id);
     metrics
         .instance_info
         .with_label_values(&[&instance, &config.kafka.group_id])
@@ -141,7 +138,7 @@ pub async fn run(
     tokio::pin!(shutdown);
     // Until Kafka answers, the process stays up (live, not ready) and retries.
     let mut backoff = Duration::from_secs(1);
-    let (reader, txn, join_topics) = loop {
+    let (reader, txns, join_topics) = loop {
         tokio::select! {
             _ = &mut shutdown => {
                 let _ = http_stop_tx.send(());
@@ -149,7 +146,7 @@ pub async fn run(
                 info!("stopped before Kafka was reachable");
                 return Ok(());
             }
-            r = prepare_state(&config, &plan, &base, &transactional_id, &metrics) => match r {
+            r = prepare_state(&config, &plan, &base, &instance, &metrics) => match r {
                 Ok(ready) => break ready,
                 Err(e) if e.downcast_ref::<TopicError>().is_some_and(|t| matches!(t, TopicError::NotCompacted { .. } | TopicError::NotCoPartitioned { .. })) => {
                     return Err(e);
@@ -170,106 +167,30 @@ pub async fn run(
             }
         }
     };
-    info!(topic = %reader.topic(), partitions = reader.partitions(), instance = %instance, transactional_id = %transactional_id, "state table loaded");
+    info!(topic = %reader.topic(), partitions = reader.partitions(), instance = %instance, workers = txns.len(), "state table loaded");
 
-    let join = match &plan.outcomes {
-        None => None,
-        Some(o) => {
-            // The store of this instance; rebuilt from the changelog on every assignment.
-            let dir = o.store_dir.join(&instance);
-            std::fs::create_dir_all(&dir)
-                .with_context(|| format!("creating the join store directory {}", dir.display()))?;
-            let store = PendingStore::open(&dir, o.deadlines, 64 << 20)
-                .with_context(|| format!("opening the join store in {}", dir.display()))?;
-            let joined = join_topics.as_ref().map_or(&o.topic, |j| &j.joined);
-            Some(Join::new(
-                store,
-                changelog_topic(&config.kafka.group_id),
-                joined.clone(),
-                base.clone(),
-            ))
-        }
-    };
-    let publisher = Arc::new(AtomicBool::new(false));
     let outbox: DriftOutbox = Arc::new(Mutex::new(Vec::new()));
-    let owner = Owner::new(OwnerParts {
-        join,
-        plan: Arc::clone(&plan),
-        txn,
-        reader: Arc::clone(&reader),
-        drift_outbox: Arc::clone(&outbox),
-        restore_timeout: config.state.restore_timeout,
-        metrics: metrics.clone(),
-        publisher_partition: PartitionId {
-            topic: config.kafka.input_topics[0].clone(),
-            partition: 0,
-        },
-        publisher: Arc::clone(&publisher),
-        offset_reset_latest: config
-            .kafka
-            .properties
-            .get("auto.offset.reset")
-            .is_some_and(|v| matches!(v.as_str(), "latest" | "largest" | "end")),
-    });
-    let status = Arc::new(ConsumerStatus::default());
-    let context = MonitorContext::new(
-        owner,
-        metrics.clone(),
-        Arc::clone(&status),
-        transactional_id.clone(),
-    );
-    // Partitions subscribed (at most): the count bound of the prefetch is per partition.
-    let subscribed = reader.partitions().max(1) as u64
-        * (config.kafka.input_topics.len() + 2 * usize::from(plan.outcomes.is_some())) as u64;
-    let consumer: BaseConsumer<MonitorContext> =
-        consumer_config(&config, &base, &instance, subscribed)
-            .create_with_context(context)
-            .context("creating the Kafka consumer")?;
-    let topics: Vec<&str> = config
-        .kafka
-        .input_topics
-        .iter()
-        .map(String::as_str)
-        .chain(plan.outcomes.as_ref().map(|o| o.topic.as_str()))
-        .chain(
-            join_topics
-                .as_ref()
-                .filter(|j| j.forward_partitions.is_some())
-                .map(|j| j.joined.as_str()),
-        )
-        .collect();
-    consumer
-        .subscribe(&topics)
-        .context("subscribing to the input topics")?;
-    info!(topics = ?topics, group = %config.kafka.group_id, "consuming");
-
     let stop = Arc::new(AtomicBool::new(false));
-    let consumer_thread = {
-        let (plan, stop) = (Arc::clone(&plan), Arc::clone(&stop));
-        let settings = LoopSettings {
-            commit_interval: config.state.commit_interval,
-            windows: plan.layout.windows.len(),
-            max_time_skew_ms: config.mapping.max_time_skew.as_millis() as i64,
-        };
-        std::thread::Builder::new()
-            .name("psimon-consumer".into())
-            .spawn(move || {
-                let outcomes = plan
-                    .outcomes
-                    .as_ref()
-                    .zip(join_topics.as_ref())
-                    .map(|(o, j)| OutcomeRoute {
-                        source: &o.topic,
-                        joined: &j.joined,
-                        forward_partitions: j.forward_partitions,
-                        decoder: &o.decoder,
-                    });
-                consume_loop(&consumer, &plan.decoder, outcomes, &stop, &settings);
-                // Dropping the consumer closes it (a static member does not leave the group:
-                // a restart within the session timeout gets its partitions back).
-            })
-            .context("starting the consumer thread")?
+    let make_consumer_config = |name: &str, subscribed: u64, prefetch: u64| {
+        consumer_config(&config, &base, name, subscribed, prefetch)
     };
+    let shared = Shared {
+        config: &config,
+        plan: &plan,
+        base: &base,
+        reader: &reader,
+        metrics: &metrics,
+        outbox: &outbox,
+        join_topics: &join_topics,
+        stop: &stop,
+        consumer_config: &make_consumer_config,
+        workers: txns.len(),
+    };
+    let mut workers = Vec::new();
+    for (i, txn) in txns.into_iter().enumerate() {
+        workers.push(worker::start(&shared, worker_instance(&instance, i), txn)?);
+    }
+    info!(workers = workers.len(), "counting workers started");
 
     // Readiness follows the broker with or without traffic: a metadata probe every second.
     let probe_task = {
@@ -302,16 +223,21 @@ pub async fn run(
         tokio::select! {
             _ = &mut shutdown => break,
             _ = supervise.tick() => {
-                let fatal = status.fatal();
+                let (publishing, assigned) = worker::publishing(&workers);
+                metrics.drift_publisher.set(i64::from(publishing));
+                metrics.assigned_partitions.set(assigned as i64);
+                let fatal = workers.iter().find_map(|w| w.status.fatal().map(|f| format!("{}: {f}", w.name)));
+                let ended = workers.iter().find(|w| w.thread.is_finished()).map(|w| w.name.clone());
+                let fenced = workers.iter().any(|w| w.status.fenced.load(Ordering::Relaxed));
                 let not_ready = if let Some(f) = &fatal {
                     Some(f.clone())
-                } else if consumer_thread.is_finished() {
-                    Some("the consumer thread ended unexpectedly".to_string())
+                } else if let Some(name) = &ended {
+                    Some(format!("the consumer thread of {name} ended unexpectedly"))
                 } else if reader.is_finished() {
                     Some("the state reader thread ended unexpectedly".to_string())
                 } else if !broker_ok.load(Ordering::Relaxed) {
                     Some("the Kafka broker does not answer".to_string())
-                } else if !status.joined.load(Ordering::Relaxed) {
+                } else if !workers.iter().all(|w| w.status.joined.load(Ordering::Relaxed)) {
                     Some("joining the consumer group".to_string())
                 } else {
                     None
@@ -324,7 +250,7 @@ pub async fn run(
                 // visible on /readyz, then exits non-zero: a fence can also follow a
                 // transaction that timed out during a long broker outage, which a restart
                 // cures. Any other failure of the consumer or reader ends the process at once.
-                if status.fenced.load(Ordering::Relaxed) {
+                if fenced {
                     let since = *fenced_since.get_or_insert_with(Instant::now);
                     if since.elapsed() >= FENCED_EXIT_AFTER {
                         let why = not_ready.unwrap_or_default();
@@ -332,7 +258,7 @@ pub async fn run(
                         failure = Some(why);
                         break;
                     }
-                } else if consumer_thread.is_finished() || reader.is_finished() {
+                } else if ended.is_some() || reader.is_finished() {
                     let why = not_ready.unwrap_or_default();
                     error!(reason = %why, "stopping: a component failed");
                     failure = Some(why);
@@ -340,7 +266,7 @@ pub async fn run(
                 }
             }
             _ = tick.tick() => {
-                let publishing = publisher.load(Ordering::Relaxed);
+                let (publishing, _) = worker::publishing(&workers);
                 evaluate(&mut evaluator, &reader, &metrics, publishing.then_some(&*producer), &http_state, &mut on_evaluation);
             }
         }
@@ -354,10 +280,15 @@ pub async fn run(
     http_state.set_not_ready("shutting down");
     stop.store(true, Ordering::Relaxed);
     probe_task.abort();
-    let joined = tokio::task::spawn_blocking(move || consumer_thread.join());
+    let joined = tokio::task::spawn_blocking(move || {
+        workers
+            .into_iter()
+            .map(|w| w.thread.join().is_err())
+            .fold(false, |a, b| a | b)
+    });
     match tokio::time::timeout(deadline.saturating_duration_since(Instant::now()), joined).await {
-        Err(_) => warn!("the consumer did not stop before the deadline"),
-        Ok(Ok(Err(_))) => error!("the consumer thread panicked"),
+        Err(_) => warn!("the consumers did not stop before the deadline"),
+        Ok(Ok(true)) => error!("a consumer thread panicked"),
         Ok(_) => {}
     }
     {
@@ -399,22 +330,15 @@ pub async fn run(
     }
 }
 
-/// Where outcomes are joined: the outcome topic itself (co-partitioned), or the
-/// repartition topic, to which they are forwarded among `forward_partitions` partitions.
-struct JoinTopics {
-    joined: String,
-    forward_partitions: Option<i32>,
-}
-
 /// Creates or checks the state topic, starts its reader, initialises transactions (which
 /// fences an earlier instance with the same id) and loads the table.
 async fn prepare_state(
     config: &Config,
     plan: &Plan,
     base: &ClientConfig,
-    transactional_id: &str,
+    instance: &str,
     metrics: &Metrics,
-) -> Result<(Arc<StateReader>, TxnProducer, Option<JoinTopics>)> {
+) -> Result<(Arc<StateReader>, Vec<TxnProducer>, Option<JoinTopics>)> {
     let state_topic = config.state_topic();
     let partitions = ensure_state_topic(
         base,
@@ -464,33 +388,46 @@ async fn prepare_state(
     }
     let reader = StateReader::start(base, &state_topic, partitions, metrics.clone())
         .context("starting the state reader")?;
-    let (b, tid, st, dlq, max, m) = (
-        base.clone(),
-        transactional_id.to_string(),
-        state_topic.clone(),
-        config.kafka.dead_letter_topic.clone(),
-        config.kafka.dead_letter_max_bytes,
-        metrics.clone(),
-    );
-    let txn = tokio::task::spawn_blocking(move || TxnProducer::new(&b, &tid, &st, &dlq, max, m))
-        .await?
-        .with_context(|| {
-            format!("initialising transactions (transactional.id {transactional_id})")
-        });
-    let txn = match txn {
-        Ok(t) => t,
-        Err(e) => {
-            reader.stop();
-            return Err(e);
+    let workers = config
+        .kafka
+        .workers
+        .unwrap_or_else(|| default_workers(partitions.max(1) as usize));
+    let mut txns = Vec::new();
+    for i in 0..workers {
+        let transactional_id = format!(
+            "psimon-{}-{}",
+            config.kafka.group_id,
+            worker_instance(instance, i)
+        );
+        let (b, tid, st, dlq, max, m) = (
+            base.clone(),
+            transactional_id.clone(),
+            state_topic.clone(),
+            config.kafka.dead_letter_topic.clone(),
+            config.kafka.dead_letter_max_bytes,
+            metrics.clone(),
+        );
+        let txn =
+            tokio::task::spawn_blocking(move || TxnProducer::new(&b, &tid, &st, &dlq, max, m))
+                .await?
+                .with_context(|| {
+                    format!("initialising transactions (transactional.id {transactional_id})")
+                });
+        match txn {
+            Ok(t) => txns.push(t),
+            Err(e) => {
+                reader.stop();
+                return Err(e);
+            }
         }
-    };
+    }
     let (r, timeout) = (Arc::clone(&reader), config.state.restore_timeout);
     let loaded = tokio::task::spawn_blocking(move || r.wait_caught_up(timeout)).await?;
     if let Err(e) = loaded {
         reader.stop();
         return Err(anyhow::Error::new(e).context("loading the state table"));
     }
-    Ok((reader, txn, join_topics))
+    Ok((reader, txns, join_topics))
 }
 
 fn evaluate(
