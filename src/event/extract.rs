@@ -25,16 +25,13 @@ pub enum Found<'a> {
 pub struct Node {
     pub(super) slot: Option<usize>,
     children: Vec<(String, Node)>,
-    /// `head_of` each child's name.
-    heads: Vec<u64>,
 }
 
-/// The first 8 bytes of a name as an integer (zero-padded).
-fn head_of(name: &[u8]) -> u64 {
-    let mut b = [0u8; 8];
-    let n = name.len().min(8);
-    b[..n].copy_from_slice(&name[..n]);
-    u64::from_le_bytes(b)
+/// Byte equality of two member names, inline: names are short, and a `memcmp` call per
+/// member cost more than the comparison.
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 impl Node {
@@ -50,7 +47,7 @@ impl Node {
     /// next member is usually the child after the last one found.
     pub fn child_from(&self, key: &str, hint: usize) -> Option<(usize, &Node)> {
         let n = self.children.len();
-        let (len, head) = (key.len(), head_of(key.as_bytes()));
+        let key = key.as_bytes();
         let hint = if hint >= n { 0 } else { hint };
         (0..n)
             // (hint + i) mod n without a division.
@@ -61,13 +58,7 @@ impl Node {
                     hint + i
                 }
             })
-            .find(|&i| {
-                // Length and first 8 bytes first: most names differ there, without a memcmp.
-                let (k, _) = &self.children[i];
-                self.heads[i] == head
-                    && k.len() == len
-                    && (len <= 8 || k.as_bytes() == key.as_bytes())
-            })
+            .find(|&i| same(self.children[i].0.as_bytes(), key))
             .map(|i| (i, &self.children[i].1))
     }
 }
@@ -102,7 +93,6 @@ impl Extractor {
                 let pos = match node.children.iter().position(|(k, _)| *k == key) {
                     Some(i) => i,
                     None => {
-                        node.heads.push(head_of(key.as_bytes()));
                         node.children.push((key, Node::default()));
                         node.children.len() - 1
                     }

@@ -241,12 +241,16 @@ pub fn consume_loop(
     // The wall clock, read once per 64 messages: delays are reported in milliseconds.
     let mut now = now_ms();
     let mut since_clock = 0u32;
+    // Counted here and added to the shared counters with the clock (an atomic add per
+    // message on a cache line every worker writes would cost more than the counting).
+    let mut tally = Tally::default();
     while !stop.load(Ordering::Relaxed) && !ctx.status.has_failed() {
         let polled = consumer.poll(Duration::from_millis(100));
         since_clock += 1;
         if polled.is_none() || since_clock >= 64 {
             now = now_ms();
             since_clock = 0;
+            tally.flush(metrics);
             if last_checkpoint.elapsed() >= settings.commit_interval {
                 checkpoint(consumer, &mut delays);
                 last_checkpoint = Instant::now();
@@ -260,10 +264,11 @@ pub fn consume_loop(
                 continue;
             }
         };
-        if ctx.broker_down.swap(false, Ordering::Relaxed) {
+        if ctx.broker_down.load(Ordering::Relaxed) && ctx.broker_down.swap(false, Ordering::Relaxed)
+        {
             info!("broker reachable again");
         }
-        metrics.events_consumed.inc();
+        tally.consumed += 1;
         let (topic, partition, offset) = (msg.topic(), msg.partition(), msg.offset());
         let payload = msg.payload().unwrap_or_default();
         let kafka_ms = msg.timestamp().to_millis();
@@ -319,10 +324,10 @@ pub fn consume_loop(
                 );
                 match counted {
                     Some(Counted::Counted) => {
-                        metrics.events_counted.inc();
+                        tally.counted += 1;
                         delays.push((now - event_ms) as f64 / 1000.0);
                     }
-                    Some(Counted::Late) => metrics.events_late.inc(),
+                    Some(Counted::Late) => tally.late += 1,
                     // Not assigned any more (revoked meanwhile): left to the next owner.
                     None => {}
                 }
@@ -374,9 +379,33 @@ pub fn consume_loop(
             delays.clear();
         }
     }
+    tally.flush(metrics);
     if !ctx.status.has_failed() {
         checkpoint(consumer, &mut delays);
         info!("final checkpoint committed");
+    }
+}
+
+/// Events consumed, counted and late since the last flush.
+#[derive(Default)]
+struct Tally {
+    consumed: u64,
+    counted: u64,
+    late: u64,
+}
+
+impl Tally {
+    fn flush(&mut self, metrics: &Metrics) {
+        for (counter, n) in [
+            (&metrics.events_consumed, self.consumed),
+            (&metrics.events_counted, self.counted),
+            (&metrics.events_late, self.late),
+        ] {
+            if n > 0 {
+                counter.inc_by(n);
+            }
+        }
+        *self = Tally::default();
     }
 }
 

@@ -13,7 +13,7 @@
 //! Only the consumer thread touches this (the rebalance callbacks run on it too); the
 //! evaluator reads the global table, never these counts.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -49,7 +49,8 @@ pub type DriftOutbox = Arc<Mutex<Vec<(DriftKey, DriftRecord)>>>;
 
 pub struct Owner {
     plan: Arc<Plan>,
-    parts: HashMap<String, HashMap<i32, Owned>>,
+    /// Per topic and partition (looked up per message: a fast hash, not SipHash).
+    parts: FxHashMap<String, FxHashMap<i32, Owned>>,
     txn: TxnProducer,
     reader: Arc<StateReader>,
     stale: Vec<PaneKey>,
@@ -92,7 +93,7 @@ impl Owner {
     pub fn new(p: OwnerParts) -> Self {
         Self {
             plan: p.plan,
-            parts: HashMap::new(),
+            parts: FxHashMap::default(),
             txn: p.txn,
             reader: p.reader,
             stale: Vec::new(),
@@ -113,7 +114,7 @@ impl Owner {
     }
 
     pub fn assigned(&self) -> usize {
-        self.parts.values().map(HashMap::len).sum()
+        self.parts.values().map(FxHashMap::len).sum()
     }
 
     /// Counts a decoded event of `topic/partition` at `offset` into its model's windows and
