@@ -11,6 +11,9 @@
 #   PARTITIONS=12 scripts/throughput.sh      (the topic on 12 partitions; default 1)
 #   WORKERS=2 PARTITIONS=12 scripts/throughput.sh   (psimon with 2 counting workers, not
 #                                              pinned: every core; default 1 worker, pinned)
+#   PYTHON=1 scripts/throughput.sh           (also the Python consumer of benches/python/,
+#                                              pinned to the same core; installs
+#                                              confluent-kafka and orjson into a venv)
 #   POPULATION_BINS=0 scripts/throughput.sh   (a baseline without population bins: one
 #                                              binning per feature instead of two)
 set -euo pipefail
@@ -93,3 +96,20 @@ PY
 fi
 curl -s "127.0.0.1:$port/metrics" | grep -E '^psimon_(events_(consumed|counted|late)_total|event_processing_delay_seconds\{quantile="0.99"\})'
 echo "psimon resident memory: $(( $(ps -o rss= -p "$pid") / 1024 )) MB now, $(( $(awk '/VmHWM/ {print $2}' "/proc/$pid/status") / 1024 )) MB at its peak"
+if [ -n "${PYTHON:-}" ]; then
+  venv=${XDG_CACHE_HOME:-$HOME/.cache}/psimon/pybench
+  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+  "$venv/bin/python" -c "import confluent_kafka, orjson" 2>/dev/null \
+    || "$venv/bin/pip" install -q confluent-kafka orjson
+  echo "the Python consumer, pinned to core $core ..."
+  py=$(taskset -c "$core" "$venv/bin/python" benches/python/consumer.py \
+    "127.0.0.1:${PSIMON_KAFKA_PORT:-9092}" "$topic" "$count" "$work/baseline.json")
+  echo "$py"
+  python3 - "$py" "$(cat "$work/span")" "$first_n" "$count" <<'PY'
+import sys
+py = float(sys.argv[1].rsplit(": ", 1)[1].split()[0])
+first, end = map(float, sys.argv[2].split())
+rate = (int(sys.argv[4]) - int(sys.argv[3])) / (end - first)
+print(f"psimon / python: {rate:,.0f} / {py:,.0f} = {rate / py:.1f}x")
+PY
+fi
