@@ -56,6 +56,7 @@ pub fn scan<'a>(root: &Node, payload: &'a [u8], out: &mut [Found<'a>]) -> R<()> 
 }
 
 impl<'a> Scanner<'a> {
+    #[inline]
     fn peek(&self) -> Option<u8> {
         self.b.get(self.i).copied()
     }
@@ -64,6 +65,7 @@ impl<'a> Scanner<'a> {
         Err(ScanError::Syntax(what, self.i))
     }
 
+    #[inline]
     fn ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.i += 1;
@@ -148,7 +150,15 @@ impl<'a> Scanner<'a> {
                 hint = i + 1;
                 c
             });
-            self.value(child, out, depth + 1)?;
+            // Numbers, the usual member, without the general (recursive) value path.
+            if let Some(b'-' | b'0'..=b'9') = self.peek() {
+                let v = self.number(child.is_some())?;
+                if let Some(s) = child.and_then(|c| c.slot) {
+                    out[s] = Found::Number(v);
+                }
+            } else {
+                self.value(child, out, depth + 1)?;
+            }
             self.ws();
             match self.peek() {
                 Some(b',') => self.i += 1,
@@ -190,6 +200,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// A string at `self.i` (the opening quote): borrowed when it has no escapes.
+    #[inline]
     fn string(&mut self) -> R<Cow<'a, str>> {
         self.i += 1;
         let start = self.i;
@@ -291,6 +302,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// A number per the JSON grammar; parsed only when `wanted`.
+    #[inline]
     fn number(&mut self, wanted: bool) -> R<f64> {
         let start = self.i;
         let negative = self.peek() == Some(b'-');
@@ -366,6 +378,7 @@ impl<'a> Scanner<'a> {
 
     /// Digits, accumulated into `mantissa` while fewer than 19 significant ones have been
     /// seen; `significant` counts them all (more than 19: the standard parser decides).
+    #[inline]
     fn digits_into(&mut self, mantissa: &mut u64, significant: &mut u32) {
         while let Some(d @ b'0'..=b'9') = self.peek() {
             if *significant < 19 {
