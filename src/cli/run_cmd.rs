@@ -49,6 +49,17 @@ pub fn check(path: &Path) -> Result<()> {
         config.state_topic(),
         crate::pipeline::run::instance_id(&config)
     ))?;
+    emit(&format!(
+        "counting: {}, prefetch {} MiB in all\n",
+        config.kafka.workers.map_or_else(
+            || format!(
+                "one worker per core ({}), at most one per input partition",
+                std::thread::available_parallelism().map_or(1, |n| n.get())
+            ),
+            |w| format!("{w} worker(s)")
+        ),
+        config.kafka.prefetch_bytes >> 20
+    ))?;
     if let Some(o) = &plan.outcomes {
         emit(&format!(
             "outcomes: {} joined with the applications by application id ({}; {}), {} outcome window(s), join store in {}, changelog {}\n",
