@@ -278,21 +278,7 @@ fn a_kill_9_mid_stream_loses_and_doubles_no_outcome() {
     monitor.kill9();
     producer.join().unwrap();
     let monitor = Monitor::start(&config, port);
-    let produced = read_json(&outcome_topic);
-    let joined_all = produced.len() as f64;
-    wait_for(
-        "the window to hold every outcome",
-        Duration::from_secs(90),
-        || {
-            let w = outcome_window(&monitor.drift());
-            w["goods"].as_f64().unwrap_or(0.0) + w["bads"].as_f64().unwrap_or(0.0) == joined_all
-        },
-    );
-    std::thread::sleep(Duration::from_millis(2500));
-    let window = outcome_window(&monitor.drift());
-    let apps = read_json(&topics.input);
-    let baseline: Value = serde_json::from_str(&std::fs::read_to_string(&base).unwrap()).unwrap();
-    check_against_offline(&window, &offline_iv(&baseline, &apps, &produced));
+    check_window_against_offline(&monitor, &base, &topics.input, &read_json(&outcome_topic));
 }
 
 #[test]
