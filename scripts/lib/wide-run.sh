@@ -7,7 +7,6 @@
 # [MAPPING_LINE...]. The caller sets `pid` to the psimon it starts; cleanup stops it.
 
 psimon=${PSIMON_BIN:-target/release/psimon}
-unset PSIMON_BIN  # psimon reads PSIMON_* variables as config overrides
 [ -x "$psimon" ] || cargo build --release
 started=0
 if ! scripts/kafka.sh status; then scripts/kafka.sh start; started=1; fi

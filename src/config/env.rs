@@ -8,6 +8,18 @@ use toml::{Table, Value};
 
 pub const PREFIX: &str = "PSIMON_";
 
+/// The sections an override may set. Other `PSIMON_*` variables (`PSIMON_KAFKA_PORT` of
+/// `scripts/kafka.sh`, a wrapper's `PSIMON_BIN`) are not overrides and are left alone.
+pub const SECTIONS: &[&str] = &[
+    "kafka",
+    "http",
+    "mapping",
+    "evaluation",
+    "shutdown",
+    "state",
+    "outcomes",
+];
+
 /// Applies the overrides in `env` to `doc`; returns the paths it set.
 pub fn apply(doc: &mut Table, env: &[(String, String)]) -> Result<Vec<String>, String> {
     let mut set = Vec::new();
@@ -15,6 +27,10 @@ pub fn apply(doc: &mut Table, env: &[(String, String)]) -> Result<Vec<String>, S
         let Some(rest) = key.strip_prefix(PREFIX) else {
             continue;
         };
+        let section = rest.split_once("__").map(|(s, _)| s.to_ascii_lowercase());
+        if !section.is_some_and(|s| SECTIONS.contains(&s.as_str())) {
+            continue;
+        }
         // Config keys and librdkafka property names are all lower case.
         let path: Vec<String> = rest.split("__").map(str::to_ascii_lowercase).collect();
         if path.iter().any(String::is_empty) {
@@ -50,6 +66,23 @@ fn parse_value(text: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_section_keys_are_overrides() {
+        let mut doc: Table = "[kafka]\nbrokers = \"a:1\"\n".parse().unwrap();
+        let env = vec![
+            ("PSIMON_KAFKA_PORT".to_string(), "9093".to_string()),
+            (
+                "PSIMON_BIN".to_string(),
+                "target/release/psimon".to_string(),
+            ),
+            ("PSIMON_TEST__BROKERS".to_string(), "x:1".to_string()),
+            ("PSIMON_KAFKA__BROKERS".to_string(), "b:2".to_string()),
+        ];
+        assert_eq!(apply(&mut doc, &env).unwrap(), vec!["kafka.brokers"]);
+        assert_eq!(doc["kafka"]["brokers"].as_str(), Some("b:2"));
+        assert!(doc.get("test").is_none() && doc["kafka"].get("port").is_none());
+    }
 
     #[test]
     fn overrides_set_nested_values_with_types() {
