@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# The test suite: starts the single-node Kafka broker (scripts/kafka.sh) for the
-# integration tests, runs `cargo test --release`, and stops the broker again if it started it.
+# The test suite: installs the test tools when missing, starts the single-node Kafka broker
+# (scripts/kafka.sh) for the integration tests, runs `cargo test --release`, and stops the
+# broker again if it started it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-for tool in kcat promtool; do
-  command -v "$tool" >/dev/null || { echo "test.sh: $tool is missing; run scripts/install-test-tools.sh" >&2; exit 1; }
-done
+# What the tests need, installed when missing (kcat and promtool from Debian's packages;
+# the broker's jars through Maven): one command on a fresh machine.
+scripts/install-test-tools.sh
 
 started=0
 if ! scripts/kafka.sh status; then
