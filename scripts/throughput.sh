@@ -48,9 +48,17 @@ echo "producing $count applications to $topic ..."
 core=$(( $(nproc) - 1 ))
 ceiling_bin=target/release/examples/consume_ceiling
 [ -x "$ceiling_bin" ] || cargo build --release --example consume_ceiling
-echo "the ceiling: librdkafka consuming the topic, nothing parsed, pinned to core $core ..."
-ceiling=$(taskset -c "$core" "$ceiling_bin" "127.0.0.1:${PSIMON_KAFKA_PORT:-9092}" "$topic" "$count" ${PSIMON_KAFKA__PREFETCH_BYTES:-})
-echo "$ceiling"
+# The ceiling varies from run to run (the broker's cache, the other core's load): it is
+# measured three times and the fastest is the one psimon is compared with.
+echo "the ceiling: librdkafka consuming the topic, nothing parsed, pinned to core $core (3 runs) ..."
+ceiling=""
+for _ in 1 2 3; do
+  c=$(taskset -c "$core" "$ceiling_bin" "127.0.0.1:${PSIMON_KAFKA_PORT:-9092}" "$topic" "$count" ${PSIMON_KAFKA__PREFETCH_BYTES:-})
+  echo "$c"
+  if [ -z "$ceiling" ] || python3 -c "import sys; f=lambda s: float(s.rsplit(': ',1)[1].split()[0]); sys.exit(0 if f(sys.argv[1]) > f(sys.argv[2]) else 1)" "$c" "$ceiling"; then
+    ceiling=$c
+  fi
+done
 workers=${WORKERS:-1}
 if [ "$workers" = 1 ]; then
   cpus=$core

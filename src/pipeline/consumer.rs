@@ -233,51 +233,53 @@ pub fn consume_loop(
 ) {
     let ctx = consumer.context();
     let metrics = &ctx.metrics;
-    let mut bins: Vec<u16> = Vec::with_capacity(64);
-    let mut groups: Vec<(usize, u16)> = Vec::with_capacity(8);
-    let mut late_in = vec![false; settings.windows];
-    let mut delays: Vec<f64> = Vec::with_capacity(4096);
+    let mut s = Scratch {
+        bins: Vec::with_capacity(64),
+        groups: Vec::with_capacity(8),
+        late_in: vec![false; settings.windows],
+        delays: Vec::with_capacity(4096),
+        tally: Tally::default(),
+        now: now_ms(),
+    };
     let mut last_checkpoint = Instant::now();
-    // The wall clock, read once per 64 messages: delays are reported in milliseconds.
-    let mut now = now_ms();
-    let mut since_clock = 0u32;
-    // Counted here and added to the shared counters with the clock (an atomic add per
-    // message on a cache line every worker writes would cost more than the counting).
-    let mut tally = Tally::default();
+    // Messages already fetched are taken up to BATCH at a time and counted under one lock
+    // of the owner (never held while polling: the rebalance callbacks run in `poll` and
+    // take it). The wall clock is read once per batch.
+    let mut batch: Vec<BorrowedMessage<'_>> = Vec::with_capacity(BATCH);
     while !stop.load(Ordering::Relaxed) && !ctx.status.has_failed() {
-        let polled = consumer.poll(Duration::from_millis(100));
-        since_clock += 1;
-        if polled.is_none() || since_clock >= 64 {
-            now = now_ms();
-            since_clock = 0;
-            tally.flush(metrics);
-            if last_checkpoint.elapsed() >= settings.commit_interval {
-                checkpoint(consumer, &mut delays);
-                last_checkpoint = Instant::now();
+        match consumer.poll(Duration::from_millis(100)) {
+            None => {}
+            Some(Ok(m)) => batch.push(m),
+            Some(Err(e)) => ctx.error(e, "poll"),
+        }
+        while !batch.is_empty() && batch.len() < BATCH {
+            match consumer.poll(Duration::ZERO) {
+                None => break,
+                Some(Ok(m)) => batch.push(m),
+                Some(Err(e)) => {
+                    ctx.error(e, "poll");
+                    break;
+                }
             }
         }
-        let msg = match polled {
-            None => continue,
-            Some(Ok(m)) => m,
-            Some(Err(e)) => {
-                ctx.error(e, "poll");
-                continue;
+        s.now = now_ms();
+        if !batch.is_empty() {
+            if ctx.broker_down.load(Ordering::Relaxed)
+                && ctx.broker_down.swap(false, Ordering::Relaxed)
+            {
+                info!("broker reachable again");
             }
-        };
-        if ctx.broker_down.load(Ordering::Relaxed) && ctx.broker_down.swap(false, Ordering::Relaxed)
-        {
-            info!("broker reachable again");
-        }
-        tally.consumed += 1;
-        let (topic, partition, offset) = (msg.topic(), msg.partition(), msg.offset());
-        let payload = msg.payload().unwrap_or_default();
-        let kafka_ms = msg.timestamp().to_millis();
-        if let Some(route) = outcomes.as_ref()
-            && (topic == route.source || topic == route.joined)
-        {
-            let forward = route.forward_partitions.filter(|_| topic == route.source);
             let result = match ctx.owner.lock() {
-                Ok(mut owner) => outcome(&mut owner, route, forward, &msg, kafka_ms.unwrap_or(now)),
+                Ok(mut owner) => batch.iter().try_for_each(|msg| {
+                    handle(
+                        &mut owner,
+                        msg,
+                        decoder,
+                        outcomes.as_ref(),
+                        settings,
+                        &mut s,
+                    )
+                }),
                 Err(_) => {
                     ctx.status.fail(
                         "the partition owner's lock is poisoned (a panic while counting)".into(),
@@ -285,104 +287,133 @@ pub fn consume_loop(
                     break;
                 }
             };
+            // After an error the rest of the batch is dropped: a rewind re-reads it.
+            batch.clear();
             match result {
                 Ok(()) => {}
                 Err(OwnerError::Txn(e)) => recover(consumer, e),
                 Err(e) => ctx.failed(e),
             }
-            continue;
         }
-        let decoded = decoder.decode_with(payload, &mut bins, &mut groups).and_then(|d| {
-            match (d.event_time_ms, kafka_ms) {
-                (Some(t), Some(k)) if t > k.saturating_add(settings.max_time_skew_ms) => {
-                    Err(crate::event::Invalid {
-                        reason: InvalidReason::InvalidTime,
-                        detail: format!(
-                            "event time {t} ms is {} s ahead of the Kafka timestamp {k} ms (mapping.max_time_skew)",
-                            (t - k) / 1000
-                        ),
-                    })
-                }
-                _ => Ok(d),
-            }
-        });
-        let Ok(mut owner) = ctx.owner.lock() else {
-            ctx.status
-                .fail("the partition owner's lock is poisoned (a panic while counting)".into());
-            break;
-        };
-        match decoded {
-            Ok(d) => {
-                let event_ms = d.event_time_ms.or(kafka_ms).unwrap_or(now);
-                let counted = owner.count(
-                    topic,
-                    partition,
-                    offset,
-                    (d.model, event_ms),
-                    (&bins, &groups),
-                    &mut late_in,
-                );
-                match counted {
-                    Some(Counted::Counted) => {
-                        tally.counted += 1;
-                        delays.push((now - event_ms) as f64 / 1000.0);
-                    }
-                    Some(Counted::Late) => tally.late += 1,
-                    // Not assigned any more (revoked meanwhile): left to the next owner.
-                    None => {}
-                }
-                if outcomes.is_some() && counted.is_some() {
-                    let app = PendingApp {
-                        model: d.model as u16,
-                        app_ms: event_ms,
-                        bins: bins.clone(),
-                    };
-                    match owner.join_application(partition, msg.key(), app) {
-                        Ok(()) => {}
-                        Err(OwnerError::Txn(e)) => {
-                            drop(owner);
-                            recover(consumer, e);
-                        }
-                        Err(e) => {
-                            drop(owner);
-                            ctx.failed(e);
-                        }
-                    }
-                }
-            }
-            Err(bad) => {
-                let src = Source {
-                    topic,
-                    partition,
-                    offset,
-                };
-                match owner.dead_letter(
-                    msg.key(),
-                    msg.payload(),
-                    (bad.reason.as_str(), &bad.detail),
-                    &src,
-                ) {
-                    Ok(true) => metrics
-                        .events_invalid
-                        .with_label_values(&[bad.reason.as_str()])
-                        .inc(),
-                    Ok(false) => {}
-                    Err(e) => {
-                        drop(owner);
-                        recover(consumer, e);
-                    }
-                }
-            }
+        s.tally.flush(metrics);
+        if s.delays.len() >= 4096 {
+            metrics.event_processing_delay.observe_many(&s.delays);
+            s.delays.clear();
         }
-        if delays.len() >= 4096 {
-            metrics.event_processing_delay.observe_many(&delays);
-            delays.clear();
+        if last_checkpoint.elapsed() >= settings.commit_interval {
+            checkpoint(consumer, &mut s.delays);
+            last_checkpoint = Instant::now();
         }
     }
-    tally.flush(metrics);
+    s.tally.flush(metrics);
     if !ctx.status.has_failed() {
-        checkpoint(consumer, &mut delays);
+        checkpoint(consumer, &mut s.delays);
         info!("final checkpoint committed");
+    }
+}
+
+/// Messages counted under one lock of the owner.
+const BATCH: usize = 64;
+
+/// The consuming loop's buffers, reused for every message.
+struct Scratch {
+    bins: Vec<u16>,
+    groups: Vec<(usize, u16)>,
+    late_in: Vec<bool>,
+    delays: Vec<f64>,
+    tally: Tally,
+    /// The wall clock (epoch ms) at the batch.
+    now: i64,
+}
+
+/// One message, with the owner locked: an outcome, or an application counted (and kept
+/// for the join), or a dead letter. Messages already in the state are skipped.
+fn handle(
+    owner: &mut Owner,
+    msg: &BorrowedMessage<'_>,
+    decoder: &Decoder,
+    outcomes: Option<&OutcomeRoute<'_>>,
+    settings: &LoopSettings,
+    s: &mut Scratch,
+) -> Result<(), OwnerError> {
+    s.tally.consumed += 1;
+    let (topic, partition, offset) = (msg.topic(), msg.partition(), msg.offset());
+    if owner.already_counted(topic, partition, offset) {
+        return Ok(());
+    }
+    let payload = msg.payload().unwrap_or_default();
+    let kafka_ms = msg.timestamp().to_millis();
+    if let Some(route) = outcomes
+        && (topic == route.source || topic == route.joined)
+    {
+        let forward = route.forward_partitions.filter(|_| topic == route.source);
+        return outcome(owner, route, forward, msg, kafka_ms.unwrap_or(s.now));
+    }
+    let decoded = decoder
+        .decode_with(payload, &mut s.bins, &mut s.groups)
+        .and_then(|d| match (d.event_time_ms, kafka_ms) {
+            (Some(t), Some(k)) if t > k.saturating_add(settings.max_time_skew_ms) => {
+                Err(crate::event::Invalid {
+                    reason: InvalidReason::InvalidTime,
+                    detail: format!(
+                        "event time {t} ms is {} s ahead of the Kafka timestamp {k} ms (mapping.max_time_skew)",
+                        (t - k) / 1000
+                    ),
+                })
+            }
+            _ => Ok(d),
+        });
+    match decoded {
+        Ok(d) => {
+            let event_ms = d.event_time_ms.or(kafka_ms).unwrap_or(s.now);
+            let counted = owner.count(
+                topic,
+                partition,
+                offset,
+                (d.model, event_ms),
+                (&s.bins, &s.groups),
+                &mut s.late_in,
+            );
+            match counted {
+                Some(Counted::Counted) => {
+                    s.tally.counted += 1;
+                    s.delays.push((s.now - event_ms) as f64 / 1000.0);
+                }
+                Some(Counted::Late) => s.tally.late += 1,
+                // Not assigned any more (revoked meanwhile): left to the next owner.
+                None => {}
+            }
+            if outcomes.is_some() && counted.is_some() {
+                let app = PendingApp {
+                    model: d.model as u16,
+                    app_ms: event_ms,
+                    bins: s.bins.clone(),
+                };
+                owner.join_application(partition, msg.key(), app)?;
+            }
+            Ok(())
+        }
+        Err(bad) => {
+            let src = Source {
+                topic,
+                partition,
+                offset,
+            };
+            let owned = owner.dead_letter(
+                msg.key(),
+                msg.payload(),
+                (bad.reason.as_str(), &bad.detail),
+                &src,
+            )?;
+            if owned {
+                owner
+                    .metrics()
+                    .events_invalid
+                    .with_label_values(&[bad.reason.as_str()])
+                    .inc();
+            }
+            Ok(())
+        }
     }
 }
 

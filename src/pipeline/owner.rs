@@ -113,6 +113,18 @@ impl Owner {
         &self.metrics
     }
 
+    /// Whether the message at `offset` of `topic/partition` is already in the owned state
+    /// (below the partition's next offset): a message polled before a rebalance that gave
+    /// the partition back from its checkpoint, delivered again after it. Counting it again
+    /// would count it twice.
+    pub fn already_counted(&self, topic: &str, partition: i32, offset: i64) -> bool {
+        self.parts
+            .get(topic)
+            .and_then(|t| t.get(&partition))
+            .and_then(|o| o.next_offset)
+            .is_some_and(|next| offset < next)
+    }
+
     pub fn assigned(&self) -> usize {
         self.parts.values().map(FxHashMap::len).sum()
     }
