@@ -368,3 +368,30 @@ fn bad_options_and_lines() {
         "unknown file type",
     );
 }
+
+#[test]
+fn a_missing_file_is_named_once_with_its_error() {
+    for args in [
+        &[
+            "report",
+            "--baseline",
+            "/nonexistent/b.json",
+            "--input",
+            "/nonexistent/s.csv",
+        ][..],
+        &[
+            "report",
+            "--baseline",
+            "config/baseline.example.json",
+            "--input",
+            "/nonexistent/s.csv",
+        ][..],
+    ] {
+        let err = fails_with(args, "No such file or directory");
+        assert_eq!(
+            err.matches("No such file or directory").count(),
+            1,
+            "the I/O error once: {err}"
+        );
+    }
+}

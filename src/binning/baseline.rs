@@ -79,11 +79,10 @@ pub struct PopulationBins {
 
 #[derive(Debug, Error)]
 pub enum BaselineError {
-    #[error("{path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    /// The I/O error is part of the message, not a separate cause (which would print it
+    /// twice in an error chain).
+    #[error("{path}: {cause}")]
+    Io { path: String, cause: std::io::Error },
     #[error("{path}: not a psimon baseline file: {message}")]
     Parse { path: String, message: String },
     #[error("{path}: baseline file version {found}; this psimon reads versions 1 and 2")]
@@ -111,9 +110,9 @@ impl BaselineFile {
     /// Reads, version-checks and validates a baseline file.
     pub fn load(path: &Path) -> Result<Self, BaselineError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| BaselineError::Io {
+        let text = std::fs::read_to_string(path).map_err(|cause| BaselineError::Io {
             path: shown.clone(),
-            source,
+            cause,
         })?;
         Self::parse(&text, &shown)
     }
@@ -152,9 +151,9 @@ impl BaselineFile {
     /// Writes the file as pretty JSON.
     pub fn save(&self, path: &Path) -> Result<(), BaselineError> {
         let text = serde_json::to_string_pretty(self).expect("a baseline always serialises");
-        std::fs::write(path, text + "\n").map_err(|source| BaselineError::Io {
+        std::fs::write(path, text + "\n").map_err(|cause| BaselineError::Io {
             path: path.display().to_string(),
-            source,
+            cause,
         })
     }
 

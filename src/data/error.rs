@@ -6,10 +6,12 @@ use thiserror::Error;
 
 #[derive(Debug, Error)]
 pub enum DataError {
-    #[error("{path}: {source}")]
+    /// The I/O error is part of the message, not a separate cause (which would print it
+    /// twice in an error chain).
+    #[error("{path}: {cause}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("{path}: unknown file type; use a .csv, .jsonl or .ndjson file")]
     UnknownFormat { path: PathBuf },

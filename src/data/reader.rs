@@ -70,9 +70,9 @@ impl Row<'_> {
 }
 
 fn io_error(path: &Path) -> impl Fn(std::io::Error) -> DataError + '_ {
-    move |source| DataError::Io {
+    move |cause| DataError::Io {
         path: path.to_path_buf(),
-        source,
+        cause,
     }
 }
 
