@@ -409,7 +409,8 @@ fn render(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
             row
         })
         .collect();
-    let tau = format!("p(>{})", num(s.args.psi.tau));
+    // The p-value of H0: PSI <= tau, named by its hypothesis: a small value shows PSI > tau.
+    let tau = format!("p(PSI<={})", num(s.args.psi.tau));
     let adj = format!("q ({})", s.args.multiple_testing.as_str());
     let mut header = vec![
         "feature",
@@ -434,7 +435,7 @@ fn render(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
         reports.len()
     ));
     out.push_str(&format!(
-        "{tau}: noncentral test of PSI > tau. binning: the scorecard's bins (did the model's inputs move) or the baseline's population bins (did the population change).\n"
+        "{tau}: p-value of H0: PSI <= tau (noncentral); below alpha shows PSI > tau. binning: the scorecard's bins (did the model's inputs move) or the baseline's population bins (did the population change).\n"
     ));
     if let Some(t) = &s.args.target {
         out.push_str(&format!(
