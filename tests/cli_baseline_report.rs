@@ -392,3 +392,39 @@ fn population_bins_follow_the_options() {
             .all(|f| f.get("population").is_none())
     );
 }
+
+#[test]
+fn with_target_a_baseline_built_without_one_does_not_report_the_target_as_a_feature() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = generate(dir.path(), "dev.csv", 5_000, 0.0, 1);
+    let cur = generate(dir.path(), "cur.csv", 3_000, 0.5, 2);
+    let base = dir.path().join("b.json");
+    ok(&[
+        "baseline",
+        "--input",
+        path_str(&dev),
+        "--out",
+        path_str(&base),
+    ]);
+    let out = psimon(&[
+        "report",
+        "--baseline",
+        path_str(&base),
+        "--input",
+        path_str(&cur),
+        "--target",
+        "bad",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = stdout(&out);
+    assert!(
+        !report.lines().any(|l| l.starts_with("bad ")),
+        "the target is not a feature row:\n{report}"
+    );
+    assert!(report.lines().any(|l| l.starts_with("bureau_score ")));
+    assert!(
+        stderr(&out).contains("left out of the features"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -66,7 +66,20 @@ pub fn run(a: ReportArgs) -> Result<()> {
         );
     }
     let file = BaselineFile::load(&a.baseline)?;
-    let model = select_model(&file, a.model.as_deref(), a.features.as_deref())?;
+    let mut model = select_model(&file, a.model.as_deref(), a.features.as_deref())?;
+    // A baseline built without --target monitors every column, the outcome too: with
+    // --target that column is the outcome, not a feature.
+    if let Some(t) = &a.target
+        && model.features.iter().any(|f| &f.name == t)
+    {
+        model.features.retain(|f| &f.name != t);
+        tracing::warn!(
+            "the baseline monitors \"{t}\" as a feature (it was built without --target); as the --target column it is left out of the features"
+        );
+        if model.features.is_empty() {
+            bail!("--target {t}: the baseline has no feature but the target");
+        }
+    }
     let mut columns: Vec<String> = model.features.iter().map(|f| f.name.clone()).collect();
     let nf = columns.len();
     if let Some(t) = &a.target {
