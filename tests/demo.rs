@@ -93,3 +93,29 @@ fn the_demo_detects_the_injected_drift() {
         .unwrap_or_else(|| panic!("no fairness row:\n{stdout}"));
     assert!(fairness_row.trim_end().ends_with("OK"), "{fairness_row}");
 }
+
+#[test]
+fn a_taken_port_stops_the_demo_with_that_error_alone() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let out = Command::new(env!("CARGO_BIN_EXE_psimon"))
+        .args([
+            "demo",
+            "--duration",
+            "5s",
+            "--http",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        stderr.contains(&format!("binding the HTTP address 127.0.0.1:{port}")),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("demo stopped after"), "{stdout}");
+}

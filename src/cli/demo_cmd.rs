@@ -108,12 +108,14 @@ pub fn run_streaming(opts: DemoOptions, duration: Option<Duration>) -> Result<()
     let produced = generator
         .join()
         .map_err(|_| anyhow::anyhow!("the generator panicked"))??;
+    drop(cluster);
+    // A demo that could not start (its HTTP port taken, say) ends with that error alone.
+    result?;
     emit(&format!(
         "\ndemo stopped after {produced} applications; files in {}\n",
         dir.display()
     ))?;
-    drop(cluster);
-    result
+    Ok(())
 }
 
 /// Windowed IV of the joined outcomes (scorecard bins) against the development IV.
