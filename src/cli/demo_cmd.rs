@@ -52,36 +52,7 @@ pub fn run_streaming(opts: DemoOptions, duration: Option<Duration>) -> Result<()
     let mut events_seen: Vec<String> = Vec::new();
     let drifting_view = Arc::clone(&drifting);
     let on_eval = Box::new(move |latest: &Value, published: &[Published]| {
-        for p in published {
-            let d = &p.event["data"];
-            if d["statistic"] == "iv" {
-                events_seen.push(format!(
-                    "{}  {}  iv_drop {} -> {}  IV {} [{}, {}] (development {})  (id {})",
-                    p.event["time"].as_str().unwrap_or_default(),
-                    p.event["subject"].as_str().unwrap_or_default(),
-                    d["previous_state"].as_str().unwrap_or_default(),
-                    d["state"].as_str().unwrap_or_default(),
-                    num(d["value"].as_f64().unwrap_or(f64::NAN)),
-                    num(d["ci_ncx2_lower"].as_f64().unwrap_or(f64::NAN)),
-                    num(d["ci_ncx2_upper"].as_f64().unwrap_or(f64::NAN)),
-                    num(d["iv_development"].as_f64().unwrap_or(f64::NAN)),
-                    &p.event["id"].as_str().unwrap_or_default()[..8],
-                ));
-                continue;
-            }
-            events_seen.push(format!(
-                "{}  {}  {} -> {}  PSI {} [{}, {}]  q {}  (id {})",
-                p.event["time"].as_str().unwrap_or_default(),
-                p.event["subject"].as_str().unwrap_or_default(),
-                d["previous_state"].as_str().unwrap_or_default(),
-                d["state"].as_str().unwrap_or_default(),
-                num(d["value"].as_f64().unwrap_or(f64::NAN)),
-                num(d["ci_ncx2_lower"].as_f64().unwrap_or(f64::NAN)),
-                num(d["ci_ncx2_upper"].as_f64().unwrap_or(f64::NAN)),
-                pval(d["p_value_adjusted"].as_f64().unwrap_or(f64::NAN)),
-                &p.event["id"].as_str().unwrap_or_default()[..8],
-            ));
-        }
+        events_seen.extend(published.iter().map(|p| event_line(&p.event)));
         let screen = render(latest, &events_seen, drifting_view.load(Ordering::Relaxed));
         let _ = emit(&if interactive {
             format!("\x1b[2J\x1b[H{screen}")
@@ -116,6 +87,38 @@ pub fn run_streaming(opts: DemoOptions, duration: Option<Duration>) -> Result<()
         dir.display()
     ))?;
     Ok(())
+}
+
+/// One published event as a line: time, subject, the transition, the statistic with its
+/// interval, then what decided it (drift: the adjusted p-value; iv_drop: the development
+/// IV; fairness: the p-value of J >= tau).
+fn event_line(event: &Value) -> String {
+    let d = &event["data"];
+    let f = |k: &str| d[k].as_f64().unwrap_or(f64::NAN);
+    let (kind, name, decided) = match d["statistic"].as_str() {
+        Some("iv") => (
+            "iv_drop ",
+            "IV",
+            format!("(development {})", num(f("iv_development"))),
+        ),
+        Some("j") => (
+            "fairness ",
+            "J",
+            format!("p(J >= tau) {}", pval(f("below_tau_p_value"))),
+        ),
+        _ => ("", "PSI", format!(" q {}", pval(f("p_value_adjusted")))),
+    };
+    format!(
+        "{}  {}  {kind}{} -> {}  {name} {} [{}, {}] {decided}  (id {})",
+        event["time"].as_str().unwrap_or_default(),
+        event["subject"].as_str().unwrap_or_default(),
+        d["previous_state"].as_str().unwrap_or_default(),
+        d["state"].as_str().unwrap_or_default(),
+        num(f("value")),
+        num(f("ci_ncx2_lower")),
+        num(f("ci_ncx2_upper")),
+        event["id"].as_str().map_or("", |id| &id[..id.len().min(8)]),
+    )
 }
 
 /// Windowed IV of the joined outcomes (scorecard bins) against the development IV.
