@@ -399,19 +399,12 @@ fn handle(
                 partition,
                 offset,
             };
-            let owned = owner.dead_letter(
+            owner.dead_letter(
                 msg.key(),
                 msg.payload(),
                 (bad.reason.as_str(), &bad.detail),
                 &src,
             )?;
-            if owned {
-                owner
-                    .metrics()
-                    .events_invalid
-                    .with_label_values(&[bad.reason.as_str()])
-                    .inc();
-            }
             Ok(())
         }
     }
@@ -484,25 +477,16 @@ fn outcome(
             }
         }
         Err(bad) => {
-            let owned = owner
-                .dead_letter(
-                    msg.key(),
-                    msg.payload(),
-                    (bad.reason.as_str(), &bad.detail),
-                    &Source {
-                        topic,
-                        partition,
-                        offset,
-                    },
-                )
-                .map_err(OwnerError::Txn)?;
-            if owned {
-                owner
-                    .metrics()
-                    .events_invalid
-                    .with_label_values(&[bad.reason.as_str()])
-                    .inc();
-            }
+            owner.dead_letter(
+                msg.key(),
+                msg.payload(),
+                (bad.reason.as_str(), &bad.detail),
+                &Source {
+                    topic,
+                    partition,
+                    offset,
+                },
+            )?;
             Ok(())
         }
     }

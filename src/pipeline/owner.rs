@@ -109,10 +109,6 @@ impl Owner {
         }
     }
 
-    pub fn metrics(&self) -> &Metrics {
-        &self.metrics
-    }
-
     /// Whether the message at `offset` of `topic/partition` is already in the owned state
     /// (below the partition's next offset): a message polled before a rebalance that gave
     /// the partition back from its checkpoint, delivered again after it. Counting it again
@@ -151,8 +147,9 @@ impl Owner {
         Some(counted)
     }
 
-    /// Dead-letters a message inside the open transaction; `Ok(false)` if the partition is
-    /// not owned (its next owner will).
+    /// Dead-letters a message inside the open transaction and counts it by reason
+    /// (`psimon_events_invalid_total`); `Ok(false)` if the partition is not owned (its next
+    /// owner will).
     pub fn dead_letter(
         &mut self,
         key: Option<&[u8]>,
@@ -170,6 +167,10 @@ impl Owner {
         self.txn.dead_letter(key, payload, reason, detail, src)?;
         owned.next_offset = Some(src.offset + 1);
         owned.dirty = true;
+        self.metrics
+            .events_invalid
+            .with_label_values(&[reason])
+            .inc();
         Ok(true)
     }
 
