@@ -70,6 +70,29 @@ impl Evaluator {
         }
     }
 
+    /// Hands a published state to the next transaction (the state topic), so that the next
+    /// publisher continues from it.
+    fn hand_over(
+        &self,
+        (model, window, feature): (String, &str, String),
+        state: DriftState,
+        baseline_id: &str,
+    ) {
+        if let Some(Ok(mut outbox)) = self.outbox.as_ref().map(|o| o.lock()) {
+            outbox.push((
+                DriftKey {
+                    model,
+                    window: window.to_string(),
+                    feature,
+                },
+                DriftRecord {
+                    state: state as u8,
+                    baseline_id: baseline_id.to_string(),
+                },
+            ));
+        }
+    }
+
     /// Merges the windows (briefly holding the table's read lock); also returns the drift
     /// states last published by any instance.
     fn merge(
@@ -244,20 +267,11 @@ impl Evaluator {
                                 });
                                 let k = key(&model.name, fname);
                                 p.drift_event(&k, &event.to_string());
-                                if let Some(Ok(mut outbox)) = self.outbox.as_ref().map(|o| o.lock())
-                                {
-                                    outbox.push((
-                                        DriftKey {
-                                            model: model.name.clone(),
-                                            window: wname.clone(),
-                                            feature: meta.series(),
-                                        },
-                                        DriftRecord {
-                                            state: state as u8,
-                                            baseline_id: model.baseline_id.clone(),
-                                        },
-                                    ));
-                                }
+                                self.hand_over(
+                                    (model.name.clone(), wname, meta.series()),
+                                    state,
+                                    &model.baseline_id,
+                                );
                                 published.push(Published { key: k, event });
                             }
                         }
@@ -327,19 +341,11 @@ impl Evaluator {
                         });
                         let k = key(&model.name, &meta.name);
                         p.drift_event(&k, &event.to_string());
-                        if let Some(Ok(mut outbox)) = self.outbox.as_ref().map(|o| o.lock()) {
-                            outbox.push((
-                                DriftKey {
-                                    model: format!("{}~outcomes", model.name),
-                                    window: wname.clone(),
-                                    feature: meta.series(),
-                                },
-                                DriftRecord {
-                                    state: state as u8,
-                                    baseline_id: model.baseline_id.clone(),
-                                },
-                            ));
-                        }
+                        self.hand_over(
+                            (format!("{}~outcomes", model.name), wname, meta.series()),
+                            state,
+                            &model.baseline_id,
+                        );
                         published.push(Published { key: k, event });
                     }
                 }

@@ -124,19 +124,11 @@ impl Evaluator {
                     });
                     let k = fairness_key(&model.name, &c.name);
                     p.drift_event(&k, &event.to_string());
-                    if let Some(Ok(mut outbox)) = self.outbox.as_ref().map(|o| o.lock()) {
-                        outbox.push((
-                            DriftKey {
-                                model: state_model(&model.name, &c.name),
-                                window: wname.clone(),
-                                feature: gname.clone(),
-                            },
-                            DriftRecord {
-                                state: state as u8,
-                                baseline_id: model.baseline_id.clone(),
-                            },
-                        ));
-                    }
+                    self.hand_over(
+                        (state_model(&model.name, &c.name), wname, gname.clone()),
+                        state,
+                        &model.baseline_id,
+                    );
                     published.push(Published { key: k, event });
                 }
                 windows.push(json!({
