@@ -11,21 +11,34 @@ use crate::evaluate::{Binning, FeatureMeta};
 use crate::pipeline::{Plan, run};
 
 /// Reads, overrides from the environment, validates, and loads the baselines; every problem
-/// is listed.
+/// is listed, those of the file's values and of its baseline files in one list.
 pub fn load(path: &Path) -> Result<(Config, Plan)> {
     let text = std::fs::read_to_string(path).map_err(|e| anyhow!("{}: {e}", path.display()))?;
     let env: Vec<(String, String)> = std::env::vars().collect();
-    let config = config::load(&text, &env).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    let mut checked = config::check(&text, &env).map_err(|e| anyhow!("{}: {e}", path.display()))?;
     let base_dir = path.parent().unwrap_or(Path::new("."));
-    let plan = Plan::build(&config, base_dir).map_err(|problems| {
-        anyhow!(
+    // The baselines are read even when the file has other problems, so that one run
+    // shows them all.
+    let plan = match &checked.config {
+        Some(c) => match Plan::build(c, base_dir) {
+            Ok(plan) => Some(plan),
+            Err(problems) => {
+                checked.add(problems);
+                None
+            }
+        },
+        None => None,
+    };
+    let problems = checked.problems().to_vec();
+    match (checked.into_result(), plan) {
+        (Ok(config), Some(plan)) => Ok((config, plan)),
+        _ => Err(anyhow!(
             "{}: the config has {} problem(s):\n  {}",
             path.display(),
             problems.len(),
             problems.join("\n  ")
-        )
-    })?;
-    Ok((config, plan))
+        )),
+    }
 }
 
 pub fn check(path: &Path) -> Result<()> {

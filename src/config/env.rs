@@ -20,8 +20,9 @@ pub const SECTIONS: &[&str] = &[
     "outcomes",
 ];
 
-/// Applies the overrides in `env` to `doc`; returns the paths it set.
-pub fn apply(doc: &mut Table, env: &[(String, String)]) -> Result<Vec<String>, String> {
+/// Applies the overrides in `env` to `doc`; returns the paths it set and the variables
+/// that set them.
+pub fn apply(doc: &mut Table, env: &[(String, String)]) -> Result<Vec<(String, String)>, String> {
     let mut set = Vec::new();
     for (key, value) in env {
         let Some(rest) = key.strip_prefix(PREFIX) else {
@@ -48,7 +49,7 @@ pub fn apply(doc: &mut Table, env: &[(String, String)]) -> Result<Vec<String>, S
             };
         }
         table.insert(path[path.len() - 1].clone(), parsed);
-        set.push(path.join("."));
+        set.push((path.join("."), key.clone()));
     }
     Ok(set)
 }
@@ -79,7 +80,13 @@ mod tests {
             ("PSIMON_TEST__BROKERS".to_string(), "x:1".to_string()),
             ("PSIMON_KAFKA__BROKERS".to_string(), "b:2".to_string()),
         ];
-        assert_eq!(apply(&mut doc, &env).unwrap(), vec!["kafka.brokers"]);
+        assert_eq!(
+            apply(&mut doc, &env).unwrap(),
+            vec![(
+                "kafka.brokers".to_string(),
+                "PSIMON_KAFKA__BROKERS".to_string()
+            )]
+        );
         assert_eq!(doc["kafka"]["brokers"].as_str(), Some("b:2"));
         assert!(doc.get("test").is_none() && doc["kafka"].get("port").is_none());
     }

@@ -4,8 +4,10 @@
 
 pub mod env;
 mod fairness;
+mod parse;
+pub mod problem;
 pub mod types;
 pub mod validate;
 
 pub use types::*;
-pub use validate::{ConfigError, load};
+pub use validate::{Checked, ConfigError, check, load};

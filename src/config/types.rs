@@ -333,29 +333,95 @@ fn yes() -> bool {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, tag = "kind", rename_all = "lowercase")]
+#[serde(try_from = "RawWindow")]
 pub enum WindowConfig {
     /// A sliding time window of `length`, advancing every `slide`, as a ring of panes.
     Time {
         name: String,
-        #[serde(with = "humantime_serde_compat")]
         length: Duration,
-        #[serde(with = "humantime_serde_compat")]
         slide: Duration,
-        #[serde(default, with = "humantime_serde_compat")]
         allowed_lateness: Duration,
     },
     /// The last `size` applications, kept as `panes` panes of `size / panes`.
-    Count {
-        name: String,
-        size: u64,
-        #[serde(default = "default_count_panes")]
-        panes: u64,
-    },
+    Count { name: String, size: u64, panes: u64 },
 }
 
 fn default_count_panes() -> u64 {
     10
+}
+
+/// A window as written: one flat table whose `kind` says which keys belong. Read through
+/// this (not serde's internally tagged enum, which buffers the table and loses the path of
+/// a bad value) so that `check-config` can name `windows[0].length`, not just `windows[0]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWindow {
+    kind: WindowKind,
+    name: String,
+    #[serde(default, with = "optional_duration")]
+    length: Option<Duration>,
+    #[serde(default, with = "optional_duration")]
+    slide: Option<Duration>,
+    #[serde(default, with = "optional_duration")]
+    allowed_lateness: Option<Duration>,
+    #[serde(default)]
+    size: Option<u64>,
+    #[serde(default)]
+    panes: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum WindowKind {
+    Time,
+    Count,
+}
+
+impl TryFrom<RawWindow> for WindowConfig {
+    type Error = String;
+
+    /// The messages read like serde's own (`missing field`, `unknown field`), so the
+    /// config check treats them as it treats those.
+    fn try_from(w: RawWindow) -> Result<Self, String> {
+        let missing = |key: &str| format!("missing field `{key}`");
+        let foreign = |key: &str, kind: &str, keys: &str| {
+            format!("unknown field `{key}` for a {kind} window, expected one of {keys}")
+        };
+        match w.kind {
+            WindowKind::Time => {
+                const KEYS: &str = "`kind`, `name`, `length`, `slide`, `allowed_lateness`";
+                if w.size.is_some() {
+                    return Err(foreign("size", "time", KEYS));
+                }
+                if w.panes.is_some() {
+                    return Err(foreign("panes", "time", KEYS));
+                }
+                Ok(WindowConfig::Time {
+                    name: w.name,
+                    length: w.length.ok_or_else(|| missing("length"))?,
+                    slide: w.slide.ok_or_else(|| missing("slide"))?,
+                    allowed_lateness: w.allowed_lateness.unwrap_or_default(),
+                })
+            }
+            WindowKind::Count => {
+                const KEYS: &str = "`kind`, `name`, `size`, `panes`";
+                for (key, set) in [
+                    ("length", w.length.is_some()),
+                    ("slide", w.slide.is_some()),
+                    ("allowed_lateness", w.allowed_lateness.is_some()),
+                ] {
+                    if set {
+                        return Err(foreign(key, "count", KEYS));
+                    }
+                }
+                Ok(WindowConfig::Count {
+                    name: w.name,
+                    size: w.size.ok_or_else(|| missing("size"))?,
+                    panes: w.panes.unwrap_or_else(default_count_panes),
+                })
+            }
+        }
+    }
 }
 
 impl WindowConfig {
@@ -435,15 +501,51 @@ fn default_top_bins() -> usize {
 
 /// Durations as text: "15s", "24h", "1h 30m".
 mod humantime_serde_compat {
-    use serde::{Deserialize, Deserializer};
+    use serde::Deserializer;
+    use serde::de::{Error, Visitor};
+    use std::fmt;
     use std::time::Duration;
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        let text = String::deserialize(d)?;
-        humantime::parse_duration(&text).map_err(|e| {
-            serde::de::Error::custom(format!(
-                "\"{text}\" is not a duration ({e}); write e.g. \"15s\", \"24h\""
+    struct Text;
+
+    impl Visitor<'_> for Text {
+        type Value = Duration;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a duration as text with a unit, like \"15s\"")
+        }
+
+        fn visit_str<E: Error>(self, text: &str) -> Result<Duration, E> {
+            humantime::parse_duration(text).map_err(|e| {
+                E::custom(format!("not a duration ({e}); write e.g. \"15s\", \"24h\""))
+            })
+        }
+
+        fn visit_i64<E: Error>(self, _: i64) -> Result<Duration, E> {
+            Err(E::custom(
+                "a bare number has no unit; write a duration as text, e.g. \"15s\", \"24h\"",
             ))
-        })
+        }
+
+        fn visit_u64<E: Error>(self, v: u64) -> Result<Duration, E> {
+            self.visit_i64(v as i64)
+        }
+
+        fn visit_f64<E: Error>(self, v: f64) -> Result<Duration, E> {
+            self.visit_i64(v as i64)
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        d.deserialize_any(Text)
+    }
+}
+
+mod optional_duration {
+    use serde::Deserializer;
+    use std::time::Duration;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        super::humantime_serde_compat::deserialize(d).map(Some)
     }
 }

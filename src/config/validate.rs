@@ -7,32 +7,143 @@ use std::net::SocketAddr;
 use thiserror::Error;
 
 use super::env;
+use super::parse;
+use super::problem::{self, Problem, mentions, within};
 use super::types::{Config, WindowConfig};
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
-    #[error("the config is not valid TOML or has unknown or mistyped fields:\n  {0}")]
+    #[error("the config is not valid TOML:\n  {0}")]
     Parse(String),
     #[error("the config has {} problem(s):\n  {}", .0.len(), .0.join("\n  "))]
     Invalid(Vec<String>),
 }
 
-/// Parses `text`, applies the `PSIMON_*` overrides of `env`, and validates.
-pub fn load(text: &str, env_vars: &[(String, String)]) -> Result<Config, ConfigError> {
+/// A config read as far as its problems allow, with all of them.
+pub struct Checked {
+    /// The config, where the parse problems could be repaired (stand-ins included: use it
+    /// only to find more problems unless `problems` is empty).
+    pub config: Option<Config>,
+    problems: Vec<String>,
+    repaired: Vec<String>,
+    /// Paths set by `PSIMON_*` variables, and the variable of each.
+    overrides: Vec<(String, String)>,
+}
+
+impl Checked {
+    /// Adds problems found later (the baseline files'), in the `path...: why` form, except
+    /// those about values the parse repaired.
+    pub fn add(&mut self, more: impl IntoIterator<Item = String>) {
+        for p in more {
+            // A problem of a repaired value, or one checked against a stand-in, is noise.
+            if !self
+                .repaired
+                .iter()
+                .any(|r| within(&p, r) || mentions(&p, r))
+            {
+                let p = self.named(p);
+                self.problems.push(p);
+            }
+        }
+    }
+
+    /// Names the environment variable behind a problem's value.
+    fn named(&self, problem: String) -> String {
+        match self
+            .overrides
+            .iter()
+            .find(|(path, _)| within(&problem, path))
+        {
+            Some((_, var)) => format!("{problem} (set by the environment variable {var})"),
+            None => problem,
+        }
+    }
+
+    pub fn problems(&self) -> &[String] {
+        &self.problems
+    }
+
+    /// The config, if it has no problem at all.
+    pub fn into_result(self) -> Result<Config, ConfigError> {
+        match self.config {
+            Some(c) if self.problems.is_empty() => Ok(c),
+            _ => Err(ConfigError::Invalid(self.problems)),
+        }
+    }
+}
+
+/// Parses `text`, applies the `PSIMON_*` overrides of `env`, and finds every problem that
+/// needs no file: parse problems (unknown keys, wrong types, bad durations) and value
+/// problems together. Only TOML that does not parse at all stops it.
+pub fn check(text: &str, env_vars: &[(String, String)]) -> Result<Checked, ConfigError> {
     let mut doc: toml::Table = text
         .parse()
-        .map_err(|e: toml::de::Error| ConfigError::Parse(e.to_string()))?;
-    env::apply(&mut doc, env_vars)
-        .map_err(|e| ConfigError::Parse(format!("environment override {e}")))?;
-    let config: Config = toml::Value::Table(doc)
-        .try_into()
         .map_err(|e: toml::de::Error| ConfigError::Parse(e.to_string().trim().to_string()))?;
-    let problems = problems(&config);
-    if problems.is_empty() {
-        Ok(config)
-    } else {
-        Err(ConfigError::Invalid(problems))
+    let overrides = env::apply(&mut doc, env_vars)
+        .map_err(|e| ConfigError::Parse(format!("environment override {e}")))?;
+    let doc = toml::Value::Table(doc);
+    let parsed = parse::parse(&doc);
+    let mut checked = Checked {
+        config: None,
+        problems: Vec::new(),
+        repaired: parsed.repaired,
+        overrides,
+    };
+    let parse_problems: Vec<String> = parsed.problems.iter().map(|p| p.to_string()).collect();
+    for p in parse_problems {
+        let p = checked.named(p);
+        checked.problems.push(p);
     }
+    if let Some(config) = &parsed.config {
+        let values = problems(config).into_iter().map(|mut p| {
+            // Show what was written ("1d"), not what was read (86400s).
+            // (Scalars only: a problem with a list names the element at fault.)
+            if let Some(v) = problem::get(&doc, &p.path)
+                && !v.is_array()
+                && !v.is_table()
+            {
+                p.value = Some(problem::written(v));
+            }
+            p.to_string()
+        });
+        checked.add(values.collect::<Vec<_>>());
+    }
+    checked.config = parsed.config;
+    Ok(checked)
+}
+
+/// Parses, overrides and validates: the config if it has no problem.
+pub fn load(text: &str, env_vars: &[(String, String)]) -> Result<Config, ConfigError> {
+    check(text, env_vars)?.into_result()
+}
+
+/// What is wrong with a bootstrap list (`host:port[,host:port...]`, each optionally
+/// `protocol://host:port`, IPv6 hosts in brackets), if anything.
+fn broker_problem(list: &str) -> Option<String> {
+    for entry in list.split(',').map(str::trim) {
+        let address = entry.split_once("://").map_or(entry, |(_, a)| a);
+        // One entry is the whole value, already shown: name it only in a list.
+        let it = if entry == list.trim() {
+            "it".to_string()
+        } else {
+            format!("\"{entry}\"")
+        };
+        let Some((host, port)) = address.rsplit_once(':') else {
+            return Some(format!("{it} is not host:port"));
+        };
+        let host_ok = !host.is_empty()
+            && (host.starts_with('[') && host.ends_with(']')
+                || host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c)));
+        if !host_ok {
+            return Some(format!("{it} does not name a host"));
+        }
+        if !port.parse::<u16>().is_ok_and(|p| p > 0) {
+            return Some(format!("{it}: the port must be a number from 1 to 65535"));
+        }
+    }
+    None
 }
 
 fn is_pointer(p: &str) -> bool {
@@ -75,13 +186,13 @@ fn window_problems(
                     bad(
                         &format!("{at}.length"),
                         &format!("{length:?}"),
-                        "must be a positive multiple of slide",
+                        &format!("must be a positive multiple of {at}.slide"),
                     );
                 } else if l / s > 10_000 {
                     bad(
                         &format!("{at}.length"),
                         &format!("{length:?}"),
-                        "more than 10,000 panes; use a longer slide",
+                        &format!("more than 10,000 panes of {at}.slide; use a longer slide"),
                     );
                 }
             }
@@ -92,7 +203,7 @@ fn window_problems(
                     bad(
                         &format!("{at}.size"),
                         size,
-                        "must be a positive multiple of panes",
+                        &format!("must be a positive multiple of {at}.panes"),
                     );
                 }
             }
@@ -101,15 +212,17 @@ fn window_problems(
 }
 
 /// Every problem of a parsed config that needs no file to be read.
-pub fn problems(c: &Config) -> Vec<String> {
+pub fn problems(c: &Config) -> Vec<Problem> {
     let mut out = Vec::new();
     let mut bad = |path: &str, value: &dyn std::fmt::Display, why: &str| {
-        out.push(format!("{path} = {value}: {why}"))
+        out.push(Problem::new(path, Some(value.to_string()), why))
     };
 
     let k = &c.kafka;
     if k.brokers.trim().is_empty() {
         bad("kafka.brokers", &"\"\"", "give at least one host:port");
+    } else if let Some(why) = broker_problem(&k.brokers) {
+        bad("kafka.brokers", &format!("\"{}\"", k.brokers), &why);
     }
     if k.prefetch_bytes < 1 << 20 {
         bad(
@@ -377,7 +490,7 @@ pub fn problems(c: &Config) -> Vec<String> {
             bad(
                 "outcomes.alert_iv_drop",
                 &o.alert_iv_drop,
-                "shares of the development IV need 0 < warning_iv_drop < alert_iv_drop <= 1",
+                "shares of the development IV need 0 < outcomes.warning_iv_drop < outcomes.alert_iv_drop <= 1",
             );
         }
         if o.horizon.is_zero() {
