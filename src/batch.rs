@@ -203,7 +203,7 @@ impl BatchCounter {
                 crate::binning::BinSpec::Numeric { .. } => "numeric",
                 crate::binning::BinSpec::Categorical { .. } => "categorical",
             },
-            missing_share: if self.rows > 0 {
+            missing_ratio: if self.rows > 0 {
                 missing as f64 / self.rows as f64
             } else {
                 0.0
@@ -246,7 +246,7 @@ pub struct FeatureReport {
     pub name: String,
     pub binning: Binning,
     pub kind: &'static str,
-    pub missing_share: f64,
+    pub missing_ratio: f64,
     pub psi: Result<PsiStats, StatsError>,
     pub iv: Option<Result<IvStats, StatsError>>,
     /// IV now against the baseline's development IV (with a target and baseline outcomes).
@@ -293,7 +293,7 @@ mod tests {
         let r = &c.finish(&m, PsiOptions::default(), false)[0];
         let counts: Vec<u64> = r.bins.iter().map(|b| b.current_count).collect();
         assert_eq!(counts, vec![1, 2, 1]);
-        assert_eq!(r.missing_share, 0.25);
+        assert_eq!(r.missing_ratio, 0.25);
         let p = r.psi.as_ref().unwrap();
         // Offline: the same counts straight through the core.
         let direct = psi(&[1.0, 2.0, 1.0], &[50.0, 50.0, 0.0], PsiOptions::default()).unwrap();

@@ -247,6 +247,12 @@ enum Command {
         /// Largest acceptable J: "below tau" is shown when H0: J >= tau is rejected.
         #[arg(long, default_value_t = psimon::fairness::DEFAULT_FAIRNESS_TAU)]
         fairness_tau: f64,
+        /// Drift state warning: the PSI interval's lower end above this (and significant).
+        #[arg(long, default_value_t = psimon::evaluate::DEFAULT_WARNING_PSI)]
+        warning_psi: f64,
+        /// Drift state alert: likewise above this.
+        #[arg(long, default_value_t = psimon::evaluate::DEFAULT_ALERT_PSI)]
+        alert_psi: f64,
         /// iv_drop warning: this share of the development IV lost (with --target).
         #[arg(long, default_value_t = psimon::evaluate::DEFAULT_WARNING_IV_DROP)]
         warning_iv_drop: f64,
@@ -392,6 +398,8 @@ fn main() -> ExitCode {
             fairness_tau,
             warning_iv_drop,
             alert_iv_drop,
+            warning_psi,
+            alert_psi,
         } => report_cmd::run(report_cmd::ReportArgs {
             baseline,
             input,
@@ -414,6 +422,8 @@ fn main() -> ExitCode {
                 tau: fairness_tau,
             }),
             iv_drop: (warning_iv_drop, alert_iv_drop),
+            warning_psi,
+            alert_psi,
         }),
     };
     match result {

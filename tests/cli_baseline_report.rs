@@ -62,7 +62,7 @@ fn baseline_then_report_matches_offline_computation() {
             .as_array()
             .unwrap()
             .iter()
-            .find(|f| f["name"] == name && f["binning"] == binning)
+            .find(|f| f["feature"] == name && f["binning"] == binning)
             .unwrap_or_else(|| panic!("no {binning} series for {name}"))
             .clone()
     };
@@ -126,7 +126,7 @@ fn baseline_then_report_matches_offline_computation() {
             .as_array()
             .unwrap()
             .iter()
-            .find(|f| f["name"] == name)
+            .find(|f| f["feature"] == name)
             .unwrap()["psi"]["chi2_pvalue"]
             .as_f64()
             .unwrap()
@@ -427,4 +427,78 @@ fn with_target_a_baseline_built_without_one_does_not_report_the_target_as_a_feat
         "{}",
         stderr(&out)
     );
+}
+
+/// The report's state is the monitor's rule (significant after adjustment, and the
+/// interval's lower end above the threshold), recomputed here from the report's own
+/// numbers for every series, with thresholds chosen so that all three states occur. The
+/// table shows the same states; the JSON names a feature `feature` and its missing share
+/// `missing_ratio`, as `/api/v1/drift` does.
+#[test]
+fn report_states_follow_the_monitors_rule_and_field_names_match_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = generate(dir.path(), "dev.csv", 20_000, 0.0, 11);
+    let cur = generate(dir.path(), "cur.csv", 5_000, 0.6, 12);
+    let base = dir.path().join("base.json");
+    stumps_baseline(&dev, &base);
+    let args = |format: &str| {
+        vec![
+            "report".to_string(),
+            "--baseline".into(),
+            path_str(&base).into(),
+            "--input".into(),
+            path_str(&cur).into(),
+            "--format".into(),
+            format.into(),
+            "--warning-psi".into(),
+            "0.01".into(),
+            "--alert-psi".into(),
+            "0.1".into(),
+        ]
+    };
+    let json = args("json");
+    let report: Value =
+        serde_json::from_str(&ok(&json.iter().map(String::as_str).collect::<Vec<_>>())).unwrap();
+    let mut seen = std::collections::BTreeMap::new();
+    for f in report["features"].as_array().unwrap() {
+        assert!(
+            f.get("name").is_none() && f.get("missing_share").is_none(),
+            "{f}"
+        );
+        assert!(f["missing_ratio"].as_f64().is_some(), "{f}");
+        let lower = f["psi"]["ci_ncx2_lower"].as_f64().unwrap();
+        let q = f["p_value_adjusted"].as_f64().unwrap();
+        let p = f["psi"]["chi2_pvalue"].as_f64().unwrap();
+        let significant = q <= 0.05 && p < 0.05;
+        let want = if significant && lower > 0.1 {
+            "alert"
+        } else if significant && lower > 0.01 {
+            "warning"
+        } else {
+            "ok"
+        };
+        assert_eq!(f["state"], want, "{f}");
+        seen.insert(
+            (
+                f["feature"].as_str().unwrap().to_string(),
+                f["binning"].as_str().unwrap().to_string(),
+            ),
+            want.to_uppercase(),
+        );
+    }
+    let kinds: std::collections::BTreeSet<&String> = seen.values().collect();
+    assert_eq!(kinds.len(), 3, "all three states should occur: {seen:?}");
+    let table = ok(&args("table").iter().map(String::as_str).collect::<Vec<_>>());
+    for ((feature, binning), state) in &seen {
+        let line = table
+            .lines()
+            .find(|l| {
+                let w: Vec<&str> = l.split_whitespace().collect();
+                w.len() > 2 && w[0] == feature && w[1] == binning
+            })
+            .unwrap_or_else(|| panic!("{feature} {binning} in\n{table}"));
+        // The state is the column before the last (missing).
+        let words: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(words[words.len() - 2], state, "{line}");
+    }
 }

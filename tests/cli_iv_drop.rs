@@ -45,7 +45,7 @@ fn feature<'a>(doc: &'a Value, name: &str) -> &'a Value {
         .as_array()
         .unwrap()
         .iter()
-        .find(|f| f["name"] == name && f["binning"] == "scorecard")
+        .find(|f| f["feature"] == name && f["binning"] == "scorecard")
         .unwrap()
 }
 
@@ -63,7 +63,7 @@ fn a_weakened_outcome_relation_alerts_and_an_intact_one_does_not() {
         for f in doc["features"].as_array().unwrap() {
             if f.get("iv_drop").is_some() && f["iv_drop"] != "ok" {
                 raised += 1;
-                assert_ne!(f["iv_drop"], "alert", "{}", f["name"]);
+                assert_ne!(f["iv_drop"], "alert", "{}", f["feature"]);
             }
         }
     }

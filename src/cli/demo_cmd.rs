@@ -343,6 +343,8 @@ pub fn run_batch() -> Result<()> {
             crate::evaluate::DEFAULT_WARNING_IV_DROP,
             crate::evaluate::DEFAULT_ALERT_IV_DROP,
         ),
+        warning_psi: crate::evaluate::DEFAULT_WARNING_PSI,
+        alert_psi: crate::evaluate::DEFAULT_ALERT_PSI,
     })?;
     emit(&format!("\nfiles kept in {}\n", dir.display()))?;
     Ok(())

@@ -14,8 +14,8 @@ use crate::binning::{BaselineFile, BinError, ModelBaseline};
 use crate::data::error::excerpt;
 use crate::data::target::TargetClasses;
 use crate::data::{DataError, RowReader};
-use crate::evaluate::iv_drop_state;
-use crate::stats::{Adjustment, PsiOptions, adjust};
+use crate::evaluate::{DriftState, Thresholds, iv_drop_state, next_state};
+use crate::stats::{Adjustment, PsiOptions, PsiStats, adjust};
 
 mod fairness;
 pub use fairness::FairnessArgs;
@@ -34,6 +34,23 @@ pub struct ReportArgs {
     pub fairness: Option<FairnessArgs>,
     /// Relative IV drops for the `iv_drop` warning and alert.
     pub iv_drop: (f64, f64),
+    /// PSI thresholds of the drift state, as `[evaluation] warning_psi` and `alert_psi`.
+    pub warning_psi: f64,
+    pub alert_psi: f64,
+}
+
+/// The drift state the monitor would give this PSI on its first evaluation (the stream's
+/// rule without its hysteresis: a batch has no earlier state).
+fn state_of(p: &PsiStats, q: f64, a: &ReportArgs) -> DriftState {
+    let t = Thresholds {
+        alpha: a.psi.alpha,
+        warning_psi: a.warning_psi,
+        alert_psi: a.alert_psi,
+        clear_ratio: 1.0,
+        min_applications: 1,
+        multiple_testing: a.multiple_testing,
+    };
+    next_state(DriftState::Ok, p, q, &t)
 }
 
 /// The features' no-drift p-values adjusted together (`None` where PSI failed).
@@ -58,6 +75,13 @@ pub fn run(a: ReportArgs) -> Result<()> {
     }
     if !(a.psi.tau.is_finite() && a.psi.tau >= 0.0) {
         bail!("--tau must be finite and non-negative, got {}", a.psi.tau);
+    }
+    if !(a.warning_psi > 0.0 && a.warning_psi < a.alert_psi && a.alert_psi.is_finite()) {
+        bail!(
+            "--warning-psi and --alert-psi need 0 < warning < alert, got {} and {}",
+            a.warning_psi,
+            a.alert_psi
+        );
     }
     let (w, al) = a.iv_drop;
     if !(w > 0.0 && w < al && al <= 1.0) {
@@ -275,15 +299,16 @@ fn to_json(s: &Summary<'_>, reports: &[FeatureReport]) -> Value {
         .zip(&q)
         .map(|(r, q)| {
             let mut v = json!({
-                "name": r.name,
+                "feature": r.name,
                 "binning": r.binning,
                 "type": r.kind,
-                "missing_share": r.missing_share,
+                "missing_ratio": r.missing_ratio,
                 "bins": r.bins,
             });
             match &r.psi {
                 Ok(p) => {
                     v["psi"] = serde_json::to_value(p).unwrap_or(Value::Null);
+                    v["state"] = json!(q.map(|q| state_of(p, q, s.args)));
                     v["p_value_adjusted"] = json!(q);
                     v["tau_pvalue_valid"] = json!(p.tau_pvalue_valid());
                 }
@@ -400,6 +425,9 @@ fn render(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
                     q.map_or(String::new(), pval),
                     num(p.inference.null_mean),
                     pval(p.tolerance.tau_pvalue_ncx2),
+                    q.map_or(String::new(), |q| {
+                        state_of(p, q, s.args).as_str().to_uppercase()
+                    }),
                 ]),
                 Err(e) => row.extend([
                     format!("error: {e}"),
@@ -409,9 +437,10 @@ fn render(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
                     String::new(),
                     String::new(),
                     String::new(),
+                    String::new(),
                 ]),
             }
-            row.push(pct(r.missing_share));
+            row.push(pct(r.missing_ratio));
             if with_iv {
                 row.push(match &r.iv {
                     Some(Ok(iv)) => format!("{} ± {}", num(iv.iv), num(iv.inference.se)),
@@ -436,6 +465,7 @@ fn render(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
         adj.as_str(),
         "floor",
         tau.as_str(),
+        "state",
         "missing",
     ];
     if with_iv {
@@ -448,7 +478,10 @@ fn render(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
         reports.len()
     ));
     out.push_str(&format!(
-        "{tau}: p-value of H0: PSI <= tau (noncentral); below alpha shows PSI > tau. binning: the scorecard's bins (did the model's inputs move) or the baseline's population bins (did the population change).\n"
+        "{tau}: p-value of H0: PSI <= tau (noncentral); below alpha shows PSI > tau. state: as the monitor decides it, WARNING when {adj} < {} and the interval's lower end is above {} (--warning-psi), ALERT likewise above {} (--alert-psi). binning: the scorecard's bins (did the model's inputs move) or the baseline's population bins (did the population change).\n",
+        s.args.psi.alpha,
+        num(s.args.warning_psi),
+        num(s.args.alert_psi)
     ));
     if let Some(t) = &s.args.target {
         out.push_str(&format!(

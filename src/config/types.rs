@@ -487,10 +487,10 @@ fn default_alpha() -> f64 {
     0.05
 }
 fn default_warning() -> f64 {
-    0.1
+    crate::evaluate::DEFAULT_WARNING_PSI
 }
 fn default_alert() -> f64 {
-    0.25
+    crate::evaluate::DEFAULT_ALERT_PSI
 }
 fn default_clear_ratio() -> f64 {
     0.8

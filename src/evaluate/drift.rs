@@ -41,6 +41,10 @@ pub struct Thresholds {
     pub multiple_testing: Adjustment,
 }
 
+/// Default PSI thresholds of the warning and alert states (`[evaluation]`, `report`).
+pub const DEFAULT_WARNING_PSI: f64 = 0.1;
+pub const DEFAULT_ALERT_PSI: f64 = 0.25;
+
 /// The next state from `psi` and its no-drift p-value adjusted for multiple testing.
 pub fn next_state(prev: DriftState, psi: &PsiStats, p_adjusted: f64, t: &Thresholds) -> DriftState {
     let significant = p_adjusted <= t.alpha && psi.inference.chi2_pvalue < t.alpha;

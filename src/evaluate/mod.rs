@@ -8,7 +8,7 @@ pub mod feature;
 pub mod outcome;
 
 pub use drift::{
-    DEFAULT_ALERT_IV_DROP, DEFAULT_WARNING_IV_DROP, DriftState, Thresholds, iv_drop_state,
-    next_state,
+    DEFAULT_ALERT_IV_DROP, DEFAULT_ALERT_PSI, DEFAULT_WARNING_IV_DROP, DEFAULT_WARNING_PSI,
+    DriftState, Thresholds, iv_drop_state, next_state,
 };
 pub use feature::{BinDetail, Binning, FeatureEval, FeatureMeta, ModelMeta, evaluate_window};
