@@ -64,6 +64,10 @@ enum Command {
         /// The batch tour instead: samples, a baseline and a drift report.
         #[arg(long)]
         batch: bool,
+        /// Write the demo's files (baseline, samples, join store) here and keep them
+        /// (default: a temporary directory, removed at the end).
+        #[arg(long)]
+        dir: Option<PathBuf>,
     },
     /// PSI and/or IV of bin counts you already have (JSON cases in, JSON or a table out).
     Stats {
@@ -272,7 +276,9 @@ fn main() -> ExitCode {
         )
         .init();
     let result = match cli.command {
-        Command::Demo { batch: true, .. } => demo_cmd::run_batch(),
+        Command::Demo {
+            batch: true, dir, ..
+        } => demo_cmd::run_batch(dir),
         Command::Demo {
             http,
             rate,
@@ -280,6 +286,7 @@ fn main() -> ExitCode {
             interval,
             duration,
             batch: false,
+            dir,
         } => demo_cmd::run_streaming(
             psimon::demo::DemoOptions {
                 http,
@@ -289,6 +296,7 @@ fn main() -> ExitCode {
                 interval,
             },
             duration,
+            dir,
         ),
         Command::Run { config } => run_cmd::run_monitor(&config),
         Command::CheckConfig { config } => run_cmd::check(&config),

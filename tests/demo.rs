@@ -12,7 +12,10 @@ use common::kafka::{free_port, http_get, metric, wait_for};
 #[test]
 fn the_demo_detects_the_injected_drift() {
     let port = free_port();
+    // The demo's temporary files go under TMPDIR; none may be left behind.
+    let tmp = tempfile::tempdir().unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_psimon"))
+        .env("TMPDIR", tmp.path())
         .args([
             "demo",
             "--duration",
@@ -74,6 +77,13 @@ fn the_demo_detects_the_injected_drift() {
         "the scorecard's employment bins were not expected to alert:\n{stdout}"
     );
     assert!(stdout.contains("demo stopped after"));
+    assert!(
+        stdout.contains("windows: 2m (the last 2m of event time, sliding every 10s); last_5000 (the last 5000 applications)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("its files are removed"), "{stdout}");
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+    assert!(left.is_empty(), "the demo left {left:?}");
     // Outcomes follow their applications by a few seconds and are joined: windowed IV.
     let iv_row = stdout
         .lines()
@@ -118,4 +128,44 @@ fn a_taken_port_stops_the_demo_with_that_error_alone() {
         "{stderr}"
     );
     assert!(!stdout.contains("demo stopped after"), "{stdout}");
+}
+
+/// The batch tour leaves nothing behind unless asked to keep its files with --dir, and then
+/// keeps the samples and the baseline its printed commands name.
+#[test]
+fn the_batch_demo_cleans_up_or_keeps_its_files_in_dir() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_psimon"))
+        .args(["demo", "--batch"])
+        .env("TMPDIR", tmp.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("its files are removed (--dir DIR keeps them)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("bureau_score"), "{stdout}");
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+    assert!(left.is_empty(), "the batch demo left {left:?}");
+
+    let keep = tmp.path().join("kept");
+    let out = Command::new(env!("CARGO_BIN_EXE_psimon"))
+        .args(["demo", "--batch", "--dir", keep.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(
+        stdout.contains(&format!("files kept in {}", keep.display())),
+        "{stdout}"
+    );
+    for f in ["development.csv", "current.csv", "baseline.json"] {
+        assert!(keep.join(f).is_file(), "{f} kept");
+    }
 }

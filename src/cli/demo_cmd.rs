@@ -20,23 +20,92 @@ use crate::pipeline::evaluator::Published;
 use crate::pipeline::{Plan, run};
 use crate::stats::PsiOptions;
 
-pub fn run_streaming(opts: DemoOptions, duration: Option<Duration>) -> Result<()> {
-    let dir = std::env::temp_dir().join(format!("psimon-demo-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+/// Where a demo writes its files: `--dir` (kept), else a temporary directory removed when
+/// the demo ends (the baseline, the samples and the join store: about 1 MB a run).
+pub struct DemoDir {
+    path: std::path::PathBuf,
+    _temp: Option<tempfile::TempDir>,
+}
+
+impl DemoDir {
+    pub fn new(keep_in: Option<std::path::PathBuf>, prefix: &str) -> Result<Self> {
+        match keep_in {
+            Some(path) => {
+                std::fs::create_dir_all(&path)
+                    .with_context(|| format!("creating {}", path.display()))?;
+                Ok(Self { path, _temp: None })
+            }
+            None => {
+                let temp = tempfile::Builder::new()
+                    .prefix(prefix)
+                    .tempdir()
+                    .context("creating a temporary directory")?;
+                Ok(Self {
+                    path: temp.path().to_path_buf(),
+                    _temp: Some(temp),
+                })
+            }
+        }
+    }
+
+    /// What becomes of the files, for the last line.
+    fn fate(&self) -> String {
+        match self._temp {
+            Some(_) => "its files are removed (--dir DIR keeps them)".into(),
+            None => format!("files kept in {}", self.path.display()),
+        }
+    }
+}
+
+/// The windows of the demo's config in words, for the header.
+fn windows_line(config: &crate::config::Config) -> String {
+    use crate::config::WindowConfig;
+    let words: Vec<String> = config
+        .windows
+        .iter()
+        .map(|w| match w {
+            WindowConfig::Time {
+                name,
+                length,
+                slide,
+                ..
+            } => format!(
+                "{name} (the last {} of event time, sliding every {})",
+                humantime::format_duration(*length),
+                humantime::format_duration(*slide)
+            ),
+            WindowConfig::Count { name, size, .. } => {
+                format!("{name} (the last {size} applications)")
+            }
+        })
+        .collect();
+    format!("windows: {}", words.join("; "))
+}
+
+pub fn run_streaming(
+    opts: DemoOptions,
+    duration: Option<Duration>,
+    keep_in: Option<std::path::PathBuf>,
+) -> Result<()> {
+    let dir = DemoDir::new(keep_in, "psimon-demo-")?;
     emit("psimon demo: building a baseline from 20,000 synthetic development applications...\n")?;
-    build_baseline(&dir)?;
+    build_baseline(&dir.path)?;
     let cluster = mock_cluster()?;
     let brokers = cluster.bootstrap_servers();
     let config = demo_config(&brokers, &opts)?;
-    let plan = Plan::build(&config, &dir).map_err(|p| anyhow::anyhow!("{}", p.join("\n")))?;
-    emit(&format!(
+    let plan = Plan::build(&config, &dir.path).map_err(|p| anyhow::anyhow!("{}", p.join("\n")))?;
+    // Shown above every screen: a redraw must not wipe what to open and when drift starts.
+    let intro = format!(
         "embedded Kafka (mock cluster) at {brokers}; {} applications/s; drift on income, bureau score and employment after {}s\n\
-         metrics: http://{}/metrics   latest evaluation: http://{}/api/v1/drift   Ctrl-C stops\n\n",
+         metrics: http://{}/metrics   latest evaluation: http://{}/api/v1/drift   Ctrl-C stops\n{}; evaluated every {}\n\n",
         opts.rate,
         opts.drift_after.as_secs(),
         config.http.address,
-        config.http.address
-    ))?;
+        config.http.address,
+        windows_line(&config),
+        humantime::format_duration(config.evaluation.interval)
+    );
+    emit(&intro)?;
 
     let stop = Arc::new(AtomicBool::new(false));
     let drifting = Arc::new(AtomicBool::new(false));
@@ -55,7 +124,7 @@ pub fn run_streaming(opts: DemoOptions, duration: Option<Duration>) -> Result<()
         events_seen.extend(published.iter().map(|p| event_line(&p.event)));
         let screen = render(latest, &events_seen, drifting_view.load(Ordering::Relaxed));
         let _ = emit(&if interactive {
-            format!("\x1b[2J\x1b[H{screen}")
+            format!("\x1b[2J\x1b[H{intro}{screen}")
         } else {
             screen
         });
@@ -83,8 +152,8 @@ pub fn run_streaming(opts: DemoOptions, duration: Option<Duration>) -> Result<()
     // A demo that could not start (its HTTP port taken, say) ends with that error alone.
     result?;
     emit(&format!(
-        "\ndemo stopped after {produced} applications; files in {}\n",
-        dir.display()
+        "\ndemo stopped after {produced} applications; {}\n",
+        dir.fate()
     ))?;
     Ok(())
 }
@@ -289,9 +358,9 @@ fn render(latest: &Value, events: &[String], drifting: bool) -> String {
 }
 
 /// The batch tour: synthetic samples, a stumps baseline, and a drift report.
-pub fn run_batch() -> Result<()> {
-    let dir = std::env::temp_dir().join(format!("psimon-demo-batch-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+pub fn run_batch(keep_in: Option<std::path::PathBuf>) -> Result<()> {
+    let demo_dir = DemoDir::new(keep_in, "psimon-demo-batch-")?;
+    let dir = demo_dir.path.clone();
     let dev = dir.join("development.csv");
     let cur = dir.join("current.csv");
     let base = dir.join("baseline.json");
@@ -346,6 +415,6 @@ pub fn run_batch() -> Result<()> {
         warning_psi: crate::evaluate::DEFAULT_WARNING_PSI,
         alert_psi: crate::evaluate::DEFAULT_ALERT_PSI,
     })?;
-    emit(&format!("\nfiles kept in {}\n", dir.display()))?;
+    emit(&format!("\ndemo done; {}\n", demo_dir.fate()))?;
     Ok(())
 }
