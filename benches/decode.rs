@@ -55,6 +55,56 @@ fn bench(c: &mut Criterion) {
         })
     });
     group.finish();
+
+    // The same events as Avro in the Confluent wire format (one writer schema, cached).
+    let fields: Vec<String> = names
+        .iter()
+        .map(|n| format!(r#"{{"name": "{n}", "type": ["null", "double"]}}"#))
+        .collect();
+    let schema = apache_avro::Schema::parse_str(&format!(
+        r#"{{"type": "record", "name": "Wide", "fields": [
+            {{"name": "model", "type": "string"}},
+            {{"name": "submitted_at", "type": "long"}}, {}]}}"#,
+        fields.join(", ")
+    ))
+    .unwrap();
+    let writer = apache_avro::writer::datum::GenericDatumWriter::builder(&schema)
+        .build()
+        .unwrap();
+    let avro: Vec<Vec<u8>> = payloads
+        .iter()
+        .map(|p| {
+            let json: serde_json::Value = serde_json::from_slice(p).unwrap();
+            let value = apache_avro::types::Value::try_from(json)
+                .unwrap()
+                .resolve(&schema)
+                .unwrap();
+            let mut out = vec![0, 0, 0, 0, 7];
+            out.extend(writer.write_value_to_vec(value).unwrap());
+            out
+        })
+        .collect();
+    let schema = std::sync::Arc::new(schema);
+    let schema_of = |_: u32| Ok(std::sync::Arc::clone(&schema));
+    let mut group = c.benchmark_group("decode_and_bin_20_numeric_avro");
+    group.throughput(Throughput::Elements(avro.len() as u64));
+    group.bench_function("10000_events", |b| {
+        let mut bins = Vec::with_capacity(32);
+        let mut groups = Vec::new();
+        b.iter(|| {
+            let mut n = 0usize;
+            for p in &avro {
+                n += decoder
+                    .decode_avro_with(p, &schema_of, &mut bins, &mut groups)
+                    .map(|d| d.model)
+                    .unwrap_or(0)
+                    + bins.len();
+            }
+            assert_eq!(n, avro.len() * 20, "every event decodes");
+            n
+        })
+    });
+    group.finish();
 }
 
 criterion_group!(benches, bench);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test suite: installs the test tools when missing, starts the single-node Kafka broker
-# (scripts/kafka.sh) for the integration tests, runs `cargo test --release`, and stops the
-# broker again if it started it.
+# (scripts/kafka.sh) and the schema registry (scripts/registry.sh) for the integration
+# tests, runs `cargo test --release`, and stops what it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,7 +14,16 @@ if ! scripts/kafka.sh status; then
   scripts/kafka.sh start
   started=1
 fi
-cleanup() { if [ "$started" = 1 ]; then scripts/kafka.sh stop; fi; }
+# The schema registry of the Avro tests (Apicurio Registry, Confluent-compatible API).
+registry_started=0
+if ! scripts/registry.sh status; then
+  scripts/registry.sh start
+  registry_started=1
+fi
+cleanup() {
+  if [ "$registry_started" = 1 ]; then scripts/registry.sh stop; fi
+  if [ "$started" = 1 ]; then scripts/kafka.sh stop; fi
+}
 trap cleanup EXIT
 
 cargo test --release "$@"

@@ -201,6 +201,15 @@ enum Command {
         /// bureau scores this many points lower.
         #[arg(long)]
         protected_gap: Option<f64>,
+        /// json, or avro (the Confluent wire format; needs --registry).
+        #[arg(long, default_value = "json", value_parser = ["json", "avro"])]
+        format: String,
+        /// Confluent-compatible schema registry to register the Avro schema with.
+        #[arg(long, required_if_eq("format", "avro"))]
+        registry: Option<String>,
+        /// From this event on, write with an evolved schema (a second schema id).
+        #[arg(long, requires = "registry")]
+        evolve_at: Option<u64>,
     },
     /// Batch PSI (and IV with --target) of a sample against a baseline.
     Report {
@@ -327,6 +336,9 @@ fn main() -> ExitCode {
             only_outcomes,
             label_noise,
             protected_gap,
+            format,
+            registry,
+            evolve_at,
         } => loadgen_cmd::run(loadgen_cmd::LoadgenArgs {
             brokers,
             topic,
@@ -347,6 +359,10 @@ fn main() -> ExitCode {
                 label_noise,
             }),
             protected_gap,
+            avro: (format == "avro").then(|| loadgen_cmd::AvroArgs {
+                registry: registry.unwrap_or_default(),
+                evolve_at,
+            }),
         }),
         Command::Stats { input, format } => stats_cmd::run(&input, format == Format::Table),
         Command::Baseline {

@@ -31,6 +31,15 @@ pub struct LoadgenArgs {
     /// Add a protected attribute `applicant.group` (A 70%, B 30%; B's bureau scores this
     /// many points lower).
     pub protected_gap: Option<f64>,
+    /// Avro in the Confluent wire format instead of JSON.
+    pub avro: Option<AvroArgs>,
+}
+
+/// `--format avro --registry URL [--evolve-at N]`.
+pub struct AvroArgs {
+    pub registry: String,
+    /// From this event on, the evolved writer schema (a second schema id).
+    pub evolve_at: Option<u64>,
 }
 
 /// `--outcomes-topic T [--outcome-delay 90d] [--outcome-share 1]`.
@@ -87,6 +96,42 @@ pub fn run(a: LoadgenArgs) -> Result<()> {
     {
         anyhow::bail!("--label-noise must lie in [0, 1], got {}", o.label_noise);
     }
+    if a.avro.is_some() && a.wide {
+        anyhow::bail!("--format avro writes credit applications, not --wide events");
+    }
+    // The writer schemas, registered under the topic's value subject (TopicNameStrategy).
+    let writers = match &a.avro {
+        None => None,
+        Some(av) => {
+            let subject = format!("{}-value", a.topic);
+            let v1 = super::loadgen_avro::register(
+                &av.registry,
+                &subject,
+                super::loadgen_avro::APPLICATION_V1,
+                false,
+            )?;
+            let v2 = match av.evolve_at {
+                Some(_) => Some(super::loadgen_avro::register(
+                    &av.registry,
+                    &subject,
+                    &super::loadgen_avro::application_v2(),
+                    true,
+                )?),
+                None => None,
+            };
+            emit(&format!(
+                "writer schema ids: {}{}\n",
+                v1.id,
+                v2.as_ref().map_or(String::new(), |v| format!(
+                    ", then {} from event {}",
+                    v.id,
+                    av.evolve_at.unwrap_or(0)
+                ))
+            ))?;
+            Some((v1, v2))
+        }
+    };
+    let mut avro_buf: Vec<u8> = Vec::new();
     if let Some(p) = a.partitions {
         create_topic(&a.brokers, &a.topic, p)?;
         if let Some(o) = &a.outcomes {
@@ -145,12 +190,29 @@ pub fn run(a: LoadgenArgs) -> Result<()> {
             }
             app.to_event(i, &a.model, time_ms)
         };
-        buf.push_str(&event.to_string());
         let key = format!("app-{i}");
+        let payload: &[u8] = match &writers {
+            None => {
+                buf.push_str(&event.to_string());
+                buf.as_bytes()
+            }
+            Some((v1, v2)) => {
+                let evolved = a
+                    .avro
+                    .as_ref()
+                    .and_then(|av| av.evolve_at)
+                    .is_some_and(|at| i >= at);
+                let writer = v2.as_ref().filter(|_| evolved).unwrap_or(v1);
+                super::loadgen_avro::encode(writer, &event, &mut avro_buf)?;
+                &avro_buf
+            }
+        };
         if !a.outcomes.as_ref().is_some_and(|o| o.only) {
             crate::pipeline::producer::send_waiting(
                 &producer,
-                BaseRecord::<str, str>::to(&a.topic).key(&key).payload(&buf),
+                BaseRecord::<str, [u8]>::to(&a.topic)
+                    .key(&key)
+                    .payload(payload),
             )
             .context("producing")?;
         }

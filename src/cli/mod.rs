@@ -5,6 +5,7 @@ pub mod baseline_cmd;
 pub mod demo_cmd;
 pub mod fmt;
 pub mod generate_cmd;
+pub mod loadgen_avro;
 pub mod loadgen_cmd;
 pub mod report_cmd;
 pub mod run_cmd;

@@ -18,6 +18,7 @@ pub const SECTIONS: &[&str] = &[
     "shutdown",
     "state",
     "outcomes",
+    "input",
 ];
 
 /// Applies the overrides in `env` to `doc`; returns the paths it set and the variables

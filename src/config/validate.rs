@@ -521,6 +521,39 @@ pub fn problems(c: &Config) -> Vec<Problem> {
 
     super::fairness::fairness_problems(c, &mut bad);
 
+    let input = &c.input;
+    match (&input.format, &input.schema_registry) {
+        (super::types::InputFormat::Avro, None) => bad(
+            "input.schema_registry",
+            &"(none)",
+            "Avro input needs the schema registry's url",
+        ),
+        (_, Some(r)) => {
+            if !(r.url.starts_with("http://") || r.url.starts_with("https://")) {
+                bad(
+                    "input.schema_registry.url",
+                    &format!("\"{}\"", r.url),
+                    "must be an http:// or https:// URL",
+                );
+            }
+            if r.username.is_some() != r.password.is_some() {
+                bad(
+                    "input.schema_registry.username",
+                    &"…",
+                    "give both username and password, or neither",
+                );
+            }
+            if r.timeout.is_zero() {
+                bad(
+                    "input.schema_registry.timeout",
+                    &"\"0s\"",
+                    "must be positive",
+                );
+            }
+        }
+        _ => {}
+    }
+
     // Durations become i64 milliseconds: anything near that range is a typo.
     const LONGEST: std::time::Duration = std::time::Duration::from_secs(100 * 365 * 24 * 3600);
     let mut durations: Vec<(String, std::time::Duration)> = vec![

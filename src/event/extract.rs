@@ -35,6 +35,16 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 }
 
 impl Node {
+    /// The slot this node fills, if a pointer ends here.
+    pub fn slot(&self) -> Option<usize> {
+        self.slot
+    }
+
+    /// The member names below this node and their nodes.
+    pub fn children(&self) -> impl Iterator<Item = (&str, &Node)> {
+        self.children.iter().map(|(k, n)| (k.as_str(), n))
+    }
+
     pub fn has_children(&self) -> bool {
         !self.children.is_empty()
     }
@@ -134,6 +144,11 @@ impl Extractor {
 
     pub fn slots(&self) -> usize {
         self.slots
+    }
+
+    /// The compiled pointer tree (the Avro walk reads it too).
+    pub fn root(&self) -> &Node {
+        &self.root
     }
 
     /// The same through serde_json's parser: the reference the scanner is tested against.

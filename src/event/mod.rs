@@ -2,6 +2,7 @@
 //! baseline, or a reason why it is invalid. Pure: bytes in, bins out. Details name fields,
 //! never their values: applications hold personal data.
 
+pub mod avro;
 pub mod extract;
 pub mod groups;
 pub mod outcome;
@@ -26,10 +27,14 @@ pub enum InvalidReason {
     InvalidTime,
     /// An outcome whose value is neither a bad nor a good value, or with no key.
     InvalidOutcome,
+    /// Avro input: not the Confluent wire format, or not a datum of its writer schema.
+    InvalidAvro,
+    /// Avro input: the schema registry does not know the message's schema id.
+    UnknownSchema,
 }
 
 impl InvalidReason {
-    pub const ALL: [InvalidReason; 9] = [
+    pub const ALL: [InvalidReason; 11] = [
         InvalidReason::Oversized,
         InvalidReason::InvalidJson,
         InvalidReason::NotAnObject,
@@ -39,6 +44,8 @@ impl InvalidReason {
         InvalidReason::UnknownModel,
         InvalidReason::InvalidTime,
         InvalidReason::InvalidOutcome,
+        InvalidReason::InvalidAvro,
+        InvalidReason::UnknownSchema,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -52,6 +59,8 @@ impl InvalidReason {
             InvalidReason::UnknownModel => "unknown_model",
             InvalidReason::InvalidTime => "invalid_time",
             InvalidReason::InvalidOutcome => "invalid_outcome",
+            InvalidReason::InvalidAvro => "invalid_avro",
+            InvalidReason::UnknownSchema => "unknown_schema",
         }
     }
 }
@@ -203,6 +212,50 @@ impl Decoder {
                     invalid(InvalidReason::InvalidJson, format!("not JSON: {detail}"))
                 }
             })?;
+        self.bin_found(found, bins, groups)
+    }
+
+    /// As `decode_with`, for an Avro event in the Confluent wire format; `schema_of`
+    /// gives the writer schema of a registry id, or why there is none (`unknown_schema`,
+    /// `invalid_avro`).
+    pub fn decode_avro_with(
+        &self,
+        payload: &[u8],
+        schema_of: &dyn Fn(u32) -> Result<std::sync::Arc<apache_avro::Schema>, Invalid>,
+        bins: &mut Vec<u16>,
+        groups: &mut Vec<(usize, u16)>,
+    ) -> Result<Decoded, Invalid> {
+        groups.clear();
+        if payload.len() > self.max_bytes {
+            return Err(invalid(
+                InvalidReason::Oversized,
+                format!(
+                    "{} bytes, more than the {} allowed",
+                    payload.len(),
+                    self.max_bytes
+                ),
+            ));
+        }
+        let framed = avro::unframe(payload).map_err(|e| invalid(InvalidReason::InvalidAvro, e))?;
+        let schema = schema_of(framed.schema_id)?;
+        let value = avro::read_datum(&schema, framed.body).map_err(|e| {
+            invalid(
+                InvalidReason::InvalidAvro,
+                format!("schema id {}: {e}", framed.schema_id),
+            )
+        })?;
+        let mut found = vec![Found::Absent; self.pointers.len()];
+        avro::fill(self.extractor.root(), &value, &mut found);
+        self.bin_found(&found, bins, groups)
+    }
+
+    /// The model, event time, bins and groups of an event whose mapped fields are found.
+    fn bin_found(
+        &self,
+        found: &[Found<'_>],
+        bins: &mut Vec<u16>,
+        groups: &mut Vec<(usize, u16)>,
+    ) -> Result<Decoded, Invalid> {
         let model = self.model_of(found)?;
         let event_time_ms = match self.time_slot {
             None => None,

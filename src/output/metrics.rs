@@ -61,7 +61,12 @@ pub struct Metrics {
     pub feature_iv_drop_state: IntGaugeVec,
     pub window_outcomes: IntGaugeVec,
     pub fairness: FairnessMetrics,
+    pub schema_registry_requests: IntCounterVec,
+    pub schemas_cached: IntGauge,
 }
+
+/// The `result` label of `psimon_schema_registry_requests_total`.
+pub const REGISTRY_RESULTS: [&str; 4] = ["ok", "unknown", "refused", "error"];
 
 /// What happened to outcomes and applications in the join: the `result` label of
 /// `psimon_outcomes_total`.
@@ -386,6 +391,23 @@ impl Metrics {
                 &["model", "window", "outcome"],
             ),
             fairness: FairnessMetrics::register(&r),
+            schema_registry_requests: {
+                let c = counter_vec(
+                    &r,
+                    "psimon_schema_registry_requests_total",
+                    "Schema lookups of Avro input by result: ok (cached from now on), unknown (the registry does not know the id: unknown_schema), refused (not an Avro schema psimon reads: invalid_avro), error (no answer; retried while consumption waits).",
+                    &["result"],
+                );
+                for result in REGISTRY_RESULTS {
+                    c.with_label_values(&[result]);
+                }
+                c
+            },
+            schemas_cached: int_gauge(
+                &r,
+                "psimon_schemas_cached",
+                "Writer schemas (and refused ids) in the schema cache of Avro input.",
+            ),
             registry: r,
         }
     }

@@ -17,6 +17,7 @@ use tracing::{error, info, warn};
 
 use super::kafka_log::LogThrottle;
 use super::owner::{Owner, OwnerError};
+use super::registry::Registry;
 use super::txn::{Source, TxnError};
 use crate::event::outcome::OutcomeDecoder;
 use crate::event::{Decoder, InvalidReason};
@@ -214,6 +215,20 @@ pub struct OutcomeRoute<'a> {
     pub decoder: &'a OutcomeDecoder,
 }
 
+impl OutcomeRoute<'_> {
+    /// Whether messages of `topic` are outcomes (JSON whatever the input format).
+    pub fn is_outcome_topic(&self, topic: &str) -> bool {
+        topic == self.source || topic == self.joined
+    }
+}
+
+/// How application events are read: JSON, or Avro with the registry's writer schemas.
+#[derive(Clone, Copy)]
+pub struct Input<'a> {
+    pub decoder: &'a Decoder,
+    pub registry: Option<&'a Registry>,
+}
+
 pub struct LoopSettings {
     pub commit_interval: Duration,
     /// Windows per model (the length of the per-event lateness flags).
@@ -226,7 +241,7 @@ pub struct LoopSettings {
 /// (the reason is in the context's status).
 pub fn consume_loop(
     consumer: &BaseConsumer<MonitorContext>,
-    decoder: &Decoder,
+    input: Input<'_>,
     outcomes: Option<OutcomeRoute<'_>>,
     stop: &AtomicBool,
     settings: &LoopSettings,
@@ -263,6 +278,24 @@ pub fn consume_loop(
             }
         }
         s.now = now_ms();
+        // Avro: the batch's writer schemas are fetched before the owner is locked, so an
+        // unreachable registry stalls this worker only (and loses nothing).
+        if let Some(registry) = input.registry
+            && !batch.is_empty()
+        {
+            let ids = batch
+                .iter()
+                .filter(|m| {
+                    !outcomes
+                        .as_ref()
+                        .is_some_and(|r| r.is_outcome_topic(m.topic()))
+                })
+                .filter_map(|m| crate::event::avro::unframe(m.payload().unwrap_or_default()).ok())
+                .map(|f| f.schema_id);
+            if !registry.ensure(ids, stop) {
+                break; // stopping: the batch is not counted, and re-read after a restart
+            }
+        }
         if !batch.is_empty() {
             if ctx.broker_down.load(Ordering::Relaxed)
                 && ctx.broker_down.swap(false, Ordering::Relaxed)
@@ -271,14 +304,7 @@ pub fn consume_loop(
             }
             let result = match ctx.owner.lock() {
                 Ok(mut owner) => batch.iter().try_for_each(|msg| {
-                    handle(
-                        &mut owner,
-                        msg,
-                        decoder,
-                        outcomes.as_ref(),
-                        settings,
-                        &mut s,
-                    )
+                    handle(&mut owner, msg, input, outcomes.as_ref(), settings, &mut s)
                 }),
                 Err(_) => {
                     ctx.status.fail(
@@ -331,7 +357,7 @@ struct Scratch {
 fn handle(
     owner: &mut Owner,
     msg: &BorrowedMessage<'_>,
-    decoder: &Decoder,
+    input: Input<'_>,
     outcomes: Option<&OutcomeRoute<'_>>,
     settings: &LoopSettings,
     s: &mut Scratch,
@@ -349,9 +375,18 @@ fn handle(
         let forward = route.forward_partitions.filter(|_| topic == route.source);
         return outcome(owner, route, forward, msg, kafka_ms.unwrap_or(s.now));
     }
-    let decoded = decoder
-        .decode_with(payload, &mut s.bins, &mut s.groups)
-        .and_then(|d| match (d.event_time_ms, kafka_ms) {
+    let decoded = match input.registry {
+        None => input
+            .decoder
+            .decode_with(payload, &mut s.bins, &mut s.groups),
+        Some(registry) => input.decoder.decode_avro_with(
+            payload,
+            &|id| registry.schema(id),
+            &mut s.bins,
+            &mut s.groups,
+        ),
+    };
+    let decoded = decoded.and_then(|d| match (d.event_time_ms, kafka_ms) {
             (Some(t), Some(k)) if t > k.saturating_add(settings.max_time_skew_ms) => {
                 Err(crate::event::Invalid {
                     reason: InvalidReason::InvalidTime,

@@ -10,6 +10,7 @@ pub(crate) mod kafka_log;
 pub(crate) mod owner;
 pub mod plan;
 pub mod producer;
+pub(crate) mod registry;
 pub mod run;
 pub(crate) mod txn;
 pub mod worker;

@@ -125,9 +125,9 @@ impl OutputProducer {
 }
 
 /// Queues a record, waiting while librdkafka's local queue is full (load generators).
-pub fn send_waiting<C: ProducerContext>(
+pub fn send_waiting<C: ProducerContext, P: rdkafka::message::ToBytes + ?Sized>(
     producer: &ThreadedProducer<C>,
-    mut record: BaseRecord<'_, str, str, C::DeliveryOpaque>,
+    mut record: BaseRecord<'_, str, P, C::DeliveryOpaque>,
 ) -> Result<(), KafkaError> {
     loop {
         match producer.send(record) {

@@ -174,7 +174,14 @@ pub async fn run(
     let make_consumer_config = |name: &str, subscribed: u64, prefetch: u64| {
         consumer_config(&config, &base, name, subscribed, prefetch)
     };
+    let registry = config
+        .input
+        .schema_registry
+        .as_ref()
+        .filter(|_| config.input.format == crate::config::InputFormat::Avro)
+        .map(|r| Arc::new(super::registry::Registry::new(r, metrics.clone())));
     let shared = Shared {
+        registry: &registry,
         config: &config,
         plan: &plan,
         base: &base,

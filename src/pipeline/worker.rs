@@ -14,9 +14,12 @@ use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use tracing::info;
 
-use super::consumer::{ConsumerStatus, LoopSettings, MonitorContext, OutcomeRoute, consume_loop};
+use super::consumer::{
+    ConsumerStatus, Input, LoopSettings, MonitorContext, OutcomeRoute, consume_loop,
+};
 use super::owner::{DriftOutbox, Join, Owner, OwnerParts};
 use super::plan::Plan;
+use super::registry::Registry;
 use super::txn::TxnProducer;
 use crate::config::Config;
 use crate::join::{PendingStore, changelog_topic};
@@ -71,6 +74,8 @@ pub struct Shared<'a> {
     /// and a prefetch of `bytes`.
     pub consumer_config: &'a dyn Fn(&str, u64, u64) -> ClientConfig,
     pub workers: usize,
+    /// The schema registry of Avro input (shared: one cache per process).
+    pub registry: &'a Option<Arc<Registry>>,
 }
 
 /// Starts worker `name` with its transactional producer `txn`.
@@ -154,6 +159,7 @@ pub fn start(shared: &Shared<'_>, name: String, txn: TxnProducer) -> Result<Work
         max_time_skew_ms: config.mapping.max_time_skew.as_millis() as i64,
     };
     let (plan, stop) = (Arc::clone(plan), Arc::clone(shared.stop));
+    let registry = shared.registry.clone();
     let (source, joined) = (
         plan.outcomes.as_ref().map(|o| o.topic.clone()),
         shared
@@ -174,7 +180,11 @@ pub fn start(shared: &Shared<'_>, name: String, txn: TxnProducer) -> Result<Work
                     forward_partitions: *forward,
                     decoder: &o.decoder,
                 });
-            consume_loop(&consumer, &plan.decoder, outcomes, &stop, &settings);
+            let input = Input {
+                decoder: &plan.decoder,
+                registry: registry.as_deref(),
+            };
+            consume_loop(&consumer, input, outcomes, &stop, &settings);
             // Dropping the consumer closes it (a static member does not leave the group:
             // a restart within the session timeout gets its partitions back).
         })

@@ -306,7 +306,7 @@ pub fn loadgen_at_rate(topic: &str, count: u64, shift: f64, seed: u64, start_ms:
     );
 }
 
-fn loadgen_with(topic: &str, count: u64, shift: f64, seed: u64, start_ms: i64, extra: &[&str]) {
+pub fn loadgen_with(topic: &str, count: u64, shift: f64, seed: u64, start_ms: i64, extra: &[&str]) {
     let out = Command::new(env!("CARGO_BIN_EXE_psimon"))
         .args([
             "loadgen",
