@@ -79,6 +79,17 @@ pub(crate) fn invalid(reason: InvalidReason, detail: impl Into<String>) -> Inval
     }
 }
 
+/// An `oversized` message is refused before it is parsed.
+pub(crate) fn within_size(payload: &[u8], max_bytes: usize) -> Result<(), Invalid> {
+    if payload.len() > max_bytes {
+        return Err(invalid(
+            InvalidReason::Oversized,
+            format!("{} bytes, more than the {max_bytes} allowed", payload.len()),
+        ));
+    }
+    Ok(())
+}
+
 /// Mapped fields up to this many are found without a heap allocation.
 const STACK_SLOTS: usize = 32;
 
@@ -183,16 +194,7 @@ impl Decoder {
     ) -> Result<Decoded, Invalid> {
         groups.clear();
 
-        if payload.len() > self.max_bytes {
-            return Err(invalid(
-                InvalidReason::Oversized,
-                format!(
-                    "{} bytes, more than the {} allowed",
-                    payload.len(),
-                    self.max_bytes
-                ),
-            ));
-        }
+        within_size(payload, self.max_bytes)?;
         // The found fields on the stack for the usual mapping (no allocation per event).
         let mut on_stack: [Found<'_>; STACK_SLOTS] = Default::default();
         let mut on_heap = Vec::new();
@@ -226,16 +228,7 @@ impl Decoder {
         groups: &mut Vec<(usize, u16)>,
     ) -> Result<Decoded, Invalid> {
         groups.clear();
-        if payload.len() > self.max_bytes {
-            return Err(invalid(
-                InvalidReason::Oversized,
-                format!(
-                    "{} bytes, more than the {} allowed",
-                    payload.len(),
-                    self.max_bytes
-                ),
-            ));
-        }
+        within_size(payload, self.max_bytes)?;
         let framed = avro::unframe(payload).map_err(|e| invalid(InvalidReason::InvalidAvro, e))?;
         let schema = schema_of(framed.schema_id)?;
         let value = avro::read_datum(&schema, framed.body).map_err(|e| {

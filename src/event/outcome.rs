@@ -65,16 +65,7 @@ impl OutcomeDecoder {
     /// As `decode`, with the application id read at the id pointer (`None` without one).
     /// A missing id, or one that is not text or a number, makes the outcome invalid.
     pub fn decode_with_id(&self, payload: &[u8]) -> Result<(Outcome, Option<String>), Invalid> {
-        if payload.len() > self.max_bytes {
-            return Err(invalid(
-                InvalidReason::Oversized,
-                format!(
-                    "{} bytes, more than the {} allowed",
-                    payload.len(),
-                    self.max_bytes
-                ),
-            ));
-        }
+        super::within_size(payload, self.max_bytes)?;
         let mut found = Vec::with_capacity(3);
         self.extractor
             .extract(payload, &mut found)

@@ -102,6 +102,16 @@ fn int_gauge(r: &Registry, name: &str, help: &str) -> IntGauge {
     g
 }
 
+/// A counter by `result`, with every result exported from the start (at 0), so that
+/// rates and alerts see the series before the first event of its kind.
+fn results_counter(r: &Registry, name: &str, help: &str, results: &[&str]) -> IntCounterVec {
+    let c = counter_vec(r, name, help, &["result"]);
+    for result in results {
+        c.with_label_values(&[result]);
+    }
+    c
+}
+
 fn counter_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
     let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
     r.register(Box::new(c.clone())).expect("registered once");
@@ -342,18 +352,12 @@ impl Metrics {
                 "psimon_drift_publisher",
                 "1 on the one instance that publishes drift events (the owner of the first input topic's partition 0).",
             ),
-            outcomes: {
-                let c = counter_vec(
-                    &r,
-                    "psimon_outcomes_total",
-                    "The outcome join by result: joined, waiting_for_application (an outcome before its application), duplicate (counted once), unknown_application (no application within the grace), expired_application (no outcome within the horizon), application_without_key, not_co_partitioned.",
-                    &["result"],
-                );
-                for result in OUTCOME_RESULTS {
-                    c.with_label_values(&[result]);
-                }
-                c
-            },
+            outcomes: results_counter(
+                &r,
+                "psimon_outcomes_total",
+                "The outcome join by result: joined, waiting_for_application (an outcome before its application), duplicate (counted once), unknown_application (no application within the grace), expired_application (no outcome within the horizon), application_without_key, not_co_partitioned.",
+                &OUTCOME_RESULTS,
+            ),
             feature_iv: fg(
                 "psimon_feature_iv",
                 "IV of the feature's joined outcomes in the outcome window (goods over bads).",
@@ -391,18 +395,12 @@ impl Metrics {
                 &["model", "window", "outcome"],
             ),
             fairness: FairnessMetrics::register(&r),
-            schema_registry_requests: {
-                let c = counter_vec(
-                    &r,
-                    "psimon_schema_registry_requests_total",
-                    "Schema lookups of Avro input by result: ok (cached from now on), unknown (the registry does not know the id: unknown_schema), refused (not an Avro schema psimon reads: invalid_avro), error (no answer; retried while consumption waits).",
-                    &["result"],
-                );
-                for result in REGISTRY_RESULTS {
-                    c.with_label_values(&[result]);
-                }
-                c
-            },
+            schema_registry_requests: results_counter(
+                &r,
+                "psimon_schema_registry_requests_total",
+                "Schema lookups of Avro input by result: ok (cached from now on), unknown (the registry does not know the id: unknown_schema), refused (not an Avro schema psimon reads: invalid_avro), error (no answer; retried while consumption waits).",
+                &REGISTRY_RESULTS,
+            ),
             schemas_cached: int_gauge(
                 &r,
                 "psimon_schemas_cached",
