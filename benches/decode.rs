@@ -84,7 +84,7 @@ fn bench(c: &mut Criterion) {
             out
         })
         .collect();
-    let schema = std::sync::Arc::new(schema);
+    let schema = std::sync::Arc::new(psimon::event::avro::WriterSchema::new(schema).unwrap());
     let schema_of = |_: u32| Ok(std::sync::Arc::clone(&schema));
     let mut group = c.benchmark_group("decode_and_bin_20_numeric_avro");
     group.throughput(Throughput::Elements(avro.len() as u64));

@@ -223,7 +223,7 @@ impl Decoder {
     pub fn decode_avro_with(
         &self,
         payload: &[u8],
-        schema_of: &dyn Fn(u32) -> Result<std::sync::Arc<apache_avro::Schema>, Invalid>,
+        schema_of: &dyn Fn(u32) -> Result<std::sync::Arc<avro::WriterSchema>, Invalid>,
         bins: &mut Vec<u16>,
         groups: &mut Vec<(usize, u16)>,
     ) -> Result<Decoded, Invalid> {
@@ -231,15 +231,21 @@ impl Decoder {
         within_size(payload, self.max_bytes)?;
         let framed = avro::unframe(payload).map_err(|e| invalid(InvalidReason::InvalidAvro, e))?;
         let schema = schema_of(framed.schema_id)?;
-        let value = avro::read_datum(&schema, framed.body).map_err(|e| {
+        let mut on_stack: [Found<'_>; STACK_SLOTS] = Default::default();
+        let mut on_heap = Vec::new();
+        let found: &mut [Found<'_>] = if self.pointers.len() <= STACK_SLOTS {
+            &mut on_stack[..self.pointers.len()]
+        } else {
+            on_heap.resize(self.pointers.len(), Found::Absent);
+            &mut on_heap
+        };
+        avro::extract(&schema, framed.body, self.extractor.root(), found).map_err(|e| {
             invalid(
                 InvalidReason::InvalidAvro,
                 format!("schema id {}: {e}", framed.schema_id),
             )
         })?;
-        let mut found = vec![Found::Absent; self.pointers.len()];
-        avro::fill(self.extractor.root(), &value, &mut found);
-        self.bin_found(&found, bins, groups)
+        self.bin_found(found, bins, groups)
     }
 
     /// The model, event time, bins and groups of an event whose mapped fields are found.

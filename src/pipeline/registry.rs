@@ -11,6 +11,8 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use apache_avro::Schema;
+
+use crate::event::avro::WriterSchema;
 use base64::Engine;
 use tracing::{info, warn};
 
@@ -21,7 +23,7 @@ use crate::output::metrics::Metrics;
 /// A schema id as the registry answered it.
 #[derive(Clone)]
 enum Entry {
-    Schema(Arc<Schema>),
+    Schema(Arc<WriterSchema>),
     /// Not a usable writer schema: unknown to the registry, not Avro, or not parsable.
     Refused(InvalidReason, String),
 }
@@ -61,7 +63,7 @@ impl Registry {
     }
 
     /// The writer schema of `id` from the cache, or why there is none (`ensure` first).
-    pub fn schema(&self, id: u32) -> Result<Arc<Schema>, Invalid> {
+    pub fn schema(&self, id: u32) -> Result<Arc<WriterSchema>, Invalid> {
         let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
         match cache.get(&id) {
             Some(Entry::Schema(s)) => Ok(Arc::clone(s)),
@@ -180,7 +182,10 @@ fn parse_answer(id: u32, body: &str) -> Entry {
         return refused(format!("schema id {id}: the answer has no schema"));
     };
     match Schema::parse_str(text) {
-        Ok(s) => Entry::Schema(Arc::new(s)),
+        Ok(s) => match WriterSchema::new(s) {
+            Ok(w) => Entry::Schema(Arc::new(w)),
+            Err(e) => refused(format!("schema id {id}: {e}")),
+        },
         Err(e) => refused(format!("schema id {id} is not a valid Avro schema ({e})")),
     }
 }
