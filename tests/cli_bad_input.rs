@@ -395,3 +395,15 @@ fn a_missing_file_is_named_once_with_its_error() {
         );
     }
 }
+
+/// A row with more fields than the header: the line, the counts, and "CSV error" once.
+#[test]
+fn a_ragged_csv_row_names_its_line_once() {
+    let f = setup();
+    let ragged = write(&f, "ragged.csv", "income,age\n100,30\n200,40,7\n");
+    let err = fails_with(
+        &["baseline", "--input", &ragged, "--out", "/tmp/x.json"],
+        "CSV error: line 3: 3 fields where the header has 2",
+    );
+    assert_eq!(err.matches("CSV error").count(), 1, "{err}");
+}

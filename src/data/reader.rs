@@ -263,8 +263,24 @@ impl RowReader {
 }
 
 fn csv_error(path: &Path, e: csv::Error) -> DataError {
+    let line = e.position().map(|p| p.line());
+    let message = match (e.kind(), line) {
+        (
+            csv::ErrorKind::UnequalLengths {
+                expected_len, len, ..
+            },
+            Some(line),
+        ) => format!("line {line}: {len} fields where the header has {expected_len}"),
+        // The crate's own messages start with "CSV error: ", which the variant says.
+        _ => {
+            let text = e.to_string();
+            text.strip_prefix("CSV error: ")
+                .unwrap_or(&text)
+                .to_string()
+        }
+    };
     DataError::Csv {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        message,
     }
 }
