@@ -73,6 +73,19 @@ pub fn check(path: &Path) -> Result<()> {
         ),
         config.kafka.prefetch_bytes >> 20
     ))?;
+    if let (crate::config::InputFormat::Avro, Some(r)) =
+        (config.input.format, &config.input.schema_registry)
+    {
+        emit(&format!(
+            "input: Avro in the Confluent wire format, writer schemas from {}{}\n",
+            r.url,
+            if r.username.is_some() {
+                " (basic auth)"
+            } else {
+                ""
+            }
+        ))?;
+    }
     if let Some(o) = &plan.outcomes {
         emit(&format!(
             "outcomes: {} joined with the applications by application id ({}; {}), {} outcome window(s), join store in {}, changelog {}\n",
