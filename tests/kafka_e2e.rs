@@ -213,11 +213,11 @@ fn psi_matches_offline_computation_and_drift_events_follow_the_schema() {
     assert!(["warning", "alert"].contains(&data["state"].as_str().unwrap()));
     for field in [
         "value",
-        "stderr",
+        "se",
         "ci_lower",
         "ci_upper",
-        "p_value",
-        "noise_floor",
+        "chi2_pvalue",
+        "null_mean",
         "applications",
         "baseline_applications",
         "n_eff",
