@@ -66,6 +66,12 @@ VALUES
   --set-file 'baselines.baseline\.json=config/baseline.example.json'
 
 "$helm" template psimon "$chart" > "$work/default.yaml"
+"$helm" template psimon "$chart" --set existingConfigSecret=psimon-config > "$work/secret.yaml"
+grep -q "secretName: psimon-config" "$work/secret.yaml"
+if grep -q "^kind: ConfigMap" "$work/secret.yaml"; then
+  log "with existingConfigSecret the chart still renders a ConfigMap"
+  exit 1
+fi
 "$helm" template psimon "$chart" \
   --set-file 'baselines.baseline\.json=config/baseline.example.json' > "$work/plain.yaml"
 "$helm" template psimon "$chart" -f "$work/all.yaml" \
@@ -75,7 +81,7 @@ VALUES
 python3 - "$work" <<'PY'
 import sys, os, re
 work = sys.argv[1]
-for name in ("default.yaml", "all-rendered.yaml"):
+for name in ("default.yaml", "all-rendered.yaml", "secret.yaml"):
     text = open(os.path.join(work, name)).read()
     docs = [d for d in re.split(r"^---\s*$", text, flags=re.M) if re.search(r"^kind:", d, flags=re.M)]
     for i, d in enumerate(docs):
