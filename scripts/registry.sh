@@ -62,11 +62,12 @@ start() {
   java=$(java_21)
   rm -rf "$run" && mkdir -p "$run"
   # The management interface (health, metrics) is not needed: off, so it takes no port.
-  (cd "$app" && nohup "$java" -Xmx512m \
+  # exec: the background job's pid is java's own, so that `stop` ends java itself.
+  (cd "$app" && exec nohup "$java" -Xmx512m \
     -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$port" \
     -Dquarkus.management.enabled=false \
-    -jar quarkus-run.jar > "$run/registry.log" 2>&1 &
-    echo $! > "$pidfile")
+    -jar quarkus-run.jar) > "$run/registry.log" 2>&1 &
+  echo $! > "$pidfile"
   for _ in $(seq 1 120); do
     if answers; then
       log "registry up at $url (pid $(cat "$pidfile"))"
