@@ -195,26 +195,19 @@ impl Decoder {
         groups.clear();
 
         within_size(payload, self.max_bytes)?;
-        // The found fields on the stack for the usual mapping (no allocation per event).
-        let mut on_stack: [Found<'_>; STACK_SLOTS] = Default::default();
-        let mut on_heap = Vec::new();
-        let found: &mut [Found<'_>] = if self.pointers.len() <= STACK_SLOTS {
-            &mut on_stack[..self.pointers.len()]
-        } else {
-            on_heap.resize(self.pointers.len(), Found::Absent);
-            &mut on_heap
-        };
-        self.extractor
-            .extract_into(payload, found)
-            .map_err(|e| match e {
-                ExtractError::NotAnObject => {
-                    invalid(InvalidReason::NotAnObject, "the event is not a JSON object")
-                }
-                ExtractError::Json(detail) => {
-                    invalid(InvalidReason::InvalidJson, format!("not JSON: {detail}"))
-                }
-            })?;
-        self.bin_found(found, bins, groups)
+        self.with_found(|found| {
+            self.extractor
+                .extract_into(payload, found)
+                .map_err(|e| match e {
+                    ExtractError::NotAnObject => {
+                        invalid(InvalidReason::NotAnObject, "the event is not a JSON object")
+                    }
+                    ExtractError::Json(detail) => {
+                        invalid(InvalidReason::InvalidJson, format!("not JSON: {detail}"))
+                    }
+                })?;
+            self.bin_found(found, bins, groups)
+        })
     }
 
     /// As `decode_with`, for an Avro event in the Confluent wire format; `schema_of`
@@ -231,21 +224,27 @@ impl Decoder {
         within_size(payload, self.max_bytes)?;
         let framed = avro::unframe(payload).map_err(|e| invalid(InvalidReason::InvalidAvro, e))?;
         let schema = schema_of(framed.schema_id)?;
-        let mut on_stack: [Found<'_>; STACK_SLOTS] = Default::default();
-        let mut on_heap = Vec::new();
-        let found: &mut [Found<'_>] = if self.pointers.len() <= STACK_SLOTS {
-            &mut on_stack[..self.pointers.len()]
+        self.with_found(|found| {
+            avro::extract(&schema, framed.body, self.extractor.root(), found).map_err(|e| {
+                invalid(
+                    InvalidReason::InvalidAvro,
+                    format!("schema id {}: {e}", framed.schema_id),
+                )
+            })?;
+            self.bin_found(found, bins, groups)
+        })
+    }
+
+    /// Runs `f` with one `Found::Absent` per mapped pointer: on the stack for the usual
+    /// mapping (no allocation per event), on the heap beyond `STACK_SLOTS`.
+    fn with_found<'a, T>(&self, f: impl FnOnce(&mut [Found<'a>]) -> T) -> T {
+        let n = self.pointers.len();
+        if n <= STACK_SLOTS {
+            let mut on_stack: [Found<'a>; STACK_SLOTS] = Default::default();
+            f(&mut on_stack[..n])
         } else {
-            on_heap.resize(self.pointers.len(), Found::Absent);
-            &mut on_heap
-        };
-        avro::extract(&schema, framed.body, self.extractor.root(), found).map_err(|e| {
-            invalid(
-                InvalidReason::InvalidAvro,
-                format!("schema id {}: {e}", framed.schema_id),
-            )
-        })?;
-        self.bin_found(found, bins, groups)
+            f(&mut vec![Found::Absent; n])
+        }
     }
 
     /// The model, event time, bins and groups of an event whose mapped fields are found.
