@@ -96,7 +96,8 @@ pub fn encode(writer: &Registered, event: &serde_json::Value, out: &mut Vec<u8>)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::avro::{read_datum, unframe};
+    use crate::event::avro::unframe;
+    use crate::event::avro_reference::read_datum;
     use crate::synth::{Rng, application_grouped};
 
     #[test]

@@ -3,6 +3,8 @@
 //! never their values: applications hold personal data.
 
 pub mod avro;
+#[cfg(test)]
+pub(crate) mod avro_reference;
 pub mod extract;
 pub mod groups;
 pub mod outcome;
