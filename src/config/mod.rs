@@ -2,6 +2,7 @@
 //! that lists every problem with its path and value. Pure: text and environment in,
 //! `Config` or problems out; reading files is the caller's.
 
+mod check;
 pub mod env;
 mod fairness;
 mod parse;
@@ -9,5 +10,5 @@ pub mod problem;
 pub mod types;
 pub mod validate;
 
+pub use check::{Checked, ConfigError, check, load};
 pub use types::*;
-pub use validate::{Checked, ConfigError, check, load};

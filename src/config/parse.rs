@@ -101,14 +101,17 @@ pub fn parse(doc: &Value) -> Parsed {
         }
         // A wrong type, an unknown variant, a bad duration: at `path` itself.
         let variants = expected(&message);
+        // An unknown enum value is repaired to the enum's first variant.
+        let first_variant = message
+            .starts_with("unknown variant")
+            .then(|| variants.first().cloned().map(Value::String))
+            .flatten();
         if let Some(i) = standing.get_mut(&path) {
             // The stand-in had the wrong type: try the next one (an enum's first variant).
-            let next = if message.starts_with("unknown variant") && !variants.is_empty() {
-                Some(Value::String(variants[0].clone()))
-            } else {
+            let next = first_variant.or_else(|| {
                 *i += 1;
                 stand_ins().get(*i).cloned()
-            };
+            });
             match next {
                 Some(v) if problem::replace(&mut doc, &path, v.clone()) => continue,
                 _ => break,
@@ -123,10 +126,9 @@ pub fn parse(doc: &Value) -> Parsed {
         }
         problems.push(Problem::new(&path, value, why));
         repaired.push(path.clone());
-        let fixed = if message.starts_with("unknown variant") && !variants.is_empty() {
-            problem::replace(&mut doc, &path, Value::String(variants[0].clone()))
-        } else {
-            problem::remove(&mut doc, &path)
+        let fixed = match first_variant {
+            Some(v) => problem::replace(&mut doc, &path, v),
+            None => problem::remove(&mut doc, &path),
         };
         if !fixed {
             break;
