@@ -20,6 +20,7 @@ controller_port=$((port + 1))
 run="$home/run-$port"
 pidfile="$run/broker.pid"
 
+. "$(dirname "$0")/lib/service.sh"
 log() { echo "kafka.sh: $*" >&2; }
 
 fetch() {
@@ -75,35 +76,11 @@ PROPS
     -c "$run/server.properties" > "$run/logs/format.log" 2>&1
   nohup java -cp "$cp" "${jvm[@]}" kafka.Kafka "$run/server.properties" > "$run/logs/stdout.log" 2>&1 &
   echo $! > "$pidfile"
-  for _ in $(seq 1 120); do
-    if answers; then
-      log "broker up on 127.0.0.1:$port (pid $(cat "$pidfile"))"
-      return 0
-    fi
-    if ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-      log "broker exited; last lines of its logs:"
-      tail -n 30 "$run/logs/stdout.log" "$run/logs/server.log" >&2 || true
-      return 1
-    fi
-    sleep 0.5
-  done
-  log "broker did not answer within 60 s"
-  tail -n 30 "$run/logs/server.log" >&2 || true
-  return 1
+  wait_answers broker "$pidfile" "$run/logs/stdout.log" "$run/logs/server.log"
+  log "broker up on 127.0.0.1:$port (pid $(cat "$pidfile"))"
 }
 
-stop() {
-  if [ -f "$pidfile" ]; then
-    local pid
-    pid=$(cat "$pidfile")
-    if kill "$pid" 2>/dev/null; then
-      for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-      kill -9 "$pid" 2>/dev/null || true
-    fi
-    rm -f "$pidfile"
-    log "broker stopped"
-  fi
-}
+stop() { stop_pidfile broker "$pidfile"; }
 
 case "${1:-}" in
   fetch) fetch ;;

@@ -22,6 +22,7 @@ run="$home/registry-run-$port"
 pidfile="$run/registry.pid"
 url="http://127.0.0.1:$port/apis/ccompat/v7"
 
+. "$(dirname "$0")/lib/service.sh"
 log() { echo "registry.sh: $*" >&2; }
 
 java_21() {
@@ -68,35 +69,11 @@ start() {
     -Dquarkus.management.enabled=false \
     -jar quarkus-run.jar) > "$run/registry.log" 2>&1 &
   echo $! > "$pidfile"
-  for _ in $(seq 1 120); do
-    if answers; then
-      log "registry up at $url (pid $(cat "$pidfile"))"
-      return 0
-    fi
-    if ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-      log "registry exited; last lines of its log:"
-      tail -n 30 "$run/registry.log" >&2 || true
-      return 1
-    fi
-    sleep 0.5
-  done
-  log "registry did not answer within 60 s"
-  tail -n 30 "$run/registry.log" >&2 || true
-  return 1
+  wait_answers registry "$pidfile" "$run/registry.log"
+  log "registry up at $url (pid $(cat "$pidfile"))"
 }
 
-stop() {
-  if [ -f "$pidfile" ]; then
-    local pid
-    pid=$(cat "$pidfile")
-    if kill "$pid" 2>/dev/null; then
-      for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-      kill -9 "$pid" 2>/dev/null || true
-    fi
-    rm -f "$pidfile"
-    log "registry stopped"
-  fi
-}
+stop() { stop_pidfile registry "$pidfile"; }
 
 case "${1:-}" in
   fetch) fetch ;;

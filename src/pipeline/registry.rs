@@ -78,7 +78,12 @@ impl Registry {
     /// Fetches every id of `ids` not yet cached, retrying while the registry cannot answer
     /// (doubling the wait up to 30 s) until it does or `stop` is set. False if stopped.
     pub fn ensure(&self, ids: impl IntoIterator<Item = u32>, stop: &AtomicBool) -> bool {
+        // A batch is mostly one schema id: look each run of it up once, not per message.
+        let mut last = None;
         for id in ids {
+            if last.replace(id) == Some(id) {
+                continue;
+            }
             if self
                 .cache
                 .read()
