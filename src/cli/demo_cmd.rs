@@ -24,7 +24,8 @@ use crate::stats::PsiOptions;
 /// the demo ends (the baseline, the samples and the join store: about 1 MB a run).
 pub struct DemoDir {
     path: std::path::PathBuf,
-    _temp: Option<tempfile::TempDir>,
+    /// The temporary directory, removed when dropped (None: `--dir`, kept).
+    temp: Option<tempfile::TempDir>,
 }
 
 impl DemoDir {
@@ -33,7 +34,7 @@ impl DemoDir {
             Some(path) => {
                 std::fs::create_dir_all(&path)
                     .with_context(|| format!("creating {}", path.display()))?;
-                Ok(Self { path, _temp: None })
+                Ok(Self { path, temp: None })
             }
             None => {
                 let temp = tempfile::Builder::new()
@@ -42,7 +43,7 @@ impl DemoDir {
                     .context("creating a temporary directory")?;
                 Ok(Self {
                     path: temp.path().to_path_buf(),
-                    _temp: Some(temp),
+                    temp: Some(temp),
                 })
             }
         }
@@ -50,7 +51,7 @@ impl DemoDir {
 
     /// What becomes of the files, for the last line.
     fn fate(&self) -> String {
-        match self._temp {
+        match self.temp {
             Some(_) => "its files are removed (--dir DIR keeps them)".into(),
             None => format!("files kept in {}", self.path.display()),
         }
