@@ -5,7 +5,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use rdkafka::config::ClientConfig;
-use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rdkafka::ClientContext;
+use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 
 use super::fmt::emit;
 use crate::synth::{Rng, application, application_grouped, wide_columns, wide_row};
@@ -54,6 +57,25 @@ pub struct OutcomeArgs {
     /// Share of outcomes redrawn at random (the development bad rate): weakens every
     /// feature's relation to the outcome, an IV drop to detect.
     pub label_noise: f64,
+}
+
+/// Counts messages the broker did not take (after librdkafka's retries): test data with a
+/// silent gap would make every comparison built on it wrong.
+#[derive(Default)]
+struct Undelivered(AtomicU64);
+
+impl ClientContext for Undelivered {}
+
+impl ProducerContext for Undelivered {
+    type DeliveryOpaque = ();
+
+    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+        if let Err((e, _)) = result
+            && self.0.fetch_add(1, Ordering::Relaxed) == 0
+        {
+            eprintln!("loadgen: a message was not delivered: {e}");
+        }
+    }
 }
 
 /// Creates `topic` with `partitions` partitions unless it exists.
@@ -141,14 +163,17 @@ pub fn run(a: LoadgenArgs) -> Result<()> {
     // Java's default partitioner (murmur2 of the key): the applications and outcomes of
     // one id land in the same partition number of topics with equal partition counts,
     // as they do when Java services produce them.
-    let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
+    // Idempotent: a broker failing over mid-run duplicates nothing (retries of a batch the
+    // broker already wrote are recognised by their sequence numbers).
+    let producer: ThreadedProducer<Undelivered> = ClientConfig::new()
         .set("bootstrap.servers", &a.brokers)
+        .set("enable.idempotence", "true")
         .set("partitioner", "murmur2_random")
         .set("linger.ms", "20")
         .set("batch.num.messages", "10000")
         .set("queue.buffering.max.messages", "1000000")
         .set("compression.type", "lz4")
-        .create()
+        .create_with_context(Undelivered::default())
         .context("creating the producer")?;
     let mut rng = Rng::new(a.seed);
     // The protected group and whether an outcome comes: their own stream, so that the
@@ -238,6 +263,10 @@ pub fn run(a: LoadgenArgs) -> Result<()> {
     producer
         .flush(Duration::from_secs(60))
         .context("flushing")?;
+    let undelivered = producer.context().0.load(Ordering::Relaxed);
+    if undelivered > 0 {
+        anyhow::bail!("{undelivered} message(s) were not delivered to {}", a.topic);
+    }
     let secs = start.elapsed().as_secs_f64();
     if !a.outcomes.as_ref().is_some_and(|o| o.only) {
         emit(&format!(

@@ -46,6 +46,7 @@ pub struct Metrics {
     pub state_records_written: IntCounter,
     pub state_bytes_written: IntCounter,
     pub transactions: IntCounterVec,
+    pub worker_restarts: IntCounterVec,
     pub state_restore_duration: Gauge,
     pub state_panes_restored: IntCounter,
     pub state_panes_discarded: IntCounterVec,
@@ -318,6 +319,18 @@ impl Metrics {
                 );
                 for result in ["committed", "aborted"] {
                     t.with_label_values(&[result]);
+                }
+                t
+            },
+            worker_restarts: {
+                let t = counter_vec(
+                    &r,
+                    "psimon_worker_restarts_total",
+                    "Counting workers restarted with new Kafka clients, by cause (fenced: the producer or consumer was fenced, e.g. after a broker outage; failed: the producer failed for good or restoring kept failing).",
+                    &["cause"],
+                );
+                for cause in ["fenced", "failed"] {
+                    t.with_label_values(&[cause]);
                 }
                 t
             },

@@ -15,10 +15,11 @@ use rdkafka::types::{RDKafkaErrorCode, RDKafkaRespErr};
 use rdkafka::{ClientContext, TopicPartitionList};
 use tracing::{error, info, warn};
 
+use super::heal::{self, Remedy};
 use super::kafka_log::LogThrottle;
 use super::owner::{Owner, OwnerError};
 use super::registry::Registry;
-use super::txn::{Source, TxnError};
+use super::txn::Source;
 use crate::event::outcome::OutcomeDecoder;
 use crate::event::{Decoder, InvalidReason};
 use crate::join::{OutcomeSeen, PendingApp};
@@ -31,25 +32,39 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-/// What the consumer thread tells the rest of the process.
+/// Why one life of a worker ends, and what heals it.
+#[derive(Debug, Clone)]
+pub struct Ending {
+    pub remedy: Remedy,
+    pub why: String,
+    /// Ended by a fence (the producer's epoch or the consumer's instance id taken over).
+    pub fence: bool,
+}
+
+/// What a worker tells the rest of the process. `joined` and the ending are per life of
+/// the worker (reset when it restarts); `restarting` and `fatal` are for `/readyz`.
 #[derive(Default)]
 pub struct ConsumerStatus {
     /// The group was joined (a first assignment, possibly empty, arrived).
     pub joined: AtomicBool,
-    /// Set when the consumer cannot go on (fenced, restore failed); the reason.
-    pub fatal: Mutex<Option<String>>,
-    /// Whether `fatal` is set: what the consuming loop checks per message, without a lock.
+    /// Why this life ends (the first reason wins).
+    ending: Mutex<Option<Ending>>,
+    /// Whether `ending` is set: what the consuming loop checks per batch, without a lock.
     failed: AtomicBool,
-    /// The failure is a fence: another live instance with the same id, or a transaction
-    /// that timed out (see `run`'s supervision).
-    pub fenced: AtomicBool,
+    /// Set while the worker restarts: why.
+    restarting: Mutex<Option<String>>,
+    /// Set when the worker stopped for good (nothing heals it): why.
+    fatal: Mutex<Option<String>>,
+    /// The worker stopped for good because another live instance uses its id.
+    pub twin: AtomicBool,
 }
 
 impl ConsumerStatus {
-    pub fn fail(&self, why: String) {
-        error!(reason = %why, "the consumer stops");
-        if let Ok(mut f) = self.fatal.lock() {
-            f.get_or_insert(why);
+    /// Ends this life of the worker; `remedy` says whether it restarts or stops.
+    pub fn end(&self, remedy: Remedy, why: String, fence: bool) {
+        error!(reason = %why, ?remedy, "the consumer stops");
+        if let Ok(mut f) = self.ending.lock() {
+            f.get_or_insert(Ending { remedy, why, fence });
         }
         self.failed.store(true, Ordering::Release);
     }
@@ -58,9 +73,30 @@ impl ConsumerStatus {
         self.failed.load(Ordering::Acquire)
     }
 
-    pub fn fence(&self, why: String) {
-        self.fenced.store(true, Ordering::Relaxed);
-        self.fail(why);
+    /// Takes why the last life ended, and resets the per-life flags for the next one.
+    pub fn take_ending(&self) -> Option<Ending> {
+        self.joined.store(false, Ordering::Relaxed);
+        self.failed.store(false, Ordering::Release);
+        self.ending.lock().ok().and_then(|mut e| e.take())
+    }
+
+    pub fn set_restarting(&self, why: Option<String>) {
+        if let Ok(mut r) = self.restarting.lock() {
+            *r = why;
+        }
+    }
+
+    pub fn restarting(&self) -> Option<String> {
+        self.restarting.lock().ok().and_then(|r| r.clone())
+    }
+
+    /// The worker stops for good.
+    pub fn set_fatal(&self, why: String, twin: bool) {
+        error!(reason = %why, "the worker stops for good");
+        self.twin.store(twin, Ordering::Relaxed);
+        if let Ok(mut f) = self.fatal.lock() {
+            f.get_or_insert(why);
+        }
     }
 
     pub fn fatal(&self) -> Option<String> {
@@ -96,14 +132,25 @@ impl MonitorContext {
         }
     }
 
-    /// Handles an owner error: a fenced producer or failed restore stops the consumer.
+    /// Ends this life of the worker because of `e`: restarted (a fenced or failed producer,
+    /// a restore that kept failing) unless nothing heals it.
     fn failed(&self, e: OwnerError) {
         match &e {
-            OwnerError::Txn(t) if t.is_fenced() => self.status.fence(format!(
-                "fenced: another live instance uses transactional.id {} (kafka.instance_id must be unique per instance): {e}",
-                self.transactional_id
-            )),
-            _ => self.status.fail(e.to_string()),
+            OwnerError::Txn(t) if t.is_fenced() => self.status.end(
+                Remedy::Restart,
+                format!(
+                    "fenced (transactional.id {}): another live instance uses this kafka.instance_id, or the cluster fenced this one after an outage: {e}",
+                    self.transactional_id
+                ),
+                true,
+            ),
+            _ => {
+                let remedy = match e.remedy() {
+                    Remedy::Stop => Remedy::Stop,
+                    _ => Remedy::Restart,
+                };
+                self.status.end(remedy, e.to_string(), false)
+            }
         }
     }
 }
@@ -118,10 +165,16 @@ impl ClientContext for MonitorContext {
             Some(RDKafkaErrorCode::AllBrokersDown) => {
                 self.broker_down.store(true, Ordering::Relaxed)
             }
-            Some(RDKafkaErrorCode::FencedInstanceId) => self.status.fence(format!(
-                "fenced: another live instance uses this kafka.instance_id (transactional.id {}); it must be unique per instance",
-                self.transactional_id
-            )),
+            // Fatal for this consumer: a twin's join, or this member's own rejoin after its
+            // session expired in an outage. A new consumer tells which (`heal::FenceRecord`).
+            Some(RDKafkaErrorCode::FencedInstanceId) => self.status.end(
+                Remedy::Restart,
+                format!(
+                    "fenced (group.instance.id of transactional.id {}): another live instance uses this kafka.instance_id, or this member's session expired in an outage",
+                    self.transactional_id
+                ),
+                true,
+            ),
             _ => {}
         }
         self.log.error(&error, reason);
@@ -153,15 +206,24 @@ impl ConsumerContext for MonitorContext {
             RebalanceProtocol::Cooperative
         );
         let Ok(mut owner) = self.owner.lock() else {
-            self.status
-                .fail("the partition owner's lock is poisoned (a panic while counting)".into());
+            self.status.end(
+                Remedy::Restart,
+                "the partition owner's lock is poisoned (a panic while counting)".into(),
+                false,
+            );
             return;
         };
         match err {
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
                 if let Err(e) = owner.assign(tpl) {
+                    // Not owned, so never counted nor committed here: a new life of this
+                    // worker gets them again and restores them.
                     drop(owner);
-                    self.failed(e);
+                    let remedy = match e.remedy() {
+                        Remedy::Stop => Remedy::Stop,
+                        _ => Remedy::Restart,
+                    };
+                    self.status.end(remedy, e.to_string(), false);
                 }
                 let r = if cooperative {
                     consumer.incremental_assign(tpl)
@@ -169,7 +231,8 @@ impl ConsumerContext for MonitorContext {
                     consumer.assign(tpl)
                 };
                 if let Err(e) = r {
-                    self.status.fail(format!("assigning partitions: {e}"));
+                    self.status
+                        .end(Remedy::Restart, format!("assigning partitions: {e}"), false);
                 }
                 self.status.joined.store(true, Ordering::Relaxed);
                 info!(partitions = tpl.count(), "partitions assigned");
@@ -178,7 +241,10 @@ impl ConsumerContext for MonitorContext {
                 let lost = consumer.assignment_lost();
                 let r = owner.revoke(consumer, tpl, lost);
                 drop(owner);
-                if let Err(e) = r {
+                // A failed rewind leaves the owner diverged: the loop rewinds again.
+                if let Err(e) = r
+                    && e.remedy() != Remedy::Abort
+                {
                     self.failed(e);
                 }
                 let r = if cooperative {
@@ -261,6 +327,7 @@ pub fn consume_loop(
     // of the owner (never held while polling: the rebalance callbacks run in `poll` and
     // take it). The wall clock is read once per batch.
     let mut batch: Vec<BorrowedMessage<'_>> = Vec::with_capacity(BATCH);
+    let mut rewinds = Rewinds::default();
     while !stop.load(Ordering::Relaxed) && !ctx.status.has_failed() {
         match consumer.poll(Duration::from_millis(100)) {
             None => {}
@@ -303,40 +370,61 @@ pub fn consume_loop(
                 info!("broker reachable again");
             }
             let result = match ctx.owner.lock() {
+                // Diverged: nothing is counted until the rewind, which re-reads the batch.
+                Ok(owner) if owner.diverged().is_some() => Ok(()),
                 Ok(mut owner) => batch.iter().try_for_each(|msg| {
                     handle(&mut owner, msg, input, outcomes.as_ref(), settings, &mut s)
                 }),
                 Err(_) => {
-                    ctx.status.fail(
+                    ctx.status.end(
+                        Remedy::Restart,
                         "the partition owner's lock is poisoned (a panic while counting)".into(),
+                        false,
                     );
                     break;
                 }
             };
             // After an error the rest of the batch is dropped: a rewind re-reads it.
             batch.clear();
-            match result {
-                Ok(()) => {}
-                Err(OwnerError::Txn(e)) => recover(consumer, e),
-                Err(e) => ctx.failed(e),
+            if let Err(e) = result {
+                recover(consumer, e, &mut rewinds);
             }
         }
+        heal(consumer, &mut rewinds, false);
         s.tally.flush(metrics);
         if s.delays.len() >= 4096 {
             metrics.event_processing_delay.observe_many(&s.delays);
             s.delays.clear();
         }
         if last_checkpoint.elapsed() >= settings.commit_interval {
-            checkpoint(consumer, &mut s.delays);
+            checkpoint(consumer, &mut s.delays, &mut rewinds);
             last_checkpoint = Instant::now();
         }
     }
     s.tally.flush(metrics);
+    // A failed worker commits nothing on its way out (it is retired: its partitions'
+    // next owner restores them); a diverged owner refuses the final checkpoint itself.
     if !ctx.status.has_failed() {
-        checkpoint(consumer, &mut s.delays);
-        info!("final checkpoint committed");
+        if checkpoint(consumer, &mut s.delays, &mut rewinds) {
+            info!("final checkpoint committed");
+        } else {
+            warn!(
+                "no final checkpoint: the owned counts are not restored; the next owner re-reads from the last checkpoint"
+            );
+        }
     }
 }
+
+/// Rewinds of a diverged owner: how many failed in a row and when the next is due.
+#[derive(Default)]
+struct Rewinds {
+    failed: u32,
+    next_at: Option<Instant>,
+}
+
+/// Failed rewinds in a row (each waits up to `restore_timeout` for the state topic) after
+/// which the worker is restarted instead.
+const MAX_REWINDS: u32 = 5;
 
 /// Messages counted under one lock of the owner.
 const BATCH: usize = 64;
@@ -527,7 +615,12 @@ fn outcome(
     }
 }
 
-fn checkpoint(consumer: &BaseConsumer<MonitorContext>, delays: &mut Vec<f64>) {
+/// Checkpoints the owner; `false` if nothing could be committed.
+fn checkpoint(
+    consumer: &BaseConsumer<MonitorContext>,
+    delays: &mut Vec<f64>,
+    rewinds: &mut Rewinds,
+) -> bool {
     let ctx = consumer.context();
     if !delays.is_empty() {
         ctx.metrics.event_processing_delay.observe_many(delays);
@@ -536,30 +629,73 @@ fn checkpoint(consumer: &BaseConsumer<MonitorContext>, delays: &mut Vec<f64>) {
     let result = match ctx.owner.lock() {
         Ok(mut owner) => owner.checkpoint(consumer),
         Err(_) => {
-            ctx.status
-                .fail("the partition owner's lock is poisoned (a panic while counting)".into());
-            return;
+            ctx.status.end(
+                Remedy::Restart,
+                "the partition owner's lock is poisoned (a panic while counting)".into(),
+                false,
+            );
+            return false;
         }
     };
-    if let Err(e) = result {
-        recover(consumer, e);
+    match result {
+        Ok(()) => true,
+        // Already waiting for a rewind: `heal` is on it.
+        Err(OwnerError::Diverged(_)) => false,
+        Err(e) => {
+            recover(consumer, e, rewinds);
+            false
+        }
     }
 }
 
-/// After a failed transaction: rewind to the last checkpoint, or stop when fenced.
-fn recover(consumer: &BaseConsumer<MonitorContext>, e: TxnError) {
-    let ctx = consumer.context();
-    match e {
-        TxnError::Aborted(cause) => {
-            warn!(error = %cause, "transaction aborted; re-reading from the last checkpoint");
-            let r = match ctx.owner.lock() {
-                Ok(mut owner) => owner.rewind(consumer),
-                Err(_) => Err(OwnerError::Restore("the owner's lock is poisoned".into())),
-            };
-            if let Err(e) = r {
-                ctx.failed(e);
-            }
+/// After a failed transaction: rewind to the last checkpoint at once (an abort), or end
+/// this life of the worker (a fenced or failed producer, or nothing heals it).
+fn recover(consumer: &BaseConsumer<MonitorContext>, e: OwnerError, rewinds: &mut Rewinds) {
+    match e.remedy() {
+        Remedy::Abort | Remedy::Retry => {
+            warn!(error = %e, "transaction aborted; re-reading from the last checkpoint");
+            heal(consumer, rewinds, true);
         }
-        fatal => ctx.failed(OwnerError::Txn(fatal)),
+        _ => consumer.context().failed(e),
+    }
+}
+
+/// Rewinds a diverged owner when a rewind is due (`now`: at once); a rewind that fails
+/// for a transient reason is tried again with a back-off, `MAX_REWINDS` times in a row,
+/// then the worker restarts. Nothing is counted or committed meanwhile.
+fn heal(consumer: &BaseConsumer<MonitorContext>, rewinds: &mut Rewinds, now: bool) {
+    if !now && rewinds.next_at.is_some_and(|t| Instant::now() < t) {
+        return;
+    }
+    let ctx = consumer.context();
+    let result = match ctx.owner.lock() {
+        // Consistent (also after a rewind in a rebalance callback): nothing to heal.
+        Ok(owner) if !now && owner.diverged().is_none() => {
+            *rewinds = Rewinds::default();
+            return;
+        }
+        Ok(mut owner) => owner.rewind(consumer),
+        Err(_) => return,
+    };
+    match result {
+        Ok(()) => {
+            if rewinds.failed > 0 {
+                info!(
+                    attempts = rewinds.failed + 1,
+                    "rewound to the last checkpoint"
+                );
+            }
+            *rewinds = Rewinds::default();
+        }
+        Err(e) if e.remedy() == Remedy::Abort && rewinds.failed < MAX_REWINDS => {
+            let wait = heal::backoff(rewinds.failed);
+            warn!(error = %e, retry_in_ms = wait.as_millis() as u64, "rewinding to the last checkpoint failed; nothing is counted or committed until it succeeds");
+            rewinds.failed += 1;
+            rewinds.next_at = Some(Instant::now() + wait);
+        }
+        Err(e) => {
+            *rewinds = Rewinds::default();
+            ctx.failed(e);
+        }
     }
 }

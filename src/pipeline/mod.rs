@@ -6,6 +6,7 @@
 pub(crate) mod consumer;
 pub mod evaluator;
 pub mod fetch;
+pub(crate) mod heal;
 pub(crate) mod kafka_log;
 pub(crate) mod owner;
 pub mod plan;

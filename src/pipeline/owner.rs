@@ -12,6 +12,17 @@
 //!
 //! Only the consumer thread touches this (the rebalance callbacks run on it too); the
 //! evaluator reads the global table, never these counts.
+//!
+//! **The commit rule: no offset ahead of its state, ever.** Offsets are only committed by
+//! `checkpoint`, in the transaction that holds every change of the owned counts since the
+//! last commit. The moment a transaction fails the owned counts are no longer the last
+//! checkpoint plus the open transaction (changes already drained into the aborted
+//! transaction are gone from both), so the owner is *diverged*: `checkpoint` refuses to
+//! commit anything, on every path (the commit interval, a revocation, the final checkpoint
+//! at shutdown, the close of a retired worker), until `rewind` has restored every owned
+//! partition from the state topic. A rewind that fails leaves the owner diverged; a worker
+//! that gives up calls `retire`, which drops its partitions without committing, and the
+//! next owner restores them from the last committed checkpoint.
 
 use rustc_hash::FxHashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -23,6 +34,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::{Offset, TopicPartitionList};
 use tracing::{info, warn};
 
+use super::heal::Remedy;
 use super::plan::Plan;
 use super::txn::{Source, TxnError, TxnProducer};
 use crate::output::metrics::Metrics;
@@ -64,6 +76,9 @@ pub struct Owner {
     offset_reset_latest: bool,
     buf: Vec<u8>,
     join: Option<Join>,
+    /// Why the owned counts may not be committed (see the module's commit rule); `None`
+    /// when they are the last checkpoint plus the open transaction.
+    diverged: Option<String>,
 }
 
 /// Why the owner could not go on.
@@ -73,6 +88,21 @@ pub enum OwnerError {
     Txn(#[from] TxnError),
     #[error("restoring partitions from the state topic: {0}")]
     Restore(String),
+    /// A commit was refused: the owned counts diverged from the last checkpoint and are not
+    /// restored yet.
+    #[error("nothing is committed until the owned partitions are restored: {0}")]
+    Diverged(String),
+}
+
+impl OwnerError {
+    /// What heals it (`heal`'s table): a transaction error by its kind; a refused commit
+    /// or a failed restore by rewinding again.
+    pub fn remedy(&self) -> Remedy {
+        match self {
+            OwnerError::Txn(t) => t.remedy(),
+            OwnerError::Restore(_) | OwnerError::Diverged(_) => Remedy::Abort,
+        }
+    }
 }
 
 pub struct OwnerParts {
@@ -106,7 +136,32 @@ impl Owner {
             offset_reset_latest: p.offset_reset_latest,
             buf: Vec::with_capacity(4096),
             join: p.join,
+            diverged: None,
         }
+    }
+
+    /// Why nothing may be committed now (`None`: the counts are consistent).
+    pub fn diverged(&self) -> Option<&str> {
+        self.diverged.as_deref()
+    }
+
+    /// Marks the owned counts as diverged from the last checkpoint (the first reason wins).
+    fn diverge(&mut self, why: impl FnOnce() -> String) {
+        if self.diverged.is_none() {
+            self.diverged = Some(why());
+        }
+    }
+
+    /// The worker gives up its partitions without committing anything (best-effort abort
+    /// of the open transaction); the next owner restores them from the last checkpoint.
+    pub fn retire(&mut self, why: &str) {
+        self.diverge(|| format!("retired: {why}"));
+        if let Err(e) = self.txn.abort() {
+            warn!(error = %e, "aborting the open transaction of a retired worker");
+        }
+        self.parts.clear();
+        self.stale.clear();
+        self.update_publisher();
     }
 
     /// Whether the message at `offset` of `topic/partition` is already in the owned state
@@ -174,10 +229,35 @@ impl Owner {
         Ok(true)
     }
 
-    /// Writes every change since the last checkpoint and commits it with the offsets.
+    /// Writes every change since the last checkpoint and commits it with the offsets;
+    /// refused while the owner is diverged. Any failure diverges it.
     pub fn checkpoint<C: ConsumerContext>(
         &mut self,
         consumer: &BaseConsumer<C>,
+    ) -> Result<(), OwnerError> {
+        if let Some(why) = &self.diverged {
+            return Err(OwnerError::Diverged(why.clone()));
+        }
+        let outbox: Vec<(DriftKey, DriftRecord)> = self
+            .drift_outbox
+            .lock()
+            .map(|mut o| std::mem::take(&mut *o))
+            .unwrap_or_default();
+        let result = self.write_checkpoint(consumer, &outbox);
+        if let Err(e) = &result {
+            self.diverge(|| format!("a checkpoint failed: {e}"));
+            // The drift states go into the next transaction (before any handed over since).
+            if let Ok(mut o) = self.drift_outbox.lock() {
+                o.splice(0..0, outbox);
+            }
+        }
+        result.map_err(OwnerError::Txn)
+    }
+
+    fn write_checkpoint<C: ConsumerContext>(
+        &mut self,
+        consumer: &BaseConsumer<C>,
+        outbox: &[(DriftKey, DriftRecord)],
     ) -> Result<(), TxnError> {
         if let Err(e) = self.expire_joins() {
             return Err(match e {
@@ -189,11 +269,6 @@ impl Owner {
                 }
             });
         }
-        let outbox: Vec<(DriftKey, DriftRecord)> = self
-            .drift_outbox
-            .lock()
-            .map(|mut o| std::mem::take(&mut *o))
-            .unwrap_or_default();
         let dirty = self
             .parts
             .values()
@@ -245,8 +320,11 @@ impl Owner {
             self.txn.state(sp, &StateKey::Pane(k).encode(), None)?;
         }
         for (k, v) in outbox {
-            self.txn
-                .state(0, &StateKey::Drift(k).encode(), Some(&encode_drift(&v)))?;
+            self.txn.state(
+                0,
+                &StateKey::Drift(k.clone()).encode(),
+                Some(&encode_drift(v)),
+            )?;
         }
         let Some(group) = consumer.group_metadata() else {
             return Err(TxnError::Aborted(KafkaError::Canceled));
@@ -368,7 +446,8 @@ impl Owner {
         lost: bool,
     ) -> Result<(), OwnerError> {
         let committed = if lost {
-            self.txn.abort().map(|_| false)
+            self.diverge(|| "partitions lost".into());
+            self.txn.abort().map(|_| false).map_err(OwnerError::Txn)
         } else {
             self.checkpoint(consumer).map(|_| true)
         };
@@ -380,13 +459,25 @@ impl Owner {
         self.update_publisher();
         match committed {
             Ok(true) => Ok(()),
-            Ok(false) | Err(TxnError::Aborted(_)) => self.rewind(consumer),
-            Err(e) => Err(e.into()),
+            Err(e) if e.remedy() != Remedy::Abort => Err(e),
+            // The rest is rewound (a revoked partition's next owner restores it itself).
+            Ok(false) | Err(_) => self.rewind(consumer),
         }
     }
 
     /// After an aborted transaction: every owned partition back to its last checkpoint.
+    /// Only a rewind that restored every owned partition makes the owner consistent again.
     pub fn rewind<C: ConsumerContext>(
+        &mut self,
+        consumer: &BaseConsumer<C>,
+    ) -> Result<(), OwnerError> {
+        self.diverge(|| "a transaction was aborted".into());
+        self.restore_owned(consumer)?;
+        self.diverged = None;
+        Ok(())
+    }
+
+    fn restore_owned<C: ConsumerContext>(
         &mut self,
         consumer: &BaseConsumer<C>,
     ) -> Result<(), OwnerError> {

@@ -16,12 +16,11 @@ use tracing::{error, info, warn};
 
 use super::consumer::now_ms;
 use super::evaluator::{Evaluator, Published, TickInput};
-use super::fetch::prefetch_settings;
 use super::owner::DriftOutbox;
 use super::plan::Plan;
 use super::producer::OutputProducer;
 use super::txn::TxnProducer;
-use super::worker::{self, JoinTopics, Shared, default_workers, worker_instance};
+use super::worker::{self, JoinTopics, Worker, WorkerEnv, default_workers, worker_instance};
 use crate::config::Config;
 use crate::join::changelog_topic;
 use crate::output::http::{HttpState, serve};
@@ -31,7 +30,7 @@ use crate::state::topic::{
     TopicError, ensure_repartition_topic, ensure_state_topic, outcome_partitions,
 };
 
-/// How long a fenced instance stays up (not ready, saying why) before it exits.
+/// How long an instance with a live twin stays up (not ready, saying why) before it exits.
 const FENCED_EXIT_AFTER: Duration = Duration::from_secs(30);
 
 /// Called after every evaluation with its JSON and the drift events it published.
@@ -61,46 +60,6 @@ pub fn instance_id(config: &Config) -> String {
                 .filter(|h| !h.is_empty())
         })
         .unwrap_or_else(|| "psimon".into())
-}
-
-fn consumer_config(
-    config: &Config,
-    base: &ClientConfig,
-    instance: &str,
-    partitions: u64,
-    prefetch_bytes: u64,
-) -> ClientConfig {
-    let mut ccfg = base.clone();
-    // The outcome join needs partition p of the input and of the outcome topic on the same
-    // instance: the range assignor gives co-partitioned topics the same assignment.
-    let strategy = if config.outcomes.is_some() {
-        "range"
-    } else {
-        "cooperative-sticky"
-    };
-    ccfg.set("group.id", &config.kafka.group_id)
-        // Static membership: a restarted instance gets its partitions back at once.
-        .set("group.instance.id", instance)
-        .set("partition.assignment.strategy", strategy)
-        .set("enable.auto.offset.store", "false")
-        .set("enable.auto.commit", "false")
-        .set("isolation.level", "read_committed")
-        .set("statistics.interval.ms", "5000");
-    // Prefetch bounded by [kafka] prefetch_bytes (memory whatever the backlog) with large
-    // fetches and a short back-off when the queue is full: librdkafka's own (1 MB per
-    // partition fetch, 1 s back-off) left a single consumer idle most of the time. Any of
-    // them can be set under [kafka.properties].
-    let fetch = prefetch_settings(prefetch_bytes, partitions);
-    let fixed = [
-        ("auto.offset.reset", "earliest"),
-        ("session.timeout.ms", "30000"),
-    ];
-    for (k, v) in fetch.iter().map(|(k, v)| (*k, v.as_str())).chain(fixed) {
-        if !config.kafka.properties.contains_key(k) {
-            ccfg.set(k, v);
-        }
-    }
-    ccfg
 }
 
 pub async fn run(
@@ -171,31 +130,27 @@ pub async fn run(
 
     let outbox: DriftOutbox = Arc::new(Mutex::new(Vec::new()));
     let stop = Arc::new(AtomicBool::new(false));
-    let make_consumer_config = |name: &str, subscribed: u64, prefetch: u64| {
-        consumer_config(&config, &base, name, subscribed, prefetch)
-    };
     let registry = config
         .input
         .schema_registry
         .as_ref()
         .filter(|_| config.input.format == crate::config::InputFormat::Avro)
         .map(|r| Arc::new(super::registry::Registry::new(r, metrics.clone())));
-    let shared = Shared {
-        registry: &registry,
-        config: &config,
-        plan: &plan,
-        base: &base,
-        reader: &reader,
-        metrics: &metrics,
-        outbox: &outbox,
-        join_topics: &join_topics,
-        stop: &stop,
-        consumer_config: &make_consumer_config,
+    let env = Arc::new(WorkerEnv {
+        registry,
+        config: Arc::new(config.clone()),
+        plan: Arc::clone(&plan),
+        base: base.clone(),
+        reader: Arc::clone(&reader),
+        metrics: metrics.clone(),
+        outbox: Arc::clone(&outbox),
+        join_topics,
+        stop: Arc::clone(&stop),
         workers: txns.len(),
-    };
+    });
     let mut workers = Vec::new();
     for (i, txn) in txns.into_iter().enumerate() {
-        workers.push(worker::start(&shared, worker_instance(&instance, i), txn)?);
+        workers.push(worker::start(&env, worker_instance(&instance, i), txn)?);
     }
     info!(workers = workers.len(), "counting workers started");
 
@@ -225,7 +180,7 @@ pub async fn run(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut supervise = tokio::time::interval(Duration::from_millis(250));
     let mut failure: Option<String> = None;
-    let mut fenced_since: Option<Instant> = None;
+    let mut twin_since: Option<Instant> = None;
     loop {
         tokio::select! {
             _ = &mut shutdown => break,
@@ -233,40 +188,26 @@ pub async fn run(
                 let (publishing, assigned) = worker::publishing(&workers);
                 metrics.drift_publisher.set(i64::from(publishing));
                 metrics.assigned_partitions.set(assigned as i64);
-                let fatal = workers.iter().find_map(|w| w.status.fatal().map(|f| format!("{}: {f}", w.name)));
-                let ended = workers.iter().find(|w| w.thread.is_finished()).map(|w| w.name.clone());
-                let fenced = workers.iter().any(|w| w.status.fenced.load(Ordering::Relaxed));
-                let not_ready = if let Some(f) = &fatal {
-                    Some(f.clone())
-                } else if let Some(name) = &ended {
-                    Some(format!("the consumer thread of {name} ended unexpectedly"))
-                } else if reader.is_finished() {
-                    Some("the state reader thread ended unexpectedly".to_string())
-                } else if !broker_ok.load(Ordering::Relaxed) {
-                    Some("the Kafka broker does not answer".to_string())
-                } else if !workers.iter().all(|w| w.status.joined.load(Ordering::Relaxed)) {
-                    Some("joining the consumer group".to_string())
-                } else {
-                    None
-                };
-                match &not_ready {
+                let health = Health::of(&workers, &reader, broker_ok.load(Ordering::Relaxed));
+                match &health.not_ready {
                     None => http_state.set_ready(),
                     Some(why) => http_state.set_not_ready(why),
                 }
-                // A fenced instance stays up, not ready, for a while so that the clash is
-                // visible on /readyz, then exits non-zero: a fence can also follow a
-                // transaction that timed out during a long broker outage, which a restart
-                // cures. Any other failure of the consumer or reader ends the process at once.
-                if fenced {
-                    let since = *fenced_since.get_or_insert_with(Instant::now);
+                // A worker stopped for good by a live twin stays up, not ready, for a while
+                // so that the clash is visible on /readyz, then the process exits non-zero.
+                // Any other worker stopped for good, or a thread that ended, ends it at once.
+                // Workers that restart (a fence after an outage, a failed producer) keep
+                // the process up, not ready while they restart.
+                if health.twin {
+                    let since = *twin_since.get_or_insert_with(Instant::now);
                     if since.elapsed() >= FENCED_EXIT_AFTER {
-                        let why = not_ready.unwrap_or_default();
+                        let why = health.not_ready.unwrap_or_default();
                         error!(reason = %why, "stopping: fenced for {:?}", FENCED_EXIT_AFTER);
                         failure = Some(why);
                         break;
                     }
-                } else if ended.is_some() || reader.is_finished() {
-                    let why = not_ready.unwrap_or_default();
+                } else if health.ended {
+                    let why = health.not_ready.unwrap_or_default();
                     error!(reason = %why, "stopping: a component failed");
                     failure = Some(why);
                     break;
@@ -401,11 +342,7 @@ async fn prepare_state(
         .unwrap_or_else(|| default_workers(partitions.max(1) as usize));
     let mut txns = Vec::new();
     for i in 0..workers {
-        let transactional_id = format!(
-            "psimon-{}-{}",
-            config.kafka.group_id,
-            worker_instance(instance, i)
-        );
+        let transactional_id = worker::transactional_id(config, &worker_instance(instance, i));
         let (b, tid, st, dlq, max, m) = (
             base.clone(),
             transactional_id.clone(),
@@ -458,5 +395,52 @@ fn evaluate(
     }
     if let Ok(mut latest) = http.latest.write() {
         *latest = json;
+    }
+}
+
+/// What the supervisor reads from the workers and the state reader each tick.
+struct Health {
+    /// Why `/readyz` is 503, if it is.
+    not_ready: Option<String>,
+    /// A worker stopped for good, a thread ended or the state reader died: exit.
+    ended: bool,
+    /// A worker stopped for good because another live instance uses its id.
+    twin: bool,
+}
+
+impl Health {
+    fn of(workers: &[Worker], reader: &StateReader, broker_ok: bool) -> Self {
+        let named = |w: &Worker, why: String| format!("{}: {why}", w.name);
+        let fatal = workers
+            .iter()
+            .find_map(|w| w.status.fatal().map(|f| named(w, f)));
+        let twin = workers
+            .iter()
+            .any(|w| w.status.twin.load(Ordering::Relaxed));
+        let thread_ended = workers
+            .iter()
+            .find(|w| w.thread.is_finished())
+            .map(|w| format!("the consumer thread of {} ended unexpectedly", w.name));
+        let restarting = workers
+            .iter()
+            .find_map(|w| w.status.restarting().map(|r| named(w, r)));
+        let reader_ended = reader.is_finished();
+        let not_ready = fatal
+            .clone()
+            .or(thread_ended.clone())
+            .or_else(|| reader_ended.then(|| "the state reader thread ended unexpectedly".into()))
+            .or_else(|| (!broker_ok).then(|| "the Kafka broker does not answer".into()))
+            .or(restarting)
+            .or_else(|| {
+                (!workers
+                    .iter()
+                    .all(|w| w.status.joined.load(Ordering::Relaxed)))
+                .then(|| "joining the consumer group".into())
+            });
+        Self {
+            not_ready,
+            ended: fatal.is_some() || thread_ended.is_some() || reader_ended,
+            twin,
+        }
     }
 }

@@ -2,18 +2,24 @@
 //! offsets, drift states) and dead letters go out in one Kafka transaction together with the
 //! consumed input offsets. A transaction opens at the first record and closes at the next
 //! checkpoint; if it fails, nothing in it happened (read_committed readers never see it).
+//!
+//! Errors are sorted by `heal`: a commit whose outcome is unknown (a time-out, a
+//! coordinator moving) is retried for up to the transaction time-out; an abortable error
+//! aborts (`TxnError::Aborted`: the owner rewinds); a fenced or failed producer is
+//! `Fatal` (the worker is restarted with a new one); what nothing heals is `Stop`.
 
 use std::time::Duration;
 
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::ConsumerGroupMetadata;
-use rdkafka::error::{KafkaError, RDKafkaError, RDKafkaErrorCode};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::{ClientContext, TopicPartitionList};
 use thiserror::Error;
 use tracing::warn;
 
+use super::heal::{self, Remedy};
 use super::kafka_log::LogThrottle;
 use crate::output::metrics::Metrics;
 
@@ -23,21 +29,44 @@ const STATE: usize = 1;
 /// Headers and key room kept free below `dead_letter_max_bytes` when truncating.
 const DLQ_OVERHEAD: usize = 2048;
 
+/// The default `transaction.timeout.ms`: longer than a broker failover (a session time-out
+/// of up to 30 s for the dead broker to be noticed, then a leader election and the
+/// transaction coordinator's log loading, 6.5-12.5 s measured on three local brokers), so
+/// that the coordinator does not abort (and fence) a transaction that is only waiting for
+/// the cluster. It also bounds how long a commit is retried and how long a record may wait
+/// for delivery (librdkafka caps `message.timeout.ms` at it).
+pub const TRANSACTION_TIMEOUT_MS: u64 = 60_000;
+
+/// How long one transactional call (init, send offsets, commit, abort) may take before it
+/// is retried.
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
 #[derive(Debug, Error)]
 pub enum TxnError {
     /// The transaction was aborted (or could not be committed): re-read from the last
     /// committed checkpoint.
     #[error("the transaction failed and was aborted: {0}")]
     Aborted(KafkaError),
-    /// This producer cannot go on: fenced by a newer instance with the same id, or another
-    /// fatal error.
+    /// This producer cannot go on: fenced (by a newer instance with the same id, or by the
+    /// coordinator after a time-out), or another fatal error. A new producer heals it.
     #[error("the transactional producer is fenced or failed for good: {0}")]
     Fatal(KafkaError),
+    /// Nothing heals it: authorisation denied, an unsupported broker, a refused config.
+    #[error("the transactional producer cannot work with this cluster: {0}")]
+    Stop(KafkaError),
 }
 
 impl TxnError {
     pub fn is_fenced(&self) -> bool {
-        matches!(self, TxnError::Fatal(e) if matches!(e.rdkafka_error_code(), Some(RDKafkaErrorCode::Fenced | RDKafkaErrorCode::ProducerFenced | RDKafkaErrorCode::InvalidProducerEpoch)))
+        matches!(self, TxnError::Fatal(e) if heal::is_fence(e))
+    }
+
+    pub fn remedy(&self) -> Remedy {
+        match self {
+            TxnError::Aborted(_) => Remedy::Abort,
+            TxnError::Fatal(_) => Remedy::Restart,
+            TxnError::Stop(_) => Remedy::Stop,
+        }
     }
 }
 
@@ -88,25 +117,45 @@ pub struct TxnProducer {
     state_topic: String,
     dlq_topic: String,
     dlq_max_bytes: usize,
-    timeout: Duration,
+    /// How long a transactional call whose outcome is unknown is retried.
+    retry_for: Duration,
 }
 
+/// What a failed transactional call means (`heal`'s table); a retriable error that is not
+/// retried (a send) aborts.
 fn classify(e: KafkaError) -> TxnError {
-    let fatal = match &e {
-        KafkaError::Transaction(t) => t.is_fatal(),
-        _ => false,
-    };
-    if fatal {
-        TxnError::Fatal(e)
-    } else {
-        TxnError::Aborted(e)
+    let (code, flags) = heal::code_and_flags(&e);
+    match heal::txn_remedy(code, flags) {
+        Remedy::Retry | Remedy::Abort => TxnError::Aborted(e),
+        Remedy::Restart => TxnError::Fatal(e),
+        Remedy::Stop => TxnError::Stop(e),
     }
 }
 
-fn txn_error(e: &KafkaError) -> Option<&RDKafkaError> {
-    match e {
-        KafkaError::Transaction(t) => Some(t),
-        _ => None,
+/// Calls `f` until it succeeds, fails for good, or `retry_for` has passed; retriable
+/// errors (`heal`'s `Retry`) are retried with a back-off.
+fn retrying<T>(
+    what: &str,
+    retry_for: Duration,
+    mut f: impl FnMut() -> Result<T, KafkaError>,
+) -> Result<T, KafkaError> {
+    let start = std::time::Instant::now();
+    let mut attempt = 0;
+    loop {
+        match f() {
+            Ok(v) => return Ok(v),
+            Err(e) => {
+                let (code, flags) = heal::code_and_flags(&e);
+                let retry = heal::txn_remedy(code, flags) == Remedy::Retry
+                    && start.elapsed() + heal::backoff(attempt) < retry_for;
+                if !retry {
+                    return Err(e);
+                }
+                warn!(error = %e, attempt, "{what} failed; retrying");
+                std::thread::sleep(heal::backoff(attempt));
+                attempt += 1;
+            }
+        }
     }
 }
 
@@ -124,21 +173,30 @@ impl TxnProducer {
         let mut cfg = base.clone();
         cfg.set("transactional.id", transactional_id)
             .set("enable.idempotence", "true");
+        let txn_timeout = TRANSACTION_TIMEOUT_MS.to_string();
         for (k, v) in [
             ("linger.ms", "5"),
-            ("transaction.timeout.ms", "10000"),
+            ("transaction.timeout.ms", txn_timeout.as_str()),
             ("compression.type", "lz4"),
         ] {
             if cfg.get(k).is_none() {
                 cfg.set(k, v);
             }
         }
-        let timeout = Duration::from_secs(30);
+        let retry_for = cfg
+            .get("transaction.timeout.ms")
+            .and_then(|v| v.parse().ok())
+            .map_or(
+                Duration::from_millis(TRANSACTION_TIMEOUT_MS),
+                Duration::from_millis,
+            );
         let producer: ThreadedProducer<TxnContext> = cfg.create_with_context(TxnContext {
             metrics: metrics.clone(),
             log: LogThrottle::default(),
         })?;
-        producer.init_transactions(timeout)?;
+        retrying("initialising transactions", retry_for, || {
+            producer.init_transactions(CALL_TIMEOUT)
+        })?;
         Ok(Self {
             producer,
             metrics,
@@ -146,7 +204,7 @@ impl TxnProducer {
             state_topic: state_topic.to_string(),
             dlq_topic: dlq_topic.to_string(),
             dlq_max_bytes,
-            timeout,
+            retry_for,
         })
     }
 
@@ -303,19 +361,25 @@ impl TxnProducer {
         self.send(record)
     }
 
-    /// Adds the consumed offsets and commits. On failure the transaction is aborted.
+    /// Adds the consumed offsets and commits. A commit whose outcome is unknown is retried
+    /// (calling it again is how librdkafka tells); on an abortable error the transaction is
+    /// aborted and `Aborted` returned.
     pub fn commit(
         &mut self,
         offsets: &TopicPartitionList,
         group: &ConsumerGroupMetadata,
     ) -> Result<(), TxnError> {
         self.begin()?;
+        let (producer, retry_for) = (&self.producer, self.retry_for);
         let result = (|| {
             if offsets.count() > 0 {
-                self.producer
-                    .send_offsets_to_transaction(offsets, group, self.timeout)?;
+                retrying("adding the offsets to the transaction", retry_for, || {
+                    producer.send_offsets_to_transaction(offsets, group, CALL_TIMEOUT)
+                })?;
             }
-            self.producer.commit_transaction(self.timeout)
+            retrying("committing the transaction", retry_for, || {
+                producer.commit_transaction(CALL_TIMEOUT)
+            })
         })();
         match result {
             Ok(()) => {
@@ -327,18 +391,6 @@ impl TxnProducer {
                 Ok(())
             }
             Err(e) => {
-                let retriable = txn_error(&e).is_some_and(|t| t.is_retriable());
-                if retriable {
-                    // A time-out: the outcome is unknown until a retry tells.
-                    if self.producer.commit_transaction(self.timeout).is_ok() {
-                        self.open = false;
-                        self.metrics
-                            .transactions
-                            .with_label_values(&["committed"])
-                            .inc();
-                        return Ok(());
-                    }
-                }
                 let err = classify(e);
                 if let TxnError::Aborted(_) = err {
                     self.abort()?;
@@ -355,9 +407,16 @@ impl TxnProducer {
                 .transactions
                 .with_label_values(&["aborted"])
                 .inc();
-            self.producer
-                .abort_transaction(self.timeout)
-                .map_err(TxnError::Fatal)?;
+            let producer = &self.producer;
+            // An abort that fails with an abortable error is retried too: it is the call
+            // that does the epoch bump those errors ask for.
+            retrying("aborting the transaction", self.retry_for, || {
+                producer.abort_transaction(CALL_TIMEOUT)
+            })
+            .map_err(|e| match classify(e) {
+                TxnError::Stop(e) => TxnError::Stop(e),
+                TxnError::Aborted(e) | TxnError::Fatal(e) => TxnError::Fatal(e),
+            })?;
             self.open = false;
         }
         Ok(())

@@ -4,19 +4,29 @@
 //! `[kafka] workers = N` a process runs N of them, as Kafka Streams runs stream threads:
 //! each is exactly what a separate instance would be, so the state topic, the checkpoints
 //! and the rebalances need nothing new; the evaluator reads what all of them checkpoint.
+//!
+//! A worker lives in *lives*: when its clients cannot go on (a fenced or failed producer,
+//! a fenced consumer, a restore that kept failing; `heal::Remedy::Restart`) the life ends,
+//! its partitions are given up without any commit (`Owner::retire`), and a new life makes
+//! a new transactional producer (fencing the old epoch) and a new consumer with the same
+//! ids, which gets the partitions back and restores them from the state topic, as Kafka
+//! Streams replaces a stream thread. Only what nothing heals, or a live twin, ends it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use tracing::info;
+use tracing::{info, warn};
 
 use super::consumer::{
     ConsumerStatus, Input, LoopSettings, MonitorContext, OutcomeRoute, consume_loop,
 };
+use super::fetch::prefetch_settings;
+use super::heal::{self, FenceRecord, Remedy};
 use super::owner::{DriftOutbox, Join, Owner, OwnerParts};
 use super::plan::Plan;
 use super::registry::Registry;
@@ -43,11 +53,73 @@ pub fn worker_instance(instance: &str, i: usize) -> String {
     }
 }
 
+/// The transactional id of worker `name`.
+pub fn transactional_id(config: &Config, name: &str) -> String {
+    format!("psimon-{}-{name}", config.kafka.group_id)
+}
+
+/// The consumer config of worker `name` for `partitions` subscribed partitions and a
+/// prefetch of `prefetch_bytes`.
+fn consumer_config(
+    config: &Config,
+    base: &ClientConfig,
+    name: &str,
+    partitions: u64,
+    prefetch_bytes: u64,
+) -> ClientConfig {
+    let mut ccfg = base.clone();
+    // The outcome join needs partition p of the input and of the outcome topic on the same
+    // instance: the range assignor gives co-partitioned topics the same assignment.
+    let strategy = if config.outcomes.is_some() {
+        "range"
+    } else {
+        "cooperative-sticky"
+    };
+    ccfg.set("group.id", &config.kafka.group_id)
+        // Static membership: a restarted instance gets its partitions back at once.
+        .set("group.instance.id", name)
+        .set("partition.assignment.strategy", strategy)
+        .set("enable.auto.offset.store", "false")
+        .set("enable.auto.commit", "false")
+        .set("isolation.level", "read_committed")
+        .set("statistics.interval.ms", "5000");
+    // Prefetch bounded by [kafka] prefetch_bytes (memory whatever the backlog) with large
+    // fetches and a short back-off when the queue is full: librdkafka's own (1 MB per
+    // partition fetch, 1 s back-off) left a single consumer idle most of the time. Any of
+    // them can be set under [kafka.properties].
+    let fetch = prefetch_settings(prefetch_bytes, partitions);
+    let fixed = [
+        ("auto.offset.reset", "earliest"),
+        ("session.timeout.ms", "30000"),
+    ];
+    for (k, v) in fetch.iter().map(|(k, v)| (*k, v.as_str())).chain(fixed) {
+        if !config.kafka.properties.contains_key(k) {
+            ccfg.set(k, v);
+        }
+    }
+    ccfg
+}
+
 /// Where outcomes are joined: the outcome topic itself (co-partitioned), or the
 /// repartition topic, to which they are forwarded among `forward_partitions` partitions.
 pub struct JoinTopics {
     pub joined: String,
     pub forward_partitions: Option<i32>,
+}
+
+/// What every worker shares, owned (a worker's thread makes new clients in every life).
+pub struct WorkerEnv {
+    pub config: Arc<Config>,
+    pub plan: Arc<Plan>,
+    pub base: ClientConfig,
+    pub reader: Arc<StateReader>,
+    pub metrics: Metrics,
+    pub outbox: DriftOutbox,
+    pub join_topics: Option<JoinTopics>,
+    pub stop: Arc<AtomicBool>,
+    pub workers: usize,
+    /// The schema registry of Avro input (shared: one cache per process).
+    pub registry: Option<Arc<Registry>>,
 }
 
 /// A running worker, as the supervisor sees it.
@@ -60,134 +132,32 @@ pub struct Worker {
     pub assigned: Arc<AtomicUsize>,
 }
 
-/// What every worker shares.
-pub struct Shared<'a> {
-    pub config: &'a Config,
-    pub plan: &'a Arc<Plan>,
-    pub base: &'a ClientConfig,
-    pub reader: &'a Arc<StateReader>,
-    pub metrics: &'a Metrics,
-    pub outbox: &'a DriftOutbox,
-    pub join_topics: &'a Option<JoinTopics>,
-    pub stop: &'a Arc<AtomicBool>,
-    /// Builds the consumer config of worker `name` for `partitions` subscribed partitions
-    /// and a prefetch of `bytes`.
-    pub consumer_config: &'a dyn Fn(&str, u64, u64) -> ClientConfig,
-    pub workers: usize,
-    /// The schema registry of Avro input (shared: one cache per process).
-    pub registry: &'a Option<Arc<Registry>>,
+/// What one worker's lives share.
+struct Lives {
+    env: Arc<WorkerEnv>,
+    name: String,
+    status: Arc<ConsumerStatus>,
+    publisher: Arc<AtomicBool>,
+    assigned: Arc<AtomicUsize>,
 }
 
-/// Starts worker `name` with its transactional producer `txn`.
-pub fn start(shared: &Shared<'_>, name: String, txn: TxnProducer) -> Result<Worker> {
-    let (config, plan) = (shared.config, shared.plan);
-    let join = match &plan.outcomes {
-        None => None,
-        Some(o) => {
-            // The store of this worker; rebuilt from the changelog on every assignment.
-            let dir = o.store_dir.join(&name);
-            std::fs::create_dir_all(&dir)
-                .with_context(|| format!("creating the join store directory {}", dir.display()))?;
-            let store = PendingStore::open(&dir, o.deadlines, 64 << 20)
-                .with_context(|| format!("opening the join store in {}", dir.display()))?;
-            let joined = shared.join_topics.as_ref().map_or(&o.topic, |j| &j.joined);
-            Some(Join::new(
-                store,
-                changelog_topic(&config.kafka.group_id),
-                joined.clone(),
-                shared.base.clone(),
-            ))
-        }
+/// Starts worker `name`; its first life uses `txn` (initialised by the caller).
+pub fn start(env: &Arc<WorkerEnv>, name: String, txn: TxnProducer) -> Result<Worker> {
+    let lives = Lives {
+        env: Arc::clone(env),
+        name: name.clone(),
+        status: Arc::new(ConsumerStatus::default()),
+        publisher: Arc::new(AtomicBool::new(false)),
+        assigned: Arc::new(AtomicUsize::new(0)),
     };
-    let publisher = Arc::new(AtomicBool::new(false));
-    let assigned = Arc::new(AtomicUsize::new(0));
-    let owner = Owner::new(OwnerParts {
-        join,
-        plan: Arc::clone(plan),
-        txn,
-        reader: Arc::clone(shared.reader),
-        drift_outbox: Arc::clone(shared.outbox),
-        restore_timeout: config.state.restore_timeout,
-        metrics: shared.metrics.clone(),
-        publisher_partition: PartitionId {
-            topic: config.kafka.input_topics[0].clone(),
-            partition: 0,
-        },
-        publisher: Arc::clone(&publisher),
-        assigned: Arc::clone(&assigned),
-        offset_reset_latest: config
-            .kafka
-            .properties
-            .get("auto.offset.reset")
-            .is_some_and(|v| matches!(v.as_str(), "latest" | "largest" | "end")),
-    });
-    let status = Arc::new(ConsumerStatus::default());
-    let transactional_id = format!("psimon-{}-{name}", config.kafka.group_id);
-    let context = MonitorContext::new(
-        owner,
-        shared.metrics.clone(),
-        Arc::clone(&status),
-        transactional_id,
-    );
-    let mut topics: Vec<String> = config.kafka.input_topics.clone();
-    if let Some(o) = &plan.outcomes {
-        topics.push(o.topic.clone());
-    }
-    if let Some(j) = shared
-        .join_topics
-        .as_ref()
-        .filter(|j| j.forward_partitions.is_some())
-    {
-        topics.push(j.joined.clone());
-    }
-    // Partitions subscribed (at most): the count bound of the prefetch is per partition;
-    // the prefetch bytes are shared among the workers.
-    let subscribed = shared.reader.partitions().max(1) as u64 * topics.len() as u64;
-    let prefetch = config.kafka.prefetch_bytes / shared.workers.max(1) as u64;
-    let consumer: BaseConsumer<MonitorContext> =
-        (shared.consumer_config)(&name, subscribed, prefetch)
-            .create_with_context(context)
-            .context("creating the Kafka consumer")?;
-    let refs: Vec<&str> = topics.iter().map(String::as_str).collect();
-    consumer
-        .subscribe(&refs)
-        .context("subscribing to the input topics")?;
-    info!(worker = %name, topics = ?topics, group = %config.kafka.group_id, "consuming");
-    let settings = LoopSettings {
-        commit_interval: config.state.commit_interval,
-        windows: plan.layout.windows.len(),
-        max_time_skew_ms: config.mapping.max_time_skew.as_millis() as i64,
-    };
-    let (plan, stop) = (Arc::clone(plan), Arc::clone(shared.stop));
-    let registry = shared.registry.clone();
-    let (source, joined) = (
-        plan.outcomes.as_ref().map(|o| o.topic.clone()),
-        shared
-            .join_topics
-            .as_ref()
-            .map(|j| (j.joined.clone(), j.forward_partitions)),
+    let (status, publisher, assigned) = (
+        Arc::clone(&lives.status),
+        Arc::clone(&lives.publisher),
+        Arc::clone(&lives.assigned),
     );
     let thread = std::thread::Builder::new()
         .name(format!("psimon-{name}"))
-        .spawn(move || {
-            let outcomes = plan
-                .outcomes
-                .as_ref()
-                .zip(source.as_ref().zip(joined.as_ref()))
-                .map(|(o, (source, (joined, forward)))| OutcomeRoute {
-                    source,
-                    joined,
-                    forward_partitions: *forward,
-                    decoder: &o.decoder,
-                });
-            let input = Input {
-                decoder: &plan.decoder,
-                registry: registry.as_deref(),
-            };
-            consume_loop(&consumer, input, outcomes, &stop, &settings);
-            // Dropping the consumer closes it (a static member does not leave the group:
-            // a restart within the session timeout gets its partitions back).
-        })
+        .spawn(move || lives.run(txn))
         .context("starting a consumer thread")?;
     Ok(Worker {
         name,
@@ -196,6 +166,218 @@ pub fn start(shared: &Shared<'_>, name: String, txn: TxnProducer) -> Result<Work
         publisher,
         assigned,
     })
+}
+
+impl Lives {
+    /// Lives one after another until stopped or stopped for good.
+    fn run(self, first: TxnProducer) {
+        let mut txn = Some(first);
+        let mut fences = FenceRecord::default();
+        let mut attempt = 0u32;
+        while !self.env.stop.load(Ordering::Relaxed) {
+            let producer = match txn.take().map_or_else(|| self.new_txn(), Ok) {
+                Ok(p) => p,
+                Err(e) => {
+                    let why = format!("initialising transactions: {e:#}");
+                    if let Some(code) = e.downcast_ref::<rdkafka::error::KafkaError>()
+                        && heal::remedy(heal::code_and_flags(code).0) == Remedy::Stop
+                    {
+                        self.status.set_fatal(why, false);
+                        return;
+                    }
+                    self.pause(&why, &mut attempt);
+                    continue;
+                }
+            };
+            let born = Instant::now();
+            let consumer = match self.consumer(producer) {
+                Ok(c) => c,
+                Err(e) => {
+                    self.status.set_fatal(format!("{e:#}"), false);
+                    return;
+                }
+            };
+            self.status.set_restarting(None);
+            self.live(&consumer);
+            let ending = self.status.take_ending();
+            if let Some(ending) = &ending
+                && let Ok(mut owner) = consumer.context().owner.lock()
+            {
+                owner.retire(&ending.why);
+            }
+            // Closing the consumer revokes its partitions: a retired owner has none.
+            drop(consumer);
+            let Some(ending) = ending else { return };
+            if ending.remedy == Remedy::Stop {
+                self.status.set_fatal(ending.why, false);
+                return;
+            }
+            let lived = born.elapsed();
+            if !ending.fence {
+                fences.other();
+            } else if fences.fenced(lived) {
+                self.status.set_fatal(
+                    format!(
+                        "fenced {} times in a row, each less than {:?} after rejoining: another live instance uses kafka.instance_id {} (it must be unique per instance); last: {}",
+                        heal::TWIN_FENCES, heal::SHORT_LIFE, self.name, ending.why
+                    ),
+                    true,
+                );
+                return;
+            }
+            self.env
+                .metrics
+                .worker_restarts
+                .with_label_values(&[if ending.fence { "fenced" } else { "failed" }])
+                .inc();
+            if lived > heal::SHORT_LIFE {
+                attempt = 0;
+            }
+            self.pause(&format!("restarting after: {}", ending.why), &mut attempt);
+        }
+    }
+
+    /// Says why on `/readyz` and waits the `attempt`-th back-off (cut short by a stop).
+    fn pause(&self, why: &str, attempt: &mut u32) {
+        let wait = heal::backoff(*attempt);
+        warn!(worker = %self.name, reason = %why, retry_in_ms = wait.as_millis() as u64, "the worker restarts");
+        self.status
+            .set_restarting(Some(format!("restarting the worker: {why}")));
+        *attempt += 1;
+        let until = Instant::now() + wait;
+        while Instant::now() < until && !self.env.stop.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// A new transactional producer: fences this worker's earlier one and aborts what it
+    /// left open.
+    fn new_txn(&self) -> Result<TxnProducer> {
+        let (env, tid) = (&self.env, transactional_id(&self.env.config, &self.name));
+        TxnProducer::new(
+            &env.base,
+            &tid,
+            &env.config.state_topic(),
+            &env.config.kafka.dead_letter_topic,
+            env.config.kafka.dead_letter_max_bytes,
+            env.metrics.clone(),
+        )
+        .map_err(anyhow::Error::new)
+    }
+
+    /// This life's consumer, subscribed, with an owner of no partitions yet.
+    fn consumer(&self, txn: TxnProducer) -> Result<BaseConsumer<MonitorContext>> {
+        let (env, name) = (&self.env, &self.name);
+        let (config, plan) = (&*env.config, &env.plan);
+        let join = match &plan.outcomes {
+            None => None,
+            Some(o) => {
+                // The store of this worker; rebuilt from the changelog on every assignment.
+                let dir = o.store_dir.join(name);
+                std::fs::create_dir_all(&dir).with_context(|| {
+                    format!("creating the join store directory {}", dir.display())
+                })?;
+                let store = PendingStore::open(&dir, o.deadlines, 64 << 20)
+                    .with_context(|| format!("opening the join store in {}", dir.display()))?;
+                let joined = env.join_topics.as_ref().map_or(&o.topic, |j| &j.joined);
+                Some(Join::new(
+                    store,
+                    changelog_topic(&config.kafka.group_id),
+                    joined.clone(),
+                    env.base.clone(),
+                ))
+            }
+        };
+        let owner = Owner::new(OwnerParts {
+            join,
+            plan: Arc::clone(plan),
+            txn,
+            reader: Arc::clone(&env.reader),
+            drift_outbox: Arc::clone(&env.outbox),
+            restore_timeout: config.state.restore_timeout,
+            metrics: env.metrics.clone(),
+            publisher_partition: PartitionId {
+                topic: config.kafka.input_topics[0].clone(),
+                partition: 0,
+            },
+            publisher: Arc::clone(&self.publisher),
+            assigned: Arc::clone(&self.assigned),
+            offset_reset_latest: config
+                .kafka
+                .properties
+                .get("auto.offset.reset")
+                .is_some_and(|v| matches!(v.as_str(), "latest" | "largest" | "end")),
+        });
+        let context = MonitorContext::new(
+            owner,
+            env.metrics.clone(),
+            Arc::clone(&self.status),
+            transactional_id(config, name),
+        );
+        let topics = self.topics();
+        // Partitions subscribed (at most): the count bound of the prefetch is per partition;
+        // the prefetch bytes are shared among the workers.
+        let subscribed = env.reader.partitions().max(1) as u64 * topics.len() as u64;
+        let prefetch = config.kafka.prefetch_bytes / env.workers.max(1) as u64;
+        let consumer: BaseConsumer<MonitorContext> =
+            consumer_config(config, &env.base, name, subscribed, prefetch)
+                .create_with_context(context)
+                .context("creating the Kafka consumer")?;
+        let refs: Vec<&str> = topics.iter().map(String::as_str).collect();
+        consumer
+            .subscribe(&refs)
+            .context("subscribing to the input topics")?;
+        info!(worker = %name, topics = ?topics, group = %config.kafka.group_id, "consuming");
+        Ok(consumer)
+    }
+
+    /// The topics this worker subscribes to: the input, the outcomes and, when outcomes
+    /// are repartitioned, the repartition topic.
+    fn topics(&self) -> Vec<String> {
+        let env = &self.env;
+        let mut topics: Vec<String> = env.config.kafka.input_topics.clone();
+        if let Some(o) = &env.plan.outcomes {
+            topics.push(o.topic.clone());
+        }
+        if let Some(j) = env
+            .join_topics
+            .as_ref()
+            .filter(|j| j.forward_partitions.is_some())
+        {
+            topics.push(j.joined.clone());
+        }
+        topics
+    }
+
+    /// One life: consumes until stopped or until the life ends (its status says why).
+    fn live(&self, consumer: &BaseConsumer<MonitorContext>) {
+        let (env, plan) = (&self.env, &self.env.plan);
+        let settings = LoopSettings {
+            commit_interval: env.config.state.commit_interval,
+            windows: plan.layout.windows.len(),
+            max_time_skew_ms: env.config.mapping.max_time_skew.as_millis() as i64,
+        };
+        let source = plan.outcomes.as_ref().map(|o| o.topic.clone());
+        let joined = env
+            .join_topics
+            .as_ref()
+            .map(|j| (j.joined.clone(), j.forward_partitions));
+        let outcomes = plan
+            .outcomes
+            .as_ref()
+            .zip(source.as_ref().zip(joined.as_ref()))
+            .map(|(o, (source, (joined, forward)))| OutcomeRoute {
+                source,
+                joined,
+                forward_partitions: *forward,
+                decoder: &o.decoder,
+            });
+        let input = Input {
+            decoder: &plan.decoder,
+            registry: env.registry.as_deref(),
+        };
+        consume_loop(consumer, input, outcomes, &env.stop, &settings);
+    }
 }
 
 /// Whether any worker is the drift publisher; the assigned partitions of all.

@@ -29,6 +29,11 @@ pub enum ReaderError {
     Timeout { topic: String, waited: Duration },
 }
 
+/// The back-off before the `attempt`-th retry of a query: 100 ms doubling up to 3.2 s.
+fn retry_after(attempt: u32) -> Duration {
+    Duration::from_millis(100 << attempt.min(5))
+}
+
 pub struct StateReader {
     topic: String,
     partitions: i32,
@@ -161,21 +166,21 @@ impl StateReader {
             topic: self.topic.clone(),
             source,
         };
-        let answer = self
-            .query
-            .offsets_for_times(query, timeout)
-            .map_err(kafka)?;
-        let mut ends = Vec::with_capacity(self.partitions as usize);
-        for e in answer.elements() {
-            e.error().map_err(kafka)?;
-            match e.offset() {
-                Offset::Offset(o) => ends.push((e.partition(), o)),
-                other => ends.push((
-                    e.partition(),
-                    if other == Offset::End { i64::MAX } else { 0 },
-                )),
+        // A broker failing over answers with transient errors (unknown partition, no
+        // leader, transport): asked again until the time-out, never a failure on the spot.
+        let mut attempt = 0;
+        let ends = loop {
+            let left = timeout.saturating_sub(start.elapsed());
+            match self.end_offsets(query.clone(), left.max(Duration::from_millis(100))) {
+                Ok(ends) => break ends,
+                Err(e) if start.elapsed() + retry_after(attempt) < timeout => {
+                    debug!(error = %e, attempt, "asking for the state topic's end offsets again");
+                    std::thread::sleep(retry_after(attempt));
+                    attempt += 1;
+                }
+                Err(e) => return Err(kafka(e)),
             }
-        }
+        };
         let queried = start.elapsed();
         loop {
             let done = self.applied.lock().is_ok_and(|a| {
@@ -194,6 +199,27 @@ impl StateReader {
             }
             std::thread::sleep(Duration::from_millis(10));
         }
+    }
+
+    /// The last stable offset of every partition in `query`.
+    fn end_offsets(
+        &self,
+        query: TopicPartitionList,
+        timeout: Duration,
+    ) -> Result<Vec<(i32, i64)>, KafkaError> {
+        let answer = self.query.offsets_for_times(query, timeout)?;
+        let mut ends = Vec::with_capacity(self.partitions as usize);
+        for e in answer.elements() {
+            e.error()?;
+            match e.offset() {
+                Offset::Offset(o) => ends.push((e.partition(), o)),
+                other => ends.push((
+                    e.partition(),
+                    if other == Offset::End { i64::MAX } else { 0 },
+                )),
+            }
+        }
+        Ok(ends)
     }
 
     /// Whether the broker answers a metadata request within `timeout`.

@@ -8,12 +8,27 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+/// The brokers of this test binary when it is not the single broker (`use_brokers`).
+static BROKERS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Makes every helper of this test binary talk to `brokers` (e.g. the three-node cluster
+/// of `scripts/kafka-cluster.sh`) instead of the single broker.
+pub fn use_brokers(brokers: &str) {
+    let set = BROKERS.get_or_init(|| brokers.to_string());
+    assert_eq!(set, brokers, "one broker list per test binary");
+}
+
 pub fn brokers() -> String {
-    let b = std::env::var("PSIMON_TEST_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".into());
-    let addr = b.split(',').next().unwrap_or_default().to_string();
-    assert!(
+    let b = BROKERS.get().cloned().unwrap_or_else(|| {
+        std::env::var("PSIMON_TEST_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".into())
+    });
+    // Any node answering will do (on the cluster, one may be down on purpose).
+    let answers = b.split(',').any(|addr| {
         TcpStream::connect_timeout(&addr.parse().expect("host:port"), Duration::from_secs(2))
-            .is_ok(),
+            .is_ok()
+    });
+    assert!(
+        answers,
         "no Kafka broker at {b}: start one with `scripts/kafka.sh start` (the README's test command does)"
     );
     b
@@ -138,7 +153,8 @@ pub fn create_topics_with(specs: &[TopicSpec<'_>]) {
         .iter()
         .map(|(n, p, configs)| {
             configs.iter().fold(
-                NewTopic::new(n, *p, TopicReplication::Fixed(1)),
+                // The broker's default: 1 on the single broker, 3 on the cluster.
+                NewTopic::new(n, *p, TopicReplication::Fixed(-1)),
                 |t, (k, v)| t.set(k, v),
             )
         })

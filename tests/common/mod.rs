@@ -1,6 +1,7 @@
 //! Helpers shared by the CLI tests: run the built binary, write generated samples.
 #![allow(dead_code)]
 
+pub mod cluster;
 pub mod kafka;
 
 use std::path::{Path, PathBuf};
