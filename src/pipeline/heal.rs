@@ -183,7 +183,7 @@ impl FenceRecord {
         if lived < SHORT_LIFE {
             self.short_in_a_row += 1;
         } else {
-            self.short_in_a_row = 1;
+            self.short_in_a_row = 0;
         }
         self.short_in_a_row >= TWIN_FENCES
     }
