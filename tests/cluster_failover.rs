@@ -229,12 +229,24 @@ fn broker_kills_lose_nothing_and_count_nothing_twice() {
     std::fs::create_dir_all(&ref_dir).unwrap();
     let ref_port = free_port();
     let ref_config = write_config(&ref_dir, &ref_topics, ref_port, &base, "");
-    let mut reference = Monitor::start(&ref_config, ref_port);
-    wait_for(
-        "the uninterrupted run to consume everything",
-        Duration::from_secs(240),
-        || metric(&reference.metrics(), "psimon_events_consumed_total") == Some(total as f64),
-    );
+    let mut reference = Run {
+        monitor: Monitor::spawn(&ref_config, ref_port, &[]),
+        config: ref_config.clone(),
+        port: ref_port,
+        env: Vec::new(),
+        restarts: 0,
+    };
+    let deadline = Instant::now() + Duration::from_secs(240);
+    while metric(&reference.monitor.metrics(), "psimon_events_consumed_total") != Some(total as f64)
+    {
+        reference.alive("in the uninterrupted run");
+        assert!(
+            Instant::now() < deadline,
+            "the uninterrupted run did not consume all {total} messages in 240 s"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let mut reference = reference.monitor;
     std::thread::sleep(Duration::from_millis(3500));
     let expected = comparable(&reference.drift());
     assert_eq!(

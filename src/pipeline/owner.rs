@@ -39,6 +39,7 @@ use super::plan::Plan;
 use super::txn::{Source, TxnError, TxnProducer};
 use crate::output::metrics::Metrics;
 
+mod gate;
 mod join;
 use crate::state::codec::{
     DriftKey, DriftRecord, PaneKey, encode_drift, encode_offset, encode_pane,
@@ -47,6 +48,7 @@ use crate::state::reader::StateReader;
 use crate::state::table::Restored;
 use crate::state::{PartitionId, StateKey};
 use crate::window::{Counted, PartitionState};
+use gate::CommitGate;
 pub use join::Join;
 
 struct Owned {
@@ -76,9 +78,8 @@ pub struct Owner {
     offset_reset_latest: bool,
     buf: Vec<u8>,
     join: Option<Join>,
-    /// Why the owned counts may not be committed (see the module's commit rule); `None`
-    /// when they are the last checkpoint plus the open transaction.
-    diverged: Option<String>,
+    /// Whether the owned counts may be committed (the module's commit rule).
+    gate: CommitGate,
 }
 
 /// Why the owner could not go on.
@@ -136,26 +137,24 @@ impl Owner {
             offset_reset_latest: p.offset_reset_latest,
             buf: Vec::with_capacity(4096),
             join: p.join,
-            diverged: None,
+            gate: CommitGate::default(),
         }
     }
 
     /// Why nothing may be committed now (`None`: the counts are consistent).
     pub fn diverged(&self) -> Option<&str> {
-        self.diverged.as_deref()
+        self.gate.refusal()
     }
 
     /// Marks the owned counts as diverged from the last checkpoint (the first reason wins).
     fn diverge(&mut self, why: impl FnOnce() -> String) {
-        if self.diverged.is_none() {
-            self.diverged = Some(why());
-        }
+        self.gate.diverge(why);
     }
 
     /// The worker gives up its partitions without committing anything (best-effort abort
     /// of the open transaction); the next owner restores them from the last checkpoint.
     pub fn retire(&mut self, why: &str) {
-        self.diverge(|| format!("retired: {why}"));
+        self.gate.retire(&format!("retired: {why}"));
         if let Err(e) = self.txn.abort() {
             warn!(error = %e, "aborting the open transaction of a retired worker");
         }
@@ -235,8 +234,8 @@ impl Owner {
         &mut self,
         consumer: &BaseConsumer<C>,
     ) -> Result<(), OwnerError> {
-        if let Some(why) = &self.diverged {
-            return Err(OwnerError::Diverged(why.clone()));
+        if let Some(why) = self.gate.refusal() {
+            return Err(OwnerError::Diverged(why.to_string()));
         }
         let outbox: Vec<(DriftKey, DriftRecord)> = self
             .drift_outbox
@@ -473,7 +472,7 @@ impl Owner {
     ) -> Result<(), OwnerError> {
         self.diverge(|| "a transaction was aborted".into());
         self.restore_owned(consumer)?;
-        self.diverged = None;
+        self.gate.restored();
         Ok(())
     }
 
