@@ -12,9 +12,8 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 
-use super::owner::DriftOutbox;
+use super::owner::{DriftEvent, DriftOutbox, Handover};
 use super::plan::Plan;
-use super::producer::OutputProducer;
 use crate::evaluate::outcome::{SeriesIv, evaluate_outcomes};
 use crate::evaluate::{
     DriftState, FeatureEval, FeatureMeta, ModelMeta, evaluate_window, next_state,
@@ -43,8 +42,9 @@ pub struct Evaluator {
     iv_states: HashMap<(usize, usize, usize), DriftState>,
     /// Fairness state per (check, window, monitored group), published as the PSI states.
     fairness_states: HashMap<(usize, usize, usize), DriftState>,
-    /// Transitions published here, for the state topic.
-    outbox: Option<DriftOutbox>,
+    /// Transitions published here: each drift event with its state, for the next
+    /// transaction (drift topic and state topic together).
+    outbox: DriftOutbox,
     synced_once: bool,
 }
 
@@ -52,13 +52,13 @@ pub struct Evaluator {
 pub struct TickInput<'a> {
     pub table: &'a RwLock<GlobalTable>,
     pub metrics: &'a Metrics,
-    /// The drift producer, on the publishing instance only.
-    pub producer: Option<&'a OutputProducer>,
+    /// Whether this instance publishes drift events (it owns the publishing partition).
+    pub publishing: bool,
     pub now_ms: i64,
 }
 
 impl Evaluator {
-    pub fn new(plan: Arc<Plan>, source: &str, outbox: Option<DriftOutbox>) -> Self {
+    pub fn new(plan: Arc<Plan>, source: &str, outbox: DriftOutbox) -> Self {
         Self {
             plan,
             source: source.to_string(),
@@ -70,26 +70,30 @@ impl Evaluator {
         }
     }
 
-    /// Hands a published state to the next transaction (the state topic), so that the next
-    /// publisher continues from it.
+    /// Hands a transition to the next transaction: its drift event to the drift topic and
+    /// its state to the state topic, committed together, so that the event is published
+    /// exactly once (a crash before the commit loses both, and the next publisher, which
+    /// continues from the state topic, publishes it again once).
     fn hand_over(
         &self,
         (model, window, feature): (String, &str, String),
         state: DriftState,
         baseline_id: &str,
+        event: DriftEvent,
     ) {
-        if let Some(Ok(mut outbox)) = self.outbox.as_ref().map(|o| o.lock()) {
-            outbox.push((
-                DriftKey {
+        if let Ok(mut outbox) = self.outbox.lock() {
+            outbox.push(Handover {
+                key: DriftKey {
                     model,
                     window: window.to_string(),
                     feature,
                 },
-                DriftRecord {
+                record: DriftRecord {
                     state: state as u8,
                     baseline_id: baseline_id.to_string(),
                 },
-            ));
+                event,
+            });
         }
     }
 
@@ -178,10 +182,10 @@ impl Evaluator {
     /// One evaluation at wall-clock `now_ms`; returns the JSON of `/api/v1/drift` and the
     /// drift events published.
     pub fn tick(&mut self, input: &TickInput<'_>) -> (Value, Vec<Published>) {
-        let (metrics, producer, now_ms) = (input.metrics, input.producer, input.now_ms);
+        let (metrics, publishing, now_ms) = (input.metrics, input.publishing, input.now_ms);
         let started = Instant::now();
         let (merged, published_states) = self.merge(input.table);
-        self.sync_states(published_states, producer.is_some());
+        self.sync_states(published_states, publishing);
         let plan = Arc::clone(&self.plan);
         let t = &plan.thresholds;
         let mut published = Vec::new();
@@ -244,7 +248,7 @@ impl Evaluator {
                             .feature_drift_state
                             .with_label_values(&labels)
                             .set(state as i64);
-                        if let Some(p) = producer {
+                        if publishing {
                             self.states.insert((m, w, fe.feature), state);
                             if state != prev {
                                 let event = drift_event(&Transition {
@@ -266,11 +270,14 @@ impl Evaluator {
                                     now_ms,
                                 });
                                 let k = key(&model.name, fname);
-                                p.drift_event(&k, &event.to_string());
                                 self.hand_over(
                                     (model.name.clone(), wname, meta.series()),
                                     state,
                                     &model.baseline_id,
+                                    DriftEvent {
+                                        key: k.clone(),
+                                        json: event.to_string(),
+                                    },
                                 );
                                 published.push(Published { key: k, event });
                             }
@@ -307,7 +314,9 @@ impl Evaluator {
                         outcome_window(model, wname, mw, t.alpha, o.iv_drop, metrics);
                     outcome_windows.push(json_window);
                     // Transitions are published (and kept) by the publishing instance only.
-                    let Some(p) = producer else { continue };
+                    if !publishing {
+                        continue;
+                    }
                     for s in &series {
                         let (Some(state), Some(change), Ok(iv)) = (s.drop_state, &s.change, &s.iv)
                         else {
@@ -340,11 +349,14 @@ impl Evaluator {
                             now_ms,
                         });
                         let k = key(&model.name, &meta.name);
-                        p.drift_event(&k, &event.to_string());
                         self.hand_over(
                             (format!("{}~outcomes", model.name), wname, meta.series()),
                             state,
                             &model.baseline_id,
+                            DriftEvent {
+                                key: k.clone(),
+                                json: event.to_string(),
+                            },
                         );
                         published.push(Published { key: k, event });
                     }

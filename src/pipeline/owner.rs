@@ -58,8 +58,24 @@ struct Owned {
     dirty: bool,
 }
 
-/// Drift states the publishing evaluator hands to the next transaction.
-pub type DriftOutbox = Arc<Mutex<Vec<(DriftKey, DriftRecord)>>>;
+/// A drift event (CloudEvents JSON) under its key.
+#[derive(Debug, Clone)]
+pub struct DriftEvent {
+    pub key: String,
+    pub json: String,
+}
+
+/// A transition the publishing evaluator hands to the next transaction: its state for the
+/// state topic and its event for the drift topic, committed together.
+#[derive(Debug, Clone)]
+pub struct Handover {
+    pub key: DriftKey,
+    pub record: DriftRecord,
+    pub event: DriftEvent,
+}
+
+/// Transitions waiting for the next transaction of any worker.
+pub type DriftOutbox = Arc<Mutex<Vec<Handover>>>;
 
 pub struct Owner {
     plan: Arc<Plan>,
@@ -237,7 +253,7 @@ impl Owner {
         if let Some(why) = self.gate.refusal() {
             return Err(OwnerError::Diverged(why.to_string()));
         }
-        let outbox: Vec<(DriftKey, DriftRecord)> = self
+        let outbox: Vec<Handover> = self
             .drift_outbox
             .lock()
             .map(|mut o| std::mem::take(&mut *o))
@@ -256,7 +272,7 @@ impl Owner {
     fn write_checkpoint<C: ConsumerContext>(
         &mut self,
         consumer: &BaseConsumer<C>,
-        outbox: &[(DriftKey, DriftRecord)],
+        outbox: &[Handover],
     ) -> Result<(), TxnError> {
         if let Err(e) = self.expire_joins() {
             return Err(match e {
@@ -318,12 +334,13 @@ impl Owner {
             let sp = k.part.partition.rem_euclid(n);
             self.txn.state(sp, &StateKey::Pane(k).encode(), None)?;
         }
-        for (k, v) in outbox {
+        for h in outbox {
             self.txn.state(
                 0,
-                &StateKey::Drift(k.clone()).encode(),
-                Some(&encode_drift(v)),
+                &StateKey::Drift(h.key.clone()).encode(),
+                Some(&encode_drift(&h.record)),
             )?;
+            self.txn.drift_event(&h.event.key, &h.event.json)?;
         }
         let Some(group) = consumer.group_metadata() else {
             return Err(TxnError::Aborted(KafkaError::Canceled));

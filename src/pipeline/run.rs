@@ -18,7 +18,6 @@ use super::consumer::now_ms;
 use super::evaluator::{Evaluator, Published, TickInput};
 use super::owner::DriftOutbox;
 use super::plan::Plan;
-use super::producer::OutputProducer;
 use super::txn::TxnProducer;
 use super::worker::{self, JoinTopics, Worker, WorkerEnv, default_workers, worker_instance};
 use crate::config::Config;
@@ -90,10 +89,6 @@ pub async fn run(
         .set(1);
     // Whether the broker answers the readiness probe (set by the probe task below).
     let broker_ok = Arc::new(AtomicBool::new(true));
-    let producer = Arc::new(
-        OutputProducer::new(&base, metrics.clone(), &config.kafka.drift_topic)
-            .context("creating the Kafka producer")?,
-    );
     tokio::pin!(shutdown);
     // Until Kafka answers, the process stays up (live, not ready) and retries.
     let mut backoff = Duration::from_secs(1);
@@ -174,7 +169,7 @@ pub async fn run(
     let mut evaluator = Evaluator::new(
         Arc::clone(&plan),
         &format!("psimon/{}", config.kafka.group_id),
-        Some(Arc::clone(&outbox)),
+        Arc::clone(&outbox),
     );
     let mut tick = tokio::time::interval(config.evaluation.interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -215,7 +210,7 @@ pub async fn run(
             }
             _ = tick.tick() => {
                 let (publishing, _) = worker::publishing(&workers);
-                evaluate(&mut evaluator, &reader, &metrics, publishing.then_some(&*producer), &http_state, &mut on_evaluation);
+                evaluate(&mut evaluator, &reader, &metrics, publishing, &http_state, &mut on_evaluation);
             }
         }
     }
@@ -253,13 +248,10 @@ pub async fn run(
         &mut evaluator,
         &reader,
         &metrics,
-        None,
+        false,
         &http_state,
         &mut on_evaluation,
     );
-    let remaining = deadline.saturating_duration_since(Instant::now());
-    let p = Arc::clone(&producer);
-    let _ = tokio::task::spawn_blocking(move || p.flush(remaining)).await;
     let r = Arc::clone(&reader);
     let _ = tokio::time::timeout(
         deadline.saturating_duration_since(Instant::now()),
@@ -343,20 +335,17 @@ async fn prepare_state(
     let mut txns = Vec::new();
     for i in 0..workers {
         let transactional_id = worker::transactional_id(config, &worker_instance(instance, i));
-        let (b, tid, st, dlq, max, m) = (
+        let (b, tid, topics, m) = (
             base.clone(),
             transactional_id.clone(),
-            state_topic.clone(),
-            config.kafka.dead_letter_topic.clone(),
-            config.kafka.dead_letter_max_bytes,
+            worker::txn_topics(config),
             metrics.clone(),
         );
-        let txn =
-            tokio::task::spawn_blocking(move || TxnProducer::new(&b, &tid, &st, &dlq, max, m))
-                .await?
-                .with_context(|| {
-                    format!("initialising transactions (transactional.id {transactional_id})")
-                });
+        let txn = tokio::task::spawn_blocking(move || TxnProducer::new(&b, &tid, &topics, m))
+            .await?
+            .with_context(|| {
+                format!("initialising transactions (transactional.id {transactional_id})")
+            });
         match txn {
             Ok(t) => txns.push(t),
             Err(e) => {
@@ -378,7 +367,7 @@ fn evaluate(
     evaluator: &mut Evaluator,
     reader: &StateReader,
     metrics: &Metrics,
-    producer: Option<&OutputProducer>,
+    publishing: bool,
     http: &HttpState,
     on_evaluation: &mut Option<OnEvaluation>,
 ) {
@@ -386,7 +375,7 @@ fn evaluate(
         evaluator.tick(&TickInput {
             table: reader.table(),
             metrics,
-            producer,
+            publishing,
             now_ms: now_ms(),
         })
     });

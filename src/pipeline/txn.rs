@@ -25,6 +25,7 @@ use crate::output::metrics::Metrics;
 
 const DEAD_LETTER: usize = 0;
 const STATE: usize = 1;
+const DRIFT_EVENT: usize = 2;
 
 /// Headers and key room kept free below `dead_letter_max_bytes` when truncating.
 const DLQ_OVERHEAD: usize = 2048;
@@ -91,7 +92,12 @@ impl ProducerContext for TxnContext {
     fn delivery(&self, result: &DeliveryResult<'_>, kind: usize) {
         match (result, kind) {
             (Ok(_), DEAD_LETTER) => self.metrics.dlq_messages.inc(),
+            (Ok(_), DRIFT_EVENT) => self.metrics.drift_events_published.inc(),
             (Ok(_), _) => {}
+            (Err((e, _)), DRIFT_EVENT) => {
+                self.metrics.drift_events_failed.inc();
+                warn!(error = %e, "a drift event was not delivered; the transaction will abort and it goes into the next");
+            }
             (Err((e, _)), DEAD_LETTER) => {
                 self.metrics.dlq_errors.inc();
                 warn!(error = %e, "a dead letter was not delivered; the transaction will abort and the input is re-read");
@@ -101,6 +107,16 @@ impl ProducerContext for TxnContext {
             }
         }
     }
+}
+
+/// The topics a worker's transactions write to.
+#[derive(Debug, Clone)]
+pub struct TxnTopics {
+    pub state: String,
+    pub dead_letter: String,
+    pub drift: String,
+    /// Larger dead letters are truncated.
+    pub dead_letter_max_bytes: usize,
 }
 
 /// Where a dead letter came from.
@@ -116,6 +132,7 @@ pub struct TxnProducer {
     open: bool,
     state_topic: String,
     dlq_topic: String,
+    drift_topic: String,
     dlq_max_bytes: usize,
     /// How long a transactional call whose outcome is unknown is retried.
     retry_for: Duration,
@@ -165,9 +182,7 @@ impl TxnProducer {
     pub fn new(
         base: &ClientConfig,
         transactional_id: &str,
-        state_topic: &str,
-        dlq_topic: &str,
-        dlq_max_bytes: usize,
+        topics: &TxnTopics,
         metrics: Metrics,
     ) -> Result<Self, KafkaError> {
         let mut cfg = base.clone();
@@ -201,9 +216,10 @@ impl TxnProducer {
             producer,
             metrics,
             open: false,
-            state_topic: state_topic.to_string(),
-            dlq_topic: dlq_topic.to_string(),
-            dlq_max_bytes,
+            state_topic: topics.state.clone(),
+            dlq_topic: topics.dead_letter.clone(),
+            drift_topic: topics.drift.clone(),
+            dlq_max_bytes: topics.dead_letter_max_bytes,
             retry_for,
         })
     }
@@ -253,6 +269,22 @@ impl TxnProducer {
         if let Some(v) = value {
             record = record.payload(v);
         }
+        self.send(record)
+    }
+
+    /// A drift event (CloudEvents JSON) under its `model/feature` key, committed with the
+    /// drift state it reports.
+    pub fn drift_event(&mut self, key: &str, json: &str) -> Result<(), TxnError> {
+        let headers = OwnedHeaders::new().insert(Header {
+            key: "content-type",
+            value: Some("application/cloudevents+json; charset=UTF-8"),
+        });
+        let topic = self.drift_topic.clone();
+        let record: BaseRecord<'_, [u8], [u8], usize> =
+            BaseRecord::with_opaque_to(&topic, DRIFT_EVENT)
+                .key(key.as_bytes())
+                .payload(json.as_bytes())
+                .headers(headers);
         self.send(record)
     }
 

@@ -30,7 +30,7 @@ use super::heal::{self, FenceRecord, Remedy};
 use super::owner::{DriftOutbox, Join, Owner, OwnerParts};
 use super::plan::Plan;
 use super::registry::Registry;
-use super::txn::TxnProducer;
+use super::txn::{TxnProducer, TxnTopics};
 use crate::config::Config;
 use crate::join::{PendingStore, changelog_topic};
 use crate::output::metrics::Metrics;
@@ -56,6 +56,16 @@ pub fn worker_instance(instance: &str, i: usize) -> String {
 /// The transactional id of worker `name`.
 pub fn transactional_id(config: &Config, name: &str) -> String {
     format!("psimon-{}-{name}", config.kafka.group_id)
+}
+
+/// The topics of every worker's transactions.
+pub fn txn_topics(config: &Config) -> TxnTopics {
+    TxnTopics {
+        state: config.state_topic(),
+        dead_letter: config.kafka.dead_letter_topic.clone(),
+        drift: config.kafka.drift_topic.clone(),
+        dead_letter_max_bytes: config.kafka.dead_letter_max_bytes,
+    }
 }
 
 /// The consumer config of worker `name` for `partitions` subscribed partitions and a
@@ -257,9 +267,7 @@ impl Lives {
         TxnProducer::new(
             &env.base,
             &tid,
-            &env.config.state_topic(),
-            &env.config.kafka.dead_letter_topic,
-            env.config.kafka.dead_letter_max_bytes,
+            &txn_topics(&env.config),
             env.metrics.clone(),
         )
         .map_err(anyhow::Error::new)

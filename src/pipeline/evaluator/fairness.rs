@@ -11,6 +11,7 @@ use crate::evaluate::DriftState;
 use crate::evaluate::fairness::evaluate_fairness;
 use crate::output::cloudevent::rfc3339;
 use crate::output::fairness_event::{FairnessTransition, fairness_event, fairness_key};
+use crate::pipeline::owner::DriftEvent;
 use crate::state::MergedWindow;
 use crate::state::codec::{DriftKey, DriftRecord};
 
@@ -97,7 +98,9 @@ impl Evaluator {
                     v["j"] = serde_json::to_value(stats).unwrap_or(Value::Null);
                     groups_json.push(v);
                     // Transitions are published (and kept) by the publishing instance only.
-                    let Some(p) = input.producer else { continue };
+                    if !input.publishing {
+                        continue;
+                    }
                     let prev = self
                         .fairness_states
                         .insert((f, w, g.group), state)
@@ -123,11 +126,14 @@ impl Evaluator {
                         now_ms: input.now_ms,
                     });
                     let k = fairness_key(&model.name, &c.name);
-                    p.drift_event(&k, &event.to_string());
                     self.hand_over(
                         (state_model(&model.name, &c.name), wname, gname.clone()),
                         state,
                         &model.baseline_id,
+                        DriftEvent {
+                            key: k.clone(),
+                            json: event.to_string(),
+                        },
                     );
                     published.push(Published { key: k, event });
                 }
