@@ -29,7 +29,6 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::error::KafkaError;
 use rdkafka::{Offset, TopicPartitionList};
 use tracing::{info, warn};
@@ -41,6 +40,7 @@ use crate::output::metrics::Metrics;
 
 mod gate;
 mod join;
+pub mod ports;
 use crate::state::codec::{
     DriftKey, DriftRecord, PaneKey, encode_drift, encode_offset, encode_pane,
 };
@@ -50,6 +50,7 @@ use crate::state::{PartitionId, StateKey};
 use crate::window::{Counted, PartitionState};
 use gate::CommitGate;
 pub use join::Join;
+use ports::{Positions, StateSource, TxnSink};
 
 struct Owned {
     state: PartitionState,
@@ -77,12 +78,12 @@ pub struct Handover {
 /// Transitions waiting for the next transaction of any worker.
 pub type DriftOutbox = Arc<Mutex<Vec<Handover>>>;
 
-pub struct Owner {
+pub struct Owner<S: TxnSink = TxnProducer, R: StateSource = StateReader> {
     plan: Arc<Plan>,
     /// Per topic and partition (looked up per message: a fast hash, not SipHash).
     parts: FxHashMap<String, FxHashMap<i32, Owned>>,
-    txn: TxnProducer,
-    reader: Arc<StateReader>,
+    txn: S,
+    reader: Arc<R>,
     stale: Vec<PaneKey>,
     drift_outbox: DriftOutbox,
     restore_timeout: Duration,
@@ -122,10 +123,10 @@ impl OwnerError {
     }
 }
 
-pub struct OwnerParts {
+pub struct OwnerParts<S: TxnSink = TxnProducer, R: StateSource = StateReader> {
     pub plan: Arc<Plan>,
-    pub txn: TxnProducer,
-    pub reader: Arc<StateReader>,
+    pub txn: S,
+    pub reader: Arc<R>,
     pub drift_outbox: DriftOutbox,
     pub restore_timeout: Duration,
     pub metrics: Metrics,
@@ -136,8 +137,8 @@ pub struct OwnerParts {
     pub join: Option<Join>,
 }
 
-impl Owner {
-    pub fn new(p: OwnerParts) -> Self {
+impl<S: TxnSink, R: StateSource> Owner<S, R> {
+    pub fn new(p: OwnerParts<S, R>) -> Self {
         Self {
             plan: p.plan,
             parts: FxHashMap::default(),
@@ -246,10 +247,7 @@ impl Owner {
 
     /// Writes every change since the last checkpoint and commits it with the offsets;
     /// refused while the owner is diverged. Any failure diverges it.
-    pub fn checkpoint<C: ConsumerContext>(
-        &mut self,
-        consumer: &BaseConsumer<C>,
-    ) -> Result<(), OwnerError> {
+    pub fn checkpoint(&mut self, consumer: &impl Positions<S::Group>) -> Result<(), OwnerError> {
         if let Some(why) = self.gate.refusal() {
             return Err(OwnerError::Diverged(why.to_string()));
         }
@@ -269,9 +267,9 @@ impl Owner {
         result.map_err(OwnerError::Txn)
     }
 
-    fn write_checkpoint<C: ConsumerContext>(
+    fn write_checkpoint(
         &mut self,
-        consumer: &BaseConsumer<C>,
+        consumer: &impl Positions<S::Group>,
         outbox: &[Handover],
     ) -> Result<(), TxnError> {
         if let Err(e) = self.expire_joins() {
@@ -342,7 +340,7 @@ impl Owner {
             )?;
             self.txn.drift_event(&h.event.key, &h.event.json)?;
         }
-        let Some(group) = consumer.group_metadata() else {
+        let Some(group) = consumer.group() else {
             return Err(TxnError::Aborted(KafkaError::Canceled));
         };
         self.txn.commit(&offsets, &group)?;
@@ -359,7 +357,7 @@ impl Owner {
     ) -> Result<Vec<(PartitionId, Restored)>, OwnerError> {
         self.reader
             .wait_caught_up(self.restore_timeout)
-            .map_err(|e| OwnerError::Restore(e.to_string()))?;
+            .map_err(OwnerError::Restore)?;
         parts
             .into_iter()
             .map(|part| self.restore_one(&part).map(|r| (part, r)))
@@ -455,9 +453,9 @@ impl Owner {
 
     /// Checkpoints, then lets the revoked partitions go. `lost`: the group already gave
     /// them away, so nothing is committed for them.
-    pub fn revoke<C: ConsumerContext>(
+    pub fn revoke(
         &mut self,
-        consumer: &BaseConsumer<C>,
+        consumer: &impl Positions<S::Group>,
         tpl: &TopicPartitionList,
         lost: bool,
     ) -> Result<(), OwnerError> {
@@ -483,20 +481,14 @@ impl Owner {
 
     /// After an aborted transaction: every owned partition back to its last checkpoint.
     /// Only a rewind that restored every owned partition makes the owner consistent again.
-    pub fn rewind<C: ConsumerContext>(
-        &mut self,
-        consumer: &BaseConsumer<C>,
-    ) -> Result<(), OwnerError> {
+    pub fn rewind(&mut self, consumer: &impl Positions<S::Group>) -> Result<(), OwnerError> {
         self.diverge(|| "a transaction was aborted".into());
         self.restore_owned(consumer)?;
         self.gate.restored();
         Ok(())
     }
 
-    fn restore_owned<C: ConsumerContext>(
-        &mut self,
-        consumer: &BaseConsumer<C>,
-    ) -> Result<(), OwnerError> {
+    fn restore_owned(&mut self, consumer: &impl Positions<S::Group>) -> Result<(), OwnerError> {
         self.txn.abort()?;
         self.stale.clear();
         if self.assigned() == 0 {
@@ -522,9 +514,7 @@ impl Owner {
                 Some(o) => Offset::Offset(o),
                 None => self.uncheckpointed_start(consumer, &part),
             };
-            if let Err(e) =
-                consumer.seek(&part.topic, part.partition, resume, Duration::from_secs(10))
-            {
+            if let Err(e) = consumer.seek(&part.topic, part.partition, resume) {
                 return Err(OwnerError::Restore(format!(
                     "seeking {}/{} back to {resume:?}: {e}",
                     part.topic, part.partition
@@ -537,21 +527,12 @@ impl Owner {
 
     /// Where a partition without any checkpoint starts: the group's committed offset, else
     /// `auto.offset.reset`.
-    fn uncheckpointed_start<C: ConsumerContext>(
+    fn uncheckpointed_start(
         &self,
-        consumer: &BaseConsumer<C>,
+        consumer: &impl Positions<S::Group>,
         part: &PartitionId,
     ) -> Offset {
-        let mut tpl = TopicPartitionList::new();
-        tpl.add_partition(&part.topic, part.partition);
-        let committed = consumer
-            .committed_offsets(tpl, Duration::from_secs(10))
-            .ok()
-            .and_then(|t| {
-                t.find_partition(&part.topic, part.partition)
-                    .map(|e| e.offset())
-            });
-        match committed {
+        match consumer.committed(&part.topic, part.partition) {
             Some(o @ Offset::Offset(_)) => o,
             _ if self.offset_reset_latest => Offset::End,
             _ => Offset::Beginning,
@@ -573,3 +554,6 @@ impl Owner {
         self.assigned.store(self.assigned(), Ordering::Relaxed);
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use tracing::info;
 
+use super::ports::{StateSource, TxnSink};
 use super::{Owner, OwnerError};
 use crate::join::partitioner::partition_of;
 use crate::join::{Arrival, JoinEvent, OutcomeSeen, PendingApp, PendingStore, restore_partition};
@@ -47,7 +48,7 @@ impl Join {
     }
 }
 
-impl Owner {
+impl<S: TxnSink, R: StateSource> Owner<S, R> {
     /// The join's record of an application counted on `partition` (the same partition
     /// number of the outcome topic holds its outcome): it waits for its outcome, or joins
     /// one that came first.
