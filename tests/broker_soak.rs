@@ -68,7 +68,7 @@ fn broker_restarts_and_freezes_never_stop_psimon() {
     let mut seed = (now_ms() as u64) | 1;
     eprintln!("seed {seed}, {rounds} restarts and {rounds} freezes");
     // 1,000 applications per second for the whole soak.
-    let count = 1_000 * (rounds * 2 * 32 + 30);
+    let count = 1_000 * (rounds * 2 * 30 + 30);
     let input = topics.input.clone();
     let t0 = now_ms() - 60_000;
     let producer = std::thread::spawn(move || loadgen_at_rate(&input, count, 0.0, 51, t0, 1_000));
