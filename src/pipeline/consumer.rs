@@ -49,6 +49,9 @@ pub struct ConsumerStatus {
     pub joined: AtomicBool,
     /// Why this life ends (the first reason wins).
     ending: Mutex<Option<Ending>>,
+    /// This life saw the cluster fail (`heal::is_outage`): a fence that follows is the
+    /// outage's, not a twin's.
+    outage: AtomicBool,
     /// Whether `ending` is set: what the consuming loop checks per batch, without a lock.
     failed: AtomicBool,
     /// Set while the worker restarts: why.
@@ -73,11 +76,13 @@ impl ConsumerStatus {
         self.failed.load(Ordering::Acquire)
     }
 
-    /// Takes why the last life ended, and resets the per-life flags for the next one.
-    pub fn take_ending(&self) -> Option<Ending> {
+    /// Takes why the last life ended and whether it saw an outage, and resets the per-life
+    /// flags for the next one.
+    pub fn take_ending(&self) -> (Option<Ending>, bool) {
+        let outage = self.outage.swap(false, Ordering::Relaxed);
         self.joined.store(false, Ordering::Relaxed);
         self.failed.store(false, Ordering::Release);
-        self.ending.lock().ok().and_then(|mut e| e.take())
+        (self.ending.lock().ok().and_then(|mut e| e.take()), outage)
     }
 
     pub fn set_restarting(&self, why: Option<String>) {
@@ -161,6 +166,9 @@ impl ClientContext for MonitorContext {
     }
 
     fn error(&self, error: KafkaError, reason: &str) {
+        if error.rdkafka_error_code().is_some_and(heal::is_outage) {
+            self.status.outage.store(true, Ordering::Relaxed);
+        }
         match error.rdkafka_error_code() {
             Some(RDKafkaErrorCode::AllBrokersDown) => {
                 self.broker_down.store(true, Ordering::Relaxed)

@@ -165,9 +165,29 @@ pub fn is_fence(e: &KafkaError) -> bool {
     fenced(code_and_flags(e).0)
 }
 
-/// How many fences in a row, each ending a worker life shorter than `SHORT_LIFE`, prove a
-/// live twin: two instances with one `kafka.instance_id` fence each other within seconds,
-/// over and over; a fence after a broker outage happens once and the next life is long.
+/// Errors that mean the cluster could not be reached or answered too late: a life that
+/// saw one and then was fenced was fenced by the outage (its session expired, its
+/// transaction timed out), not by a twin.
+pub fn is_outage(code: Code) -> bool {
+    matches!(
+        code,
+        Code::BrokerTransportFailure
+            | Code::AllBrokersDown
+            | Code::OperationTimedOut
+            | Code::RequestTimedOut
+            | Code::NetworkException
+            | Code::Resolve
+            | Code::MessageTimedOut
+            | Code::TimedOutQueue
+            | Code::CoordinatorNotAvailable
+            | Code::NotCoordinator
+    )
+}
+
+/// How many fences in a row, each ending a worker life shorter than `SHORT_LIFE` that saw
+/// no outage, prove a live twin: two instances with one `kafka.instance_id` fence each
+/// other within seconds, over and over, while the cluster answers; a fence after a broker
+/// outage follows errors of the outage, and the next life is long.
 pub const TWIN_FENCES: u32 = 3;
 pub const SHORT_LIFE: Duration = Duration::from_secs(60);
 
@@ -178,9 +198,10 @@ pub struct FenceRecord {
 }
 
 impl FenceRecord {
-    /// A worker life of `lived` ended by a fence: `true` when that proves a live twin.
-    pub fn fenced(&mut self, lived: Duration) -> bool {
-        if lived < SHORT_LIFE {
+    /// A worker life of `lived` ended by a fence (`outage`: it saw the cluster fail):
+    /// `true` when that proves a live twin.
+    pub fn fenced(&mut self, lived: Duration, outage: bool) -> bool {
+        if lived < SHORT_LIFE && !outage {
             self.short_in_a_row += 1;
         } else {
             self.short_in_a_row = 0;
@@ -273,25 +294,33 @@ mod tests {
         let mut r = FenceRecord::default();
         // Long lives ended by fences (one per broker outage): never a twin.
         for _ in 0..10 {
-            assert!(!r.fenced(Duration::from_secs(300)));
+            assert!(!r.fenced(Duration::from_secs(300), false));
+        }
+        // Short lives fenced after errors of an outage (freezes in quick succession).
+        for _ in 0..10 {
+            assert!(!r.fenced(Duration::from_secs(20), true));
         }
         // Two quick fences, then a long life: still not.
-        assert!(!r.fenced(Duration::from_secs(5)));
-        assert!(!r.fenced(Duration::from_secs(5)));
-        assert!(!r.fenced(Duration::from_secs(120)));
-        assert!(!r.fenced(Duration::from_secs(5)));
+        assert!(!r.fenced(Duration::from_secs(5), false));
+        assert!(!r.fenced(Duration::from_secs(5), false));
+        assert!(!r.fenced(Duration::from_secs(120), false));
+        assert!(!r.fenced(Duration::from_secs(5), false));
+        // An outage between quick fences starts over too.
+        assert!(!r.fenced(Duration::from_secs(5), false));
+        assert!(!r.fenced(Duration::from_secs(5), true));
+        assert!(!r.fenced(Duration::from_secs(5), false));
         // A life ended otherwise starts over.
         r.other();
-        assert!(!r.fenced(Duration::from_secs(5)));
-        assert!(!r.fenced(Duration::from_secs(5)));
+        assert!(!r.fenced(Duration::from_secs(5), false));
+        assert!(!r.fenced(Duration::from_secs(5), false));
     }
 
     #[test]
     fn fences_in_quick_succession_are_a_live_twin() {
         let mut r = FenceRecord::default();
-        assert!(!r.fenced(Duration::from_secs(4)));
-        assert!(!r.fenced(Duration::from_secs(6)));
-        assert!(r.fenced(Duration::from_secs(3)));
+        assert!(!r.fenced(Duration::from_secs(4), false));
+        assert!(!r.fenced(Duration::from_secs(6), false));
+        assert!(r.fenced(Duration::from_secs(3), false));
     }
 
     #[test]

@@ -209,7 +209,7 @@ impl Lives {
             };
             self.status.set_restarting(None);
             self.live(&consumer);
-            let ending = self.status.take_ending();
+            let (ending, outage) = self.status.take_ending();
             if let Some(ending) = &ending
                 && let Ok(mut owner) = consumer.context().owner.lock()
             {
@@ -225,10 +225,10 @@ impl Lives {
             let lived = born.elapsed();
             if !ending.fence {
                 fences.other();
-            } else if fences.fenced(lived) {
+            } else if fences.fenced(lived, outage) {
                 self.status.set_fatal(
                     format!(
-                        "fenced {} times in a row, each less than {:?} after rejoining: another live instance uses kafka.instance_id {} (it must be unique per instance); last: {}",
+                        "fenced {} times in a row, each less than {:?} after rejoining with the cluster answering: another live instance uses kafka.instance_id {} (it must be unique per instance); last: {}",
                         heal::TWIN_FENCES, heal::SHORT_LIFE, self.name, ending.why
                     ),
                     true,
