@@ -169,6 +169,19 @@ fn a_second_live_instance_with_the_same_id_is_reported_on_readyz() {
             })
         },
     );
+    // Fencing each other over and over with the cluster answering, one of them gives the
+    // verdict: a live twin (then it exits after 30 s).
+    wait_for(
+        "one of the twins to conclude it has a live twin",
+        Duration::from_secs(120),
+        || {
+            [port_a, port_b].iter().any(|p| {
+                http_get(*p, "/readyz").is_some_and(|(status, body)| {
+                    status == 503 && body.contains("times in a row") && body.contains("twin")
+                })
+            })
+        },
+    );
     drop((a, b));
 }
 
