@@ -30,6 +30,28 @@ fn next(seed: &mut u64) -> u64 {
     *seed
 }
 
+/// A kept directory (`Path` access like a `TempDir`).
+struct KeepDir(std::path::PathBuf);
+
+impl KeepDir {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+/// Messages in the input topic (the sum of its partitions' high watermarks).
+fn input_size(topic: &str) -> i64 {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let c: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .create()
+        .unwrap();
+    (0..3)
+        .filter_map(|p| c.fetch_watermarks(topic, p, Duration::from_secs(5)).ok())
+        .map(|(_, high)| high)
+        .sum()
+}
+
 fn consumed(m: &Monitor) -> f64 {
     metric(&m.metrics(), "psimon_events_consumed_total").unwrap_or(0.0)
 }
@@ -57,7 +79,11 @@ fn broker_restarts_and_freezes_never_stop_psimon() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10);
+    // Kept after the run (its psimon log is `psimon.log` there): a soak's failure is read
+    // from the log.
     let dir = tempfile::tempdir().unwrap();
+    eprintln!("files and log in {}", dir.path().display());
+    let dir = KeepDir(dir.keep());
     let base = built_baseline(dir.path());
     let topics = Topics::with_partitions("soak", 3);
     let extra = format!("\n[kafka.properties]\n\"session.timeout.ms\" = \"{SESSION_MS}\"\n");
@@ -104,7 +130,11 @@ fn broker_restarts_and_freezes_never_stop_psimon() {
             alive(&mut monitor, &config, "after a broker failure");
             assert!(
                 Instant::now() < deadline,
-                "psimon stalled: nothing consumed within 60 s of the broker's recovery"
+                "psimon stalled: nothing consumed within 60 s of the broker's recovery ({} consumed, {} in the input topic; /readyz {:?}; log {})",
+                consumed(&monitor),
+                input_size(&topics.input),
+                http_get(port, "/readyz"),
+                config.with_extension("log").display()
             );
             std::thread::sleep(Duration::from_millis(200));
         }

@@ -209,6 +209,8 @@ impl Lives {
             };
             self.status.set_restarting(None);
             self.live(&consumer);
+            // A life that joined the group worked: the next restart starts with no back-off.
+            let joined = self.status.joined.load(Ordering::Relaxed);
             let (ending, outage) = self.status.take_ending();
             if let Some(ending) = &ending
                 && let Ok(mut owner) = consumer.context().owner.lock()
@@ -240,7 +242,7 @@ impl Lives {
                 .worker_restarts
                 .with_label_values(&[if ending.fence { "fenced" } else { "failed" }])
                 .inc();
-            if lived > heal::SHORT_LIFE {
+            if joined || lived > heal::SHORT_LIFE {
                 attempt = 0;
             }
             self.pause(&format!("restarting after: {}", ending.why), &mut attempt);
