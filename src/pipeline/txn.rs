@@ -21,6 +21,7 @@ use tracing::warn;
 
 use super::heal::{self, Remedy};
 use super::kafka_log::LogThrottle;
+use super::owner::ports::TxnSink;
 use crate::output::metrics::Metrics;
 
 const DEAD_LETTER: usize = 0;
@@ -224,10 +225,6 @@ impl TxnProducer {
         })
     }
 
-    pub fn is_open(&self) -> bool {
-        self.open
-    }
-
     fn begin(&mut self) -> Result<(), TxnError> {
         if !self.open {
             self.producer.begin_transaction().map_err(classify)?;
@@ -249,14 +246,17 @@ impl TxnProducer {
             }
         }
     }
+}
+
+impl TxnSink for TxnProducer {
+    type Group = ConsumerGroupMetadata;
+
+    fn is_open(&self) -> bool {
+        self.open
+    }
 
     /// A state record for state partition `partition` (`None`: a tombstone).
-    pub fn state(
-        &mut self,
-        partition: i32,
-        key: &str,
-        value: Option<&[u8]>,
-    ) -> Result<(), TxnError> {
+    fn state(&mut self, partition: i32, key: &str, value: Option<&[u8]>) -> Result<(), TxnError> {
         self.metrics.state_records_written.inc();
         self.metrics
             .state_bytes_written
@@ -274,7 +274,7 @@ impl TxnProducer {
 
     /// A drift event (CloudEvents JSON) under its `model/feature` key, committed with the
     /// drift state it reports.
-    pub fn drift_event(&mut self, key: &str, json: &str) -> Result<(), TxnError> {
+    fn drift_event(&mut self, key: &str, json: &str) -> Result<(), TxnError> {
         let headers = OwnedHeaders::new().insert(Header {
             key: "content-type",
             value: Some("application/cloudevents+json; charset=UTF-8"),
@@ -289,7 +289,7 @@ impl TxnProducer {
     }
 
     /// A record of the join store's changelog topic (`None`: a tombstone).
-    pub fn changelog(
+    fn changelog(
         &mut self,
         topic: &str,
         partition: i32,
@@ -312,7 +312,7 @@ impl TxnProducer {
 
     /// A record forwarded to `topic` (the outcome repartition topic) with its original
     /// Kafka timestamp.
-    pub fn forward(
+    fn forward(
         &mut self,
         topic: &str,
         partition: i32,
@@ -330,7 +330,7 @@ impl TxnProducer {
 
     /// A dead letter: the original key and payload (truncated, with the original size in a
     /// header, when it would not fit the dead-letter topic).
-    pub fn dead_letter(
+    fn dead_letter(
         &mut self,
         key: Option<&[u8]>,
         payload: Option<&[u8]>,
@@ -396,7 +396,7 @@ impl TxnProducer {
     /// Adds the consumed offsets and commits. A commit whose outcome is unknown is retried
     /// (calling it again is how librdkafka tells); on an abortable error the transaction is
     /// aborted and `Aborted` returned.
-    pub fn commit(
+    fn commit(
         &mut self,
         offsets: &TopicPartitionList,
         group: &ConsumerGroupMetadata,
@@ -433,7 +433,7 @@ impl TxnProducer {
     }
 
     /// Aborts the open transaction, if any.
-    pub fn abort(&mut self) -> Result<(), TxnError> {
+    fn abort(&mut self) -> Result<(), TxnError> {
         if self.open {
             self.metrics
                 .transactions

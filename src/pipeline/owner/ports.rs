@@ -12,7 +12,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, ConsumerGroupMe
 use rdkafka::error::KafkaError;
 use rdkafka::{Offset, TopicPartitionList};
 
-use crate::pipeline::txn::{Source, TxnError, TxnProducer};
+use crate::pipeline::txn::{Source, TxnError};
 use crate::state::reader::StateReader;
 use crate::state::table::GlobalTable;
 
@@ -51,66 +51,6 @@ pub trait TxnSink {
     fn commit(&mut self, offsets: &TopicPartitionList, group: &Self::Group)
     -> Result<(), TxnError>;
     fn abort(&mut self) -> Result<(), TxnError>;
-}
-
-impl TxnSink for TxnProducer {
-    type Group = ConsumerGroupMetadata;
-
-    fn is_open(&self) -> bool {
-        TxnProducer::is_open(self)
-    }
-
-    fn state(&mut self, partition: i32, key: &str, value: Option<&[u8]>) -> Result<(), TxnError> {
-        TxnProducer::state(self, partition, key, value)
-    }
-
-    fn changelog(
-        &mut self,
-        topic: &str,
-        partition: i32,
-        key: &[u8],
-        value: Option<&[u8]>,
-    ) -> Result<(), TxnError> {
-        TxnProducer::changelog(self, topic, partition, key, value)
-    }
-
-    fn forward(
-        &mut self,
-        topic: &str,
-        partition: i32,
-        key: &[u8],
-        payload: &[u8],
-        timestamp_ms: i64,
-    ) -> Result<(), TxnError> {
-        TxnProducer::forward(self, topic, partition, key, payload, timestamp_ms)
-    }
-
-    fn dead_letter(
-        &mut self,
-        key: Option<&[u8]>,
-        payload: Option<&[u8]>,
-        reason: &str,
-        detail: &str,
-        src: &Source<'_>,
-    ) -> Result<(), TxnError> {
-        TxnProducer::dead_letter(self, key, payload, reason, detail, src)
-    }
-
-    fn drift_event(&mut self, key: &str, json: &str) -> Result<(), TxnError> {
-        TxnProducer::drift_event(self, key, json)
-    }
-
-    fn commit(
-        &mut self,
-        offsets: &TopicPartitionList,
-        group: &ConsumerGroupMetadata,
-    ) -> Result<(), TxnError> {
-        TxnProducer::commit(self, offsets, group)
-    }
-
-    fn abort(&mut self) -> Result<(), TxnError> {
-        TxnProducer::abort(self)
-    }
 }
 
 /// The consumer's side: its group metadata and where it reads.
