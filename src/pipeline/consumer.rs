@@ -60,6 +60,11 @@ pub struct ConsumerStatus {
     fatal: Mutex<Option<String>>,
     /// The worker stopped for good because another live instance uses its id.
     pub twin: AtomicBool,
+    /// When the worker's thread last showed progress (epoch ms): every turn of the
+    /// consuming loop and of a restart. A thread stuck inside a Kafka client call (seen:
+    /// librdkafka's `send_offsets_to_transaction` waiting without end after a broker freeze)
+    /// stops beating; the supervisor ends the process rather than stall silently.
+    beat_ms: std::sync::atomic::AtomicI64,
 }
 
 impl ConsumerStatus {
@@ -74,6 +79,20 @@ impl ConsumerStatus {
 
     pub fn has_failed(&self) -> bool {
         self.failed.load(Ordering::Acquire)
+    }
+
+    /// The worker's thread is making progress.
+    pub fn beat(&self) {
+        self.beat_ms.store(now_ms(), Ordering::Relaxed);
+    }
+
+    /// How long since the last beat (none yet: zero).
+    pub fn since_beat(&self) -> Duration {
+        let last = self.beat_ms.load(Ordering::Relaxed);
+        if last == 0 {
+            return Duration::ZERO;
+        }
+        Duration::from_millis(now_ms().saturating_sub(last).max(0) as u64)
     }
 
     /// Takes why the last life ended and whether it saw an outage, and resets the per-life
@@ -337,6 +356,7 @@ pub fn consume_loop(
     let mut batch: Vec<BorrowedMessage<'_>> = Vec::with_capacity(BATCH);
     let mut rewinds = Rewinds::default();
     while !stop.load(Ordering::Relaxed) && !ctx.status.has_failed() {
+        ctx.status.beat();
         match consumer.poll(Duration::from_millis(100)) {
             None => {}
             Some(Ok(m)) => batch.push(m),

@@ -29,6 +29,12 @@ use crate::state::topic::{
     TopicError, ensure_repartition_topic, ensure_state_topic, outcome_partitions,
 };
 
+/// How long a worker's thread may show no progress before the process ends (the
+/// orchestrator restarts it; the state survives): longer than any wait psimon makes on
+/// purpose (a restore waits up to `restore_timeout`, a commit is retried up to the
+/// transaction time-out), as librdkafka's `max.poll.interval.ms` (5 min).
+const STUCK_AFTER: Duration = Duration::from_secs(300);
+
 /// How long an instance with a live twin stays up (not ready, saying why) before it exits.
 const FENCED_EXIT_AFTER: Duration = Duration::from_secs(30);
 
@@ -413,10 +419,21 @@ impl Health {
         let restarting = workers
             .iter()
             .find_map(|w| w.status.restarting().map(|r| named(w, r)));
+        let stuck = workers
+            .iter()
+            .find(|w| w.status.since_beat() > STUCK_AFTER && !w.thread.is_finished())
+            .map(|w| {
+                format!(
+                    "the consumer thread of {} made no progress for {} s (stuck in a Kafka client call)",
+                    w.name,
+                    w.status.since_beat().as_secs()
+                )
+            });
         let reader_ended = reader.is_finished();
         let not_ready = fatal
             .clone()
             .or(thread_ended.clone())
+            .or(stuck.clone())
             .or_else(|| reader_ended.then(|| "the state reader thread ended unexpectedly".into()))
             .or_else(|| (!broker_ok).then(|| "the Kafka broker does not answer".into()))
             .or(restarting)
@@ -428,7 +445,7 @@ impl Health {
             });
         Self {
             not_ready,
-            ended: fatal.is_some() || thread_ended.is_some() || reader_ended,
+            ended: fatal.is_some() || thread_ended.is_some() || stuck.is_some() || reader_ended,
             twin,
         }
     }

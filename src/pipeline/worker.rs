@@ -185,6 +185,7 @@ impl Lives {
         let mut fences = FenceRecord::default();
         let mut attempt = 0u32;
         while !self.env.stop.load(Ordering::Relaxed) {
+            self.status.beat();
             let producer = match txn.take().map_or_else(|| self.new_txn(), Ok) {
                 Ok(p) => p,
                 Err(e) => {
@@ -258,6 +259,7 @@ impl Lives {
         *attempt += 1;
         let until = Instant::now() + wait;
         while Instant::now() < until && !self.env.stop.load(Ordering::Relaxed) {
+            self.status.beat();
             std::thread::sleep(Duration::from_millis(50));
         }
     }
