@@ -41,6 +41,16 @@ pub struct Ending {
     pub fence: bool,
 }
 
+/// How one life of a worker went.
+pub struct Life {
+    /// Why it ended (`None`: it was stopped).
+    pub ending: Option<Ending>,
+    /// It saw the cluster fail (`heal::is_outage`).
+    pub outage: bool,
+    /// It joined the group: it worked, so the next restart needs no back-off.
+    pub joined: bool,
+}
+
 /// What a worker tells the rest of the process. `joined` and the ending are per life of
 /// the worker (reset when it restarts); `restarting` and `fatal` are for `/readyz`.
 #[derive(Default)]
@@ -77,6 +87,16 @@ impl ConsumerStatus {
         self.failed.store(true, Ordering::Release);
     }
 
+    /// A panic while counting poisoned the owner's lock: a new life starts from the last
+    /// checkpoint.
+    pub fn owner_poisoned(&self) {
+        self.end(
+            Remedy::Restart,
+            "the partition owner's lock is poisoned (a panic while counting)".into(),
+            false,
+        );
+    }
+
     pub fn has_failed(&self) -> bool {
         self.failed.load(Ordering::Acquire)
     }
@@ -95,13 +115,15 @@ impl ConsumerStatus {
         Duration::from_millis(now_ms().saturating_sub(last).max(0) as u64)
     }
 
-    /// Takes why the last life ended and whether it saw an outage, and resets the per-life
-    /// flags for the next one.
-    pub fn take_ending(&self) -> (Option<Ending>, bool) {
-        let outage = self.outage.swap(false, Ordering::Relaxed);
-        self.joined.store(false, Ordering::Relaxed);
+    /// How the last life went, and resets the per-life flags for the next one.
+    pub fn take_life(&self) -> Life {
+        let life = Life {
+            ending: self.ending.lock().ok().and_then(|mut e| e.take()),
+            outage: self.outage.swap(false, Ordering::Relaxed),
+            joined: self.joined.swap(false, Ordering::Relaxed),
+        };
         self.failed.store(false, Ordering::Release);
-        (self.ending.lock().ok().and_then(|mut e| e.take()), outage)
+        life
     }
 
     pub fn set_restarting(&self, why: Option<String>) {
@@ -233,11 +255,7 @@ impl ConsumerContext for MonitorContext {
             RebalanceProtocol::Cooperative
         );
         let Ok(mut owner) = self.owner.lock() else {
-            self.status.end(
-                Remedy::Restart,
-                "the partition owner's lock is poisoned (a panic while counting)".into(),
-                false,
-            );
+            self.status.owner_poisoned();
             return;
         };
         match err {
@@ -246,11 +264,7 @@ impl ConsumerContext for MonitorContext {
                     // Not owned, so never counted nor committed here: a new life of this
                     // worker gets them again and restores them.
                     drop(owner);
-                    let remedy = match e.remedy() {
-                        Remedy::Stop => Remedy::Stop,
-                        _ => Remedy::Restart,
-                    };
-                    self.status.end(remedy, e.to_string(), false);
+                    self.failed(e);
                 }
                 let r = if cooperative {
                     consumer.incremental_assign(tpl)
@@ -404,11 +418,7 @@ pub fn consume_loop(
                     handle(&mut owner, msg, input, outcomes.as_ref(), settings, &mut s)
                 }),
                 Err(_) => {
-                    ctx.status.end(
-                        Remedy::Restart,
-                        "the partition owner's lock is poisoned (a panic while counting)".into(),
-                        false,
-                    );
+                    ctx.status.owner_poisoned();
                     break;
                 }
             };
@@ -657,11 +667,7 @@ fn checkpoint(
     let result = match ctx.owner.lock() {
         Ok(mut owner) => owner.checkpoint(consumer),
         Err(_) => {
-            ctx.status.end(
-                Remedy::Restart,
-                "the partition owner's lock is poisoned (a panic while counting)".into(),
-                false,
-            );
+            ctx.status.owner_poisoned();
             return false;
         }
     };

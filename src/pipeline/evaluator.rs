@@ -79,7 +79,7 @@ impl Evaluator {
         (model, window, feature): (String, &str, String),
         state: DriftState,
         baseline_id: &str,
-        event: DriftEvent,
+        (event_key, event): (&str, &Value),
     ) {
         if let Ok(mut outbox) = self.outbox.lock() {
             outbox.push(Handover {
@@ -92,7 +92,10 @@ impl Evaluator {
                     state: state as u8,
                     baseline_id: baseline_id.to_string(),
                 },
-                event,
+                event: DriftEvent {
+                    key: event_key.to_string(),
+                    json: event.to_string(),
+                },
             });
         }
     }
@@ -274,10 +277,7 @@ impl Evaluator {
                                     (model.name.clone(), wname, meta.series()),
                                     state,
                                     &model.baseline_id,
-                                    DriftEvent {
-                                        key: k.clone(),
-                                        json: event.to_string(),
-                                    },
+                                    (&k, &event),
                                 );
                                 published.push(Published { key: k, event });
                             }
@@ -353,10 +353,7 @@ impl Evaluator {
                             (format!("{}~outcomes", model.name), wname, meta.series()),
                             state,
                             &model.baseline_id,
-                            DriftEvent {
-                                key: k.clone(),
-                                json: event.to_string(),
-                            },
+                            (&k, &event),
                         );
                         published.push(Published { key: k, event });
                     }

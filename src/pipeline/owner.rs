@@ -163,11 +163,6 @@ impl<S: TxnSink, R: StateSource> Owner<S, R> {
         self.gate.refusal()
     }
 
-    /// Marks the owned counts as diverged from the last checkpoint (the first reason wins).
-    fn diverge(&mut self, why: impl FnOnce() -> String) {
-        self.gate.diverge(why);
-    }
-
     /// The worker gives up its partitions without committing anything (best-effort abort
     /// of the open transaction); the next owner restores them from the last checkpoint.
     pub fn retire(&mut self, why: &str) {
@@ -258,7 +253,7 @@ impl<S: TxnSink, R: StateSource> Owner<S, R> {
             .unwrap_or_default();
         let result = self.write_checkpoint(consumer, &outbox);
         if let Err(e) = &result {
-            self.diverge(|| format!("a checkpoint failed: {e}"));
+            self.gate.diverge(|| format!("a checkpoint failed: {e}"));
             // The drift states go into the next transaction (before any handed over since).
             if let Ok(mut o) = self.drift_outbox.lock() {
                 o.splice(0..0, outbox);
@@ -460,7 +455,7 @@ impl<S: TxnSink, R: StateSource> Owner<S, R> {
         lost: bool,
     ) -> Result<(), OwnerError> {
         let committed = if lost {
-            self.diverge(|| "partitions lost".into());
+            self.gate.diverge(|| "partitions lost".into());
             self.txn.abort().map(|_| false).map_err(OwnerError::Txn)
         } else {
             self.checkpoint(consumer).map(|_| true)
@@ -482,7 +477,7 @@ impl<S: TxnSink, R: StateSource> Owner<S, R> {
     /// After an aborted transaction: every owned partition back to its last checkpoint.
     /// Only a rewind that restored every owned partition makes the owner consistent again.
     pub fn rewind(&mut self, consumer: &impl Positions<S::Group>) -> Result<(), OwnerError> {
-        self.diverge(|| "a transaction was aborted".into());
+        self.gate.diverge(|| "a transaction was aborted".into());
         self.restore_owned(consumer)?;
         self.gate.restored();
         Ok(())

@@ -210,17 +210,15 @@ impl Lives {
             };
             self.status.set_restarting(None);
             self.live(&consumer);
-            // A life that joined the group worked: the next restart starts with no back-off.
-            let joined = self.status.joined.load(Ordering::Relaxed);
-            let (ending, outage) = self.status.take_ending();
-            if let Some(ending) = &ending
+            let life = self.status.take_life();
+            if let Some(ending) = &life.ending
                 && let Ok(mut owner) = consumer.context().owner.lock()
             {
                 owner.retire(&ending.why);
             }
             // Closing the consumer revokes its partitions: a retired owner has none.
             drop(consumer);
-            let Some(ending) = ending else { return };
+            let Some(ending) = life.ending else { return };
             if ending.remedy == Remedy::Stop {
                 self.status.set_fatal(ending.why, false);
                 return;
@@ -228,7 +226,7 @@ impl Lives {
             let lived = born.elapsed();
             if !ending.fence {
                 fences.other();
-            } else if fences.fenced(lived, outage) {
+            } else if fences.fenced(lived, life.outage) {
                 self.status.set_fatal(
                     format!(
                         "fenced {} times in a row, each less than {:?} after rejoining with the cluster answering: another live instance uses kafka.instance_id {} (it must be unique per instance); last: {}",
@@ -243,7 +241,7 @@ impl Lives {
                 .worker_restarts
                 .with_label_values(&[if ending.fence { "fenced" } else { "failed" }])
                 .inc();
-            if joined || lived > heal::SHORT_LIFE {
+            if life.joined || lived > heal::SHORT_LIFE {
                 attempt = 0;
             }
             self.pause(&format!("restarting after: {}", ending.why), &mut attempt);

@@ -11,7 +11,6 @@ use crate::evaluate::DriftState;
 use crate::evaluate::fairness::evaluate_fairness;
 use crate::output::cloudevent::rfc3339;
 use crate::output::fairness_event::{FairnessTransition, fairness_event, fairness_key};
-use crate::pipeline::owner::DriftEvent;
 use crate::state::MergedWindow;
 use crate::state::codec::{DriftKey, DriftRecord};
 
@@ -130,10 +129,7 @@ impl Evaluator {
                         (state_model(&model.name, &c.name), wname, gname.clone()),
                         state,
                         &model.baseline_id,
-                        DriftEvent {
-                            key: k.clone(),
-                            json: event.to_string(),
-                        },
+                        (&k, &event),
                     );
                     published.push(Published { key: k, event });
                 }
