@@ -23,13 +23,6 @@ use common::*;
 /// The consumer's session time-out in this test (a freeze must outlast it).
 const SESSION_MS: u64 = 10_000;
 
-fn next(seed: &mut u64) -> u64 {
-    *seed ^= *seed << 13;
-    *seed ^= *seed >> 7;
-    *seed ^= *seed << 17;
-    *seed
-}
-
 /// A kept directory (`Path` access like a `TempDir`).
 struct KeepDir(std::path::PathBuf);
 
@@ -54,17 +47,6 @@ fn input_size(topic: &str) -> i64 {
 
 fn consumed(m: &Monitor) -> f64 {
     metric(&m.metrics(), "psimon_events_consumed_total").unwrap_or(0.0)
-}
-
-fn alive(m: &mut Monitor, config: &std::path::Path, when: &str) {
-    if let Some(status) = m.child.try_wait().unwrap() {
-        let log = std::fs::read_to_string(config.with_extension("log")).unwrap_or_default();
-        let tail: Vec<&str> = log.lines().rev().take(40).collect();
-        panic!(
-            "psimon exited by itself ({status}) {when}; last log lines:\n{}",
-            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-        );
-    }
 }
 
 #[test]
@@ -100,10 +82,10 @@ fn broker_restarts_and_freezes_never_stop_psimon() {
     let producer = std::thread::spawn(move || loadgen_at_rate(&input, count, 0.0, 51, t0, 1_000));
     let started = Instant::now();
     for round in 1..=rounds * 2 {
-        let wait = Duration::from_millis(3_000 + next(&mut seed) % 15_000);
+        let wait = Duration::from_millis(3_000 + xorshift(&mut seed) % 15_000);
         let until = Instant::now() + wait;
         while Instant::now() < until {
-            alive(&mut monitor, &config, "between failures");
+            monitor.assert_alive("between failures");
             std::thread::sleep(Duration::from_millis(200));
         }
         let before = consumed(&monitor);
@@ -113,10 +95,10 @@ fn broker_restarts_and_freezes_never_stop_psimon() {
                 started.elapsed().as_secs_f64()
             );
             cluster.kill(1);
-            std::thread::sleep(Duration::from_millis(next(&mut seed) % 5_000));
+            std::thread::sleep(Duration::from_millis(xorshift(&mut seed) % 5_000));
             cluster.restart(1);
         } else {
-            let frozen = Duration::from_millis(SESSION_MS + 2_000 + next(&mut seed) % 5_000);
+            let frozen = Duration::from_millis(SESSION_MS + 2_000 + xorshift(&mut seed) % 5_000);
             eprintln!(
                 "{:>5.0} s: SIGSTOP of the broker for {frozen:?}",
                 started.elapsed().as_secs_f64()
@@ -127,7 +109,7 @@ fn broker_restarts_and_freezes_never_stop_psimon() {
         }
         let deadline = Instant::now() + Duration::from_secs(60);
         while consumed(&monitor) <= before {
-            alive(&mut monitor, &config, "after a broker failure");
+            monitor.assert_alive("after a broker failure");
             assert!(
                 Instant::now() < deadline,
                 "psimon stalled: nothing consumed within 60 s of the broker's recovery ({} consumed, {} in the input topic; /readyz {:?}; log {})",
@@ -145,7 +127,7 @@ fn broker_restarts_and_freezes_never_stop_psimon() {
     let total = count as f64;
     let deadline = Instant::now() + Duration::from_secs(240);
     while consumed(&monitor) < total && Instant::now() < deadline {
-        alive(&mut monitor, &config, "while catching up");
+        monitor.assert_alive("while catching up");
         std::thread::sleep(Duration::from_millis(300));
     }
     // The uninterrupted run.
@@ -179,7 +161,7 @@ fn broker_restarts_and_freezes_never_stop_psimon() {
         expected,
         "the windows equal the uninterrupted run's"
     );
-    alive(&mut monitor, &config, "at the end");
+    monitor.assert_alive("at the end");
     monitor.terminate();
     reference.terminate();
 }

@@ -24,16 +24,8 @@ use serde_json::Value;
 const BAD_PER_BATCH: usize = 20;
 const RATE: u64 = 3_000;
 
-/// A small deterministic generator for the kill moments (the seed is printed).
-fn next(seed: &mut u64) -> u64 {
-    *seed ^= *seed << 13;
-    *seed ^= *seed >> 7;
-    *seed ^= *seed << 17;
-    *seed
-}
-
 fn between(seed: &mut u64, lo_ms: u64, hi_ms: u64) -> Duration {
-    Duration::from_millis(lo_ms + next(seed) % (hi_ms - lo_ms))
+    Duration::from_millis(lo_ms + xorshift(seed) % (hi_ms - lo_ms))
 }
 
 fn produce_bad(topic: &str, tag: &str) {
@@ -48,12 +40,6 @@ fn produce_bad(topic: &str, tag: &str) {
         .collect();
     let refs: Vec<(&str, &str)> = msgs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     kcat_produce(topic, &refs);
-}
-
-fn dead_letters(topic: &str) -> Vec<String> {
-    let mut lines = kcat_read_committed(topic, "%k\\t%s\\t%h\\n");
-    lines.sort();
-    lines
 }
 
 /// Drift events per series (subject and binning), in the order published, read as a
@@ -114,17 +100,8 @@ struct Run {
 }
 
 impl Run {
-    /// psimon must still be running.
     fn alive(&mut self, when: &str) {
-        if let Some(status) = self.monitor.child.try_wait().unwrap() {
-            let log =
-                std::fs::read_to_string(self.config.with_extension("log")).unwrap_or_default();
-            let tail: Vec<&str> = log.lines().rev().take(40).collect();
-            panic!(
-                "psimon exited by itself ({status}) {when}; last log lines:\n{}",
-                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-            );
-        }
+        self.monitor.assert_alive(when);
     }
 
     /// Waits `d` checking every 200 ms that psimon is alive.

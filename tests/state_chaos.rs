@@ -33,21 +33,6 @@ fn produce_bad(topic: &str, tag: &str) {
     kcat_produce(topic, &refs);
 }
 
-/// A small deterministic generator for the kill moments (the seed is printed).
-fn next(seed: &mut u64) -> u64 {
-    *seed ^= *seed << 13;
-    *seed ^= *seed >> 7;
-    *seed ^= *seed << 17;
-    *seed
-}
-
-fn dead_letters(topic: &str) -> Vec<String> {
-    let mut lines = kcat_read_committed(topic, "%k\\t%s\\t%h\\n");
-    // Headers name the source partition and offset: identical input, identical lines.
-    lines.sort();
-    lines
-}
-
 #[test]
 fn five_kill_9s_lose_nothing_and_count_nothing_twice() {
     let dir = tempfile::tempdir().unwrap();
@@ -101,7 +86,7 @@ fn five_kill_9s_lose_nothing_and_count_nothing_twice() {
     monitor.wait_ready();
     let started = Instant::now();
     for kill in 1..=5 {
-        let wait = Duration::from_millis(100 + next(&mut seed) % 900);
+        let wait = Duration::from_millis(100 + xorshift(&mut seed) % 900);
         std::thread::sleep(wait);
         let counted = metric(&monitor.metrics(), "psimon_events_consumed_total").unwrap_or(0.0);
         eprintln!("kill -9 #{kill} after {wait:?} ({counted} consumed by this process)");

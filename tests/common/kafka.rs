@@ -231,6 +231,8 @@ min_applications = 200
 pub struct Monitor {
     pub child: Child,
     pub port: u16,
+    /// Where its log goes (`<config>.log`).
+    pub log: PathBuf,
 }
 
 impl Monitor {
@@ -243,10 +245,11 @@ impl Monitor {
     /// Starts `psimon run` with extra environment variables; does not wait. Its log is
     /// appended to `<config>.log`.
     pub fn spawn(config: &Path, port: u16, env: &[(&str, &str)]) -> Self {
+        let log_path = config.with_extension("log");
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(config.with_extension("log"))
+            .open(&log_path)
             .unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_psimon"))
             .args(["run", "--config", config.to_str().unwrap()])
@@ -256,7 +259,23 @@ impl Monitor {
             .stderr(log)
             .spawn()
             .expect("psimon starts");
-        Self { child, port }
+        Self {
+            child,
+            port,
+            log: log_path,
+        }
+    }
+
+    /// Panics, with the last lines of its log, if psimon has exited by itself.
+    pub fn assert_alive(&mut self, when: &str) {
+        if let Some(status) = self.child.try_wait().unwrap() {
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(40).collect();
+            panic!(
+                "psimon exited by itself ({status}) {when}; last log lines:\n{}",
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            );
+        }
     }
 
     pub fn wait_ready(&self) {
@@ -303,6 +322,22 @@ impl Drop for Monitor {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A small deterministic generator (xorshift) for fault moments; print the seed.
+pub fn xorshift(seed: &mut u64) -> u64 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    *seed
+}
+
+/// The dead-letter topic read read_committed, sorted: the headers name the source
+/// partition and offset, so identical input gives identical lines.
+pub fn dead_letters(topic: &str) -> Vec<String> {
+    let mut lines = kcat_read_committed(topic, "%k\\t%s\\t%h\\n");
+    lines.sort();
+    lines
 }
 
 /// Produces synthetic applications with `psimon loadgen`.
