@@ -13,6 +13,7 @@ pub mod plan;
 pub mod producer;
 pub(crate) mod registry;
 pub mod run;
+mod status;
 pub(crate) mod txn;
 pub mod worker;
 

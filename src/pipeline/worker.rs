@@ -22,14 +22,13 @@ use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use tracing::{info, warn};
 
-use super::consumer::{
-    ConsumerStatus, Input, LoopSettings, MonitorContext, OutcomeRoute, consume_loop,
-};
+use super::consumer::{Input, LoopSettings, MonitorContext, OutcomeRoute, consume_loop};
 use super::fetch::prefetch_settings;
 use super::heal::{self, FenceRecord, Remedy};
 use super::owner::{DriftOutbox, Join, Owner, OwnerParts};
 use super::plan::Plan;
 use super::registry::Registry;
+use super::status::ConsumerStatus;
 use super::txn::{TxnProducer, TxnTopics};
 use crate::config::Config;
 use crate::join::{PendingStore, changelog_topic};
