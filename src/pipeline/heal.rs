@@ -127,20 +127,6 @@ pub fn txn_remedy(code: Code, flags: TxnFlags) -> Remedy {
     }
 }
 
-/// The remedy for an error of a non-transactional call (metadata, offsets, restore,
-/// creating clients, initialising transactions).
-pub fn remedy(code: Code) -> Remedy {
-    if cannot_heal(code) {
-        Remedy::Stop
-    } else if fenced(code) {
-        Remedy::Restart
-    } else if transient(code) {
-        Remedy::Retry
-    } else {
-        Remedy::Restart
-    }
-}
-
 /// The code and flags of any `KafkaError`.
 pub fn code_and_flags(e: &KafkaError) -> (Code, TxnFlags) {
     match e {
@@ -277,16 +263,6 @@ mod tests {
         for (code, flags, want) in rows {
             assert_eq!(txn_remedy(code, flags), want, "{code:?} with {flags:?}");
         }
-    }
-
-    #[test]
-    fn non_transactional_errors() {
-        assert_eq!(remedy(Code::UnknownPartition), Remedy::Retry);
-        assert_eq!(remedy(Code::DestroyBroker), Remedy::Retry);
-        assert_eq!(remedy(Code::AllBrokersDown), Remedy::Retry);
-        assert_eq!(remedy(Code::FencedInstanceId), Remedy::Restart);
-        assert_eq!(remedy(Code::GroupAuthorizationFailed), Remedy::Stop);
-        assert_eq!(remedy(Code::Fail), Remedy::Restart);
     }
 
     #[test]

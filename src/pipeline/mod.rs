@@ -3,6 +3,7 @@
 //! letters, the producer of drift events, the evaluation tick, supervision and the
 //! orchestration of start and ordered shutdown.
 
+mod abandon;
 pub(crate) mod consumer;
 pub mod evaluator;
 pub mod fetch;

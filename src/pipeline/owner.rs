@@ -338,7 +338,7 @@ impl<S: TxnSink, R: StateSource> Owner<S, R> {
         let Some(group) = consumer.group() else {
             return Err(TxnError::Aborted(KafkaError::Canceled));
         };
-        self.txn.commit(&offsets, &group)?;
+        self.txn.commit(offsets, group)?;
         for o in self.parts.values_mut().flat_map(|t| t.values_mut()) {
             o.dirty = false;
         }

@@ -6,19 +6,24 @@
 //! Errors are sorted by `heal`: a commit whose outcome is unknown (a time-out, a
 //! coordinator moving) is retried for up to the transaction time-out; an abortable error
 //! aborts (`TxnError::Aborted`: the owner rewinds); a fenced or failed producer is
-//! `Fatal` (the worker is restarted with a new one); what nothing heals is `Stop`.
+//! `Fatal` (the worker is restarted with a new one); what nothing heals is `Stop`. A call
+//! that librdkafka never returns from (its coordinator requests can ignore their time-out)
+//! is abandoned at twice its time-out (`abandon`): `Hung`, and the worker restarts with a
+//! new producer, as for `Fatal`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::ConsumerGroupMetadata;
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::{ClientContext, TopicPartitionList};
 use thiserror::Error;
 use tracing::warn;
 
+use super::abandon::{Hung, bounded};
 use super::heal::{self, Remedy};
 use super::kafka_log::LogThrottle;
 use super::owner::ports::TxnSink;
@@ -40,8 +45,8 @@ const DLQ_OVERHEAD: usize = 2048;
 pub const TRANSACTION_TIMEOUT_MS: u64 = 60_000;
 
 /// How long one transactional call (init, send offsets, commit, abort) may take before it
-/// is retried.
-const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// is retried; one that has not returned after twice that is abandoned.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Error)]
 pub enum TxnError {
@@ -56,6 +61,15 @@ pub enum TxnError {
     /// Nothing heals it: authorisation denied, an unsupported broker, a refused config.
     #[error("the transactional producer cannot work with this cluster: {0}")]
     Stop(KafkaError),
+    /// A call never returned: the producer is given up, as a fatal one is.
+    #[error("the transactional producer hangs: {0}")]
+    Hung(Hung),
+}
+
+impl From<Hung> for TxnError {
+    fn from(h: Hung) -> Self {
+        TxnError::Hung(h)
+    }
 }
 
 impl TxnError {
@@ -68,6 +82,8 @@ impl TxnError {
             TxnError::Aborted(_) => Remedy::Abort,
             TxnError::Fatal(_) => Remedy::Restart,
             TxnError::Stop(_) => Remedy::Stop,
+            TxnError::Hung(h) if h.too_many() => Remedy::Stop,
+            TxnError::Hung(_) => Remedy::Restart,
         }
     }
 }
@@ -127,8 +143,11 @@ pub struct Source<'a> {
     pub offset: i64,
 }
 
+type Client = ThreadedProducer<TxnContext>;
+
 pub struct TxnProducer {
-    producer: ThreadedProducer<TxnContext>,
+    /// Shared with the thread of a call in progress, which keeps it if the call hangs.
+    producer: Arc<Client>,
     metrics: Metrics,
     open: bool,
     state_topic: String,
@@ -137,6 +156,10 @@ pub struct TxnProducer {
     dlq_max_bytes: usize,
     /// How long a transactional call whose outcome is unknown is retried.
     retry_for: Duration,
+    /// How long one call may take (librdkafka's time-out); abandoned after twice that.
+    call_timeout: Duration,
+    /// Set once a call was abandoned: the producer is never used again.
+    hung: Option<Hung>,
 }
 
 /// What a failed transactional call means (`heal`'s table); a retriable error that is not
@@ -150,24 +173,24 @@ fn classify(e: KafkaError) -> TxnError {
     }
 }
 
-/// Calls `f` until it succeeds, fails for good, or `retry_for` has passed; retriable
-/// errors (`heal`'s `Retry`) are retried with a back-off.
+/// Calls `f` until it succeeds, fails for good, hangs, or `retry_for` has passed;
+/// retriable errors (`heal`'s `Retry`) are retried with a back-off.
 fn retrying<T>(
     what: &str,
     retry_for: Duration,
-    mut f: impl FnMut() -> Result<T, KafkaError>,
-) -> Result<T, KafkaError> {
+    mut f: impl FnMut() -> Result<KafkaResult<T>, Hung>,
+) -> Result<T, TxnError> {
     let start = std::time::Instant::now();
     let mut attempt = 0;
     loop {
-        match f() {
+        match f()? {
             Ok(v) => return Ok(v),
             Err(e) => {
                 let (code, flags) = heal::code_and_flags(&e);
                 let retry = heal::txn_remedy(code, flags) == Remedy::Retry
                     && start.elapsed() + heal::backoff(attempt) < retry_for;
                 if !retry {
-                    return Err(e);
+                    return Err(classify(e));
                 }
                 warn!(error = %e, attempt, "{what} failed; retrying");
                 std::thread::sleep(heal::backoff(attempt));
@@ -185,7 +208,18 @@ impl TxnProducer {
         transactional_id: &str,
         topics: &TxnTopics,
         metrics: Metrics,
-    ) -> Result<Self, KafkaError> {
+    ) -> Result<Self, TxnError> {
+        Self::with_call_timeout(base, transactional_id, topics, metrics, CALL_TIMEOUT)
+    }
+
+    /// `new` with another time-out per transactional call.
+    pub fn with_call_timeout(
+        base: &ClientConfig,
+        transactional_id: &str,
+        topics: &TxnTopics,
+        metrics: Metrics,
+        call_timeout: Duration,
+    ) -> Result<Self, TxnError> {
         let mut cfg = base.clone();
         cfg.set("transactional.id", transactional_id)
             .set("enable.idempotence", "true");
@@ -206,15 +240,14 @@ impl TxnProducer {
                 Duration::from_millis(TRANSACTION_TIMEOUT_MS),
                 Duration::from_millis,
             );
-        let producer: ThreadedProducer<TxnContext> = cfg.create_with_context(TxnContext {
-            metrics: metrics.clone(),
-            log: LogThrottle::default(),
-        })?;
-        retrying("initialising transactions", retry_for, || {
-            producer.init_transactions(CALL_TIMEOUT)
-        })?;
-        Ok(Self {
-            producer,
+        let producer: Client = cfg
+            .create_with_context(TxnContext {
+                metrics: metrics.clone(),
+                log: LogThrottle::default(),
+            })
+            .map_err(classify)?;
+        let mut this = Self {
+            producer: Arc::new(producer),
             metrics,
             open: false,
             state_topic: topics.state.clone(),
@@ -222,10 +255,40 @@ impl TxnProducer {
             drift_topic: topics.drift.clone(),
             dlq_max_bytes: topics.dead_letter_max_bytes,
             retry_for,
-        })
+            call_timeout,
+            hung: None,
+        };
+        this.call("initialising transactions", |p, t| p.init_transactions(t))?;
+        Ok(this)
+    }
+
+    /// A transactional call, retried as `retrying` says, each attempt abandoned when it
+    /// has not returned after twice the call time-out (then the producer is never used
+    /// again).
+    fn call<T: Send + 'static>(
+        &mut self,
+        what: &'static str,
+        f: impl Fn(&Client, Duration) -> KafkaResult<T> + Send + Sync + 'static,
+    ) -> Result<T, TxnError> {
+        if let Some(h) = &self.hung {
+            return Err(TxnError::Hung(h.clone()));
+        }
+        let (f, timeout) = (Arc::new(f), self.call_timeout);
+        let result = retrying(what, self.retry_for, || {
+            let f = Arc::clone(&f);
+            bounded(&self.producer, what, timeout * 2, move |p| f(p, timeout))
+        });
+        if let Err(TxnError::Hung(h)) = &result {
+            warn!(error = %h, "a transactional call hangs; the producer is given up");
+            self.hung = Some(h.clone());
+        }
+        result
     }
 
     fn begin(&mut self) -> Result<(), TxnError> {
+        if let Some(h) = &self.hung {
+            return Err(TxnError::Hung(h.clone()));
+        }
         if !self.open {
             self.producer.begin_transaction().map_err(classify)?;
             self.open = true;
@@ -245,6 +308,20 @@ impl TxnProducer {
                 Err((e, _)) => return Err(classify(e)),
             }
         }
+    }
+    /// The two calls of a commit: the consumed offsets (if any), then the commit itself.
+    fn offsets_and_commit(
+        &mut self,
+        offsets: TopicPartitionList,
+        group: ConsumerGroupMetadata,
+    ) -> Result<(), TxnError> {
+        if offsets.count() > 0 {
+            let group = Arc::new(group);
+            self.call("adding the offsets to the transaction", move |p, t| {
+                p.send_offsets_to_transaction(&offsets, &group, t)
+            })?;
+        }
+        self.call("committing the transaction", |p, t| p.commit_transaction(t))
     }
 }
 
@@ -398,21 +475,11 @@ impl TxnSink for TxnProducer {
     /// aborted and `Aborted` returned.
     fn commit(
         &mut self,
-        offsets: &TopicPartitionList,
-        group: &ConsumerGroupMetadata,
+        offsets: TopicPartitionList,
+        group: ConsumerGroupMetadata,
     ) -> Result<(), TxnError> {
         self.begin()?;
-        let (producer, retry_for) = (&self.producer, self.retry_for);
-        let result = (|| {
-            if offsets.count() > 0 {
-                retrying("adding the offsets to the transaction", retry_for, || {
-                    producer.send_offsets_to_transaction(offsets, group, CALL_TIMEOUT)
-                })?;
-            }
-            retrying("committing the transaction", retry_for, || {
-                producer.commit_transaction(CALL_TIMEOUT)
-            })
-        })();
+        let result = self.offsets_and_commit(offsets, group);
         match result {
             Ok(()) => {
                 self.open = false;
@@ -422,8 +489,7 @@ impl TxnSink for TxnProducer {
                     .inc();
                 Ok(())
             }
-            Err(e) => {
-                let err = classify(e);
+            Err(err) => {
                 if let TxnError::Aborted(_) = err {
                     self.abort()?;
                 }
@@ -439,18 +505,75 @@ impl TxnSink for TxnProducer {
                 .transactions
                 .with_label_values(&["aborted"])
                 .inc();
-            let producer = &self.producer;
             // An abort that fails with an abortable error is retried too: it is the call
             // that does the epoch bump those errors ask for.
-            retrying("aborting the transaction", self.retry_for, || {
-                producer.abort_transaction(CALL_TIMEOUT)
-            })
-            .map_err(|e| match classify(e) {
-                TxnError::Stop(e) => TxnError::Stop(e),
-                TxnError::Aborted(e) | TxnError::Fatal(e) => TxnError::Fatal(e),
-            })?;
+            self.call("aborting the transaction", |p, t| p.abort_transaction(t))
+                .map_err(|e| match e {
+                    TxnError::Aborted(e) | TxnError::Fatal(e) => TxnError::Fatal(e),
+                    other => other,
+                })?;
             self.open = false;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! librdkafka's mock cluster (in process, no broker): a group coordinator that goes
+    //! down during a transaction makes `send_offsets_to_transaction` wait past its
+    //! time-out (librdkafka #5456); the worker must get its thread back.
+    use super::*;
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::mocking::{MockCluster, MockCoordinator};
+    use std::time::Instant;
+
+    fn topics() -> TxnTopics {
+        TxnTopics {
+            state: "state".into(),
+            dead_letter: "dlq".into(),
+            drift: "drift".into(),
+            dead_letter_max_bytes: 1 << 20,
+        }
+    }
+
+    #[test]
+    fn a_send_offsets_that_hangs_is_abandoned_and_the_producer_given_up() {
+        let cluster = MockCluster::new(3).unwrap();
+        cluster.create_topic("state", 1, 3).unwrap();
+        cluster.create_topic("in", 1, 3).unwrap();
+        cluster
+            .coordinator(MockCoordinator::Transaction("txn".into()), 1)
+            .unwrap();
+        cluster
+            .coordinator(MockCoordinator::Group("g".into()), 2)
+            .unwrap();
+        let mut base = ClientConfig::new();
+        base.set("bootstrap.servers", cluster.bootstrap_servers());
+        let call_timeout = Duration::from_secs(2);
+        let mut txn =
+            TxnProducer::with_call_timeout(&base, "txn", &topics(), Metrics::new(), call_timeout)
+                .unwrap();
+        let consumer: BaseConsumer = base.clone().set("group.id", "g").create().unwrap();
+        let group = consumer.group_metadata().unwrap();
+        txn.state(0, "k", Some(b"v")).unwrap();
+        cluster.broker_down(2).unwrap();
+        let mut offsets = TopicPartitionList::new();
+        offsets
+            .add_partition_offset("in", 0, rdkafka::Offset::Offset(7))
+            .unwrap();
+        let start = Instant::now();
+        let err = txn.commit(offsets, group).unwrap_err();
+        let took = start.elapsed();
+        assert!(matches!(err, TxnError::Hung(_)), "{err}");
+        assert_eq!(err.remedy(), Remedy::Restart);
+        assert!(took < call_timeout * 4, "took {took:?}");
+        // Given up: every later call says so at once, the abort of its retirement too.
+        assert!(matches!(txn.abort(), Err(TxnError::Hung(_))));
+        assert!(matches!(txn.state(0, "k", None), Err(TxnError::Hung(_))));
+        // Dropping it does not wait for the abandoned call.
+        let start = Instant::now();
+        drop(txn);
+        assert!(start.elapsed() < Duration::from_secs(1));
     }
 }

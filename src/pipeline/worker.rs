@@ -29,7 +29,7 @@ use super::owner::{DriftOutbox, Join, Owner, OwnerParts};
 use super::plan::Plan;
 use super::registry::Registry;
 use super::status::ConsumerStatus;
-use super::txn::{TxnProducer, TxnTopics};
+use super::txn::{TxnError, TxnProducer, TxnTopics};
 use crate::config::Config;
 use crate::join::{PendingStore, changelog_topic};
 use crate::output::metrics::Metrics;
@@ -189,8 +189,8 @@ impl Lives {
                 Ok(p) => p,
                 Err(e) => {
                     let why = format!("initialising transactions: {e:#}");
-                    if let Some(code) = e.downcast_ref::<rdkafka::error::KafkaError>()
-                        && heal::remedy(heal::code_and_flags(code).0) == Remedy::Stop
+                    if e.downcast_ref::<TxnError>()
+                        .is_some_and(|t| t.remedy() == Remedy::Stop)
                     {
                         self.status.set_fatal(why, false);
                         return;

@@ -48,8 +48,7 @@ pub trait TxnSink {
         src: &Source<'_>,
     ) -> Result<(), TxnError>;
     fn drift_event(&mut self, key: &str, json: &str) -> Result<(), TxnError>;
-    fn commit(&mut self, offsets: &TopicPartitionList, group: &Self::Group)
-    -> Result<(), TxnError>;
+    fn commit(&mut self, offsets: TopicPartitionList, group: Self::Group) -> Result<(), TxnError>;
     fn abort(&mut self) -> Result<(), TxnError>;
 }
 

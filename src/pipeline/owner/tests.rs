@@ -103,7 +103,7 @@ impl TxnSink for FakeLog {
         Ok(())
     }
 
-    fn commit(&mut self, offsets: &TopicPartitionList, _: &()) -> Result<(), TxnError> {
+    fn commit(&mut self, offsets: TopicPartitionList, _: ()) -> Result<(), TxnError> {
         let mut log = self.log.borrow_mut();
         if let Some(fail) = log.fail_commit.take() {
             return Err(fail());
