@@ -8,7 +8,7 @@
 # registry's Rust image works as the builder, e.g.
 #   podman build --build-arg BUILDER=docker.io/library/rust:1.95-bookworm ...
 # (with the crates vendored as scripts/image.sh does, or drop --offline).
-ARG BUILDER=localhost/psimon-builder:bookworm
+ARG BUILDER=localhost/psimon-builder:bookworm-tls
 
 FROM ${BUILDER} AS build
 WORKDIR /src

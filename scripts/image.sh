@@ -19,7 +19,8 @@ cd "$(dirname "$0")/.."
 
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 image="localhost/psimon:$version"
-builder=localhost/psimon-builder:bookworm
+# The tag names the package set: a builder made before a package was added is not reused.
+builder=localhost/psimon-builder:bookworm-tls
 mirror=${PSIMON_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 log() { echo "image.sh: $*" >&2; }
 # Open files: this shell's hard limit, at most 65536. Processes: 4096 (the hard limit
@@ -49,7 +50,7 @@ builder_image() {
   root=$(mktemp -d)
   log "debootstrap of Debian bookworm (minbase + build tools) into $root"
   debootstrap --variant=minbase \
-    --include=build-essential,cmake,pkg-config,perl,ca-certificates,zlib1g-dev \
+    --include=build-essential,cmake,pkg-config,perl,ca-certificates,zlib1g-dev,libssl-dev,libcurl4-openssl-dev \
     bookworm "$root" "$mirror" >/dev/null
   local sysroot
   sysroot=$(rustc --print sysroot)

@@ -9,6 +9,9 @@ cd "$(dirname "$0")/.."
 # What the tests need, installed when missing (kcat and promtool from Debian's packages;
 # the broker's jars through Maven): one command on a fresh machine.
 scripts/install-test-tools.sh
+# What the build needs (OpenSSL's and libcurl's headers): without them the build lacks OIDC
+# and the test of the build's features fails.
+scripts/install-build-deps.sh
 
 started=0
 if ! scripts/kafka.sh status; then

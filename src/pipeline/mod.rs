@@ -4,6 +4,7 @@
 //! orchestration of start and ordered shutdown.
 
 mod abandon;
+pub mod client_build;
 pub(crate) mod consumer;
 pub mod evaluator;
 pub mod fetch;
