@@ -210,6 +210,10 @@ enum Command {
         /// From this event on, write with an evolved schema (a second schema id).
         #[arg(long, requires = "registry")]
         evolve_at: Option<u64>,
+        /// A librdkafka property of the producer and the admin client, as kcat's -X
+        /// (e.g. `-X security.protocol=SASL_SSL`, `-X compression.type=zstd`); repeatable.
+        #[arg(short = 'X', long = "property", value_name = "KEY=VALUE")]
+        properties: Vec<String>,
     },
     /// Batch PSI (and IV with --target) of a sample against a baseline.
     Report {
@@ -346,8 +350,10 @@ fn main() -> ExitCode {
             format,
             registry,
             evolve_at,
+            properties,
         } => loadgen_cmd::run(loadgen_cmd::LoadgenArgs {
             brokers,
+            properties,
             topic,
             count,
             rate,

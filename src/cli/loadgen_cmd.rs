@@ -15,6 +15,8 @@ use crate::synth::{Rng, application, application_grouped, wide_columns, wide_row
 
 pub struct LoadgenArgs {
     pub brokers: String,
+    /// librdkafka properties (`key=value`) of the producer and the admin client.
+    pub properties: Vec<String>,
     pub topic: String,
     pub count: u64,
     /// Events per second; 0 for as fast as possible.
@@ -78,12 +80,24 @@ impl ProducerContext for Undelivered {
     }
 }
 
+/// The client config: the brokers, then each `key=value` property.
+fn client_config(brokers: &str, properties: &[String]) -> Result<ClientConfig> {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", brokers);
+    for p in properties {
+        let Some((k, v)) = p.split_once('=') else {
+            anyhow::bail!("-X {p}: expected KEY=VALUE");
+        };
+        c.set(k.trim(), v.trim());
+    }
+    Ok(c)
+}
+
 /// Creates `topic` with `partitions` partitions unless it exists.
-fn create_topic(brokers: &str, topic: &str, partitions: i32) -> Result<()> {
+fn create_topic(base: &ClientConfig, topic: &str, partitions: i32) -> Result<()> {
     use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
     use rdkafka::client::DefaultClientContext;
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
+    let admin: AdminClient<DefaultClientContext> = base
         .create()
         .context("creating the admin client")?;
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -154,10 +168,11 @@ pub fn run(a: LoadgenArgs) -> Result<()> {
         }
     };
     let mut avro_buf: Vec<u8> = Vec::new();
+    let base = client_config(&a.brokers, &a.properties)?;
     if let Some(p) = a.partitions {
-        create_topic(&a.brokers, &a.topic, p)?;
+        create_topic(&base, &a.topic, p)?;
         if let Some(o) = &a.outcomes {
-            create_topic(&a.brokers, &o.topic, p)?;
+            create_topic(&base, &o.topic, p)?;
         }
     }
     // Java's default partitioner (murmur2 of the key): the applications and outcomes of
@@ -165,14 +180,21 @@ pub fn run(a: LoadgenArgs) -> Result<()> {
     // as they do when Java services produce them.
     // Idempotent: a broker failing over mid-run duplicates nothing (retries of a batch the
     // broker already wrote are recognised by their sequence numbers).
-    let producer: ThreadedProducer<Undelivered> = ClientConfig::new()
-        .set("bootstrap.servers", &a.brokers)
-        .set("enable.idempotence", "true")
-        .set("partitioner", "murmur2_random")
-        .set("linger.ms", "20")
-        .set("batch.num.messages", "10000")
-        .set("queue.buffering.max.messages", "1000000")
-        .set("compression.type", "lz4")
+    // A -X property overrides these defaults (`config_map` would hide the secrets).
+    let mut producer_config = base.clone();
+    for (k, v) in [
+        ("enable.idempotence", "true"),
+        ("partitioner", "murmur2_random"),
+        ("linger.ms", "20"),
+        ("batch.num.messages", "10000"),
+        ("queue.buffering.max.messages", "1000000"),
+        ("compression.type", "lz4"),
+    ] {
+        if producer_config.get(k).is_none() {
+            producer_config.set(k, v);
+        }
+    }
+    let producer: ThreadedProducer<Undelivered> = producer_config
         .create_with_context(Undelivered::default())
         .context("creating the producer")?;
     let mut rng = Rng::new(a.seed);
