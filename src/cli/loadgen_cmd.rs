@@ -97,9 +97,8 @@ fn client_config(brokers: &str, properties: &[String]) -> Result<ClientConfig> {
 fn create_topic(base: &ClientConfig, topic: &str, partitions: i32) -> Result<()> {
     use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
     use rdkafka::client::DefaultClientContext;
-    let admin: AdminClient<DefaultClientContext> = base
-        .create()
-        .context("creating the admin client")?;
+    let admin: AdminClient<DefaultClientContext> =
+        base.create().context("creating the admin client")?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

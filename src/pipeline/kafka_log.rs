@@ -2,13 +2,17 @@
 //! repeats the same complaint several times a second. Each kind is logged at once, then
 //! with a doubling interval (1 s up to 5 min) and the number of repeats left out; after a
 //! quiet minute the interval starts again at 1 s.
+//!
+//! It also keeps the process's last connection problem (refused authentication, a failed
+//! TLS handshake, unreachable brokers), whichever client met it, so that `/readyz` can
+//! name the cause instead of the step that waits on it.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use rdkafka::config::RDKafkaLogLevel;
-use rdkafka::error::KafkaError;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use tracing::{debug, info, warn};
 
 const FIRST: Duration = Duration::from_secs(1);
@@ -74,10 +78,76 @@ impl LogThrottle {
     }
 
     pub fn error(&self, error: &KafkaError, reason: &str) {
+        if let Some(what) = error
+            .rdkafka_error_code()
+            .and_then(|code| connection_problem(code, reason))
+        {
+            record_problem(what, reason, Instant::now());
+        }
         let kind = format!("error:{:?}", error.rdkafka_error_code());
         if let Some(left_out) = self.due(&kind, Instant::now()) {
             warn!(error = %error, reason, repeats_left_out = left_out, "Kafka client error; librdkafka keeps retrying");
         }
+    }
+}
+
+/// The last connection problem of any client of this process, and when it was seen.
+static LAST_PROBLEM: Mutex<Option<(Instant, String)>> = Mutex::new(None);
+
+/// How long a named cause (authentication, TLS) outranks "cannot reach the brokers", which
+/// librdkafka reports after every refused connection too.
+const CAUSE_KEPT: Duration = Duration::from_secs(30);
+
+fn record_problem(what: &str, reason: &str, now: Instant) {
+    let Ok(mut last) = LAST_PROBLEM.lock() else {
+        return;
+    };
+    let generic = what == UNREACHABLE;
+    let keep = last.as_ref().is_some_and(|(at, old)| {
+        generic && !old.starts_with(UNREACHABLE) && now.duration_since(*at) < CAUSE_KEPT
+    });
+    if !keep {
+        *last = Some((now, format!("{what}: {reason}")));
+    }
+}
+
+const UNREACHABLE: &str = "cannot reach the brokers";
+
+/// What a client error says about the connection to the cluster, if anything. A failed
+/// TLS handshake comes as a transport failure: its reason tells.
+fn connection_problem(code: RDKafkaErrorCode, reason: &str) -> Option<&'static str> {
+    let tls = [
+        "SSL handshake failed",
+        "certificate verify failed",
+        "SSL alert",
+    ];
+    if tls.iter().any(|t| reason.contains(t)) && !reason.contains("SASL authentication") {
+        return Some("TLS handshake failed");
+    }
+    match code {
+        RDKafkaErrorCode::Authentication
+        | RDKafkaErrorCode::SaslAuthenticationFailed
+        | RDKafkaErrorCode::UnsupportedSASLMechanism => Some("authentication failed"),
+        RDKafkaErrorCode::SSL => Some("TLS handshake failed"),
+        RDKafkaErrorCode::BrokerTransportFailure
+        | RDKafkaErrorCode::AllBrokersDown
+        | RDKafkaErrorCode::Resolve => Some(UNREACHABLE),
+        _ => None,
+    }
+}
+
+/// The last connection problem seen within `within`, e.g. `authentication failed: ...`.
+pub fn last_problem(within: Duration) -> Option<String> {
+    let last = LAST_PROBLEM.lock().ok()?;
+    let (at, what) = last.as_ref()?;
+    (at.elapsed() <= within).then(|| what.clone())
+}
+
+/// `why`, with the last connection problem of the past minute when there is one.
+pub fn with_last_problem(why: &str) -> String {
+    match last_problem(Duration::from_secs(60)) {
+        Some(p) => format!("{why} (last Kafka client error: {p})"),
+        None => why.to_string(),
     }
 }
 
@@ -98,6 +168,13 @@ impl rdkafka::ClientContext for QuietContext {
 }
 
 impl rdkafka::consumer::ConsumerContext for QuietContext {}
+
+/// For metadata reads through a producer client (it sends nothing).
+impl rdkafka::producer::ProducerContext for QuietContext {
+    type DeliveryOpaque = ();
+
+    fn delivery(&self, _: &rdkafka::producer::DeliveryResult<'_>, _: ()) {}
+}
 
 #[cfg(test)]
 mod tests {
@@ -124,5 +201,58 @@ mod tests {
         assert_eq!(logged[4].1, 79);
         // After a quiet minute it starts over.
         assert_eq!(t.due("k", t0 + Duration::from_secs(100)), Some(0));
+    }
+
+    #[test]
+    fn connection_problems_are_named_and_others_are_not() {
+        assert_eq!(
+            connection_problem(
+                RDKafkaErrorCode::Authentication,
+                "SASL authentication error"
+            ),
+            Some("authentication failed")
+        );
+        assert_eq!(
+            connection_problem(RDKafkaErrorCode::SSL, ""),
+            Some("TLS handshake failed")
+        );
+        assert_eq!(
+            connection_problem(RDKafkaErrorCode::AllBrokersDown, "1/1 brokers are down"),
+            Some("cannot reach the brokers")
+        );
+        assert_eq!(
+            connection_problem(
+                RDKafkaErrorCode::BrokerTransportFailure,
+                "ssl://127.0.0.1:9095/bootstrap: SSL handshake failed: certificate verify failed"
+            ),
+            Some("TLS handshake failed")
+        );
+        assert_eq!(
+            connection_problem(RDKafkaErrorCode::MessageTimedOut, ""),
+            None
+        );
+        // "All brokers down" follows every refused connection: it does not hide the cause.
+        let t0 = Instant::now();
+        record_problem("authentication failed", "bad password", t0);
+        record_problem(
+            UNREACHABLE,
+            "1/1 brokers are down",
+            t0 + Duration::from_secs(1),
+        );
+        assert!(
+            last_problem(Duration::from_secs(60))
+                .unwrap()
+                .starts_with("authentication failed")
+        );
+        let t = LogThrottle::default();
+        t.error(
+            &KafkaError::Global(RDKafkaErrorCode::Authentication),
+            "SASL authentication error: invalid credentials",
+        );
+        assert!(
+            with_last_problem("waiting for Kafka").contains(
+                "waiting for Kafka (last Kafka client error: authentication failed: SASL authentication error"
+            )
+        );
     }
 }

@@ -16,6 +16,7 @@ use tracing::{error, info, warn};
 
 use super::consumer::now_ms;
 use super::evaluator::{Evaluator, Published, TickInput};
+use super::kafka_log;
 use super::owner::DriftOutbox;
 use super::plan::Plan;
 use super::txn::TxnProducer;
@@ -99,33 +100,35 @@ pub async fn run(
     // Until Kafka answers, the process stays up (live, not ready) and retries.
     let mut backoff = Duration::from_secs(1);
     let (reader, txns, join_topics) = loop {
-        tokio::select! {
-            _ = &mut shutdown => {
-                let _ = http_stop_tx.send(());
-                let _ = tokio::time::timeout(Duration::from_secs(2), http_task).await;
-                info!("stopped before Kafka was reachable");
-                return Ok(());
-            }
-            r = prepare_state(&config, &plan, &base, &instance, &metrics) => match r {
+        let why = tokio::select! {
+            _ = &mut shutdown => None,
+            r = prepare_watched(&config, &plan, &base, &instance, &metrics, &http_state) => match r {
                 Ok(ready) => break ready,
                 Err(e) if e.downcast_ref::<TopicError>().is_some_and(|t| matches!(t, TopicError::NotCompacted { .. } | TopicError::NotCoPartitioned { .. })) => {
                     return Err(e);
                 }
-                Err(e) => {
-                    warn!(error = %format!("{e:#}"), retry_in_s = backoff.as_secs(), "Kafka is not ready for psimon yet; retrying");
-                    http_state.set_not_ready(&format!("waiting for Kafka: {e:#}"));
-                    tokio::select! {
-                        _ = tokio::time::sleep(backoff) => {}
-                        _ = &mut shutdown => {
-                            let _ = http_stop_tx.send(());
-                            let _ = tokio::time::timeout(Duration::from_secs(2), http_task).await;
-                            return Ok(());
-                        }
-                    }
-                    backoff = (backoff * 2).min(Duration::from_secs(30));
-                }
+                Err(e) => Some(format!("{e:#}")),
+            }
+        };
+        let Some(why) = why else {
+            let _ = http_stop_tx.send(());
+            let _ = tokio::time::timeout(Duration::from_secs(2), http_task).await;
+            info!("stopped before Kafka was reachable");
+            return Ok(());
+        };
+        warn!(error = %why, retry_in_s = backoff.as_secs(), "Kafka is not ready for psimon yet; retrying");
+        http_state.set_not_ready(&kafka_log::with_last_problem(&format!(
+            "waiting for Kafka: {why}"
+        )));
+        tokio::select! {
+            _ = tokio::time::sleep(backoff) => {}
+            _ = &mut shutdown => {
+                let _ = http_stop_tx.send(());
+                let _ = tokio::time::timeout(Duration::from_secs(2), http_task).await;
+                return Ok(());
             }
         }
+        backoff = (backoff * 2).min(Duration::from_secs(30));
     };
     info!(topic = %reader.topic(), partitions = reader.partitions(), instance = %instance, workers = txns.len(), "state table loaded");
 
@@ -192,7 +195,7 @@ pub async fn run(
                 let health = Health::of(&workers, &reader, broker_ok.load(Ordering::Relaxed));
                 match &health.not_ready {
                     None => http_state.set_ready(),
-                    Some(why) => http_state.set_not_ready(why),
+                    Some(why) => http_state.set_not_ready(&kafka_log::with_last_problem(why)),
                 }
                 // A worker stopped for good by a live twin stays up, not ready, for a while
                 // so that the clash is visible on /readyz, then the process exits non-zero.
@@ -367,6 +370,31 @@ async fn prepare_state(
         return Err(anyhow::Error::new(e).context("loading the state table"));
     }
     Ok((reader, txns, join_topics))
+}
+
+/// `prepare_state`, with `/readyz` naming the last connection problem (a refused password,
+/// a failed TLS handshake) while it waits, rather than only the step it is at.
+async fn prepare_watched(
+    config: &Config,
+    plan: &Plan,
+    base: &ClientConfig,
+    instance: &str,
+    metrics: &Metrics,
+    http_state: &HttpState,
+) -> Result<(Arc<StateReader>, Vec<TxnProducer>, Option<JoinTopics>)> {
+    let prepare = prepare_state(config, plan, base, instance, metrics);
+    tokio::pin!(prepare);
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            r = &mut prepare => return r,
+            _ = tick.tick() => {
+                if let Some(p) = kafka_log::last_problem(Duration::from_secs(30)) {
+                    http_state.set_not_ready(&format!("starting: loading the state table (last Kafka client error: {p})"));
+                }
+            }
+        }
+    }
 }
 
 fn evaluate(

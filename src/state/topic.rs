@@ -4,9 +4,10 @@
 
 use std::time::Duration;
 
+use crate::pipeline::kafka_log::QuietContext;
 use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, ResourceSpecifier, TopicReplication};
-use rdkafka::client::DefaultClientContext;
+use rdkafka::producer::{BaseProducer, Producer};
 use thiserror::Error;
 use tracing::{info, warn};
 
@@ -39,13 +40,13 @@ pub async fn outcome_partitions(
     input_topics: &[String],
     timeout: Duration,
 ) -> Result<(i32, i32), TopicError> {
-    let admin = metadata_admin(base, outcome_topic)?;
+    let reader = metadata_reader(base, outcome_topic)?;
     let mut topics = vec![outcome_topic.to_string()];
     topics.extend(input_topics.iter().cloned());
     tokio::task::spawn_blocking(move || {
         let mut counts = Vec::new();
         for t in &topics {
-            match partitions(&admin, t, timeout)? {
+            match partitions(&reader, t, timeout)? {
                 Some(n) => counts.push((t.clone(), n)),
                 None => return Err(TopicError::MissingInput(t.clone())),
             }
@@ -80,8 +81,7 @@ pub async fn ensure_repartition_topic(
     timeout: Duration,
 ) -> Result<(), TopicError> {
     let admin = metadata_admin(base, topic)?;
-    let admin = std::sync::Arc::new(admin);
-    let (a, t) = (admin.clone(), topic.to_string());
+    let (a, t) = (metadata_reader(base, topic)?, topic.to_string());
     let existing = tokio::task::spawn_blocking(move || partitions(&a, &t, timeout))
         .await
         .map_err(|e| TopicError::Create {
@@ -134,28 +134,45 @@ pub async fn ensure_repartition_topic(
 fn metadata_admin(
     base: &ClientConfig,
     topic: &str,
-) -> Result<AdminClient<DefaultClientContext>, TopicError> {
+) -> Result<AdminClient<QuietContext>, TopicError> {
     let mut cfg = base.clone();
     cfg.set("allow.auto.create.topics", "false");
-    cfg.create().map_err(|source| TopicError::Metadata {
-        topic: topic.to_string(),
-        source,
-    })
-}
-
-/// Partitions of `topic`, `None` if it does not exist.
-fn partitions(
-    admin: &AdminClient<DefaultClientContext>,
-    topic: &str,
-    timeout: Duration,
-) -> Result<Option<i32>, TopicError> {
-    let md = admin
-        .inner()
-        .fetch_metadata(Some(topic), timeout)
+    cfg.create_with_context(QuietContext::default())
         .map_err(|source| TopicError::Metadata {
             topic: topic.to_string(),
             source,
-        })?;
+        })
+}
+
+/// A client for metadata reads. Not the admin client: nothing polls an admin client's main
+/// queue, so its connection errors (a refused password, a failed TLS handshake) would never
+/// reach the log or `/readyz`; this one is polled after each read.
+fn metadata_reader(base: &ClientConfig, topic: &str) -> Result<MetadataReader, TopicError> {
+    let mut cfg = base.clone();
+    cfg.set("allow.auto.create.topics", "false");
+    cfg.create_with_context(QuietContext::default())
+        .map_err(|source| TopicError::Metadata {
+            topic: topic.to_string(),
+            source,
+        })
+}
+
+type MetadataReader = BaseProducer<QuietContext>;
+
+/// Partitions of `topic`, `None` if it does not exist.
+fn partitions(
+    reader: &MetadataReader,
+    topic: &str,
+    timeout: Duration,
+) -> Result<Option<i32>, TopicError> {
+    let md = reader.client().fetch_metadata(Some(topic), timeout);
+    // Delivers the client's logs and errors of the read to its context (one event per
+    // turn of the poll loop, until the deadline).
+    reader.poll(Duration::from_millis(50));
+    let md = md.map_err(|source| TopicError::Metadata {
+        topic: topic.to_string(),
+        source,
+    })?;
     Ok(md
         .topics()
         .iter()
@@ -171,9 +188,8 @@ pub async fn ensure_state_topic(
     timeout: Duration,
 ) -> Result<i32, TopicError> {
     let admin = metadata_admin(base, state_topic)?;
-    let admin = std::sync::Arc::new(admin);
     let (a, topic, inputs) = (
-        admin.clone(),
+        metadata_reader(base, state_topic)?,
         state_topic.to_string(),
         input_topics.to_vec(),
     );
