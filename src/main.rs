@@ -288,8 +288,9 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => e.exit(),
     };
+    psimon::secrets::redact_panics();
     tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
+        .with_writer(|| psimon::secrets::RedactedStderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
@@ -466,7 +467,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // librdkafka echoes property values in its errors: no secret goes out.
+            eprintln!("error: {}", psimon::secrets::redact(&format!("{e:#}")));
             ExitCode::FAILURE
         }
     }

@@ -2,6 +2,7 @@
 //! files, calls the pure core and prints. Errors go up as `anyhow` with their context.
 
 pub mod baseline_cmd;
+mod config_secrets;
 pub mod demo_cmd;
 pub mod fmt;
 pub mod generate_cmd;

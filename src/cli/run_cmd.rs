@@ -5,9 +5,11 @@ use std::path::Path;
 
 use anyhow::{Result, anyhow};
 
+use super::config_secrets;
 use super::fmt::emit;
 use crate::config::{self, Config};
 use crate::evaluate::{Binning, FeatureMeta};
+use crate::kafka_props;
 use crate::pipeline::{Plan, run};
 
 /// Reads, overrides from the environment, validates, and loads the baselines; every problem
@@ -15,7 +17,16 @@ use crate::pipeline::{Plan, run};
 pub fn load(path: &Path) -> Result<(Config, Plan)> {
     let text = std::fs::read_to_string(path).map_err(|e| anyhow!("{}: {e}", path.display()))?;
     let env: Vec<(String, String)> = std::env::vars().collect();
+    // Before anything is printed: every secret of the file and the environment.
+    config_secrets::register_written(&text, &env);
     let mut checked = config::check(&text, &env).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    // The secret files into the Kafka properties, then librdkafka's view of them.
+    if let Some(c) = checked.config.as_mut() {
+        let mut problems =
+            config_secrets::read_files(&c.kafka.secret_files, &mut c.kafka.properties);
+        problems.extend(kafka_props::problems(&c.kafka.properties));
+        checked.add(problems);
+    }
     let base_dir = path.parent().unwrap_or(Path::new("."));
     // The baselines are read even when the file has other problems, so that one run
     // shows them all.

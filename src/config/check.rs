@@ -52,7 +52,8 @@ impl Checked {
         match self
             .overrides
             .iter()
-            .find(|(path, _)| within(&problem, path))
+            // A key with dots is quoted in a problem (`kafka.properties."sasl.password"`).
+            .find(|(path, _)| within(&problem, path) || within(&problem.replacen('"', "", 2), path))
         {
             Some((_, var)) => format!("{problem} (set by the environment variable {var})"),
             None => problem,

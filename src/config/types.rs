@@ -286,6 +286,11 @@ pub struct KafkaConfig {
     /// librdkafka properties, passed through unchanged (SASL, SSL, fetch sizes ...).
     #[serde(default)]
     pub properties: BTreeMap<String, String>,
+    /// librdkafka properties whose value is read from a file (a mounted Secret): property
+    /// name to path; the content, one trailing newline removed, is the value. Read by the
+    /// shell when the config is loaded (`cli::config_secrets`).
+    #[serde(default)]
+    pub secret_files: BTreeMap<String, std::path::PathBuf>,
 }
 
 fn default_group() -> String {
