@@ -7,7 +7,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use psimon::binning::build::Method;
 use psimon::cli::{
-    baseline_cmd, demo_cmd, generate_cmd, loadgen_cmd, report_cmd, run_cmd, stats_cmd,
+    baseline_cmd, demo_cmd, generate_cmd, loadgen_cmd, logging, report_cmd, run_cmd, stats_cmd,
 };
 use psimon::stats::{DEFAULT_ALPHA, DEFAULT_PSI_TAU, PsiOptions};
 
@@ -288,14 +288,14 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => e.exit(),
     };
-    psimon::secrets::redact_panics();
-    tracing_subscriber::fmt()
-        .with_writer(|| psimon::secrets::RedactedStderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
+    let config_path = match &cli.command {
+        Command::Run { config } | Command::CheckConfig { config } => Some(config.as_path()),
+        _ => None,
+    };
+    logging::init(logging::format(
+        config_path,
+        std::env::var("PSIMON_LOG__FORMAT").ok(),
+    ));
     let result = match cli.command {
         Command::Demo {
             batch: true, dir, ..

@@ -8,6 +8,7 @@ pub mod fmt;
 pub mod generate_cmd;
 pub mod loadgen_avro;
 pub mod loadgen_cmd;
+pub mod logging;
 pub mod report_cmd;
 pub mod run_cmd;
 pub mod stats_cmd;

@@ -28,6 +28,26 @@ pub struct Config {
     pub fairness: Vec<FairnessConfig>,
     #[serde(default)]
     pub input: InputConfig,
+    #[serde(default)]
+    pub log: LogConfig,
+}
+
+/// The log on standard error.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// `text` (default) or `json` (one object per line, for log shippers). Read before the
+    /// rest of the config, so that its problems are logged in the chosen format.
+    #[serde(default)]
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 /// How application events are encoded.
