@@ -52,7 +52,10 @@ cat > "$work/all.yaml" <<'VALUES'
 replicaCount: 3
 kafka:
   sasl: {existingSecret: psimon-kafka}
-  ssl: {existingSecret: psimon-kafka-ca}
+  ssl: {existingSecret: psimon-kafka-ca, clientCertSecret: psimon-kafka-client}
+networkPolicy:
+  enabled: true
+  from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}}]
 schemaRegistry: {existingSecret: psimon-registry}
 env:
   - {name: PSIMON_EVALUATION__ALERT_PSI, value: "0.3"}
@@ -94,6 +97,28 @@ PY
 "$kv" --strict --quiet "$work"/k8s/*.yaml
 count=$(ls "$work"/k8s/*.yaml | wc -l)
 log "$count Kubernetes resources valid against the 1.37 schemas (strict)"
+
+# Exactly one Service matches the ServiceMonitor (two would scrape every pod twice).
+python3 - "$work/all-rendered.yaml" <<'PY'
+import re, sys
+docs = re.split(r"^---\s*$", open(sys.argv[1]).read(), flags=re.M)
+def labels(block):
+    return dict(re.findall(r'^\s{4,6}([\w./-]+): "?([^"\n]*)"?$', block, flags=re.M))
+monitor = next(d for d in docs if re.search(r"^kind: ServiceMonitor", d, flags=re.M))
+want = labels(monitor.split("matchLabels:", 1)[1].split("endpoints:", 1)[0])
+services = [d for d in docs if re.search(r"^kind: Service$", d, flags=re.M)]
+matching = [re.search(r"^  name: (\S+)", d, flags=re.M).group(1) for d in services
+            if want.items() <= labels(d.split("labels:", 1)[1].split("spec:", 1)[0]).items()]
+if len(matching) != 1:
+    sys.exit(f"check-chart.sh: {len(matching)} Services match the ServiceMonitor {want}: {matching}")
+print(f"check-chart.sh: the ServiceMonitor selects exactly one Service: {matching[0]}", file=sys.stderr)
+PY
+# The password comes from a mounted file, never from the environment.
+grep -q "PSIMON_KAFKA__SECRET_FILES__SASL.PASSWORD" "$work/all-rendered.yaml"
+if grep -q "PSIMON_KAFKA__PROPERTIES__SASL.PASSWORD" "$work/all-rendered.yaml"; then
+  log "the chart passes the SASL password in the environment"
+  exit 1
+fi
 
 # The PrometheusRule's rules, as Prometheus would load them.
 test "$(ls "$work"/operator/*PrometheusRule.yaml | wc -l)" = 1
