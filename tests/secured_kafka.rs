@@ -163,6 +163,16 @@ fn counts_publishes_and_restores(name: &str, brokers: &str, props: &[(String, St
                 && dead_letters(&topics.dlq).len() == 1
         },
     );
+    // The lag gauge (from the position and the last stable offset) is there, and nil.
+    let lag = format!(
+        "psimon_kafka_consumer_lag{{partition=\"0\",topic=\"{}\"}}",
+        topics.input
+    );
+    wait_for(
+        "the consumer lag gauge at 0",
+        Duration::from_secs(30),
+        || metric(&monitor.metrics(), &lag) == Some(0.0),
+    );
     wait_for(
         "a drift event on the drift topic",
         Duration::from_secs(60),

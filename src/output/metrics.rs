@@ -277,7 +277,7 @@ impl Metrics {
             consumer_lag: int_gauge_vec(
                 &r,
                 "psimon_kafka_consumer_lag",
-                "Messages behind the partition's high watermark (from librdkafka statistics).",
+                "Messages of the partition not yet consumed: its last stable offset less the consumer's position (librdkafka statistics, every 5 s).",
                 &["topic", "partition"],
             ),
             last_evaluation_timestamp,

@@ -115,15 +115,31 @@ impl ClientContext for MonitorContext {
     fn stats(&self, stats: Statistics) {
         for (topic, t) in &stats.topics {
             for (partition, p) in &t.partitions {
-                if *partition >= 0 && p.consumer_lag >= 0 {
-                    self.metrics
+                let labels = [topic.as_str(), &partition.to_string()];
+                match position_lag(*partition, &p.fetch_state, p.app_offset, p.ls_offset) {
+                    Some(lag) => self
+                        .metrics
                         .consumer_lag
-                        .with_label_values(&[topic, &partition.to_string()])
-                        .set(p.consumer_lag);
+                        .with_label_values(&labels)
+                        .set(lag),
+                    // Not this worker's any more (or not fetched yet): no stale figure.
+                    None if *partition >= 0 && p.fetch_state == "none" => {
+                        let _ = self.metrics.consumer_lag.remove_label_values(&labels);
+                    }
+                    None => {}
                 }
             }
         }
     }
+}
+
+/// Messages not yet consumed of a partition this consumer fetches: its last stable offset
+/// (the end a read_committed reader sees) less its position. librdkafka's own
+/// `consumer_lag` counts from the group's committed offset, which psimon commits through
+/// its transactions, so librdkafka reports -1 there.
+fn position_lag(partition: i32, fetch_state: &str, position: i64, end: i64) -> Option<i64> {
+    (partition >= 0 && fetch_state == "active" && position >= 0 && end >= 0)
+        .then(|| (end - position).max(0))
 }
 
 impl ConsumerContext for MonitorContext {
@@ -614,5 +630,23 @@ fn heal(consumer: &BaseConsumer<MonitorContext>, rewinds: &mut Rewinds, now: boo
             *rewinds = Rewinds::default();
             ctx.failed(e);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::position_lag;
+
+    #[test]
+    fn lag_is_the_stable_end_less_the_position_of_a_fetched_partition() {
+        assert_eq!(position_lag(0, "active", 900, 1_000), Some(100));
+        assert_eq!(position_lag(0, "active", 1_000, 1_000), Some(0));
+        // A transaction's markers can put the position past the last stable offset.
+        assert_eq!(position_lag(0, "active", 1_002, 1_000), Some(0));
+        // Nothing consumed yet, unknown end, not fetched, the internal partition -1.
+        assert_eq!(position_lag(0, "active", -1001, 1_000), None);
+        assert_eq!(position_lag(0, "active", 5, -1), None);
+        assert_eq!(position_lag(0, "none", 5, 10), None);
+        assert_eq!(position_lag(-1, "active", 5, 10), None);
     }
 }
