@@ -191,6 +191,10 @@ fn psi_matches_offline_computation_and_drift_events_follow_the_schema() {
     assert_eq!(event["specversion"], "1.0");
     assert_eq!(event["type"], "dev.psimon.drift.transition");
     assert_eq!(event["datacontenttype"], "application/json");
+    assert_eq!(
+        event["dataschema"],
+        "urn:psimon:schema:dev.psimon.drift.transition:2"
+    );
     assert!(
         event["subject"]
             .as_str()

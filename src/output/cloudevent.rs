@@ -230,6 +230,22 @@ pub fn drift_event(t: &Transition<'_>) -> Value {
     )
 }
 
+/// The version of each event type's `data`: raised whenever a field is renamed, removed or
+/// changes meaning (CHANGELOG.md lists each change), so that a consumer can tell which
+/// schema an event follows. Drift and iv_drop data are at 2 since the field renames of
+/// 0.1.0 (`stderr` -> `se`, `p_value` -> `chi2_pvalue`, ...).
+fn data_version(kind: &str) -> u32 {
+    match kind {
+        EVENT_TYPE | IV_DROP_EVENT_TYPE => 2,
+        _ => 1,
+    }
+}
+
+/// The `dataschema` URI of an event type: `urn:psimon:schema:<type>:<version>`.
+pub fn dataschema(kind: &str) -> String {
+    format!("urn:psimon:schema:{kind}:{}", data_version(kind))
+}
+
 /// A CloudEvents 1.0 envelope in structured JSON mode around `data`.
 pub(super) fn envelope(
     id: &str,
@@ -247,6 +263,7 @@ pub(super) fn envelope(
         "subject": subject,
         "time": rfc3339(now_ms),
         "datacontenttype": "application/json",
+        "dataschema": dataschema(kind),
         "data": data,
     })
 }
