@@ -112,7 +112,33 @@ test_image() {
   curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null
   log "the image's demo counted $counted events and is ready"
   "${podman[@]}" rm -f "$name" >/dev/null
+  secured
   log "image ok"
+}
+
+# The image's binary supports what the README promises, and connects to the test broker's
+# SASL_SSL listener with SCRAM-SHA-512 (CA and password mounted read-only).
+secured() {
+  local features
+  features=$("${podman[@]}" run --rm "${limits[@]}" "$image" --version | tail -1)
+  for f in ssl sasl_scram sasl_gssapi sasl_oauthbearer oidc zstd lz4 snappy gzip; do
+    case ",$features," in *"$f"*) ;; *) log "the image lacks $f: $features"; exit 1 ;; esac
+  done
+  local started=0
+  if ! scripts/kafka.sh status; then scripts/kafka.sh start; started=1; fi
+  local tls topic
+  tls=$(scripts/kafka.sh tls-dir)
+  topic="image-sasl-$$"
+  "${podman[@]}" run --rm "${limits[@]}" --network host -v "$tls:/tls:ro" "$image" \
+    loadgen --brokers 127.0.0.1:9094 --topic "$topic" --count 1000 \
+    -X security.protocol=SASL_SSL -X sasl.mechanisms=SCRAM-SHA-512 -X sasl.username=psimon \
+    -X "sasl.password=$(cat "$tls/scram-password")" -X ssl.ca.location=/tls/ca.pem \
+    -X compression.type=zstd >&2
+  local n
+  n=$(kcat -b 127.0.0.1:9092 -C -t "$topic" -e -q | wc -l)
+  if [ "$started" = 1 ]; then scripts/kafka.sh stop; fi
+  [ "$n" = 1000 ] || { log "the image produced $n of 1000 events over SASL_SSL"; exit 1; }
+  log "the image produced 1000 events over SASL_SSL/SCRAM-SHA-512 with zstd ($features)"
 }
 
 case "${1:-}" in
