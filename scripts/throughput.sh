@@ -16,6 +16,10 @@
 #                                              confluent-kafka and orjson into a venv)
 #   POPULATION_BINS=0 scripts/throughput.sh   (a baseline without population bins: one
 #                                              binning per feature instead of two)
+#   SECURITY=sasl_ssl scripts/throughput.sh   (psimon consumes over the test broker's
+#                                              SASL_SSL listener, SCRAM-SHA-512; mtls: its
+#                                              mutual-TLS listener; the topic is produced and
+#                                              the ceiling measured over PLAINTEXT)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-2000000}
@@ -42,6 +46,19 @@ size = 100000
 interval = "5s"
 TOML
 } > "$work/psimon.toml"
+
+# The secured listeners of scripts/kafka.sh (docs/security.md).
+if [ -n "${SECURITY:-}" ]; then
+  tls=$(scripts/kafka.sh tls-dir)
+  case "$SECURITY" in
+    sasl_ssl) listener=$(( ${PSIMON_KAFKA_PORT:-9092} + 2 )); props=$(printf '"security.protocol" = "SASL_SSL"\n"sasl.mechanisms" = "SCRAM-SHA-512"\n"sasl.username" = "psimon"\n"sasl.password" = "%s"\n"ssl.ca.location" = "%s/ca.pem"' "$(cat "$tls/scram-password")" "$tls") ;;
+    mtls) listener=$(( ${PSIMON_KAFKA_PORT:-9092} + 3 )); props=$(printf '"security.protocol" = "SSL"\n"ssl.ca.location" = "%s/ca.pem"\n"ssl.certificate.location" = "%s/client.pem"\n"ssl.key.location" = "%s/client.key"' "$tls" "$tls" "$tls") ;;
+    *) echo "SECURITY must be sasl_ssl or mtls" >&2; exit 2 ;;
+  esac
+  sed -i "s/^brokers = .*/brokers = \"127.0.0.1:$listener\"/" "$work/psimon.toml"
+  printf '\n[kafka.properties]\n%s\n' "$props" >> "$work/psimon.toml"
+  echo "psimon consumes over $SECURITY (127.0.0.1:$listener)"
+fi
 
 echo "producing $count applications to $topic ..."
 "$psimon" loadgen --wide --model wide --topic "$topic" --partitions "${PARTITIONS:-1}" --count "$count" --start-ms "$(( $(date +%s%3N) - 600000 ))"

@@ -334,12 +334,26 @@ fn default_dlq_max_bytes() -> usize {
 pub struct HttpConfig {
     #[serde(default = "default_address")]
     pub address: String,
+    /// A listener of its own for `/livez` and `/readyz` (the kubelet's probes), so that
+    /// clients filling the main listener's connection limit cannot fail the probes.
+    #[serde(default)]
+    pub health_address: Option<String>,
+    /// Users allowed to read `/metrics` and `/api/*` with basic authentication: name to
+    /// bcrypt hash (as Prometheus' web config has them; `htpasswd -nbBC 10 user pw`).
+    #[serde(default)]
+    pub basic_auth_users: BTreeMap<String, String>,
+    /// A file holding a bearer token that also admits to `/metrics` and `/api/*`.
+    #[serde(default)]
+    pub bearer_token_file: Option<std::path::PathBuf>,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
         Self {
             address: default_address(),
+            health_address: None,
+            basic_auth_users: BTreeMap::new(),
+            bearer_token_file: None,
         }
     }
 }

@@ -217,6 +217,32 @@ pub fn problems(c: &Config) -> Vec<Problem> {
             "is not an address such as 127.0.0.1:9464",
         );
     }
+    if let Some(h) = &c.http.health_address {
+        if h.parse::<SocketAddr>().is_err() {
+            bad(
+                "http.health_address",
+                &format!("\"{h}\""),
+                "is not an address such as 0.0.0.0:9465",
+            );
+        } else if *h == c.http.address {
+            bad(
+                "http.health_address",
+                &format!("\"{h}\""),
+                "must differ from http.address",
+            );
+        }
+    }
+    for (user, hash) in &c.http.basic_auth_users {
+        // bcrypt's modular crypt format: $2a$, $2b$ or $2y$, a cost, then 53 characters.
+        let ok = hash.len() == 60 && ["$2a$", "$2b$", "$2y$"].iter().any(|p| hash.starts_with(p));
+        if !ok {
+            bad(
+                &format!("http.basic_auth_users.{user}"),
+                &"[a hash]",
+                "is not a bcrypt hash (htpasswd -nbBC 10 USER PASSWORD, the part after the colon)",
+            );
+        }
+    }
 
     let m = &c.mapping;
     for (name, p) in [

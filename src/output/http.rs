@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use hyper::server::conn::http1;
@@ -19,6 +19,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tracing::warn;
 
+use super::http_auth::HttpAuth;
 use super::metrics::Metrics;
 
 /// What the endpoints read; shared with the pipeline.
@@ -28,14 +29,36 @@ pub struct HttpState {
     pub latest: RwLock<Value>,
     /// Why the instance is not ready; `None` when it is.
     not_ready: RwLock<Option<String>>,
+    /// Who may read `/metrics` and `/api/*`.
+    auth: HttpAuth,
 }
 
 impl HttpState {
     pub fn new(metrics: Metrics) -> Arc<Self> {
+        Self::with_auth(metrics, HttpAuth::default())
+    }
+
+    pub fn with_auth(metrics: Metrics, auth: HttpAuth) -> Arc<Self> {
         Arc::new(Self {
             metrics,
             latest: RwLock::new(serde_json::json!({ "evaluated_at": null, "windows": [] })),
             not_ready: RwLock::new(Some("starting".into())),
+            auth,
+        })
+    }
+
+    /// `Some(401)` when the request's credentials do not admit it.
+    fn denied(&self, headers: &HeaderMap) -> Option<axum::response::Response> {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        (!self.auth.admits(given)).then(|| {
+            (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Basic realm=\"psimon\"")],
+                "unauthorized\n",
+            )
+                .into_response()
         })
     }
 
@@ -70,7 +93,18 @@ pub fn router(state: Arc<HttpState>) -> Router {
         .with_state(state)
 }
 
-async fn metrics(State(s): State<Arc<HttpState>>) -> impl IntoResponse {
+/// The probes alone, for a listener of their own (`[http] health_address`).
+pub fn health_router(state: Arc<HttpState>) -> Router {
+    Router::new()
+        .route("/livez", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .with_state(state)
+}
+
+async fn metrics(State(s): State<Arc<HttpState>>, headers: HeaderMap) -> axum::response::Response {
+    if let Some(denied) = s.denied(&headers) {
+        return denied;
+    }
     (
         [(
             header::CONTENT_TYPE,
@@ -78,6 +112,7 @@ async fn metrics(State(s): State<Arc<HttpState>>) -> impl IntoResponse {
         )],
         s.metrics.render(),
     )
+        .into_response()
 }
 
 async fn readyz(State(s): State<Arc<HttpState>>) -> impl IntoResponse {
@@ -90,13 +125,16 @@ async fn readyz(State(s): State<Arc<HttpState>>) -> impl IntoResponse {
     }
 }
 
-async fn drift(State(s): State<Arc<HttpState>>) -> impl IntoResponse {
+async fn drift(State(s): State<Arc<HttpState>>, headers: HeaderMap) -> axum::response::Response {
+    if let Some(denied) = s.denied(&headers) {
+        return denied;
+    }
     let body = s
         .latest
         .read()
         .map(|v| v.to_string())
         .unwrap_or_else(|_| "{}".into());
-    ([(header::CONTENT_TYPE, "application/json")], body)
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// Bounds on what clients can hold: a connection that has not sent a whole request head
@@ -132,7 +170,30 @@ pub async fn serve_with(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     limits: HttpLimits,
 ) -> std::io::Result<()> {
-    let app = router(state);
+    serve_app(listener, router(state), shutdown, limits).await
+}
+
+/// `/livez` and `/readyz` alone on `listener`, with the default limits.
+pub async fn serve_health(
+    listener: TcpListener,
+    state: Arc<HttpState>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve_app(
+        listener,
+        health_router(state),
+        shutdown,
+        HttpLimits::default(),
+    )
+    .await
+}
+
+async fn serve_app(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    limits: HttpLimits,
+) -> std::io::Result<()> {
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);

@@ -5,5 +5,6 @@ pub mod cloudevent;
 pub mod fairness_event;
 pub mod fairness_metrics;
 pub mod http;
+pub mod http_auth;
 pub mod latency;
 pub mod metrics;

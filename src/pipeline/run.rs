@@ -23,7 +23,8 @@ use super::txn::TxnProducer;
 use super::worker::{self, JoinTopics, Worker, WorkerEnv, default_workers, worker_instance};
 use crate::config::Config;
 use crate::join::changelog_topic;
-use crate::output::http::{HttpState, serve};
+use crate::output::http::{HttpState, serve, serve_health};
+use crate::output::http_auth::HttpAuth;
 use crate::output::metrics::Metrics;
 use crate::state::reader::StateReader;
 use crate::state::topic::{
@@ -41,6 +42,22 @@ const FENCED_EXIT_AFTER: Duration = Duration::from_secs(30);
 
 /// Called after every evaluation with its JSON and the drift events it published.
 pub type OnEvaluation = Box<dyn FnMut(&Value, &[Published]) + Send>;
+
+/// The credentials of `/metrics` and `/api/*` (the token file read and its token kept out
+/// of all output).
+fn http_auth(config: &Config) -> Result<HttpAuth> {
+    let token = match &config.http.bearer_token_file {
+        None => None,
+        Some(path) => {
+            let t = std::fs::read_to_string(path)
+                .with_context(|| format!("reading http.bearer_token_file {}", path.display()))?;
+            let t = t.trim().to_string();
+            crate::secrets::register(&t);
+            Some(t)
+        }
+    };
+    Ok(HttpAuth::new(config.http.basic_auth_users.clone(), token))
+}
 
 /// librdkafka settings shared by every client.
 fn client_config(config: &Config) -> ClientConfig {
@@ -76,7 +93,7 @@ pub async fn run(
 ) -> Result<()> {
     let plan = Arc::new(plan);
     let metrics = Metrics::new();
-    let http_state = HttpState::new(metrics.clone());
+    let http_state = HttpState::with_auth(metrics.clone(), http_auth(&config)?);
     http_state.set_not_ready("starting: loading the state table");
 
     let listener = tokio::net::TcpListener::bind(&config.http.address)
@@ -84,8 +101,20 @@ pub async fn run(
         .with_context(|| format!("binding the HTTP address {}", config.http.address))?;
     info!(address = %listener.local_addr()?, "serving /metrics, /livez, /readyz, /api/v1/drift");
     let (http_stop_tx, http_stop_rx) = oneshot::channel::<()>();
-    let http_task = tokio::spawn(serve(listener, Arc::clone(&http_state), async {
+    let (health_stop_tx, health_stop_rx) = oneshot::channel::<()>();
+    if let Some(address) = &config.http.health_address {
+        let health = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("binding the health address {address}"))?;
+        info!(address = %health.local_addr()?, "serving /livez and /readyz on their own listener");
+        tokio::spawn(serve_health(health, Arc::clone(&http_state), async {
+            let _ = health_stop_rx.await;
+        }));
+    }
+    // The health listener stops with the main one.
+    let http_task = tokio::spawn(serve(listener, Arc::clone(&http_state), async move {
         let _ = http_stop_rx.await;
+        let _ = health_stop_tx.send(());
     }));
 
     let base = client_config(&config);
