@@ -270,3 +270,51 @@ fn an_untrusted_broker_or_client_certificate_is_named_on_readyz_and_retried() {
         "-----BEGIN",
     );
 }
+
+/// Every SASL mechanism of the test broker, through psimon's own client (`loadgen`):
+/// SCRAM-SHA-256, PLAIN and OAUTHBEARER with unsecured JWTs (no identity provider here).
+#[test]
+fn every_sasl_mechanism_of_the_test_broker_connects() {
+    let pw = password();
+    let ca = tls("ca.pem");
+    let props = |kv: &[(&str, &str)]| -> Vec<(String, String)> {
+        let mut v = vec![
+            ("security.protocol".to_string(), "SASL_SSL".to_string()),
+            ("ssl.ca.location".to_string(), ca.clone()),
+        ];
+        v.extend(kv.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        v
+    };
+    for (mechanism, extra) in [
+        (
+            "SCRAM-SHA-256",
+            props(&[
+                ("sasl.mechanisms", "SCRAM-SHA-256"),
+                ("sasl.username", "psimon"),
+                ("sasl.password", &pw),
+            ]),
+        ),
+        (
+            "PLAIN",
+            props(&[
+                ("sasl.mechanisms", "PLAIN"),
+                ("sasl.username", "psimon-plain"),
+                ("sasl.password", &pw),
+            ]),
+        ),
+        (
+            "OAUTHBEARER",
+            props(&[
+                ("sasl.mechanisms", "OAUTHBEARER"),
+                ("enable.sasl.oauthbearer.unsecure.jwt", "true"),
+                ("sasl.oauthbearer.config", "principal=psimon"),
+            ]),
+        ),
+    ] {
+        let topic = unique(&format!("mech-{}", mechanism.to_lowercase()));
+        create_topics(&[&topic]);
+        secured_loadgen(SASL_SSL, &extra, (&topic, 200, 0.0, 7, now_ms()), "lz4");
+        let n = kcat_read_committed(&topic, "%o\n").len();
+        assert_eq!(n, 200, "{mechanism}: {n} of 200 read back");
+    }
+}
