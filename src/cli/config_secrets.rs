@@ -134,6 +134,21 @@ password = "registry-pass-90"
     }
 
     #[test]
+    fn the_charts_environment_override_names_a_secret_file() {
+        let text = std::fs::read_to_string("config/psimon.example.toml").unwrap();
+        let env = vec![(
+            "PSIMON_KAFKA__SECRET_FILES__SASL.PASSWORD".to_string(),
+            "/etc/psimon/kafka-sasl/password".to_string(),
+        )];
+        let checked = crate::config::check(&text, &env).unwrap();
+        let config = checked.config.unwrap();
+        assert_eq!(
+            config.kafka.secret_files["sasl.password"],
+            PathBuf::from("/etc/psimon/kafka-sasl/password")
+        );
+    }
+
+    #[test]
     fn secret_files_become_properties_and_their_problems_are_listed() {
         let dir = tempfile::tempdir().unwrap();
         let good = dir.path().join("pw");

@@ -19,6 +19,7 @@ pub const SECTIONS: &[&str] = &[
     "state",
     "outcomes",
     "input",
+    "log",
 ];
 
 /// Applies the overrides in `env` to `doc`; returns the paths it set and the variables
