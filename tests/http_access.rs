@@ -139,3 +139,78 @@ fn the_probes_on_their_own_listener_answer_while_the_main_one_is_full() {
     assert_eq!(status(health, "/metrics", None), Some(404));
     drop(idle);
 }
+
+/// A self-signed certificate for 127.0.0.1 with common name `cn`: (cert, key) PEM files.
+fn self_signed(dir: &std::path::Path, cn: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (cert, key) = (dir.join(format!("{cn}.pem")), dir.join(format!("{cn}.key")));
+    let ok = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
+        .args([
+            "-subj",
+            &format!("/CN={cn}"),
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(Stdio::null())
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "openssl makes a certificate");
+    (cert, key)
+}
+
+/// `curl https://127.0.0.1:port/livez` trusting `ca`: the body, if the handshake and the
+/// request succeed.
+fn https_livez(port: u16, ca: &std::path::Path) -> Option<String> {
+    let out = Command::new("curl")
+        .args(["-fsS", "--max-time", "3", "--cacert"])
+        .arg(ca)
+        .arg(format!("https://127.0.0.1:{port}/livez"))
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn https_with_a_certificate_renewed_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let certs = tempfile::tempdir().unwrap();
+    let (first, first_key) = self_signed(certs.path(), "first");
+    let (second, second_key) = self_signed(certs.path(), "second");
+    let (cert, key) = (dir.path().join("tls.crt"), dir.path().join("tls.key"));
+    std::fs::copy(&first, &cert).unwrap();
+    std::fs::copy(&first_key, &key).unwrap();
+    let port = free_port();
+    let http = format!(
+        "[http]\naddress = \"127.0.0.1:{port}\"\ntls_cert_file = \"{}\"\ntls_key_file = \"{}\"",
+        cert.display(),
+        key.display()
+    );
+    let (_run, _log) = run(dir.path(), &http);
+    wait_for("/livez over HTTPS", Duration::from_secs(20), || {
+        https_livez(port, &first).as_deref() == Some("ok\n")
+    });
+    // Plain HTTP gets no answer from a TLS listener.
+    assert_eq!(status(port, "/livez", None), None);
+    // The second certificate is not trusted yet: the first one is served.
+    assert_eq!(https_livez(port, &second), None);
+    // Renewed in place (a new file moved over the old, as cert-manager's mounts do).
+    std::fs::copy(&second_key, dir.path().join("tls.key.new")).unwrap();
+    std::fs::copy(&second, dir.path().join("tls.crt.new")).unwrap();
+    std::fs::rename(dir.path().join("tls.key.new"), &key).unwrap();
+    std::fs::rename(dir.path().join("tls.crt.new"), &cert).unwrap();
+    wait_for(
+        "the renewed certificate served",
+        Duration::from_secs(30),
+        || https_livez(port, &second).as_deref() == Some("ok\n"),
+    );
+    assert_eq!(https_livez(port, &first), None);
+}

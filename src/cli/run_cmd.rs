@@ -25,6 +25,22 @@ pub fn load(path: &Path) -> Result<(Config, Plan)> {
         let mut problems =
             config_secrets::read_files(&c.kafka.secret_files, &mut c.kafka.properties);
         problems.extend(kafka_props::problems(&c.kafka.properties));
+        let h = &c.http;
+        for (path, file) in [
+            ("http.tls_cert_file", &h.tls_cert_file),
+            ("http.tls_key_file", &h.tls_key_file),
+            ("http.bearer_token_file", &h.bearer_token_file),
+        ] {
+            if let Some(f) = file
+                && let Err(e) = std::fs::File::open(f)
+            {
+                problems.push(format!(
+                    "{path} = \"{}\": cannot be read: {}",
+                    f.display(),
+                    e.kind()
+                ));
+            }
+        }
         checked.add(problems);
     }
     let base_dir = path.parent().unwrap_or(Path::new("."));

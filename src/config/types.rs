@@ -345,6 +345,12 @@ pub struct HttpConfig {
     /// A file holding a bearer token that also admits to `/metrics` and `/api/*`.
     #[serde(default)]
     pub bearer_token_file: Option<std::path::PathBuf>,
+    /// HTTPS on `address`: the certificate chain and its key (PEM), read again when they
+    /// change on disk. `health_address` stays plain HTTP for the kubelet's probes.
+    #[serde(default)]
+    pub tls_cert_file: Option<std::path::PathBuf>,
+    #[serde(default)]
+    pub tls_key_file: Option<std::path::PathBuf>,
 }
 
 impl Default for HttpConfig {
@@ -354,6 +360,8 @@ impl Default for HttpConfig {
             health_address: None,
             basic_auth_users: BTreeMap::new(),
             bearer_token_file: None,
+            tls_cert_file: None,
+            tls_key_file: None,
         }
     }
 }

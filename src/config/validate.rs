@@ -232,6 +232,13 @@ pub fn problems(c: &Config) -> Vec<Problem> {
             );
         }
     }
+    if c.http.tls_cert_file.is_some() != c.http.tls_key_file.is_some() {
+        bad(
+            "http.tls_cert_file",
+            &"[a path]",
+            "give http.tls_cert_file and http.tls_key_file together, or neither",
+        );
+    }
     for (user, hash) in &c.http.basic_auth_users {
         // bcrypt's modular crypt format: $2a$, $2b$ or $2y$, a cost, then 53 characters.
         let ok = hash.len() == 60 && ["$2a$", "$2b$", "$2y$"].iter().any(|p| hash.starts_with(p));

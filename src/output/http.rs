@@ -12,11 +12,12 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
 use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
 use tracing::warn;
 
 use super::http_auth::HttpAuth;
@@ -170,7 +171,24 @@ pub async fn serve_with(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     limits: HttpLimits,
 ) -> std::io::Result<()> {
-    serve_app(listener, router(state), shutdown, limits).await
+    serve_app(listener, router(state), shutdown, limits, None).await
+}
+
+/// `serve`, over TLS with `tls` (`http_tls::acceptor`).
+pub async fn serve_tls(
+    listener: TcpListener,
+    state: Arc<HttpState>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    tls: TlsAcceptor,
+) -> std::io::Result<()> {
+    serve_app(
+        listener,
+        router(state),
+        shutdown,
+        HttpLimits::default(),
+        Some(tls),
+    )
+    .await
 }
 
 /// `/livez` and `/readyz` alone on `listener`, with the default limits.
@@ -184,6 +202,7 @@ pub async fn serve_health(
         health_router(state),
         shutdown,
         HttpLimits::default(),
+        None,
     )
     .await
 }
@@ -193,6 +212,7 @@ async fn serve_app(
     app: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     limits: HttpLimits,
+    tls: Option<TlsAcceptor>,
 ) -> std::io::Result<()> {
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
@@ -214,13 +234,18 @@ async fn serve_app(
                     drop(stream);
                     continue;
                 };
-                let conn = http1::Builder::new()
-                    .timer(TokioTimer::new())
-                    .header_read_timeout(limits.header_read_timeout)
-                    .serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
-                let conn = graceful.watch(conn);
+                let (app, watcher, tls) = (app.clone(), graceful.watcher(), tls.clone());
                 tokio::spawn(async move {
-                    let _ = conn.await;
+                    match tls {
+                        None => serve_conn(stream, app, limits, watcher).await,
+                        // The handshake counts against the same time-out as a request head.
+                        Some(tls) => {
+                            let handshake = tokio::time::timeout(limits.header_read_timeout, tls.accept(stream));
+                            if let Ok(Ok(stream)) = handshake.await {
+                                serve_conn(stream, app, limits, watcher).await;
+                            }
+                        }
+                    }
                     drop(permit);
                 });
             }
@@ -228,4 +253,16 @@ async fn serve_app(
     }
     let _ = tokio::time::timeout(Duration::from_secs(2), graceful.shutdown()).await;
     Ok(())
+}
+
+/// One connection, plain or TLS, until it closes or the server shuts down.
+async fn serve_conn<S>(stream: S, app: Router, limits: HttpLimits, watcher: Watcher)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let conn = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .serve_connection(TokioIo::new(stream), TowerToHyperService::new(app));
+    let _ = watcher.watch(conn).await;
 }

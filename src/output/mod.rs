@@ -6,5 +6,6 @@ pub mod fairness_event;
 pub mod fairness_metrics;
 pub mod http;
 pub mod http_auth;
+pub mod http_tls;
 pub mod latency;
 pub mod metrics;

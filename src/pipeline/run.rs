@@ -23,8 +23,9 @@ use super::txn::TxnProducer;
 use super::worker::{self, JoinTopics, Worker, WorkerEnv, default_workers, worker_instance};
 use crate::config::Config;
 use crate::join::changelog_topic;
-use crate::output::http::{HttpState, serve, serve_health};
+use crate::output::http::{HttpState, serve, serve_health, serve_tls};
 use crate::output::http_auth::HttpAuth;
+use crate::output::http_tls;
 use crate::output::metrics::Metrics;
 use crate::state::reader::StateReader;
 use crate::state::topic::{
@@ -112,10 +113,18 @@ pub async fn run(
         }));
     }
     // The health listener stops with the main one.
-    let http_task = tokio::spawn(serve(listener, Arc::clone(&http_state), async move {
+    let stopped = async move {
         let _ = http_stop_rx.await;
         let _ = health_stop_tx.send(());
-    }));
+    };
+    let http_task = match (&config.http.tls_cert_file, &config.http.tls_key_file) {
+        (Some(cert), Some(key)) => {
+            let tls = http_tls::acceptor(cert, key)
+                .map_err(|e| anyhow::anyhow!("the HTTP server's TLS: {e}"))?;
+            tokio::spawn(serve_tls(listener, Arc::clone(&http_state), stopped, tls))
+        }
+        _ => tokio::spawn(serve(listener, Arc::clone(&http_state), stopped)),
+    };
 
     let base = client_config(&config);
     let instance = instance_id(&config);
