@@ -53,13 +53,17 @@ replicaCount: 3
 kafka:
   sasl: {existingSecret: psimon-kafka}
   ssl: {existingSecret: psimon-kafka-ca, clientCertSecret: psimon-kafka-client}
+httpTls: {existingSecret: psimon-http-tls}
 networkPolicy:
   enabled: true
   from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}}]
 schemaRegistry: {existingSecret: psimon-registry}
 env:
   - {name: PSIMON_EVALUATION__ALERT_PSI, value: "0.3"}
-serviceMonitor: {enabled: true, labels: {release: prometheus}}
+serviceMonitor:
+  enabled: true
+  labels: {release: prometheus}
+  tlsConfig: {ca: {secret: {name: psimon-http-ca, key: ca.crt}}, serverName: psimon-headless}
 prometheusRule: {enabled: true}
 nodeSelector: {kubernetes.io/os: linux}
 VALUES
