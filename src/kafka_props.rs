@@ -63,25 +63,10 @@ pub fn is_known(key: &str) -> bool {
 fn did_you_mean(key: &str) -> Option<&'static str> {
     known()
         .iter()
-        .map(|k| (edit_distance(key, k), k))
+        .map(|k| (strsim::damerau_levenshtein(key, k), k))
         .filter(|(d, _)| *d <= 3.max(key.len() / 8))
         .min_by_key(|(d, _)| *d)
         .map(|(_, k)| k.as_str())
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 /// Properties naming files librdkafka reads when a client starts.

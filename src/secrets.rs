@@ -52,24 +52,11 @@ pub fn is_secret_key(key: &str) -> bool {
             .any(|part| SECRET_WORDS.iter().any(|w| near(part, w)))
 }
 
-/// Within one edit (insertion, deletion or substitution) of `word` of 6 or 7 letters, two
-/// of a longer one (`passwrod`).
+/// Within one edit (insertion, deletion, substitution or transposition) of `word` of 6 or
+/// 7 letters, two of a longer one.
 fn near(part: &str, word: &str) -> bool {
     let most = if word.len() >= 8 { 2 } else { 1 };
-    if word.len() < 6 || part.len().abs_diff(word.len()) > most {
-        return false;
-    }
-    let (a, b): (Vec<char>, Vec<char>) = (part.chars().collect(), word.chars().collect());
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let subst = prev[j] + usize::from(ca != cb);
-            cur[j + 1] = subst.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()] <= most
+    word.len() >= 6 && strsim::damerau_levenshtein(part, word) <= most
 }
 
 /// Adds `value` to the secrets redacted from everything printed from now on.
@@ -156,6 +143,7 @@ mod tests {
             "sasl.pasword",
             "sasl.passwrod",
             "sasl.secrt",
+            "sasl.secert",
             "SASL.PASSWORD",
         ] {
             assert!(is_secret_key(k), "{k}");
