@@ -91,38 +91,10 @@ fn secured_loadgen(
     (topic, count, shift, seed, start_ms): (&str, u64, f64, u64, i64),
     codec: &str,
 ) {
-    let mut args: Vec<String> = [
-        "loadgen",
-        "--brokers",
-        brokers,
-        "--topic",
-        topic,
-        "--count",
-        &count.to_string(),
-        "--shift",
-        &shift.to_string(),
-        "--seed",
-        &seed.to_string(),
-        "--start-ms",
-        &start_ms.to_string(),
-        "-X",
-        &format!("compression.type={codec}"),
-    ]
-    .map(String::from)
-    .to_vec();
-    for (k, v) in props {
-        args.push("-X".into());
-        args.push(format!("{k}={v}"));
-    }
-    let out = Command::new(env!("CARGO_BIN_EXE_psimon"))
-        .args(&args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "loadgen over {brokers} with {codec}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let mut x = vec![format!("compression.type={codec}")];
+    x.extend(props.iter().map(|(k, v)| format!("{k}={v}")));
+    let extra: Vec<&str> = x.iter().flat_map(|p| ["-X", p.as_str()]).collect();
+    loadgen_via(brokers, topic, (count, shift, seed, start_ms), &extra);
 }
 
 fn window(monitor: &Monitor) -> Option<f64> {

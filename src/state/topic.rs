@@ -129,12 +129,12 @@ pub async fn ensure_repartition_topic(
     Ok(())
 }
 
-/// An admin client whose metadata requests do not create topics (as the broker's default
-/// policy would); `topic` labels its error.
-fn metadata_admin(
-    base: &ClientConfig,
-    topic: &str,
-) -> Result<AdminClient<QuietContext>, TopicError> {
+/// A client (admin, or `MetadataReader`) whose metadata requests do not create topics (as
+/// the broker's default policy would); `topic` labels its error.
+fn quiet_client<T>(base: &ClientConfig, topic: &str) -> Result<T, TopicError>
+where
+    T: rdkafka::config::FromClientConfigAndContext<QuietContext>,
+{
     let mut cfg = base.clone();
     cfg.set("allow.auto.create.topics", "false");
     cfg.create_with_context(QuietContext::default())
@@ -144,17 +144,18 @@ fn metadata_admin(
         })
 }
 
+fn metadata_admin(
+    base: &ClientConfig,
+    topic: &str,
+) -> Result<AdminClient<QuietContext>, TopicError> {
+    quiet_client(base, topic)
+}
+
 /// A client for metadata reads. Not the admin client: nothing polls an admin client's main
 /// queue, so its connection errors (a refused password, a failed TLS handshake) would never
 /// reach the log or `/readyz`; this one is polled after each read.
 fn metadata_reader(base: &ClientConfig, topic: &str) -> Result<MetadataReader, TopicError> {
-    let mut cfg = base.clone();
-    cfg.set("allow.auto.create.topics", "false");
-    cfg.create_with_context(QuietContext::default())
-        .map_err(|source| TopicError::Metadata {
-            topic: topic.to_string(),
-            source,
-        })
+    quiet_client(base, topic)
 }
 
 type MetadataReader = BaseProducer<QuietContext>;

@@ -358,11 +358,22 @@ pub fn loadgen_at_rate(topic: &str, count: u64, shift: f64, seed: u64, start_ms:
 }
 
 pub fn loadgen_with(topic: &str, count: u64, shift: f64, seed: u64, start_ms: i64, extra: &[&str]) {
+    loadgen_via(&brokers(), topic, (count, shift, seed, start_ms), extra);
+}
+
+/// `psimon loadgen` to `brokers` (a secured listener with `-X` properties in `extra`):
+/// `count` applications shifted by `shift`, of stream `seed`, from `start_ms`.
+pub fn loadgen_via(
+    brokers: &str,
+    topic: &str,
+    (count, shift, seed, start_ms): (u64, f64, u64, i64),
+    extra: &[&str],
+) {
     let out = Command::new(env!("CARGO_BIN_EXE_psimon"))
         .args([
             "loadgen",
             "--brokers",
-            &brokers(),
+            brokers,
             "--topic",
             topic,
             "--count",
