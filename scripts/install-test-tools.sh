@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Installs the independent clients the tests use, from Debian's packages: kcat (Kafka) and
-# promtool (package prometheus), and curl (scripts/registry.sh). Java 17 and Maven (for the
+# promtool (package prometheus), curl (scripts/registry.sh) and openssl (test certificates). Java 17 and Maven (for the
 # broker) and Java 21+ (for the schema registry) come with the machine.
 set -euo pipefail
 missing=()
 command -v kcat >/dev/null || missing+=(kcat)
 command -v promtool >/dev/null || missing+=(prometheus)
 command -v curl >/dev/null || missing+=(curl)
+# The test broker's throw-away CA and the HTTPS test's certificates.
+command -v openssl >/dev/null || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo_cmd=""
   [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-for tool in java mvn kcat promtool curl; do
+for tool in java mvn kcat promtool curl openssl; do
   command -v "$tool" >/dev/null || { echo "install-test-tools.sh: $tool is still missing" >&2; exit 1; }
 done
