@@ -69,6 +69,19 @@ fn did_you_mean(key: &str) -> Option<&'static str> {
         .map(|(_, k)| k.as_str())
 }
 
+/// Sets each of `defaults` that `cfg` does not set already (a `[kafka.properties]` entry
+/// or a `-X` wins over psimon's default).
+pub fn set_defaults<'a>(
+    cfg: &mut ClientConfig,
+    defaults: impl IntoIterator<Item = (&'a str, &'a str)>,
+) {
+    for (k, v) in defaults {
+        if cfg.get(k).is_none() {
+            cfg.set(k, v);
+        }
+    }
+}
+
 /// Properties naming files librdkafka reads when a client starts.
 const FILE_PROPERTIES: &[&str] = &[
     "ssl.ca.location",

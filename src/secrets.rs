@@ -37,7 +37,6 @@ const SECRET_WORDS: &[&str] = &[
 const SECRET_KEYS: &[&str] = &[
     "ssl.key.pem",
     "ssl_key",
-    "ssl.keystore.location.password",
     "sasl.oauthbearer.config",
     "sasl.oauthbearer.assertion.private.key.pem",
 ];

@@ -137,15 +137,7 @@ fn an_unreachable_broker_or_a_wrong_password_prints_no_secret() {
     let dir = tempfile::tempdir().unwrap();
     // Valid properties (the misspelt one aside, which only the environment sets here).
     let unreachable = planted_config(dir.path(), "127.0.0.1:1", "");
-    let out = Command::new(env!("CARGO_BIN_EXE_psimon"))
-        .args(["check-config", unreachable.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::ok(&["check-config", unreachable.to_str().unwrap()]);
     let (log, readyz) = run_for(&unreachable, 12);
     assert!(readyz.contains("not ready"), "{readyz}");
     assert_clean("the log of an unreachable broker", &log);

@@ -181,18 +181,17 @@ pub fn run(a: LoadgenArgs) -> Result<()> {
     // broker already wrote are recognised by their sequence numbers).
     // A -X property overrides these defaults (`config_map` would hide the secrets).
     let mut producer_config = base.clone();
-    for (k, v) in [
-        ("enable.idempotence", "true"),
-        ("partitioner", "murmur2_random"),
-        ("linger.ms", "20"),
-        ("batch.num.messages", "10000"),
-        ("queue.buffering.max.messages", "1000000"),
-        ("compression.type", "lz4"),
-    ] {
-        if producer_config.get(k).is_none() {
-            producer_config.set(k, v);
-        }
-    }
+    crate::kafka_props::set_defaults(
+        &mut producer_config,
+        [
+            ("enable.idempotence", "true"),
+            ("partitioner", "murmur2_random"),
+            ("linger.ms", "20"),
+            ("batch.num.messages", "10000"),
+            ("queue.buffering.max.messages", "1000000"),
+            ("compression.type", "lz4"),
+        ],
+    );
     let producer: ThreadedProducer<Undelivered> = producer_config
         .create_with_context(Undelivered::default())
         .context("creating the producer")?;

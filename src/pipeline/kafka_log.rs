@@ -91,23 +91,33 @@ impl LogThrottle {
     }
 }
 
-/// The last connection problem of any client of this process, and when it was seen.
-static LAST_PROBLEM: Mutex<Option<(Instant, String)>> = Mutex::new(None);
+/// A connection problem: when it was seen, its kind (`connection_problem`) and the text.
+struct Problem {
+    at: Instant,
+    kind: &'static str,
+    text: String,
+}
+
+/// The last connection problem of any client of this process.
+static LAST_PROBLEM: Mutex<Option<Problem>> = Mutex::new(None);
 
 /// How long a named cause (authentication, TLS) outranks "cannot reach the brokers", which
 /// librdkafka reports after every refused connection too.
 const CAUSE_KEPT: Duration = Duration::from_secs(30);
 
-fn record_problem(what: &str, reason: &str, now: Instant) {
+fn record_problem(kind: &'static str, reason: &str, now: Instant) {
     let Ok(mut last) = LAST_PROBLEM.lock() else {
         return;
     };
-    let generic = what == UNREACHABLE;
-    let keep = last.as_ref().is_some_and(|(at, old)| {
-        generic && !old.starts_with(UNREACHABLE) && now.duration_since(*at) < CAUSE_KEPT
+    let keep = last.as_ref().is_some_and(|old| {
+        kind == UNREACHABLE && old.kind != UNREACHABLE && now.duration_since(old.at) < CAUSE_KEPT
     });
     if !keep {
-        *last = Some((now, format!("{what}: {reason}")));
+        *last = Some(Problem {
+            at: now,
+            kind,
+            text: format!("{kind}: {reason}"),
+        });
     }
 }
 
@@ -137,18 +147,20 @@ fn connection_problem(code: RDKafkaErrorCode, reason: &str) -> Option<&'static s
 }
 
 /// The last connection problem seen within `within`, e.g. `authentication failed: ...`.
-pub fn last_problem(within: Duration) -> Option<String> {
+fn last_problem(within: Duration) -> Option<String> {
     let last = LAST_PROBLEM.lock().ok()?;
-    let (at, what) = last.as_ref()?;
-    (at.elapsed() <= within).then(|| what.clone())
+    let p = last.as_ref()?;
+    (p.at.elapsed() <= within).then(|| p.text.clone())
+}
+
+/// `why` with the last connection problem seen within `within`, if there is one.
+pub fn with_problem_within(why: &str, within: Duration) -> Option<String> {
+    last_problem(within).map(|p| format!("{why} (last Kafka client error: {p})"))
 }
 
 /// `why`, with the last connection problem of the past minute when there is one.
 pub fn with_last_problem(why: &str) -> String {
-    match last_problem(Duration::from_secs(60)) {
-        Some(p) => format!("{why} (last Kafka client error: {p})"),
-        None => why.to_string(),
-    }
+    with_problem_within(why, Duration::from_secs(60)).unwrap_or_else(|| why.to_string())
 }
 
 /// A client context that only throttles logs (the state reader, admin clients).

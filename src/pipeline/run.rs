@@ -38,6 +38,9 @@ use crate::state::topic::{
 /// transaction time-out), as librdkafka's `max.poll.interval.ms` (5 min).
 const STUCK_AFTER: Duration = Duration::from_secs(300);
 
+/// What `/readyz` says until the state table is loaded.
+const STARTING: &str = "starting: loading the state table";
+
 /// How long an instance with a live twin stays up (not ready, saying why) before it exits.
 const FENCED_EXIT_AFTER: Duration = Duration::from_secs(30);
 
@@ -95,7 +98,7 @@ pub async fn run(
     let plan = Arc::new(plan);
     let metrics = Metrics::new();
     let http_state = HttpState::with_auth(metrics.clone(), http_auth(&config)?);
-    http_state.set_not_ready("starting: loading the state table");
+    http_state.set_not_ready(STARTING);
 
     let listener = tokio::net::TcpListener::bind(&config.http.address)
         .await
@@ -427,8 +430,8 @@ async fn prepare_watched(
         tokio::select! {
             r = &mut prepare => return r,
             _ = tick.tick() => {
-                if let Some(p) = kafka_log::last_problem(Duration::from_secs(30)) {
-                    http_state.set_not_ready(&format!("starting: loading the state table (last Kafka client error: {p})"));
+                if let Some(why) = kafka_log::with_problem_within(STARTING, Duration::from_secs(30)) {
+                    http_state.set_not_ready(&why);
                 }
             }
         }

@@ -46,7 +46,7 @@ pub const TRANSACTION_TIMEOUT_MS: u64 = 60_000;
 
 /// How long one transactional call (init, send offsets, commit, abort) may take before it
 /// is retried; one that has not returned after twice that is abandoned.
-pub const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Error)]
 pub enum TxnError {
@@ -224,15 +224,14 @@ impl TxnProducer {
         cfg.set("transactional.id", transactional_id)
             .set("enable.idempotence", "true");
         let txn_timeout = TRANSACTION_TIMEOUT_MS.to_string();
-        for (k, v) in [
-            ("linger.ms", "5"),
-            ("transaction.timeout.ms", txn_timeout.as_str()),
-            ("compression.type", "lz4"),
-        ] {
-            if cfg.get(k).is_none() {
-                cfg.set(k, v);
-            }
-        }
+        crate::kafka_props::set_defaults(
+            &mut cfg,
+            [
+                ("linger.ms", "5"),
+                ("transaction.timeout.ms", txn_timeout.as_str()),
+                ("compression.type", "lz4"),
+            ],
+        );
         let retry_for = cfg
             .get("transaction.timeout.ms")
             .and_then(|v| v.parse().ok())
@@ -270,9 +269,7 @@ impl TxnProducer {
         what: &'static str,
         f: impl Fn(&Client, Duration) -> KafkaResult<T> + Send + Sync + 'static,
     ) -> Result<T, TxnError> {
-        if let Some(h) = &self.hung {
-            return Err(TxnError::Hung(h.clone()));
-        }
+        self.usable()?;
         let (f, timeout) = (Arc::new(f), self.call_timeout);
         let result = retrying(what, self.retry_for, || {
             let f = Arc::clone(&f);
@@ -285,10 +282,16 @@ impl TxnProducer {
         result
     }
 
-    fn begin(&mut self) -> Result<(), TxnError> {
-        if let Some(h) = &self.hung {
-            return Err(TxnError::Hung(h.clone()));
+    /// `Hung` once a call was abandoned: the producer is never used again.
+    fn usable(&self) -> Result<(), TxnError> {
+        match &self.hung {
+            Some(h) => Err(TxnError::Hung(h.clone())),
+            None => Ok(()),
         }
+    }
+
+    fn begin(&mut self) -> Result<(), TxnError> {
+        self.usable()?;
         if !self.open {
             self.producer.begin_transaction().map_err(classify)?;
             self.open = true;
@@ -309,6 +312,7 @@ impl TxnProducer {
             }
         }
     }
+
     /// The two calls of a commit: the consumed offsets (if any), then the commit itself.
     fn offsets_and_commit(
         &mut self,

@@ -101,11 +101,10 @@ fn consumer_config(
         ("auto.offset.reset", "earliest"),
         ("session.timeout.ms", "30000"),
     ];
-    for (k, v) in fetch.iter().map(|(k, v)| (*k, v.as_str())).chain(fixed) {
-        if !config.kafka.properties.contains_key(k) {
-            ccfg.set(k, v);
-        }
-    }
+    crate::kafka_props::set_defaults(
+        &mut ccfg,
+        fetch.iter().map(|(k, v)| (*k, v.as_str())).chain(fixed),
+    );
     ccfg
 }
 
