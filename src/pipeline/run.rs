@@ -63,6 +63,47 @@ fn http_auth(config: &Config) -> Result<HttpAuth> {
     Ok(HttpAuth::new(config.http.basic_auth_users.clone(), token))
 }
 
+/// The HTTP endpoints on `http.address` (over TLS when configured) and, with
+/// `http.health_address`, the probes on a listener of their own; a send on the returned
+/// channel stops both.
+async fn start_http(
+    config: &Config,
+    http_state: &Arc<HttpState>,
+) -> Result<(
+    oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+)> {
+    let listener = tokio::net::TcpListener::bind(&config.http.address)
+        .await
+        .with_context(|| format!("binding the HTTP address {}", config.http.address))?;
+    info!(address = %listener.local_addr()?, "serving /metrics, /livez, /readyz, /api/v1/drift");
+    let (http_stop_tx, http_stop_rx) = oneshot::channel::<()>();
+    let (health_stop_tx, health_stop_rx) = oneshot::channel::<()>();
+    if let Some(address) = &config.http.health_address {
+        let health = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("binding the health address {address}"))?;
+        info!(address = %health.local_addr()?, "serving /livez and /readyz on their own listener");
+        tokio::spawn(serve_health(health, Arc::clone(http_state), async {
+            let _ = health_stop_rx.await;
+        }));
+    }
+    // The health listener stops with the main one.
+    let stopped = async move {
+        let _ = http_stop_rx.await;
+        let _ = health_stop_tx.send(());
+    };
+    let http_task = match (&config.http.tls_cert_file, &config.http.tls_key_file) {
+        (Some(cert), Some(key)) => {
+            let tls = http_tls::acceptor(cert, key)
+                .map_err(|e| anyhow::anyhow!("the HTTP server's TLS: {e}"))?;
+            tokio::spawn(serve_tls(listener, Arc::clone(http_state), stopped, tls))
+        }
+        _ => tokio::spawn(serve(listener, Arc::clone(http_state), stopped)),
+    };
+    Ok((http_stop_tx, http_task))
+}
+
 /// librdkafka settings shared by every client.
 fn client_config(config: &Config) -> ClientConfig {
     let mut cfg = ClientConfig::new();
@@ -100,34 +141,7 @@ pub async fn run(
     let http_state = HttpState::with_auth(metrics.clone(), http_auth(&config)?);
     http_state.set_not_ready(STARTING);
 
-    let listener = tokio::net::TcpListener::bind(&config.http.address)
-        .await
-        .with_context(|| format!("binding the HTTP address {}", config.http.address))?;
-    info!(address = %listener.local_addr()?, "serving /metrics, /livez, /readyz, /api/v1/drift");
-    let (http_stop_tx, http_stop_rx) = oneshot::channel::<()>();
-    let (health_stop_tx, health_stop_rx) = oneshot::channel::<()>();
-    if let Some(address) = &config.http.health_address {
-        let health = tokio::net::TcpListener::bind(address)
-            .await
-            .with_context(|| format!("binding the health address {address}"))?;
-        info!(address = %health.local_addr()?, "serving /livez and /readyz on their own listener");
-        tokio::spawn(serve_health(health, Arc::clone(&http_state), async {
-            let _ = health_stop_rx.await;
-        }));
-    }
-    // The health listener stops with the main one.
-    let stopped = async move {
-        let _ = http_stop_rx.await;
-        let _ = health_stop_tx.send(());
-    };
-    let http_task = match (&config.http.tls_cert_file, &config.http.tls_key_file) {
-        (Some(cert), Some(key)) => {
-            let tls = http_tls::acceptor(cert, key)
-                .map_err(|e| anyhow::anyhow!("the HTTP server's TLS: {e}"))?;
-            tokio::spawn(serve_tls(listener, Arc::clone(&http_state), stopped, tls))
-        }
-        _ => tokio::spawn(serve(listener, Arc::clone(&http_state), stopped)),
-    };
+    let (http_stop_tx, http_task) = start_http(&config, &http_state).await?;
 
     let base = client_config(&config);
     let instance = instance_id(&config);
