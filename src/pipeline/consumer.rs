@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, RebalanceProtocol};
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::statistics::Statistics;
@@ -107,6 +107,17 @@ impl ClientContext for MonitorContext {
                 ),
                 true,
             ),
+            // Members with different assignors cannot share a group (psimon 0.1.0 used
+            // cooperative-sticky): librdkafka retries the join, this says why it fails
+            // (once per process; the error itself goes on being logged, rate-limited).
+            Some(RDKafkaErrorCode::InconsistentGroupProtocol) => {
+                static SAID: AtomicBool = AtomicBool::new(false);
+                if !SAID.swap(true, Ordering::Relaxed) {
+                    warn!(
+                        "cannot join the consumer group: its members use another partition assignor (psimon 0.1.0 used cooperative-sticky); stop every replica of the older version, then start this one (CHANGELOG.md)"
+                    )
+                }
+            }
             _ => {}
         }
         self.log.error(&error, reason);
@@ -149,10 +160,6 @@ impl ConsumerContext for MonitorContext {
         err: RDKafkaRespErr,
         tpl: &mut TopicPartitionList,
     ) {
-        let cooperative = matches!(
-            consumer.rebalance_protocol(),
-            RebalanceProtocol::Cooperative
-        );
         let Ok(mut owner) = self.owner.lock() else {
             self.status.owner_poisoned();
             return;
@@ -165,12 +172,7 @@ impl ConsumerContext for MonitorContext {
                     drop(owner);
                     self.failed(e);
                 }
-                let r = if cooperative {
-                    consumer.incremental_assign(tpl)
-                } else {
-                    consumer.assign(tpl)
-                };
-                if let Err(e) = r {
+                if let Err(e) = consumer.assign(tpl) {
                     self.status
                         .end(Remedy::Restart, format!("assigning partitions: {e}"), false);
                 }
@@ -187,12 +189,7 @@ impl ConsumerContext for MonitorContext {
                 {
                     self.failed(e);
                 }
-                let r = if cooperative {
-                    consumer.incremental_unassign(tpl)
-                } else {
-                    consumer.unassign()
-                };
-                if let Err(e) = r {
+                if let Err(e) = consumer.unassign() {
                     warn!(error = %e, "unassigning partitions");
                 }
                 info!(partitions = tpl.count(), lost, "partitions revoked");
@@ -200,11 +197,7 @@ impl ConsumerContext for MonitorContext {
             other => {
                 let code: RDKafkaErrorCode = other.into();
                 warn!(error = %code, "rebalance error");
-                if cooperative {
-                    let _ = consumer.incremental_unassign(tpl);
-                } else {
-                    let _ = consumer.unassign();
-                }
+                let _ = consumer.unassign();
             }
         }
     }
@@ -300,7 +293,7 @@ pub fn consume_loop(
                 })
                 .filter_map(|m| crate::event::avro::unframe(m.payload().unwrap_or_default()).ok())
                 .map(|f| f.schema_id);
-            if !registry.ensure(ids, stop) {
+            if !registry.ensure(ids, stop, || ctx.status.beat()) {
                 break; // stopping: the batch is not counted, and re-read after a restart
             }
         }

@@ -77,7 +77,14 @@ impl Registry {
 
     /// Fetches every id of `ids` not yet cached, retrying while the registry cannot answer
     /// (doubling the wait up to 30 s) until it does or `stop` is set. False if stopped.
-    pub fn ensure(&self, ids: impl IntoIterator<Item = u32>, stop: &AtomicBool) -> bool {
+    /// `alive` is called at every attempt: the wait is deliberate, and the watchdog of
+    /// stuck Kafka calls must not take a long registry outage for one.
+    pub fn ensure(
+        &self,
+        ids: impl IntoIterator<Item = u32>,
+        stop: &AtomicBool,
+        alive: impl Fn(),
+    ) -> bool {
         // A batch is mostly one schema id: look each run of it up once, not per message.
         let mut last = None;
         for id in ids {
@@ -95,6 +102,7 @@ impl Registry {
             let mut wait = Duration::from_millis(200);
             let mut failed = false;
             let entry = loop {
+                alive();
                 match self.fetch(id) {
                     Ok(entry) => break entry,
                     Err(Unavailable(why)) => {
@@ -240,5 +248,39 @@ mod tests {
                 _ => panic!("{body} was accepted"),
             }
         }
+    }
+
+    #[test]
+    fn an_unreachable_registry_is_retried_alive_until_stopped_and_caches_nothing() {
+        // A port nothing listens on: every attempt is refused at once.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let config = RegistryConfig {
+            url: format!("http://127.0.0.1:{port}"),
+            username: None,
+            password: None,
+            timeout: Duration::from_secs(1),
+        };
+        let registry = Registry::new(&config, Metrics::new());
+        let stop = AtomicBool::new(false);
+        let attempts = std::sync::atomic::AtomicUsize::new(0);
+        let fetched = registry.ensure([5, 5, 5], &stop, || {
+            if attempts.fetch_add(1, Ordering::Relaxed) == 2 {
+                stop.store(true, Ordering::Relaxed);
+            }
+        });
+        assert!(!fetched, "stopped, so not fetched");
+        assert_eq!(
+            attempts.load(Ordering::Relaxed),
+            3,
+            "alive at every attempt"
+        );
+        assert!(matches!(
+            registry.schema(5),
+            Err(i) if i.reason == InvalidReason::UnknownSchema
+        ));
     }
 }

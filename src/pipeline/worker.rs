@@ -77,17 +77,10 @@ fn consumer_config(
     prefetch_bytes: u64,
 ) -> ClientConfig {
     let mut ccfg = base.clone();
-    // The outcome join needs partition p of the input and of the outcome topic on the same
-    // instance: the range assignor gives co-partitioned topics the same assignment.
-    let strategy = if config.outcomes.is_some() {
-        "range"
-    } else {
-        "cooperative-sticky"
-    };
     ccfg.set("group.id", &config.kafka.group_id)
         // Static membership: a restarted instance gets its partitions back at once.
         .set("group.instance.id", name)
-        .set("partition.assignment.strategy", strategy)
+        .set("partition.assignment.strategy", assignment_strategy(config))
         .set("enable.auto.offset.store", "false")
         .set("enable.auto.commit", "false")
         .set("isolation.level", "read_committed")
@@ -106,6 +99,23 @@ fn consumer_config(
         fetch.iter().map(|(k, v)| (*k, v.as_str())).chain(fixed),
     );
     ccfg
+}
+
+/// An eager assignor, never `cooperative-sticky`: with static membership a member killed
+/// between a cooperative rebalance's two phases comes back to the first phase's assignment,
+/// in which the partitions being moved belong to no one, and as no rebalance follows a
+/// static member's return they stayed unread until the group next changed (seen: a worker
+/// waiting for the schema registry did not rejoin for the second phase, then a kill -9).
+/// Every eager generation assigns every partition. The outcome join needs partition p of
+/// the input and of the outcome topic on the same instance: the range assignor gives
+/// co-partitioned topics the same assignment; otherwise round robin spreads the partitions
+/// of several topics evenly.
+fn assignment_strategy(config: &Config) -> &'static str {
+    if config.outcomes.is_some() {
+        "range"
+    } else {
+        "roundrobin"
+    }
 }
 
 /// Where outcomes are joined: the outcome topic itself (co-partitioned), or the

@@ -321,7 +321,30 @@ impl Drop for Monitor {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if std::thread::panicking() {
+            print_log_once(&self.log);
+        }
     }
+}
+
+/// A failed test shows what psimon logged (once per log file: a restarted monitor appends
+/// to the same one), so that a failure seen only in CI can be understood from its output.
+fn print_log_once(path: &Path) {
+    static PRINTED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+    let mut printed = PRINTED.lock().unwrap_or_else(|e| e.into_inner());
+    if printed.iter().any(|p| p == path) {
+        return;
+    }
+    printed.push(path.to_path_buf());
+    let log = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = log.lines().collect();
+    let tail = &lines[lines.len().saturating_sub(80)..];
+    eprintln!(
+        "--- the last {} lines of psimon's log ({}) ---\n{}\n--- end of psimon's log ---",
+        tail.len(),
+        path.display(),
+        tail.join("\n")
+    );
 }
 
 /// A small deterministic generator (xorshift) for fault moments; print the seed.
