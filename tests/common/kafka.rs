@@ -245,13 +245,18 @@ impl Monitor {
     /// Starts `psimon run` with extra environment variables; does not wait. Its log is
     /// appended to `<config>.log`.
     pub fn spawn(config: &Path, port: u16, env: &[(&str, &str)]) -> Self {
+        Self::spawn_binary(Path::new(env!("CARGO_BIN_EXE_psimon")), config, port, env)
+    }
+
+    /// `spawn` with another psimon binary (an older release's).
+    pub fn spawn_binary(binary: &Path, config: &Path, port: u16, env: &[(&str, &str)]) -> Self {
         let log_path = config.with_extension("log");
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&log_path)
             .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_psimon"))
+        let child = Command::new(binary)
             .args(["run", "--config", config.to_str().unwrap()])
             .env("RUST_LOG", "info")
             .envs(env.iter().copied())
