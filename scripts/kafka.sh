@@ -14,6 +14,7 @@
 #   scripts/kafka.sh stop    stop the broker started by `start`
 #   scripts/kafka.sh status  exit 0 when the broker answers
 #   scripts/kafka.sh tls-dir print the directory of the CA, certificates and SCRAM password
+#   scripts/kafka.sh data-dir print the broker's log directory (a test corrupts a batch there)
 #
 # Environment: PSIMON_KAFKA_PORT (default 9092), PSIMON_KAFKA_HOME (cache and data, default
 # ~/.cache/psimon). Needs java (17+) and mvn.
@@ -118,5 +119,6 @@ case "${1:-}" in
   stop) stop ;;
   status) answers ;;
   tls-dir) echo "$tls" ;;
-  *) echo "usage: $0 fetch|start|stop|status|tls-dir" >&2; exit 2 ;;
+  data-dir) echo "$run/data" ;;
+  *) echo "usage: $0 fetch|start|stop|status|tls-dir|data-dir" >&2; exit 2 ;;
 esac

@@ -70,16 +70,42 @@ fn did_you_mean(key: &str) -> Option<&'static str> {
 }
 
 /// Sets each of `defaults` that `cfg` does not set already (a `[kafka.properties]` entry
-/// or a `-X` wins over psimon's default).
+/// or a `-X` wins over psimon's default), under any of its names: librdkafka takes
+/// `compression.codec` and `compression.type` for one property, and the later set wins.
 pub fn set_defaults<'a>(
     cfg: &mut ClientConfig,
     defaults: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) {
     for (k, v) in defaults {
-        if cfg.get(k).is_none() {
+        let taken = cfg
+            .config_map()
+            .keys()
+            .any(|set| canonical(set) == canonical(k));
+        if !taken {
             cfg.set(k, v);
         }
     }
+}
+
+/// The property `key` names: itself, or the one it is an alias of.
+fn canonical(key: &str) -> &str {
+    aliases().get(key).map_or(key, String::as_str)
+}
+
+/// Alias -> property, from the "Alias for `...`" of librdkafka's table.
+fn aliases() -> &'static BTreeMap<String, String> {
+    static ALIASES: OnceLock<BTreeMap<String, String>> = OnceLock::new();
+    ALIASES.get_or_init(|| {
+        property_table()
+            .lines()
+            .filter_map(|l| {
+                let name = l.split('|').next()?.trim();
+                let (_, rest) = l.split_once("Alias for `")?;
+                let (target, _) = rest.split_once('`')?;
+                Some((name.to_string(), target.to_string()))
+            })
+            .collect()
+    })
 }
 
 /// Properties naming files librdkafka reads when a client starts.
@@ -179,6 +205,27 @@ mod tests {
         }
         assert!(!is_known("sasl.pasword"));
         assert!(known().len() > 150, "{}", known().len());
+    }
+
+    #[test]
+    fn a_default_gives_way_to_the_users_setting_under_any_of_its_names() {
+        let mut cfg = ClientConfig::new();
+        cfg.set("compression.codec", "gzip")
+            .set("fetch.message.max.bytes", "1");
+        set_defaults(
+            &mut cfg,
+            [
+                ("compression.type", "lz4"),
+                ("max.partition.fetch.bytes", "8000000"),
+                ("linger.ms", "20"),
+            ],
+        );
+        assert_eq!(cfg.get("compression.type"), None);
+        assert_eq!(cfg.get("max.partition.fetch.bytes"), None);
+        assert_eq!(cfg.get("linger.ms"), Some("20"));
+        let native = cfg.create_native_config().unwrap();
+        assert_eq!(native.get("compression.codec").unwrap(), "gzip");
+        assert_eq!(native.get("fetch.message.max.bytes").unwrap(), "1");
     }
 
     #[test]

@@ -8,7 +8,6 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::Duration;
 
 use common::kafka::*;
@@ -98,12 +97,8 @@ fn a_lagging_consumer_exports_its_lag_and_the_alert_fires_on_it() {
     // of the scrape): firing after 10 minutes of the lag seen, resolved at 0.
     let series =
         format!("psimon_kafka_consumer_lag{{{labels},job=\"psimon\",instance=\"psimon-0:9464\"}}");
-    let test = format!(
-        r#"rule_files:
-  - {rules}
-evaluation_interval: 1m
-tests:
-  - interval: 1m
+    let tests = format!(
+        r#"  - interval: 1m
     input_series:
       - series: '{series}'
         values: '{lag}x12 0x5'
@@ -122,21 +117,7 @@ tests:
       - eval_time: 15m
         alertname: PsimonConsumerLag
         exp_alerts: []
-"#,
-        rules = std::fs::canonicalize("deploy/prometheus/psimon-alerts.yml")
-            .unwrap()
-            .display(),
+"#
     );
-    let path = dir.path().join("lag.test.yml");
-    std::fs::write(&path, test).unwrap();
-    let out = Command::new("promtool")
-        .args(["test", "rules", path.to_str().unwrap()])
-        .output()
-        .expect("promtool is installed (Debian package prometheus)");
-    assert!(
-        out.status.success(),
-        "promtool test rules:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    promtool_test_rules(dir.path(), &tests);
 }

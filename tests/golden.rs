@@ -128,6 +128,10 @@ fn every_metric_family_is_documented_in_the_readme() {
         .with_label_values(&["m", "w"])
         .set(0);
     metrics.consumer_lag.with_label_values(&["t", "0"]).set(0);
+    metrics
+        .partition_stalled
+        .with_label_values(&["t", "0"])
+        .set(0);
     let exposition = metrics.render();
     let families: Vec<String> = exposition
         .lines()

@@ -19,6 +19,7 @@ use super::heal::{self, Remedy};
 use super::kafka_log::LogThrottle;
 use super::owner::{Owner, OwnerError};
 use super::registry::Registry;
+use super::stall::Stalls;
 use super::status::ConsumerStatus;
 use super::txn::Source;
 use crate::event::outcome::OutcomeDecoder;
@@ -42,6 +43,8 @@ pub struct MonitorContext {
     pub status: Arc<ConsumerStatus>,
     pub transactional_id: String,
     log: LogThrottle,
+    /// Partitions that make no progress, from the statistics and the consume errors.
+    stalls: Mutex<Stalls>,
 }
 
 impl MonitorContext {
@@ -51,6 +54,7 @@ impl MonitorContext {
         status: Arc<ConsumerStatus>,
         transactional_id: String,
     ) -> Self {
+        status.set_stalled(None); // a new life fetches anew
         Self {
             owner: Mutex::new(owner),
             metrics,
@@ -58,7 +62,36 @@ impl MonitorContext {
             status,
             transactional_id,
             log: LogThrottle::default(),
+            stalls: Mutex::new(Stalls::default()),
         }
+    }
+
+    /// Publishes the stalled partitions (metric, `/readyz`, one log line when one starts).
+    fn report_stalls(&self, stalls: &Stalls, fetched: &[(String, i32)], now: i64) {
+        let stalled = stalls.stalled(now);
+        for (topic, partition) in fetched {
+            let is = stalled
+                .iter()
+                .any(|s| &s.topic == topic && s.partition == *partition);
+            let gauge = self
+                .metrics
+                .partition_stalled
+                .with_label_values(&[topic.as_str(), &partition.to_string()]);
+            if is && gauge.get() == 0 {
+                warn!("{}", stalled[0].describe(now));
+            }
+            gauge.set(i64::from(is));
+        }
+        let text = stalled.first().map(|s| {
+            let more = stalled.len() - 1;
+            let text = s.describe(now);
+            if more > 0 {
+                format!("{text}; and {more} more partition(s)")
+            } else {
+                text
+            }
+        });
+        self.status.set_stalled(text);
     }
 
     /// Ends this life of the worker because of `e`: restarted (a fenced or failed producer,
@@ -93,6 +126,23 @@ impl ClientContext for MonitorContext {
         if error.rdkafka_error_code().is_some_and(heal::is_outage) {
             self.status.outage.store(true, Ordering::Relaxed);
         }
+        // A batch that cannot be read: librdkafka's reason names the offset and the codec.
+        if matches!(
+            error.rdkafka_error_code(),
+            Some(
+                RDKafkaErrorCode::BadCompression
+                    | RDKafkaErrorCode::BadMessage
+                    | RDKafkaErrorCode::InvalidMessage
+                    | RDKafkaErrorCode::UnsupportedCompressionType
+            )
+        ) && let Ok(mut stalls) = self.stalls.lock()
+        {
+            // The same error comes through `poll` too, without librdkafka's words.
+            match reason {
+                "poll" => stalls.error(error.to_string(), false, now_ms()),
+                _ => stalls.error(reason.to_string(), true, now_ms()),
+            }
+        }
         match error.rdkafka_error_code() {
             Some(RDKafkaErrorCode::AllBrokersDown) => {
                 self.broker_down.store(true, Ordering::Relaxed)
@@ -124,23 +174,44 @@ impl ClientContext for MonitorContext {
     }
 
     fn stats(&self, stats: Statistics) {
+        let now = now_ms();
+        let Ok(mut stalls) = self.stalls.lock() else {
+            return;
+        };
+        let mut fetched = Vec::new();
         for (topic, t) in &stats.topics {
             for (partition, p) in &t.partitions {
                 let labels = [topic.as_str(), &partition.to_string()];
-                match position_lag(*partition, &p.fetch_state, p.app_offset, p.ls_offset) {
-                    Some(lag) => self
-                        .metrics
-                        .consumer_lag
-                        .with_label_values(&labels)
-                        .set(lag),
-                    // Not this worker's any more (or not fetched yet): no stale figure.
-                    None if *partition >= 0 && p.fetch_state == "none" => {
+                // Before the first message is passed on, the next offset to fetch is where
+                // the application stands (a partition stuck at its first batch has no other).
+                let position = if p.app_offset >= 0 {
+                    p.app_offset
+                } else {
+                    p.next_offset
+                };
+                match position_lag(*partition, &p.fetch_state, position, p.ls_offset) {
+                    Some(lag) => {
+                        self.metrics
+                            .consumer_lag
+                            .with_label_values(&labels)
+                            .set(lag);
+                        stalls.observe(topic, *partition, position, p.ls_offset, now);
+                        fetched.push((topic.clone(), *partition));
+                    }
+                    // Not this worker's any more: no stale figure. (Every partition of the
+                    // topic is in the statistics; another worker's are left to it.)
+                    None if *partition >= 0
+                        && p.fetch_state == "none"
+                        && stalls.forget(topic, *partition) =>
+                    {
                         let _ = self.metrics.consumer_lag.remove_label_values(&labels);
+                        let _ = self.metrics.partition_stalled.remove_label_values(&labels);
                     }
                     None => {}
                 }
             }
         }
+        self.report_stalls(&stalls, &fetched, now);
     }
 }
 

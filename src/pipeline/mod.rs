@@ -15,6 +15,7 @@ pub mod plan;
 pub mod producer;
 pub(crate) mod registry;
 pub mod run;
+mod stall;
 mod status;
 pub(crate) mod txn;
 pub mod worker;

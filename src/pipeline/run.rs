@@ -520,6 +520,7 @@ impl Health {
             .or_else(|| reader_ended.then(|| "the state reader thread ended unexpectedly".into()))
             .or_else(|| (!broker_ok).then(|| "the Kafka broker does not answer".into()))
             .or(restarting)
+            .or_else(|| workers.iter().find_map(|w| w.status.stalled()))
             .or_else(|| {
                 (!workers
                     .iter()

@@ -50,6 +50,8 @@ pub struct ConsumerStatus {
     fatal: Mutex<Option<String>>,
     /// The worker stopped for good because another live instance uses its id.
     pub twin: AtomicBool,
+    /// The partitions of this life that make no progress, described (`stall`).
+    stalled: Mutex<Option<String>>,
     /// When the worker's thread last showed progress (epoch ms): every turn of the
     /// consuming loop and of a restart. A thread stuck inside a Kafka client call (seen:
     /// librdkafka's `send_offsets_to_transaction` waiting without end after a broker freeze)
@@ -75,6 +77,18 @@ impl ConsumerStatus {
             "the partition owner's lock is poisoned (a panic while counting)".into(),
             false,
         );
+    }
+
+    /// Sets (or clears, with `None`) the description of this life's stalled partitions.
+    pub fn set_stalled(&self, what: Option<String>) {
+        if let Ok(mut s) = self.stalled.lock() {
+            *s = what;
+        }
+    }
+
+    /// Why some partition of this worker makes no progress, if one does not.
+    pub fn stalled(&self) -> Option<String> {
+        self.stalled.lock().ok().and_then(|s| s.clone())
     }
 
     pub fn has_failed(&self) -> bool {

@@ -132,3 +132,25 @@ pub fn offline_counts(feature: &serde_json::Value, values: &[Option<String>]) ->
     }
     counts
 }
+
+/// `promtool test rules` of the alert rules (deploy/prometheus/psimon-alerts.yml) with
+/// `tests`: the YAML of the `tests:` list (an element per `  - interval: ...`).
+pub fn promtool_test_rules(dir: &Path, tests: &str) {
+    let rules = std::fs::canonicalize("deploy/prometheus/psimon-alerts.yml").unwrap();
+    let text = format!(
+        "rule_files:\n  - {}\nevaluation_interval: 1m\ntests:\n{tests}",
+        rules.display()
+    );
+    let path = dir.join("rules.test.yml");
+    std::fs::write(&path, text).unwrap();
+    let out = Command::new("promtool")
+        .args(["test", "rules", path.to_str().unwrap()])
+        .output()
+        .expect("promtool is installed (Debian package prometheus)");
+    assert!(
+        out.status.success(),
+        "promtool test rules:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
