@@ -116,7 +116,7 @@ test_image() {
   log "image ok"
 }
 
-# The image's binary supports what the README promises, and connects to the test broker's
+# The image's binary supports what docs/security.md promises, and connects to the test broker's
 # SASL_SSL listener with SCRAM-SHA-512 (CA and password mounted read-only).
 secured() {
   local features

@@ -1,5 +1,5 @@
 //! Golden tests of user-visible text: the drift event JSON and the metric families (each
-//! must be documented in the README's metric table). Regenerate a golden file with
+//! must be documented in the metric table of docs/interfaces.md). Regenerate a golden file with
 //! `UPDATE_GOLDEN=1 cargo test --test golden` and review the diff.
 
 use psimon::evaluate::{Binning, DriftState, FeatureMeta, ModelMeta, Thresholds, evaluate_window};
@@ -151,14 +151,14 @@ fn every_metric_family_is_documented_in_the_readme() {
             .join("\n")
             + "\n"),
     );
-    let readme = std::fs::read_to_string("README.md").unwrap();
+    let readme = std::fs::read_to_string("docs/interfaces.md").unwrap();
     for f in &families {
         if f.starts_with("process_") {
             continue;
         }
         assert!(
             readme.contains(&format!("| `{f}`")),
-            "metric {f} is not in the README's metric table"
+            "metric {f} is not in the metric table of docs/interfaces.md"
         );
     }
     assert!(

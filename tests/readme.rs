@@ -1,23 +1,36 @@
-//! The README as a user reads it: its `stats` example runs as pasted, every flag of every
-//! command is documented in that command's section, and each command has one heading.
+//! The documentation as a user reads it: every flag of every command is documented in
+//! that command's section of docs/ (each command has one heading there), the `stats`
+//! example runs as pasted, and the README's config example passes `check-config`.
 
 mod common;
 
 use std::process::Command;
 
-fn readme() -> String {
-    std::fs::read_to_string("README.md").unwrap()
+/// The command reference: the commands (docs/cli.md) and `run` with its config
+/// (docs/configuration.md).
+fn docs() -> String {
+    ["docs/cli.md", "docs/configuration.md"]
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
-/// The text from the heading that starts with `### \`psimon CMD` to the next heading.
+/// The text from the heading that starts with `## \`psimon CMD` to the next heading of its
+/// level (its `###` subsections belong to it).
 fn section(readme: &str, cmd: &str) -> String {
-    let start = format!("### `psimon {cmd}");
+    let start = format!("## `psimon {cmd}");
     let mut lines = readme.lines().skip_while(|l| !l.starts_with(&start));
     let heading = lines
         .next()
         .unwrap_or_else(|| panic!("no heading for {cmd}"));
     let mut out = heading.to_string();
-    for l in lines.take_while(|l| !l.starts_with("## ") && !l.starts_with("### ")) {
+    let mut in_code = false; // a `# comment` in a code block is no heading
+    for l in lines {
+        in_code ^= l.starts_with("```");
+        if !in_code && (l.starts_with("## ") || l.starts_with("# ")) {
+            break;
+        }
         out.push('\n');
         out.push_str(l);
     }
@@ -46,12 +59,12 @@ fn help_flags(cmd: &str) -> Vec<String> {
 
 #[test]
 fn every_flag_of_every_command_is_in_its_section_and_each_command_has_one_heading() {
-    let text = readme();
+    let text = docs();
     let mut missing = Vec::new();
     for cmd in [
         "run", "demo", "loadgen", "stats", "baseline", "report", "generate",
     ] {
-        let heading = format!("### `psimon {cmd}");
+        let heading = format!("## `psimon {cmd}");
         assert_eq!(
             text.lines().filter(|l| l.starts_with(&heading)).count(),
             1,
@@ -64,15 +77,12 @@ fn every_flag_of_every_command_is_in_its_section_and_each_command_has_one_headin
             }
         }
     }
-    assert!(
-        missing.is_empty(),
-        "undocumented in the README: {missing:?}"
-    );
+    assert!(missing.is_empty(), "undocumented in docs/: {missing:?}");
 }
 
 #[test]
 fn the_stats_example_runs_as_pasted() {
-    let text = readme();
+    let text = docs();
     let sec = section(&text, "stats");
     let block = sec
         .split("```json\n")
@@ -101,4 +111,115 @@ fn the_stats_example_runs_as_pasted() {
         table.contains("income_2026_10") && table.contains("grade_iv"),
         "{table}"
     );
+}
+
+#[test]
+fn the_readmes_config_example_checks_out() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let block = readme
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("a toml block in the README");
+    // Its files, where a deployment mounts them, made here.
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.crt");
+    let password = dir.path().join("password");
+    std::fs::write(&ca, "-----BEGIN CERTIFICATE-----\n").unwrap();
+    std::fs::write(&password, "s3cret\n").unwrap();
+    std::fs::copy(
+        "config/baseline.example.json",
+        dir.path().join("baseline.json"),
+    )
+    .unwrap();
+    let config = block
+        .replace("/etc/psimon/kafka-ca/ca.crt", ca.to_str().unwrap())
+        .replace(
+            "/etc/psimon/kafka-sasl/password",
+            password.to_str().unwrap(),
+        );
+    let path = dir.path().join("psimon.toml");
+    std::fs::write(&path, config).unwrap();
+    let out = common::ok(&["check-config", path.to_str().unwrap()]);
+    assert!(
+        out.contains("ok — 1 model(s), 2 monitored feature(s)") && out.contains("2 window(s)"),
+        "{out}"
+    );
+}
+
+/// GitHub's anchor of a heading: lower case, punctuation dropped, spaces as dashes.
+fn anchor(heading: &str) -> String {
+    heading
+        .trim_start_matches('#')
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == '-' || *c == ' ' || *c == '_')
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
+fn anchors(text: &str) -> Vec<String> {
+    let mut in_code = false;
+    text.lines()
+        .filter(|l| {
+            in_code ^= l.starts_with("```");
+            !in_code && l.starts_with('#')
+        })
+        .map(anchor)
+        .collect()
+}
+
+/// `[label](target)` targets of a markdown text, outside code blocks.
+fn links(text: &str) -> Vec<String> {
+    let mut in_code = false;
+    let mut out = Vec::new();
+    for l in text.lines() {
+        in_code ^= l.starts_with("```");
+        if in_code {
+            continue;
+        }
+        for part in l.split("](").skip(1) {
+            if let Some(end) = part.find(')') {
+                out.push(part[..end].to_string());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_link_of_the_readme_and_docs_leads_somewhere() {
+    let mut pages = vec![std::path::PathBuf::from("README.md")];
+    for entry in std::fs::read_dir("docs").unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "md") {
+            pages.push(path);
+        }
+    }
+    let mut broken = Vec::new();
+    for page in &pages {
+        let text = std::fs::read_to_string(page).unwrap();
+        let dir = page.parent().unwrap();
+        for target in links(&text) {
+            if target.starts_with("http://") || target.starts_with("https://") {
+                continue;
+            }
+            let (file, frag) = target.split_once('#').unwrap_or((&target, ""));
+            let linked = if file.is_empty() {
+                page.clone()
+            } else {
+                dir.join(file)
+            };
+            let ok = linked.exists()
+                && (frag.is_empty()
+                    || anchors(&std::fs::read_to_string(&linked).unwrap_or_default())
+                        .iter()
+                        .any(|a| a == frag));
+            if !ok {
+                broken.push(format!("{}: {target}", page.display()));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "broken links: {broken:#?}");
 }

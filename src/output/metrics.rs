@@ -1,5 +1,5 @@
 //! Every Prometheus metric psimon exports, behind one typed struct registered in an explicit
-//! registry (no globals). Names follow the README's metric table.
+//! registry (no globals). Names follow the metric table of docs/interfaces.md.
 
 use prometheus::{
     Encoder, Gauge, GaugeVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,

@@ -1,11 +1,11 @@
 //! What this build's librdkafka can do (its `builtin.features`): `psimon --version` shows
-//! it, and a test holds it to what the README promises (TLS, every SASL mechanism, every
+//! it, and a test holds it to what docs/security.md promises (TLS, every SASL mechanism, every
 //! codec), so a build that lost one is caught before a user meets it.
 
 use rdkafka::config::ClientConfig;
 use rdkafka::util::get_rdkafka_version;
 
-/// What the README promises: TLS, SASL PLAIN/SCRAM/GSSAPI/OAUTHBEARER (with OIDC), and the
+/// What docs/security.md promises: TLS, SASL PLAIN/SCRAM/GSSAPI/OAUTHBEARER (with OIDC), and the
 /// codecs gzip, snappy, lz4 and zstd.
 pub const PROMISED: &[&str] = &[
     "ssl",
