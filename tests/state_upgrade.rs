@@ -258,7 +258,9 @@ fn a_state_topic_written_by_0_1_0_is_restored_and_counting_goes_on() {
             .filter(|s| s.starts_with("retail_v3/employment_type/"))
             .collect()
     };
-    assert!(!announced(&fresh_topics.drift).is_empty());
+    wait_for("the fresh run's announcement", Duration::from_secs(30), || {
+        !announced(&fresh_topics.drift).is_empty()
+    });
     let again = announced(&t.drift);
     assert!(
         again.is_empty(),
