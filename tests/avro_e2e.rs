@@ -66,11 +66,7 @@ fn invalid(m: &Monitor, reason: &str) -> f64 {
 
 /// The count window's applications in the latest evaluation.
 fn evaluated(m: &Monitor) -> u64 {
-    m.drift()["models"][0]["windows"]
-        .as_array()
-        .and_then(|ws| ws.iter().find(|w| w["window"] == "last_100000"))
-        .and_then(|w| w["applications"].as_u64())
-        .unwrap_or(0)
+    window_applications(&m.drift(), "last_100000").unwrap_or(0)
 }
 
 #[test]

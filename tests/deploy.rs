@@ -5,18 +5,9 @@ mod common;
 
 use std::process::Command;
 
+/// `promtool` in deploy/prometheus, where the rules and their tests are.
 fn promtool(args: &[&str]) {
-    let out = Command::new("promtool")
-        .args(args)
-        .current_dir("deploy/prometheus")
-        .output()
-        .expect("promtool is installed (Debian package prometheus)");
-    assert!(
-        out.status.success(),
-        "promtool {args:?}:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::promtool(std::path::Path::new("deploy/prometheus"), args);
 }
 
 #[test]
@@ -228,18 +219,8 @@ fn the_grafana_dashboard_queries_parse_and_use_only_exported_metrics() {
     }
     // promtool parses each query as PromQL.
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("dashboard-rules.yml");
-    std::fs::write(&file, rules).unwrap();
-    let out = Command::new("promtool")
-        .args(["check", "rules", file.to_str().unwrap()])
-        .output()
-        .expect("promtool is installed");
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    std::fs::write(dir.path().join("dashboard-rules.yml"), rules).unwrap();
+    common::promtool(dir.path(), &["check", "rules", "dashboard-rules.yml"]);
 }
 
 #[test]

@@ -13,7 +13,6 @@ use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{Offset, TopicPartitionList};
-use serde_json::Value;
 
 fn committed(group: &str, topic: &str) -> Offset {
     let consumer: BaseConsumer = ClientConfig::new()
@@ -27,14 +26,6 @@ fn committed(group: &str, topic: &str) -> Offset {
         .committed_offsets(tpl, Duration::from_secs(10))
         .unwrap();
     c.elements()[0].offset()
-}
-
-fn window_apps(drift: &Value, window: &str) -> Option<u64> {
-    drift["models"][0]["windows"]
-        .as_array()?
-        .iter()
-        .find(|w| w["window"] == window)?["applications"]
-        .as_u64()
 }
 
 #[test]
@@ -117,7 +108,7 @@ fn an_event_far_in_the_future_is_dead_lettered_and_moves_no_watermark() {
     kcat_produce(&topics.input, &[("app-future", &future)]);
     loadgen(&topics.input, 500, 0.0, 72, t0 + 500);
     wait_for("1,000 in the time window", Duration::from_secs(60), || {
-        window_apps(&monitor.drift(), "1h") == Some(1_000)
+        window_applications(&monitor.drift(), "1h") == Some(1_000)
     });
     let m = monitor.metrics();
     assert_eq!(
@@ -226,7 +217,7 @@ fn a_dead_letter_the_broker_refuses_never_lets_the_offset_pass() {
         "no offset passes the message that could not be dead-lettered"
     );
     assert_eq!(
-        window_apps(&monitor.drift(), "1h"),
+        window_applications(&monitor.drift(), "1h"),
         Some(100),
         "the events after it are re-read, never counted twice nor committed"
     );

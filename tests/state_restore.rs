@@ -8,17 +8,8 @@ use std::time::Duration;
 
 use common::kafka::*;
 use common::*;
-use serde_json::Value;
 
 const MODEL: &str = "retail_v3";
-
-fn applications(drift: &Value, window: &str) -> Option<u64> {
-    drift["models"][0]["windows"]
-        .as_array()?
-        .iter()
-        .find(|w| w["window"] == window)?["applications"]
-        .as_u64()
-}
 
 /// Starts psimon and waits for its first evaluation.
 fn start_evaluated(config: &std::path::Path, port: u16) -> Monitor {
@@ -40,7 +31,8 @@ fn restart_serves_restored_windows_and_changed_definitions_start_empty() {
     loadgen(&topics.input, 20_000, 0.3, 51, now_ms() - 15 * 60 * 1000);
     wait_for("20,000 in both windows", Duration::from_secs(60), || {
         let d = monitor.drift();
-        applications(&d, "1h") == Some(20_000) && applications(&d, "last_100000") == Some(20_000)
+        window_applications(&d, "1h") == Some(20_000)
+            && window_applications(&d, "last_100000") == Some(20_000)
     });
     let before = comparable(&monitor.drift());
     monitor.terminate();
@@ -70,12 +62,12 @@ fn restart_serves_restored_windows_and_changed_definitions_start_empty() {
     let mut monitor = start_evaluated(&config, port);
     let d = monitor.drift();
     assert_eq!(
-        applications(&d, "1h"),
+        window_applications(&d, "1h"),
         Some(20_000),
         "the unchanged window keeps its counts"
     );
     assert_eq!(
-        applications(&d, "last_100000"),
+        window_applications(&d, "last_100000"),
         Some(0),
         "the changed window starts empty"
     );
@@ -92,11 +84,11 @@ fn restart_serves_restored_windows_and_changed_definitions_start_empty() {
     let mut monitor = start_evaluated(&config, port);
     let d = monitor.drift();
     assert_eq!(
-        applications(&d, "1h"),
+        window_applications(&d, "1h"),
         Some(0),
         "a new baseline starts empty"
     );
-    assert_eq!(applications(&d, "last_100000"), Some(0));
+    assert_eq!(window_applications(&d, "last_100000"), Some(0));
     let discarded_1h =
         format!("psimon_state_panes_discarded_total{{model=\"{MODEL}\",window=\"1h\"}}");
     assert!(metric(&monitor.metrics(), &discarded_1h).unwrap_or(0.0) > 0.0);
@@ -104,12 +96,13 @@ fn restart_serves_restored_windows_and_changed_definitions_start_empty() {
     loadgen(&topics.input, 1_000, 0.0, 52, now_ms() - 5 * 60 * 1000);
     wait_for("1,000 new in both windows", Duration::from_secs(60), || {
         let d = monitor.drift();
-        applications(&d, "1h") == Some(1_000) && applications(&d, "last_100000") == Some(1_000)
+        window_applications(&d, "1h") == Some(1_000)
+            && window_applications(&d, "last_100000") == Some(1_000)
     });
     monitor.terminate();
     // The discarded panes were deleted (tombstones): a restart restores none of them.
     let mut monitor = start_evaluated(&config, port);
-    assert_eq!(applications(&monitor.drift(), "1h"), Some(1_000));
+    assert_eq!(window_applications(&monitor.drift(), "1h"), Some(1_000));
     assert_eq!(
         metric(&monitor.metrics(), &discarded_1h).unwrap_or(0.0),
         0.0,

@@ -170,11 +170,7 @@ fn counted(m: &Monitor) -> f64 {
 }
 
 fn applications(m: &Monitor) -> u64 {
-    m.drift()["models"][0]["windows"]
-        .as_array()
-        .and_then(|ws| ws.iter().find(|w| w["window"] == "last_100000"))
-        .and_then(|w| w["applications"].as_u64())
-        .unwrap_or(0)
+    window_applications(&m.drift(), "last_100000").unwrap_or(0)
 }
 
 #[test]
@@ -258,9 +254,11 @@ fn a_state_topic_written_by_0_1_0_is_restored_and_counting_goes_on() {
             .filter(|s| s.starts_with("retail_v3/employment_type/"))
             .collect()
     };
-    wait_for("the fresh run's announcement", Duration::from_secs(30), || {
-        !announced(&fresh_topics.drift).is_empty()
-    });
+    wait_for(
+        "the fresh run's announcement",
+        Duration::from_secs(30),
+        || !announced(&fresh_topics.drift).is_empty(),
+    );
     let again = announced(&t.drift);
     assert!(
         again.is_empty(),

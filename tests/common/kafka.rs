@@ -501,6 +501,15 @@ pub fn now_ms() -> i64 {
 /// What must be equal between two runs over the same events: every model's windows with
 /// their applications, bounds and, per feature, the bin counts and the PSI object (the
 /// drift state, which depends on the history of evaluations, and the time are left out).
+/// The applications of the first model's window `window` in a `/api/v1/drift` answer.
+pub fn window_applications(drift: &serde_json::Value, window: &str) -> Option<u64> {
+    drift["models"][0]["windows"]
+        .as_array()?
+        .iter()
+        .find(|w| w["window"] == window)?["applications"]
+        .as_u64()
+}
+
 pub fn comparable(drift: &serde_json::Value) -> serde_json::Value {
     let mut v = drift["models"].clone();
     if let Some(models) = v.as_array_mut() {

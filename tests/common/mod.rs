@@ -133,6 +133,21 @@ pub fn offline_counts(feature: &serde_json::Value, values: &[Option<String>]) ->
     counts
 }
 
+/// Runs `promtool` with `args` in `dir`; panics with its output unless it succeeds.
+pub fn promtool(dir: &Path, args: &[&str]) {
+    let out = Command::new("promtool")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("promtool is installed (Debian package prometheus)");
+    assert!(
+        out.status.success(),
+        "promtool {args:?}:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// `promtool test rules` of the alert rules (deploy/prometheus/psimon-alerts.yml) with
 /// `tests`: the YAML of the `tests:` list (an element per `  - interval: ...`).
 pub fn promtool_test_rules(dir: &Path, tests: &str) {
@@ -141,16 +156,6 @@ pub fn promtool_test_rules(dir: &Path, tests: &str) {
         "rule_files:\n  - {}\nevaluation_interval: 1m\ntests:\n{tests}",
         rules.display()
     );
-    let path = dir.join("rules.test.yml");
-    std::fs::write(&path, text).unwrap();
-    let out = Command::new("promtool")
-        .args(["test", "rules", path.to_str().unwrap()])
-        .output()
-        .expect("promtool is installed (Debian package prometheus)");
-    assert!(
-        out.status.success(),
-        "promtool test rules:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    std::fs::write(dir.join("rules.test.yml"), text).unwrap();
+    promtool(dir, &["test", "rules", "rules.test.yml"]);
 }
