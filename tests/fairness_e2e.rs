@@ -255,3 +255,67 @@ fn with_no_gap_the_tolerance_test_shows_j_below_tau() {
     );
     assert!(metric(&m, &format!("psimon_fairness_below_tau_p_value{labels}")).unwrap() < 0.05);
 }
+
+/// A group whose name holds the state key's separator (`b/2/c`): its published state is
+/// read back after an ordinary restart (no invalid state record), so its transition is
+/// announced once, not again by the restarted instance.
+#[test]
+fn a_group_named_with_slashes_is_announced_once_through_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = built_baseline(dir.path());
+    let source = Topics::new("fairness-slash-src");
+    produce(&source.input, 6_000, 30.0, 21);
+    let topics = Topics::with_partitions("fairness-slash", 3);
+    let lines: Vec<(String, String)> = kcat_read(&source.input, "%k\t%s\n")
+        .lines()
+        .filter_map(|l| l.split_once('\t'))
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                v.replace("\"group\":\"B\"", "\"group\":\"b/2/c\""),
+            )
+        })
+        .collect();
+    assert!(lines.iter().any(|(_, v)| v.contains("b/2/c")));
+    let pairs: Vec<(&str, &str)> = lines
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    kcat_produce_partitioned(&topics.input, &pairs);
+    let section = fairness_section().replace("groups = [\"B\"]", "groups = [\"b/2/c\"]");
+    let port = free_port();
+    let config = write_config(dir.path(), &topics, port, &base, &section);
+
+    let announced = || -> Vec<String> {
+        kcat_read_committed(&topics.drift, "%s\n")
+            .into_iter()
+            .filter(|l| l.contains("dev.psimon.fairness.transition"))
+            .collect()
+    };
+    let mut first = Monitor::start(&config, port);
+    wait_for(
+        "the group's alert announced",
+        Duration::from_secs(90),
+        || check_window(&first.drift())["groups"][0]["state"] == "alert" && !announced().is_empty(),
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    let before = announced();
+    first.terminate();
+
+    let again = Monitor::start(&config, port);
+    wait_for("the restored window", Duration::from_secs(60), || {
+        check_window(&again.drift())["groups"][0]["state"] == "alert"
+    });
+    std::thread::sleep(Duration::from_secs(5)); // several evaluations
+    let m = again.metrics();
+    assert_eq!(
+        metric(&m, "psimon_state_records_invalid_total").unwrap_or(0.0),
+        0.0,
+        "every state record decoded"
+    );
+    assert_eq!(announced(), before, "announced again after a restart");
+    assert!(
+        before.iter().all(|e| e.contains("b/2/c")),
+        "the events name the group: {before:?}"
+    );
+}

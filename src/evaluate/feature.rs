@@ -58,6 +58,15 @@ impl FeatureMeta {
             Binning::Population => format!("{}/population", self.name),
         }
     }
+
+    /// The series as the state topic's drift keys name it: `[name]`, or `[name,
+    /// "population"]` for population bins.
+    pub fn series_path(&self) -> Vec<String> {
+        match self.binning {
+            Binning::Scorecard => vec![self.name.clone()],
+            Binning::Population => vec![self.name.clone(), "population".into()],
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -76,7 +76,7 @@ impl Evaluator {
     /// continues from the state topic, publishes it again once).
     fn hand_over(
         &self,
-        (model, window, feature): (String, &str, String),
+        (model, window, series): (String, &str, Vec<String>),
         state: DriftState,
         baseline_id: &str,
         (event_key, event): (&str, &Value),
@@ -86,7 +86,7 @@ impl Evaluator {
                 key: DriftKey {
                     model,
                     window: window.to_string(),
-                    feature,
+                    series,
                 },
                 record: DriftRecord {
                     state: state as u8,
@@ -158,7 +158,10 @@ impl Evaluator {
                 let model = &plan.models[m];
                 if let (Some(w), Some(f)) = (
                     o.windows.iter().position(|(n, _)| *n == k.window),
-                    model.features.iter().position(|f| f.series() == k.feature),
+                    model
+                        .features
+                        .iter()
+                        .position(|f| f.series_path() == k.series),
                 ) && rec.baseline_id == model.baseline_id
                 {
                     self.iv_states.insert((m, w, f), state);
@@ -171,7 +174,10 @@ impl Evaluator {
             let model = &plan.models[m];
             let (Some(w), Some(f)) = (
                 plan.windows.iter().position(|(n, _)| *n == k.window),
-                model.features.iter().position(|f| f.series() == k.feature),
+                model
+                    .features
+                    .iter()
+                    .position(|f| f.series_path() == k.series),
             ) else {
                 continue;
             };
@@ -274,7 +280,7 @@ impl Evaluator {
                                 });
                                 let k = key(&model.name, fname);
                                 self.hand_over(
-                                    (model.name.clone(), wname, meta.series()),
+                                    (model.name.clone(), wname, meta.series_path()),
                                     state,
                                     &model.baseline_id,
                                     (&k, &event),
@@ -350,7 +356,11 @@ impl Evaluator {
                         });
                         let k = key(&model.name, &meta.name);
                         self.hand_over(
-                            (format!("{}~outcomes", model.name), wname, meta.series()),
+                            (
+                                format!("{}~outcomes", model.name),
+                                wname,
+                                meta.series_path(),
+                            ),
                             state,
                             &model.baseline_id,
                             (&k, &event),

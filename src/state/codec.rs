@@ -6,7 +6,12 @@
 //! - `pane/<topic>/<partition>/<model>/<window>/<pane id>`: a pane's counts.
 //! - `offset/<topic>/<partition>`: the next input offset the partition's panes account for;
 //!   written last in every transaction that touches the partition.
-//! - `drift/<model>/<window>/<feature>`: the drift state last published for a feature.
+//! - `drift/<model>/<window>/<series...>`: the drift state last published for a series
+//!   (`<feature>`, `<feature>/population`, or a fairness check's `<group>`).
+//!
+//! Every name in a key is one segment: `%` and `/` in it are escaped as `%25` and `%2F`,
+//! so any UTF-8 name round-trips (a fairness group `a/b/c` broke its key before) and
+//! names without either are written as earlier releases wrote them.
 //!
 //! A pane value: version u8, model fingerprint u64, window fingerprint u64, `as_of` i64 (the
 //! offset record it was written with), min and max event time i64, then LEB128 varints:
@@ -46,8 +51,40 @@ pub struct PaneKey {
 pub struct DriftKey {
     pub model: String,
     pub window: String,
-    /// The series: the feature's name, or `<feature>/population` for its population bins.
-    pub feature: String,
+    /// The series, one segment a name: `[feature]`, `[feature, "population"]` for its
+    /// population bins, or `[group]` for a fairness check.
+    pub series: Vec<String>,
+}
+
+/// `name` as one key segment (`%` and `/` escaped).
+fn segment(name: &str) -> std::borrow::Cow<'_, str> {
+    if name.contains(['%', '/']) {
+        name.replace('%', "%25").replace('/', "%2F").into()
+    } else {
+        name.into()
+    }
+}
+
+/// The name of a key segment; a `%` that starts no escape is itself.
+fn name_of(segment: &str) -> String {
+    if !segment.contains('%') {
+        return segment.to_string();
+    }
+    let mut out = String::with_capacity(segment.len());
+    let mut rest = segment;
+    while let Some(at) = rest.find('%') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        let (text, skip) = match tail.get(..3) {
+            Some("%25") => ("%", 3),
+            Some("%2F") | Some("%2f") => ("/", 3),
+            _ => ("%", 1),
+        };
+        out.push_str(text);
+        rest = &tail[skip..];
+    }
+    out.push_str(rest);
+    out
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,10 +99,21 @@ impl StateKey {
         match self {
             StateKey::Pane(k) => format!(
                 "pane/{}/{}/{}/{}/{}",
-                k.part.topic, k.part.partition, k.model, k.window, k.pane
+                k.part.topic,
+                k.part.partition,
+                segment(&k.model),
+                segment(&k.window),
+                k.pane
             ),
             StateKey::Offset(p) => format!("offset/{}/{}", p.topic, p.partition),
-            StateKey::Drift(k) => format!("drift/{}/{}/{}", k.model, k.window, k.feature),
+            StateKey::Drift(k) => {
+                let mut key = format!("drift/{}/{}", segment(&k.model), segment(&k.window));
+                for s in &k.series {
+                    key.push('/');
+                    key.push_str(&segment(s));
+                }
+                key
+            }
         }
     }
 
@@ -83,22 +131,19 @@ impl StateKey {
         };
         match parts.as_slice() {
             ["pane", t, p, m, w, id] => Ok(StateKey::Pane(PaneKey {
-                model: m.to_string(),
-                window: w.to_string(),
+                model: name_of(m),
+                window: name_of(w),
                 part: part(t, p)?,
                 pane: int(id)?,
             })),
             ["offset", t, p] => Ok(StateKey::Offset(part(t, p)?)),
-            ["drift", m, w, f] => Ok(StateKey::Drift(DriftKey {
-                model: m.to_string(),
-                window: w.to_string(),
-                feature: f.to_string(),
-            })),
-            ["drift", m, w, f, b] => Ok(StateKey::Drift(DriftKey {
-                model: m.to_string(),
-                window: w.to_string(),
-                feature: format!("{f}/{b}"),
-            })),
+            ["drift", m, w, series @ ..] if (1..=2).contains(&series.len()) => {
+                Ok(StateKey::Drift(DriftKey {
+                    model: name_of(m),
+                    window: name_of(w),
+                    series: series.iter().map(|s| name_of(s)).collect(),
+                }))
+            }
             _ => Err(bad()),
         }
     }
@@ -347,12 +392,12 @@ mod tests {
             StateKey::Drift(DriftKey {
                 model: "m".into(),
                 window: "w".into(),
-                feature: "income".into(),
+                series: vec!["income".into()],
             }),
             StateKey::Drift(DriftKey {
                 model: "m".into(),
                 window: "w".into(),
-                feature: "income/population".into(),
+                series: vec!["income".into(), "population".into()],
             }),
         ];
         for k in keys {
@@ -360,6 +405,56 @@ mod tests {
         }
         assert!(StateKey::decode(b"pane/t/x/m/w/1").is_err());
         assert!(StateKey::decode(b"other").is_err());
+    }
+
+    #[test]
+    fn any_utf8_name_round_trips_and_plain_names_keep_the_keys_of_0_1_0() {
+        let odd = ["a/b/c", "50%", "%2F", "x%", "Ünïcode ~ group", "/", "%%2f%"];
+        for name in odd {
+            let keys = [
+                StateKey::Drift(DriftKey {
+                    model: format!("m~fairness~{name}"),
+                    window: name.into(),
+                    series: vec![name.into()],
+                }),
+                StateKey::Pane(PaneKey {
+                    model: name.into(),
+                    window: name.into(),
+                    part: PartitionId {
+                        topic: "t".into(),
+                        partition: 0,
+                    },
+                    pane: 7,
+                }),
+            ];
+            for k in keys {
+                assert_eq!(
+                    StateKey::decode(k.encode().as_bytes()),
+                    Ok(k.clone()),
+                    "{name}"
+                );
+            }
+        }
+        // What 0.1.0 wrote (tests/data/state-0.1.0) reads as it did.
+        let old = StateKey::decode(b"drift/retail_v3/1h/employment_type/population").unwrap();
+        assert_eq!(
+            old,
+            StateKey::Drift(DriftKey {
+                model: "retail_v3".into(),
+                window: "1h".into(),
+                series: vec!["employment_type".into(), "population".into()],
+            })
+        );
+        assert_eq!(
+            old.encode(),
+            "drift/retail_v3/1h/employment_type/population"
+        );
+        let group = StateKey::Drift(DriftKey {
+            model: "m~fairness~c".into(),
+            window: "w".into(),
+            series: vec!["a/b/c".into()],
+        });
+        assert_eq!(group.encode(), "drift/m~fairness~c/w/a%2Fb%2Fc");
     }
 
     #[test]

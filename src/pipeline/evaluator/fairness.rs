@@ -36,7 +36,10 @@ impl Evaluator {
             let m = &plan.models[c.model];
             (c.name == check && m.name == model && m.baseline_id == rec.baseline_id).then(|| {
                 let w = plan.windows.iter().position(|(n, _)| *n == key.window)?;
-                let g = c.groups.iter().position(|g| *g == key.feature)?;
+                let g = c
+                    .groups
+                    .iter()
+                    .position(|g| key.series == std::slice::from_ref(g))?;
                 Some((f, w, g))
             })?
         });
@@ -126,7 +129,11 @@ impl Evaluator {
                     });
                     let k = fairness_key(&model.name, &c.name);
                     self.hand_over(
-                        (state_model(&model.name, &c.name), wname, gname.clone()),
+                        (
+                            state_model(&model.name, &c.name),
+                            wname,
+                            vec![gname.clone()],
+                        ),
                         state,
                         &model.baseline_id,
                         (&k, &event),
