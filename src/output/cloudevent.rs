@@ -3,6 +3,7 @@
 //! (model, feature, binning, window, window end, states, baseline), so a replayed
 //! evaluation yields the same id and consumers can drop duplicates.
 
+use crate::state::codec::segment;
 use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -113,7 +114,12 @@ pub fn iv_drop_event(t: &IvDropTransition<'_>) -> Value {
         &id,
         t.source,
         IV_DROP_EVENT_TYPE,
-        &format!("{}/{}/{}{suffix}", t.model, t.feature, t.window),
+        &format!(
+            "{}/{}/{}{suffix}",
+            segment(t.model),
+            segment(t.feature),
+            segment(t.window)
+        ),
         t.now_ms,
         data,
     )
@@ -224,7 +230,12 @@ pub fn drift_event(t: &Transition<'_>) -> Value {
         &id,
         t.source,
         EVENT_TYPE,
-        &format!("{}/{}/{}{series_suffix}", t.model, t.feature, t.window),
+        &format!(
+            "{}/{}/{}{series_suffix}",
+            segment(t.model),
+            segment(t.feature),
+            segment(t.window)
+        ),
         t.now_ms,
         data,
     )

@@ -2,6 +2,7 @@
 //! `dev.psimon.fairness.transition`), in the envelope and with the replay-stable id of the
 //! drift events. Pure. It names the configured groups only.
 
+use crate::state::codec::segment;
 use serde_json::{Value, json};
 
 use super::cloudevent::{envelope, rfc3339, transition_id};
@@ -75,7 +76,13 @@ pub fn fairness_event(t: &FairnessTransition<'_>) -> Value {
         &id,
         t.source,
         FAIRNESS_EVENT_TYPE,
-        &format!("{}/fairness/{}/{}/{}", t.model, t.check, t.group, t.window),
+        &format!(
+            "{}/fairness/{}/{}/{}",
+            segment(t.model),
+            segment(t.check),
+            segment(t.group),
+            segment(t.window)
+        ),
         t.now_ms,
         data,
     )

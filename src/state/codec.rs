@@ -56,8 +56,8 @@ pub struct DriftKey {
     pub series: Vec<String>,
 }
 
-/// `name` as one key segment (`%` and `/` escaped).
-fn segment(name: &str) -> std::borrow::Cow<'_, str> {
+/// `name` as one key segment (`%` and `/` escaped); event subjects use it too.
+pub(crate) fn segment(name: &str) -> std::borrow::Cow<'_, str> {
     if name.contains(['%', '/']) {
         name.replace('%', "%25").replace('/', "%2F").into()
     } else {
