@@ -15,11 +15,11 @@ use rdkafka::types::{RDKafkaErrorCode, RDKafkaRespErr};
 use rdkafka::{ClientContext, TopicPartitionList};
 use tracing::{info, warn};
 
+use super::fetch_watch::FetchWatch;
 use super::heal::{self, Remedy};
 use super::kafka_log::LogThrottle;
 use super::owner::{Owner, OwnerError};
 use super::registry::Registry;
-use super::stall::Stalls;
 use super::status::ConsumerStatus;
 use super::txn::Source;
 use crate::event::outcome::OutcomeDecoder;
@@ -43,8 +43,8 @@ pub struct MonitorContext {
     pub status: Arc<ConsumerStatus>,
     pub transactional_id: String,
     log: LogThrottle,
-    /// Partitions that make no progress, from the statistics and the consume errors.
-    stalls: Mutex<Stalls>,
+    /// Lag and stalled partitions, from the statistics and the consume errors.
+    watch: FetchWatch,
 }
 
 impl MonitorContext {
@@ -54,44 +54,15 @@ impl MonitorContext {
         status: Arc<ConsumerStatus>,
         transactional_id: String,
     ) -> Self {
-        status.set_stalled(None); // a new life fetches anew
         Self {
             owner: Mutex::new(owner),
+            watch: FetchWatch::new(&metrics, Arc::clone(&status)),
             metrics,
             broker_down: AtomicBool::new(false),
             status,
             transactional_id,
             log: LogThrottle::default(),
-            stalls: Mutex::new(Stalls::default()),
         }
-    }
-
-    /// Publishes the stalled partitions (metric, `/readyz`, one log line when one starts).
-    fn report_stalls(&self, stalls: &Stalls, fetched: &[(String, i32)], now: i64) {
-        let stalled = stalls.stalled(now);
-        for (topic, partition) in fetched {
-            let is = stalled
-                .iter()
-                .any(|s| &s.topic == topic && s.partition == *partition);
-            let gauge = self
-                .metrics
-                .partition_stalled
-                .with_label_values(&[topic.as_str(), &partition.to_string()]);
-            if is && gauge.get() == 0 {
-                warn!("{}", stalled[0].describe(now));
-            }
-            gauge.set(i64::from(is));
-        }
-        let text = stalled.first().map(|s| {
-            let more = stalled.len() - 1;
-            let text = s.describe(now);
-            if more > 0 {
-                format!("{text}; and {more} more partition(s)")
-            } else {
-                text
-            }
-        });
-        self.status.set_stalled(text);
     }
 
     /// Ends this life of the worker because of `e`: restarted (a fenced or failed producer,
@@ -126,23 +97,7 @@ impl ClientContext for MonitorContext {
         if error.rdkafka_error_code().is_some_and(heal::is_outage) {
             self.status.outage.store(true, Ordering::Relaxed);
         }
-        // A batch that cannot be read: librdkafka's reason names the offset and the codec.
-        if matches!(
-            error.rdkafka_error_code(),
-            Some(
-                RDKafkaErrorCode::BadCompression
-                    | RDKafkaErrorCode::BadMessage
-                    | RDKafkaErrorCode::InvalidMessage
-                    | RDKafkaErrorCode::UnsupportedCompressionType
-            )
-        ) && let Ok(mut stalls) = self.stalls.lock()
-        {
-            // The same error comes through `poll` too, without librdkafka's words.
-            match reason {
-                "poll" => stalls.error(error.to_string(), false, now_ms()),
-                _ => stalls.error(reason.to_string(), true, now_ms()),
-            }
-        }
+        self.watch.error(&error, reason);
         match error.rdkafka_error_code() {
             Some(RDKafkaErrorCode::AllBrokersDown) => {
                 self.broker_down.store(true, Ordering::Relaxed)
@@ -174,54 +129,8 @@ impl ClientContext for MonitorContext {
     }
 
     fn stats(&self, stats: Statistics) {
-        let now = now_ms();
-        let Ok(mut stalls) = self.stalls.lock() else {
-            return;
-        };
-        let mut fetched = Vec::new();
-        for (topic, t) in &stats.topics {
-            for (partition, p) in &t.partitions {
-                let labels = [topic.as_str(), &partition.to_string()];
-                // Before the first message is passed on, the next offset to fetch is where
-                // the application stands (a partition stuck at its first batch has no other).
-                let position = if p.app_offset >= 0 {
-                    p.app_offset
-                } else {
-                    p.next_offset
-                };
-                match position_lag(*partition, &p.fetch_state, position, p.ls_offset) {
-                    Some(lag) => {
-                        self.metrics
-                            .consumer_lag
-                            .with_label_values(&labels)
-                            .set(lag);
-                        stalls.observe(topic, *partition, position, p.ls_offset, now);
-                        fetched.push((topic.clone(), *partition));
-                    }
-                    // Not this worker's any more: no stale figure. (Every partition of the
-                    // topic is in the statistics; another worker's are left to it.)
-                    None if *partition >= 0
-                        && p.fetch_state == "none"
-                        && stalls.forget(topic, *partition) =>
-                    {
-                        let _ = self.metrics.consumer_lag.remove_label_values(&labels);
-                        let _ = self.metrics.partition_stalled.remove_label_values(&labels);
-                    }
-                    None => {}
-                }
-            }
-        }
-        self.report_stalls(&stalls, &fetched, now);
+        self.watch.stats(&stats);
     }
-}
-
-/// Messages not yet consumed of a partition this consumer fetches: its last stable offset
-/// (the end a read_committed reader sees) less its position. librdkafka's own
-/// `consumer_lag` counts from the group's committed offset, which psimon commits through
-/// its transactions, so librdkafka reports -1 there.
-fn position_lag(partition: i32, fetch_state: &str, position: i64, end: i64) -> Option<i64> {
-    (partition >= 0 && fetch_state == "active" && position >= 0 && end >= 0)
-        .then(|| (end - position).max(0))
 }
 
 impl ConsumerContext for MonitorContext {
@@ -694,23 +603,5 @@ fn heal(consumer: &BaseConsumer<MonitorContext>, rewinds: &mut Rewinds, now: boo
             *rewinds = Rewinds::default();
             ctx.failed(e);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::position_lag;
-
-    #[test]
-    fn lag_is_the_stable_end_less_the_position_of_a_fetched_partition() {
-        assert_eq!(position_lag(0, "active", 900, 1_000), Some(100));
-        assert_eq!(position_lag(0, "active", 1_000, 1_000), Some(0));
-        // A transaction's markers can put the position past the last stable offset.
-        assert_eq!(position_lag(0, "active", 1_002, 1_000), Some(0));
-        // Nothing consumed yet, unknown end, not fetched, the internal partition -1.
-        assert_eq!(position_lag(0, "active", -1001, 1_000), None);
-        assert_eq!(position_lag(0, "active", 5, -1), None);
-        assert_eq!(position_lag(0, "none", 5, 10), None);
-        assert_eq!(position_lag(-1, "active", 5, 10), None);
     }
 }

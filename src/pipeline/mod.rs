@@ -8,6 +8,7 @@ pub mod client_build;
 pub(crate) mod consumer;
 pub mod evaluator;
 pub mod fetch;
+mod fetch_watch;
 pub(crate) mod heal;
 pub(crate) mod kafka_log;
 pub(crate) mod owner;
