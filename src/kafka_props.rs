@@ -76,13 +76,15 @@ pub fn set_defaults<'a>(
     cfg: &mut ClientConfig,
     defaults: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) {
+    let mut taken: Vec<String> = cfg
+        .config_map()
+        .keys()
+        .map(|set| canonical(set).to_string())
+        .collect();
     for (k, v) in defaults {
-        let taken = cfg
-            .config_map()
-            .keys()
-            .any(|set| canonical(set) == canonical(k));
-        if !taken {
+        if !taken.iter().any(|t| t == canonical(k)) {
             cfg.set(k, v);
+            taken.push(canonical(k).to_string());
         }
     }
 }

@@ -53,10 +53,7 @@ impl FeatureMeta {
     /// The series' name where one string must tell the binnings apart (fingerprints):
     /// the feature's name, with `/population` appended for population bins.
     pub fn series(&self) -> String {
-        match self.binning {
-            Binning::Scorecard => self.name.clone(),
-            Binning::Population => format!("{}/population", self.name),
-        }
+        self.series_path().join("/")
     }
 
     /// The series as the state topic's drift keys name it: `[name]`, or `[name,
