@@ -4,8 +4,9 @@
 //! rings from the table, as an assignment does.
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use psimon::state::SetId;
 use psimon::state::codec::{PaneKey, PaneRecord, encode_offset, encode_pane};
-use psimon::state::layout::{ModelLayout, StateLayout, WindowLayout};
+use psimon::state::layout::{SetLayout, StateLayout, WindowLayout};
 use psimon::state::{GlobalTable, PartitionId, StateKey};
 use psimon::window::WindowSpec;
 
@@ -19,7 +20,7 @@ fn layout() -> StateLayout {
     let features: Vec<(String, usize)> =
         (0..FEATURES).map(|f| (format!("f{f:02}"), BINS)).collect();
     StateLayout {
-        models: vec![ModelLayout::new("m", "sha256:bench", &features)],
+        sets: vec![SetLayout::new(SetId::drift("m"), "sha256:bench", &features)],
         windows: vec![WindowLayout::new(
             "24h",
             WindowSpec::Time {
@@ -30,7 +31,6 @@ fn layout() -> StateLayout {
         )],
         idle_timeout_ms: 300_000,
         input_topics: vec!["applications".into()],
-        outcome_split: None,
     }
 }
 
@@ -49,9 +49,9 @@ fn records(layout: &StateLayout) -> Vec<(String, Vec<u8>)> {
                 .map(|i| 50 + (i as u64 * 37 + pane as u64) % 400)
                 .collect();
             let rec = PaneRecord {
-                model_fingerprint: layout.models[0].fingerprint,
+                model_fingerprint: layout.sets[0].fingerprint,
                 window_fingerprint: layout.windows[0].fingerprint,
-                baseline_id: layout.models[0].baseline_id.clone(),
+                baseline_id: layout.sets[0].baseline_id.clone(),
                 as_of: 1_000_000,
                 min_ms: pane * SLIDE_MS,
                 max_ms: pane * SLIDE_MS + SLIDE_MS - 1,
@@ -60,7 +60,7 @@ fn records(layout: &StateLayout) -> Vec<(String, Vec<u8>)> {
             };
             encode_pane(&rec, &mut buf);
             let key = StateKey::Pane(PaneKey {
-                model: "m".into(),
+                set: SetId::drift("m"),
                 window: "24h".into(),
                 part: part.clone(),
                 pane,

@@ -42,11 +42,7 @@ fn is_pointer(p: &str) -> bool {
 }
 
 /// The problems of a list of windows (`prefix` is its path: `windows`, `outcomes.windows`).
-fn window_problems(
-    windows: &[WindowConfig],
-    prefix: &str,
-    bad: &mut impl FnMut(&str, &dyn std::fmt::Display, &str),
-) {
+fn window_problems(windows: &[WindowConfig], prefix: &str, bad: Bad<'_>) {
     let mut seen = HashSet::new();
     for (i, w) in windows.iter().enumerate() {
         let at = format!("{prefix}[{i}]");
@@ -108,7 +104,28 @@ pub fn problems(c: &Config) -> Vec<Problem> {
     let mut bad = |path: &str, value: &dyn std::fmt::Display, why: &str| {
         out.push(Problem::new(path, Some(value.to_string()), why))
     };
+    let sections: [fn(&Config, Bad<'_>); 9] = [
+        kafka_problems,
+        state_problems,
+        http_problems,
+        mapping_problems,
+        models_problems,
+        windows_problems,
+        input_problems,
+        durations_problems,
+        evaluation_problems,
+    ];
+    for section in sections {
+        section(c, &mut bad);
+    }
+    out
+}
 
+/// Where a section reports a problem: its path, the value shown and why.
+type Bad<'a> = &'a mut dyn FnMut(&str, &dyn std::fmt::Display, &str);
+
+/// The problems of the `[kafka]` section.
+fn kafka_problems(c: &Config, bad: Bad<'_>) {
     let k = &c.kafka;
     if k.brokers.trim().is_empty() {
         bad("kafka.brokers", &"\"\"", "give at least one host:port");
@@ -191,6 +208,11 @@ pub fn problems(c: &Config) -> Vec<Problem> {
             );
         }
     }
+}
+
+/// The problems of the `[state]` section.
+fn state_problems(c: &Config, bad: Bad<'_>) {
+    let k = &c.kafka;
     let s = &c.state;
     if s.commit_interval.is_zero() {
         bad("state.commit_interval", &"\"0s\"", "must be positive");
@@ -210,6 +232,10 @@ pub fn problems(c: &Config) -> Vec<Problem> {
             "must be a topic of its own (not an input, drift or dead-letter topic)",
         );
     }
+}
+
+/// The problems of the `[http]` section.
+fn http_problems(c: &Config, bad: Bad<'_>) {
     if c.http.address.parse::<SocketAddr>().is_err() {
         bad(
             "http.address",
@@ -250,7 +276,10 @@ pub fn problems(c: &Config) -> Vec<Problem> {
             );
         }
     }
+}
 
+/// The problems of the `[mapping]` section.
+fn mapping_problems(c: &Config, bad: Bad<'_>) {
     let m = &c.mapping;
     for (name, p) in [
         ("id", &m.id),
@@ -315,7 +344,10 @@ pub fn problems(c: &Config) -> Vec<Problem> {
             "is not one of the models",
         );
     }
+}
 
+/// The problems of the `[[models]]`.
+fn models_problems(c: &Config, bad: Bad<'_>) {
     if c.models.is_empty() {
         bad("models", &"[]", "configure at least one model");
     }
@@ -343,11 +375,15 @@ pub fn problems(c: &Config) -> Vec<Problem> {
             );
         }
     }
+}
 
+/// The problems of the `[[windows]]`, `[outcomes]` and `[[fairness]]`.
+fn windows_problems(c: &Config, bad: Bad<'_>) {
+    let k = &c.kafka;
     if c.windows.is_empty() {
         bad("windows", &"[]", "configure at least one window");
     }
-    window_problems(&c.windows, "windows", &mut bad);
+    window_problems(&c.windows, "windows", bad);
     if let Some(o) = &c.outcomes {
         if o.topic.trim().is_empty() {
             bad("outcomes.topic", &"\"\"", "must not be empty");
@@ -431,7 +467,7 @@ pub fn problems(c: &Config) -> Vec<Problem> {
                 "configure at least one outcome window",
             );
         }
-        window_problems(&o.windows, "outcomes.windows", &mut bad);
+        window_problems(&o.windows, "outcomes.windows", bad);
         for (i, w) in o.windows.iter().enumerate() {
             if c.windows.iter().any(|x| x.name() == w.name()) {
                 bad(
@@ -443,8 +479,11 @@ pub fn problems(c: &Config) -> Vec<Problem> {
         }
     }
 
-    super::fairness::fairness_problems(c, &mut bad);
+    super::fairness::fairness_problems(c, bad);
+}
 
+/// The problems of the `[input]` section.
+fn input_problems(c: &Config, bad: Bad<'_>) {
     let input = &c.input;
     match (&input.format, &input.schema_registry) {
         (super::types::InputFormat::Avro, None) => bad(
@@ -477,7 +516,10 @@ pub fn problems(c: &Config) -> Vec<Problem> {
         }
         _ => {}
     }
+}
 
+/// The problems of every duration.
+fn durations_problems(c: &Config, bad: Bad<'_>) {
     // Durations become i64 milliseconds: anything near that range is a typo.
     const LONGEST: std::time::Duration = std::time::Duration::from_secs(100 * 365 * 24 * 3600);
     let mut durations: Vec<(String, std::time::Duration)> = vec![
@@ -516,6 +558,10 @@ pub fn problems(c: &Config) -> Vec<Problem> {
             bad(&path, &format!("{d:?}"), "is longer than 100 years");
         }
     }
+}
+
+/// The problems of the `[evaluation]` section.
+fn evaluation_problems(c: &Config, bad: Bad<'_>) {
     let e = &c.evaluation;
     if e.interval.is_zero() {
         bad(
@@ -551,5 +597,4 @@ pub fn problems(c: &Config) -> Vec<Problem> {
     if e.min_applications == 0 {
         bad("evaluation.min_applications", &0, "must be at least 1");
     }
-    out
 }

@@ -3,7 +3,7 @@
 //! (model, feature, binning, window, window end, states, baseline), so a replayed
 //! evaluation yields the same id and consumers can drop duplicates.
 
-use crate::state::codec::segment;
+use crate::state::series::segment;
 use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};

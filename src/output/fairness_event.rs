@@ -2,7 +2,7 @@
 //! `dev.psimon.fairness.transition`), in the envelope and with the replay-stable id of the
 //! drift events. Pure. It names the configured groups only.
 
-use crate::state::codec::segment;
+use crate::state::series::segment;
 use serde_json::{Value, json};
 
 use super::cloudevent::{envelope, rfc3339, transition_id};

@@ -385,14 +385,14 @@ impl<S: TxnSink, R: StateSource> Owner<S, R> {
         for k in &r.stale {
             self.metrics
                 .state_panes_discarded
-                .with_label_values(&[&k.model, &k.window])
+                .with_label_values(&[&k.set.to_string(), &k.window])
                 .inc();
         }
         if !r.stale.is_empty() {
             let mut names: Vec<String> = r
                 .stale
                 .iter()
-                .map(|k| format!("{}/{}", k.model, k.window))
+                .map(|k| format!("{}/{}", k.set, k.window))
                 .collect();
             names.sort();
             names.dedup();

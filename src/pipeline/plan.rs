@@ -7,15 +7,16 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::binning::baseline::{FeatureBaseline, ModelBaseline};
 use crate::binning::{BaselineFile, Binner};
-use crate::config::{Config, Repartition, WindowConfig};
+use crate::config::{Config, ModelConfig, OutcomesConfig, Repartition, WindowConfig};
 use crate::evaluate::{Binning, FeatureMeta, ModelMeta, Thresholds};
 use crate::event::groups::GroupField;
 use crate::event::outcome::OutcomeDecoder;
 use crate::event::{Decoder, ModelFields};
 use crate::join::Deadlines;
-use crate::state::StateLayout;
-use crate::state::layout::{ModelLayout, WindowLayout};
+use crate::state::layout::{SetLayout, WindowLayout};
+use crate::state::{SetId, StateLayout};
 use crate::stats::{IvOptions, iv};
 use crate::window::WindowSpec;
 
@@ -38,10 +39,10 @@ pub struct Plan {
     pub fairness: Vec<FairnessPlan>,
 }
 
-/// One fairness check. In the layout it is model `layout_model` (named
-/// `<model>~fairness~<name>`, after the models and before the outcome models), counted in
-/// the model's windows with one series: the feature's bins once per group, the reference
-/// group first, then the monitored groups in order.
+/// One fairness check. In the layout it is set `set` (of kind fairness, after the drift sets
+/// and before the outcome sets), counted in the model's windows with one series: the
+/// feature's bins once per group, the reference group first, then the monitored groups in
+/// order.
 pub struct FairnessPlan {
     pub name: String,
     pub model: usize,
@@ -51,12 +52,12 @@ pub struct FairnessPlan {
     pub reference: String,
     pub groups: Vec<String>,
     pub tau: f64,
-    pub layout_model: usize,
+    pub set: usize,
 }
 
-/// What the outcome join needs. In the layout, the outcome model of model `m` is
-/// `first_model + m` (named `<model>~outcomes`; every series' bins twice: goods, then
-/// bads) and the outcome windows follow the `[[windows]]` from `first_window` on.
+/// What the outcome join needs. In the layout, the outcome set of model `m` (every series'
+/// bins twice: goods, then bads) is [`OutcomePlan::set_of`] and outcome window `i` is
+/// [`OutcomePlan::window_of`]: the sets and windows follow the others.
 pub struct OutcomePlan {
     pub topic: String,
     /// The internal topic of outcomes keyed and partitioned by application id, and when
@@ -67,8 +68,8 @@ pub struct OutcomePlan {
     pub deadlines: Deadlines,
     pub store_dir: PathBuf,
     pub windows: Vec<(String, WindowSpec)>,
-    pub first_model: usize,
-    pub first_window: usize,
+    first_set: usize,
+    first_window: usize,
     /// Shares of the development IV lost for the `iv_drop` warning and alert.
     pub iv_drop: (f64, f64),
 }
@@ -79,6 +80,16 @@ pub fn repartition_topic(group_id: &str) -> String {
 }
 
 impl OutcomePlan {
+    /// The layout's outcome set of model `model`.
+    pub fn set_of(&self, model: usize) -> usize {
+        self.first_set + model
+    }
+
+    /// The layout's window of outcome window `window`.
+    pub fn window_of(&self, window: usize) -> usize {
+        self.first_window + window
+    }
+
     /// Whether outcomes go through the repartition topic, given the outcome topic's and
     /// the input topics' partition counts; an error when they must and may not.
     pub fn repartitions(
@@ -122,99 +133,7 @@ fn window_spec(w: &WindowConfig) -> WindowSpec {
 impl Plan {
     /// Loads the baselines (relative paths against `base_dir`) and builds the plan.
     pub fn build(config: &Config, base_dir: &Path) -> Result<Plan, Vec<String>> {
-        let mut problems = Vec::new();
-        let mut mapped: BTreeMap<String, String> = config.mapping.features.clone();
-        if let Some(p) = &config.mapping.score {
-            mapped.insert(SCORE_FEATURE.to_string(), p.clone());
-        }
-        let mut models = Vec::new();
-        let mut fields = Vec::new();
-        for (i, m) in config.models.iter().enumerate() {
-            let path = base_dir.join(&m.baseline);
-            let file = match BaselineFile::load(&path) {
-                Ok(f) => f,
-                Err(e) => {
-                    problems.push(format!("models[{i}].baseline = \"{}\": {e}", m.baseline));
-                    continue;
-                }
-            };
-            let wanted = m.baseline_model.clone().unwrap_or_else(|| m.name.clone());
-            let model = match file.model(&wanted) {
-                Some(model) => model,
-                None if m.baseline_model.is_none() && file.models.len() == 1 => &file.models[0],
-                None => {
-                    problems.push(format!(
-                        "models[{i}].baseline_model = \"{wanted}\": the baseline has no such model (it has: {})",
-                        file.models.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")
-                    ));
-                    continue;
-                }
-            };
-            let mut metas = Vec::new();
-            let mut feats = Vec::new();
-            for (name, pointer) in &mapped {
-                let Some(f) = model.features.iter().find(|f| &f.name == name) else {
-                    let path = if name == SCORE_FEATURE && config.mapping.score.is_some() {
-                        "mapping.score".to_string()
-                    } else {
-                        format!("mapping.features.{name}")
-                    };
-                    problems.push(format!(
-                        "{path}: feature \"{name}\" is not in the baseline of model \"{}\" ({})",
-                        m.name, m.baseline
-                    ));
-                    continue;
-                };
-                let development = f.goods.as_ref().zip(f.bads.as_ref()).map(|(g, b)| {
-                    let to_f64 = |v: &[u64]| v.iter().map(|&c| c as f64).collect::<Vec<f64>>();
-                    (to_f64(g), to_f64(b))
-                });
-                metas.push(FeatureMeta {
-                    name: name.clone(),
-                    binning: Binning::Scorecard,
-                    labels: f.labels.clone(),
-                    baseline: f.counts_f64(),
-                    development_iv: development.as_ref().and_then(|(g, b)| {
-                        iv(
-                            g,
-                            b,
-                            IvOptions {
-                                alpha: config.evaluation.alpha,
-                                tau: None,
-                            },
-                        )
-                        .ok()
-                    }),
-                    development,
-                });
-                feats.push((name.clone(), pointer.clone(), Binner::new(f.bins.clone())));
-                // The same field binned a second time: the decoder reads it once.
-                if let Some(p) = f.population.as_ref().filter(|_| m.population_bins) {
-                    metas.push(FeatureMeta {
-                        name: name.clone(),
-                        binning: Binning::Population,
-                        labels: p.labels.clone(),
-                        baseline: p.counts_f64(),
-                        development: None,
-                        development_iv: None,
-                    });
-                    feats.push((name.clone(), pointer.clone(), Binner::new(p.bins.clone())));
-                }
-            }
-            models.push(ModelMeta {
-                name: m.name.clone(),
-                baseline_id: file.id.clone(),
-                baseline_applications: model.applications,
-                features: metas,
-            });
-            fields.push(ModelFields {
-                name: m.name.clone(),
-                features: feats,
-            });
-        }
-        if !problems.is_empty() {
-            return Err(problems);
-        }
+        let (models, fields) = load_models(config, base_dir)?;
         let windows: Vec<(String, WindowSpec)> = config
             .windows
             .iter()
@@ -229,158 +148,47 @@ impl Plan {
                     .collect()
             })
             .collect();
-        // Events without a model field go to the default model; with a model field mapped
-        // and no explicit default, a missing model is an invalid event.
-        let default_model = match &config.mapping.default_model {
-            Some(d) => config.models.iter().position(|m| &m.name == d),
-            None if config.mapping.model.is_none() && config.models.len() == 1 => Some(0),
-            None => None,
-        };
-        let mut model_layouts: Vec<ModelLayout> = models
+        let mut sets: Vec<SetLayout> = models
             .iter()
-            .zip(&fields)
-            .map(|(meta, f)| {
+            .zip(&shapes)
+            .map(|(meta, shape)| {
                 let features: Vec<(String, usize)> = meta
                     .features
                     .iter()
-                    .zip(&f.features)
-                    .map(|(series, (_, _, b))| (series.series(), b.spec().bin_count()))
+                    .map(|f| f.series())
+                    .zip(shape.iter().copied())
                     .collect();
-                ModelLayout::new(&meta.name, &meta.baseline_id, &features)
+                SetLayout::new(SetId::drift(&meta.name), &meta.baseline_id, &features)
             })
             .collect();
         let mut window_layouts: Vec<WindowLayout> = windows
             .iter()
-            .map(|(name, spec): &(String, WindowSpec)| WindowLayout::new(name, spec.clone()))
+            .map(|(name, spec)| WindowLayout::new(name, spec.clone()))
             .collect();
-        let psi_models = model_layouts.len();
-        let fairness = fairness_plans(config, &models, &shapes, psi_models)?;
-        for f in &fairness {
-            let m = &model_layouts[f.model];
-            let c = &config.fairness[f.layout_model - psi_models];
-            let identity = format!(
-                "{}|fairness|{}|{}|{}|{}",
-                m.baseline_id,
-                c.attribute,
-                c.reference,
-                c.groups.join("\u{1f}"),
-                models[f.model].features[f.feature].series()
-            );
-            let name = format!("{}~fairness~{}", m.name, f.name);
-            let layout = ModelLayout::new(
-                &name,
-                &identity,
-                &[("groups".to_string(), (1 + f.groups.len()) * f.bins)],
-            );
-            model_layouts.push(layout);
-        }
+        let fairness = fairness_plans(config, &models, &shapes, sets.len())?;
+        sets.extend(fairness_sets(config, &models, &fairness));
         let mut input_topics = config.kafka.input_topics.clone();
-        // An outcome window holds each series' bins twice, and a bin index is a u16.
-        if config.outcomes.is_some() {
-            for m in &model_layouts {
-                if m.shape.iter().any(|&k| 2 * k > usize::from(u16::MAX)) {
-                    return Err(vec![format!(
-                        "outcomes: model \"{}\" has a feature with more than {} bins; outcome windows hold every bin twice",
-                        m.name,
-                        u16::MAX / 2
-                    )]);
-                }
+        let outcomes = match &config.outcomes {
+            None => None,
+            Some(o) => {
+                let plan = outcome_plan(config, o, base_dir, (&sets, &window_layouts))?;
+                add_outcome_layouts(&plan, &mut sets, &mut window_layouts, models.len());
+                input_topics.push(plan.topic.clone());
+                input_topics.push(plan.repartition_topic.clone());
+                Some(plan)
             }
-        }
-        let outcomes = config.outcomes.as_ref().map(|o| {
-            let first_model = model_layouts.len();
-            let first_window = window_layouts.len();
-            // Each series' bins twice (goods, then bads), under a name of its own.
-            let doubled: Vec<ModelLayout> = model_layouts[..psi_models]
-                .iter()
-                .map(|m| {
-                    let features: Vec<(String, usize)> = m
-                        .shape
-                        .iter()
-                        .enumerate()
-                        .map(|(i, k)| (format!("s{i}"), 2 * k))
-                        .collect();
-                    ModelLayout::new(
-                        &format!("{}~outcomes", m.name),
-                        &format!("{}|{}", m.baseline_id, m.fingerprint),
-                        &features,
-                    )
-                })
-                .collect();
-            model_layouts.extend(doubled);
-            let owindows: Vec<(String, WindowSpec)> = o
-                .windows
-                .iter()
-                .map(|w| (w.name().to_string(), window_spec(w)))
-                .collect();
-            window_layouts.extend(
-                owindows
-                    .iter()
-                    .map(|(name, spec)| WindowLayout::new(name, spec.clone())),
-            );
-            let repartition_topic = repartition_topic(&config.kafka.group_id);
-            input_topics.push(o.topic.clone());
-            input_topics.push(repartition_topic.clone());
-            OutcomePlan {
-                topic: o.topic.clone(),
-                repartition_topic,
-                repartition: if o.id.is_some() {
-                    Repartition::Always
-                } else {
-                    o.repartition
-                },
-                decoder: OutcomeDecoder::new(
-                    config.kafka.max_message_bytes,
-                    &o.outcome,
-                    o.outcome_time.as_deref(),
-                    &o.bad_values,
-                    &o.good_values,
-                )
-                .with_id(o.id.as_deref()),
-                deadlines: Deadlines {
-                    horizon_ms: i64::try_from(o.horizon.as_millis()).unwrap_or(i64::MAX),
-                    grace_ms: i64::try_from(o.grace.as_millis()).unwrap_or(i64::MAX),
-                },
-                store_dir: base_dir.join(o.store_dir.as_deref().unwrap_or("psimon-join")),
-                windows: owindows,
-                first_model,
-                first_window,
-                iv_drop: (o.warning_iv_drop, o.alert_iv_drop),
-            }
-        });
+        };
         let layout = StateLayout {
-            models: model_layouts,
+            sets,
             windows: window_layouts,
             idle_timeout_ms: config.state.idle_timeout.as_millis() as i64,
             input_topics,
-            outcome_split: outcomes.as_ref().map(|o| (o.first_model, o.first_window)),
         };
+        let decoder = decoder(config, fields, &fairness);
         let e = &config.evaluation;
-        let groups = fairness
-            .iter()
-            .zip(&config.fairness)
-            .map(|(f, c)| GroupField {
-                model: f.model,
-                pointer: c.attribute.clone(),
-                feature: f.feature,
-                bins: f.bins,
-                target: f.layout_model,
-                values: std::iter::once(&c.reference)
-                    .chain(&c.groups)
-                    .cloned()
-                    .collect(),
-            })
-            .collect();
         Ok(Plan {
             layout,
-            decoder: Decoder::new(
-                config.kafka.max_message_bytes,
-                config.mapping.model.clone(),
-                default_model,
-                config.mapping.event_time.clone(),
-                fields,
-            )
-            .with_groups(groups),
+            decoder,
             models,
             windows,
             shapes,
@@ -403,7 +211,262 @@ impl Plan {
     }
 }
 
-/// The `[[fairness]]` checks against the models: layout models from `first_layout` on.
+/// Every model's monitored series and the fields the decoder reads for them; every problem
+/// (a baseline that cannot be read, a model or feature it lacks) with its config path.
+fn load_models(
+    config: &Config,
+    base_dir: &Path,
+) -> Result<(Vec<ModelMeta>, Vec<ModelFields>), Vec<String>> {
+    let mut mapped: BTreeMap<String, String> = config.mapping.features.clone();
+    if let Some(p) = &config.mapping.score {
+        mapped.insert(SCORE_FEATURE.to_string(), p.clone());
+    }
+    let mut problems = Vec::new();
+    let mut models = Vec::new();
+    let mut fields = Vec::new();
+    for (i, m) in config.models.iter().enumerate() {
+        let file = match BaselineFile::load(&base_dir.join(&m.baseline)) {
+            Ok(f) => f,
+            Err(e) => {
+                problems.push(format!("models[{i}].baseline = \"{}\": {e}", m.baseline));
+                continue;
+            }
+        };
+        let wanted = m.baseline_model.clone().unwrap_or_else(|| m.name.clone());
+        let model = match file.model(&wanted) {
+            Some(model) => model,
+            None if m.baseline_model.is_none() && file.models.len() == 1 => &file.models[0],
+            None => {
+                problems.push(format!(
+                    "models[{i}].baseline_model = \"{wanted}\": the baseline has no such model (it has: {})",
+                    file.models.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")
+                ));
+                continue;
+            }
+        };
+        let (metas, feats) = model_series(config, m, model, &mapped, &mut problems);
+        models.push(ModelMeta {
+            name: m.name.clone(),
+            baseline_id: file.id.clone(),
+            baseline_applications: model.applications,
+            features: metas,
+        });
+        fields.push(ModelFields {
+            name: m.name.clone(),
+            features: feats,
+        });
+    }
+    if problems.is_empty() {
+        Ok((models, fields))
+    } else {
+        Err(problems)
+    }
+}
+
+/// One model's series: each mapped feature under its scorecard bins and, when configured
+/// and the baseline has them, its population bins.
+fn model_series(
+    config: &Config,
+    m: &ModelConfig,
+    model: &ModelBaseline,
+    mapped: &BTreeMap<String, String>,
+    problems: &mut Vec<String>,
+) -> (Vec<FeatureMeta>, Vec<(String, String, Binner)>) {
+    let mut metas = Vec::new();
+    let mut feats = Vec::new();
+    for (name, pointer) in mapped {
+        let Some(f) = model.features.iter().find(|f| &f.name == name) else {
+            let path = if name == SCORE_FEATURE && config.mapping.score.is_some() {
+                "mapping.score".to_string()
+            } else {
+                format!("mapping.features.{name}")
+            };
+            problems.push(format!(
+                "{path}: feature \"{name}\" is not in the baseline of model \"{}\" ({})",
+                m.name, m.baseline
+            ));
+            continue;
+        };
+        metas.push(scorecard_series(f, config.evaluation.alpha));
+        feats.push((name.clone(), pointer.clone(), Binner::new(f.bins.clone())));
+        // The same field binned a second time: the decoder reads it once.
+        if let Some(p) = f.population.as_ref().filter(|_| m.population_bins) {
+            metas.push(FeatureMeta {
+                name: name.clone(),
+                binning: Binning::Population,
+                labels: p.labels.clone(),
+                baseline: p.counts_f64(),
+                development: None,
+                development_iv: None,
+            });
+            feats.push((name.clone(), pointer.clone(), Binner::new(p.bins.clone())));
+        }
+    }
+    (metas, feats)
+}
+
+/// A feature under its scorecard bins, with its development goods, bads and IV when the
+/// baseline has them.
+fn scorecard_series(f: &FeatureBaseline, alpha: f64) -> FeatureMeta {
+    let development = f.goods.as_ref().zip(f.bads.as_ref()).map(|(g, b)| {
+        let to_f64 = |v: &[u64]| v.iter().map(|&c| c as f64).collect::<Vec<f64>>();
+        (to_f64(g), to_f64(b))
+    });
+    let development_iv = development
+        .as_ref()
+        .and_then(|(g, b)| iv(g, b, IvOptions { alpha, tau: None }).ok());
+    FeatureMeta {
+        name: f.name.clone(),
+        binning: Binning::Scorecard,
+        labels: f.labels.clone(),
+        baseline: f.counts_f64(),
+        development_iv,
+        development,
+    }
+}
+
+/// The decoder of the applications: every model's fields and the fairness checks' groups.
+fn decoder(config: &Config, fields: Vec<ModelFields>, fairness: &[FairnessPlan]) -> Decoder {
+    // Events without a model field go to the default model; with a model field mapped
+    // and no explicit default, a missing model is an invalid event.
+    let default_model = match &config.mapping.default_model {
+        Some(d) => config.models.iter().position(|m| &m.name == d),
+        None if config.mapping.model.is_none() && config.models.len() == 1 => Some(0),
+        None => None,
+    };
+    let groups = fairness
+        .iter()
+        .zip(&config.fairness)
+        .map(|(f, c)| GroupField {
+            model: f.model,
+            pointer: c.attribute.clone(),
+            feature: f.feature,
+            bins: f.bins,
+            target: f.set,
+            values: std::iter::once(&c.reference)
+                .chain(&c.groups)
+                .cloned()
+                .collect(),
+        })
+        .collect();
+    Decoder::new(
+        config.kafka.max_message_bytes,
+        config.mapping.model.clone(),
+        default_model,
+        config.mapping.event_time.clone(),
+        fields,
+    )
+    .with_groups(groups)
+}
+
+/// The fairness checks' sets: what the fingerprint covers is what changes the meaning of
+/// their counts (the attribute, the groups, the feature), not tau.
+fn fairness_sets<'a>(
+    config: &'a Config,
+    models: &'a [ModelMeta],
+    fairness: &'a [FairnessPlan],
+) -> impl Iterator<Item = SetLayout> + 'a {
+    fairness.iter().zip(&config.fairness).map(|(f, c)| {
+        let model = &models[f.model];
+        let identity = format!(
+            "{}|fairness|{}|{}|{}|{}",
+            model.baseline_id,
+            c.attribute,
+            c.reference,
+            c.groups.join("\u{1f}"),
+            model.features[f.feature].series()
+        );
+        SetLayout::new(
+            SetId::fairness(&model.name, &f.name),
+            &identity,
+            &[("groups".to_string(), (1 + f.groups.len()) * f.bins)],
+        )
+    })
+}
+
+/// The outcome join's plan; refused when a series' bins, counted twice, do not fit a bin
+/// index (u16). Its sets and windows follow `sets` and `windows`.
+fn outcome_plan(
+    config: &Config,
+    o: &OutcomesConfig,
+    base_dir: &Path,
+    (sets, windows): (&[SetLayout], &[WindowLayout]),
+) -> Result<OutcomePlan, Vec<String>> {
+    if let Some(m) = sets
+        .iter()
+        .find(|m| m.shape.iter().any(|&k| 2 * k > usize::from(u16::MAX)))
+    {
+        return Err(vec![format!(
+            "outcomes: model \"{}\" has a feature with more than {} bins; outcome windows hold every bin twice",
+            m.id.model,
+            u16::MAX / 2
+        )]);
+    }
+    Ok(OutcomePlan {
+        topic: o.topic.clone(),
+        repartition_topic: repartition_topic(&config.kafka.group_id),
+        repartition: if o.id.is_some() {
+            Repartition::Always
+        } else {
+            o.repartition
+        },
+        decoder: OutcomeDecoder::new(
+            config.kafka.max_message_bytes,
+            &o.outcome,
+            o.outcome_time.as_deref(),
+            &o.bad_values,
+            &o.good_values,
+        )
+        .with_id(o.id.as_deref()),
+        deadlines: Deadlines {
+            horizon_ms: i64::try_from(o.horizon.as_millis()).unwrap_or(i64::MAX),
+            grace_ms: i64::try_from(o.grace.as_millis()).unwrap_or(i64::MAX),
+        },
+        store_dir: base_dir.join(o.store_dir.as_deref().unwrap_or("psimon-join")),
+        windows: o
+            .windows
+            .iter()
+            .map(|w| (w.name().to_string(), window_spec(w)))
+            .collect(),
+        first_set: sets.len(),
+        first_window: windows.len(),
+        iv_drop: (o.warning_iv_drop, o.alert_iv_drop),
+    })
+}
+
+/// The outcome sets (each drift set's series with their bins twice: goods, then bads) and
+/// the outcome windows, after the others.
+fn add_outcome_layouts(
+    plan: &OutcomePlan,
+    sets: &mut Vec<SetLayout>,
+    windows: &mut Vec<WindowLayout>,
+    models: usize,
+) {
+    let doubled: Vec<SetLayout> = sets[..models]
+        .iter()
+        .map(|m| {
+            let features: Vec<(String, usize)> = m
+                .shape
+                .iter()
+                .enumerate()
+                .map(|(i, k)| (format!("s{i}"), 2 * k))
+                .collect();
+            SetLayout::new(
+                SetId::outcomes(&m.id.model),
+                &format!("{}|{}", m.baseline_id, m.fingerprint),
+                &features,
+            )
+        })
+        .collect();
+    sets.extend(doubled);
+    windows.extend(
+        plan.windows
+            .iter()
+            .map(|(name, spec)| WindowLayout::of_outcomes(name, spec.clone())),
+    );
+}
+
+/// The `[[fairness]]` checks against the models: layout sets from `first_layout` on.
 /// A check whose groups' bins do not fit a bin index (u16) is refused.
 fn fairness_plans(
     config: &Config,
@@ -451,7 +514,7 @@ fn fairness_plans(
             reference: c.reference.clone(),
             groups: c.groups.clone(),
             tau: c.tau,
-            layout_model: first_layout + i,
+            set: first_layout + i,
         });
     }
     if problems.is_empty() {

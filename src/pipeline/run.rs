@@ -4,6 +4,7 @@
 //! deadline: stop consuming (final checkpoint), evaluate once more, flush, stop HTTP.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -66,13 +67,7 @@ fn http_auth(config: &Config) -> Result<HttpAuth> {
 /// The HTTP endpoints on `http.address` (over TLS when configured) and, with
 /// `http.health_address`, the probes on a listener of their own; a send on the returned
 /// channel stops both.
-async fn start_http(
-    config: &Config,
-    http_state: &Arc<HttpState>,
-) -> Result<(
-    oneshot::Sender<()>,
-    tokio::task::JoinHandle<std::io::Result<()>>,
-)> {
+async fn start_http(config: &Config, http_state: &Arc<HttpState>) -> Result<Http> {
     let listener = tokio::net::TcpListener::bind(&config.http.address)
         .await
         .with_context(|| format!("binding the HTTP address {}", config.http.address))?;
@@ -101,7 +96,10 @@ async fn start_http(
         }
         _ => tokio::spawn(serve(listener, Arc::clone(http_state), stopped)),
     };
-    Ok((http_stop_tx, http_task))
+    Ok(Http {
+        stop: http_stop_tx,
+        task: http_task,
+    })
 }
 
 /// librdkafka settings shared by every client.
@@ -140,63 +138,32 @@ pub async fn run(
     let metrics = Metrics::new();
     let http_state = HttpState::with_auth(metrics.clone(), http_auth(&config)?);
     http_state.set_not_ready(STARTING);
-
-    let (http_stop_tx, http_task) = start_http(&config, &http_state).await?;
-
+    let http = start_http(&config, &http_state).await?;
     let base = client_config(&config);
     let instance = instance_id(&config);
     metrics
         .instance_info
         .with_label_values(&[&instance, &config.kafka.group_id])
         .set(1);
-    // Whether the broker answers the readiness probe (set by the probe task below).
-    let broker_ok = Arc::new(AtomicBool::new(true));
     tokio::pin!(shutdown);
-    // Until Kafka answers, the process stays up (live, not ready) and retries.
-    let mut backoff = Duration::from_secs(1);
-    let (reader, txns, join_topics) = loop {
-        let why = tokio::select! {
-            _ = &mut shutdown => None,
-            r = prepare_watched(&config, &plan, &base, &instance, &metrics, &http_state) => match r {
-                Ok(ready) => break ready,
-                Err(e) if e.downcast_ref::<TopicError>().is_some_and(|t| matches!(t, TopicError::NotCompacted { .. } | TopicError::NotCoPartitioned { .. })) => {
-                    return Err(e);
-                }
-                Err(e) => Some(format!("{e:#}")),
-            }
-        };
-        let Some(why) = why else {
-            let _ = http_stop_tx.send(());
-            let _ = tokio::time::timeout(Duration::from_secs(2), http_task).await;
-            info!("stopped before Kafka was reachable");
-            return Ok(());
-        };
-        warn!(error = %why, retry_in_s = backoff.as_secs(), "Kafka is not ready for psimon yet; retrying");
-        http_state.set_not_ready(&kafka_log::with_last_problem(&format!(
-            "waiting for Kafka: {why}"
-        )));
-        tokio::select! {
-            _ = tokio::time::sleep(backoff) => {}
-            _ = &mut shutdown => {
-                let _ = http_stop_tx.send(());
-                let _ = tokio::time::timeout(Duration::from_secs(2), http_task).await;
-                return Ok(());
-            }
-        }
-        backoff = (backoff * 2).min(Duration::from_secs(30));
+    let connected = connect(
+        (&config, &plan, &base, &instance),
+        &metrics,
+        &http_state,
+        &mut shutdown,
+    )
+    .await?;
+    let Some((reader, txns, join_topics)) = connected else {
+        http.stop(Instant::now() + Duration::from_secs(2)).await;
+        info!("stopped before Kafka was reachable");
+        return Ok(());
     };
     info!(topic = %reader.topic(), partitions = reader.partitions(), instance = %instance, workers = txns.len(), "state table loaded");
 
     let outbox: DriftOutbox = Arc::new(Mutex::new(Vec::new()));
     let stop = Arc::new(AtomicBool::new(false));
-    let registry = config
-        .input
-        .schema_registry
-        .as_ref()
-        .filter(|_| config.input.format == crate::config::InputFormat::Avro)
-        .map(|r| Arc::new(super::registry::Registry::new(r, metrics.clone())));
     let env = Arc::new(WorkerEnv {
-        registry,
+        registry: schema_registry(&config, &metrics),
         config: Arc::new(config.clone()),
         plan: Arc::clone(&plan),
         base: base.clone(),
@@ -212,72 +179,27 @@ pub async fn run(
         workers.push(worker::start(&env, worker_instance(&instance, i), txn)?);
     }
     info!(workers = workers.len(), "counting workers started");
-
-    // Readiness follows the broker with or without traffic: a metadata probe every second.
-    let probe_task = {
-        let (r, ok_flag) = (Arc::clone(&reader), Arc::clone(&broker_ok));
-        tokio::spawn(async move {
-            loop {
-                let r2 = Arc::clone(&r);
-                let ok = tokio::task::spawn_blocking(move || {
-                    r2.broker_reachable(Duration::from_secs(2))
-                })
-                .await
-                .unwrap_or(false);
-                ok_flag.store(ok, Ordering::Relaxed);
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-        })
+    // Whether the broker answers the readiness probe.
+    let broker_ok = Arc::new(AtomicBool::new(true));
+    let probe_task = spawn_broker_probe(&reader, &broker_ok);
+    let mut evaluation = Evaluation {
+        evaluator: Evaluator::new(
+            Arc::clone(&plan),
+            &format!("psimon/{}", config.kafka.group_id),
+            Arc::clone(&outbox),
+        ),
+        reader: &reader,
+        metrics: &metrics,
+        http: &http_state,
+        on_evaluation: &mut on_evaluation,
     };
-
-    let mut evaluator = Evaluator::new(
-        Arc::clone(&plan),
-        &format!("psimon/{}", config.kafka.group_id),
-        Arc::clone(&outbox),
-    );
-    let mut tick = tokio::time::interval(config.evaluation.interval);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut supervise = tokio::time::interval(Duration::from_millis(250));
-    let mut failure: Option<String> = None;
-    let mut twin_since: Option<Instant> = None;
-    loop {
-        tokio::select! {
-            _ = &mut shutdown => break,
-            _ = supervise.tick() => {
-                let (publishing, assigned) = worker::publishing(&workers);
-                metrics.drift_publisher.set(i64::from(publishing));
-                metrics.assigned_partitions.set(assigned as i64);
-                let health = Health::of(&workers, &reader, broker_ok.load(Ordering::Relaxed));
-                match &health.not_ready {
-                    None => http_state.set_ready(),
-                    Some(why) => http_state.set_not_ready(&kafka_log::with_last_problem(why)),
-                }
-                // A worker stopped for good by a live twin stays up, not ready, for a while
-                // so that the clash is visible on /readyz, then the process exits non-zero.
-                // Any other worker stopped for good, or a thread that ended, ends it at once.
-                // Workers that restart (a fence after an outage, a failed producer) keep
-                // the process up, not ready while they restart.
-                if health.twin {
-                    let since = *twin_since.get_or_insert_with(Instant::now);
-                    if since.elapsed() >= FENCED_EXIT_AFTER {
-                        let why = health.not_ready.unwrap_or_default();
-                        error!(reason = %why, "stopping: fenced for {:?}", FENCED_EXIT_AFTER);
-                        failure = Some(why);
-                        break;
-                    }
-                } else if health.ended {
-                    let why = health.not_ready.unwrap_or_default();
-                    error!(reason = %why, "stopping: a component failed");
-                    failure = Some(why);
-                    break;
-                }
-            }
-            _ = tick.tick() => {
-                let (publishing, _) = worker::publishing(&workers);
-                evaluate(&mut evaluator, &reader, &metrics, publishing, &http_state, &mut on_evaluation);
-            }
-        }
-    }
+    let failure = supervise(
+        &workers,
+        &mut evaluation,
+        (&broker_ok, config.evaluation.interval),
+        &mut shutdown,
+    )
+    .await;
 
     let deadline = Instant::now() + config.shutdown.deadline;
     info!(
@@ -287,6 +209,159 @@ pub async fn run(
     http_state.set_not_ready("shutting down");
     stop.store(true, Ordering::Relaxed);
     probe_task.abort();
+    shut_down(workers, &mut evaluation, deadline).await;
+    http.stop(deadline.max(Instant::now() + Duration::from_millis(100)))
+        .await;
+    info!("stopped");
+    match failure {
+        Some(why) => Err(anyhow!("psimon stopped because {why}")),
+        None => Ok(()),
+    }
+}
+
+/// The HTTP server's task and what stops it.
+struct Http {
+    stop: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Http {
+    /// Stops serving, waiting for the server until `until`.
+    async fn stop(self, until: Instant) {
+        let _ = self.stop.send(());
+        let _ =
+            tokio::time::timeout(until.saturating_duration_since(Instant::now()), self.task).await;
+    }
+}
+
+/// The schema registry's client, for Avro input.
+fn schema_registry(config: &Config, metrics: &Metrics) -> Option<Arc<super::registry::Registry>> {
+    config
+        .input
+        .schema_registry
+        .as_ref()
+        .filter(|_| config.input.format == crate::config::InputFormat::Avro)
+        .map(|r| Arc::new(super::registry::Registry::new(r, metrics.clone())))
+}
+
+/// What `prepare_state` readies: the state reader, one transactional producer per
+/// worker, and the join's topics.
+type Connected = (Arc<StateReader>, Vec<TxnProducer>, Option<JoinTopics>);
+
+/// Prepares the state until Kafka answers: the process stays up (live, not ready, saying
+/// why) and retries with back-off. `None` when `shutdown` comes first; an error for what
+/// no retry mends (a state topic that is not compacted, topics that must be co-partitioned).
+async fn connect(
+    (config, plan, base, instance): (&Config, &Plan, &ClientConfig, &str),
+    metrics: &Metrics,
+    http_state: &HttpState,
+    shutdown: &mut Pin<&mut (impl Future<Output = ()> + Send)>,
+) -> Result<Option<Connected>> {
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        let why = tokio::select! {
+            _ = shutdown.as_mut() => return Ok(None),
+            r = prepare_watched(config, plan, base, instance, metrics, http_state) => match r {
+                Ok(ready) => return Ok(Some(ready)),
+                Err(e) if e.downcast_ref::<TopicError>().is_some_and(|t| matches!(t, TopicError::NotCompacted { .. } | TopicError::NotCoPartitioned { .. })) => {
+                    return Err(e);
+                }
+                Err(e) => format!("{e:#}"),
+            }
+        };
+        warn!(error = %why, retry_in_s = backoff.as_secs(), "Kafka is not ready for psimon yet; retrying");
+        http_state.set_not_ready(&kafka_log::with_last_problem(&format!(
+            "waiting for Kafka: {why}"
+        )));
+        tokio::select! {
+            _ = tokio::time::sleep(backoff) => {}
+            _ = shutdown.as_mut() => return Ok(None),
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(30));
+    }
+}
+
+/// Readiness follows the broker with or without traffic: a metadata probe every second.
+fn spawn_broker_probe(
+    reader: &Arc<StateReader>,
+    broker_ok: &Arc<AtomicBool>,
+) -> tokio::task::JoinHandle<()> {
+    let (r, ok_flag) = (Arc::clone(reader), Arc::clone(broker_ok));
+    tokio::spawn(async move {
+        loop {
+            let r2 = Arc::clone(&r);
+            let ok =
+                tokio::task::spawn_blocking(move || r2.broker_reachable(Duration::from_secs(2)))
+                    .await
+                    .unwrap_or(false);
+            ok_flag.store(ok, Ordering::Relaxed);
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    })
+}
+
+/// The evaluator with what each evaluation reads and where its result goes.
+struct Evaluation<'a> {
+    evaluator: Evaluator,
+    reader: &'a Arc<StateReader>,
+    metrics: &'a Metrics,
+    http: &'a HttpState,
+    on_evaluation: &'a mut Option<OnEvaluation>,
+}
+
+impl Evaluation<'_> {
+    fn run(&mut self, publishing: bool) {
+        evaluate(
+            &mut self.evaluator,
+            self.reader,
+            self.metrics,
+            publishing,
+            self.http,
+            self.on_evaluation,
+        );
+    }
+}
+
+/// Evaluates every interval and watches the workers every 250 ms until `shutdown` or a
+/// failure that ends the process (returned).
+async fn supervise(
+    workers: &[Worker],
+    evaluation: &mut Evaluation<'_>,
+    (broker_ok, interval): (&AtomicBool, Duration),
+    shutdown: &mut Pin<&mut (impl Future<Output = ()> + Send)>,
+) -> Option<String> {
+    let (metrics, http_state) = (evaluation.metrics, evaluation.http);
+    let mut tick = tokio::time::interval(interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut watch = tokio::time::interval(Duration::from_millis(250));
+    let mut twin_since: Option<Instant> = None;
+    loop {
+        tokio::select! {
+            _ = shutdown.as_mut() => return None,
+            _ = watch.tick() => {
+                let (publishing, assigned) = worker::publishing(workers);
+                metrics.drift_publisher.set(i64::from(publishing));
+                metrics.assigned_partitions.set(assigned as i64);
+                let health = Health::of(workers, evaluation.reader, broker_ok.load(Ordering::Relaxed));
+                match &health.not_ready {
+                    None => http_state.set_ready(),
+                    Some(why) => http_state.set_not_ready(&kafka_log::with_last_problem(why)),
+                }
+                if let Some(why) = health.ends_process(&mut twin_since) {
+                    return Some(why);
+                }
+            }
+            _ = tick.tick() => {
+                let (publishing, _) = worker::publishing(workers);
+                evaluation.run(publishing);
+            }
+        }
+    }
+}
+
+/// Stops the workers (each writes its final checkpoint), waits for the state table to see
+/// it, evaluates a last time, and stops the state reader, all within `deadline`.
+async fn shut_down(workers: Vec<Worker>, evaluation: &mut Evaluation<'_>, deadline: Instant) {
     let joined = tokio::task::spawn_blocking(move || {
         workers
             .into_iter()
@@ -298,40 +373,21 @@ pub async fn run(
         Ok(Ok(true)) => error!("a consumer thread panicked"),
         Ok(_) => {}
     }
-    {
-        // The final evaluation sees the final checkpoint.
-        let r = Arc::clone(&reader);
-        let wait = deadline
-            .saturating_duration_since(Instant::now())
-            .min(Duration::from_secs(3));
-        let _ = tokio::task::spawn_blocking(move || r.wait_caught_up(wait)).await;
-    }
+    // The final evaluation sees the final checkpoint.
+    let wait = deadline
+        .saturating_duration_since(Instant::now())
+        .min(Duration::from_secs(3));
+    let r = Arc::clone(evaluation.reader);
+    let _ = tokio::task::spawn_blocking(move || r.wait_caught_up(wait)).await;
     // The last evaluation publishes nothing: its drift state could no longer reach the state
     // topic, and the next publisher would publish the transition again under another id.
-    evaluate(
-        &mut evaluator,
-        &reader,
-        &metrics,
-        false,
-        &http_state,
-        &mut on_evaluation,
-    );
-    let r = Arc::clone(&reader);
+    evaluation.run(false);
+    let r = Arc::clone(evaluation.reader);
     let _ = tokio::time::timeout(
         deadline.saturating_duration_since(Instant::now()),
         tokio::task::spawn_blocking(move || r.stop()),
     )
     .await;
-    let _ = http_stop_tx.send(());
-    let remaining = deadline
-        .saturating_duration_since(Instant::now())
-        .max(Duration::from_millis(100));
-    let _ = tokio::time::timeout(remaining, http_task).await;
-    info!("stopped");
-    match failure {
-        Some(why) => Err(anyhow!("psimon stopped because {why}")),
-        None => Ok(()),
-    }
 }
 
 /// Creates or checks the state topic, starts its reader, initialises transactions (which
@@ -487,6 +543,28 @@ struct Health {
 }
 
 impl Health {
+    /// Why the process ends now, if it does. A worker stopped for good by a live twin stays
+    /// up, not ready, for a while so that the clash is visible on /readyz, then the process
+    /// exits non-zero; any other worker stopped for good, or a thread that ended, ends it at
+    /// once. Workers that restart (a fence after an outage, a failed producer) keep the
+    /// process up, not ready while they restart.
+    fn ends_process(self, twin_since: &mut Option<Instant>) -> Option<String> {
+        let why = || self.not_ready.clone().unwrap_or_default();
+        if self.twin {
+            let since = *twin_since.get_or_insert_with(Instant::now);
+            if since.elapsed() < FENCED_EXIT_AFTER {
+                return None;
+            }
+            error!(reason = %why(), "stopping: fenced for {:?}", FENCED_EXIT_AFTER);
+            Some(why())
+        } else if self.ended {
+            error!(reason = %why(), "stopping: a component failed");
+            Some(why())
+        } else {
+            None
+        }
+    }
+
     fn of(workers: &[Worker], reader: &StateReader, broker_ok: bool) -> Self {
         let named = |w: &Worker, why: String| format!("{}: {why}", w.name);
         let fatal = workers

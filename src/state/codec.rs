@@ -3,10 +3,11 @@
 //! Nothing here does I/O.
 //!
 //! Keys:
-//! - `pane/<topic>/<partition>/<model>/<window>/<pane id>`: a pane's counts.
+//! - `pane/<topic>/<partition>/<set>/<window>/<pane id>`: a pane's counts; `<set>` is
+//!   the model, `<model>~outcomes` or `<model>~fairness~<check>` ([`SetId`]).
 //! - `offset/<topic>/<partition>`: the next input offset the partition's panes account for;
 //!   written last in every transaction that touches the partition.
-//! - `drift/<model>/<window>/<series...>`: the drift state last published for a series
+//! - `drift/<set>/<window>/<series...>`: the drift state last published for a series
 //!   (`<feature>`, `<feature>/population`, or a fairness check's `<group>`).
 //!
 //! Every name in a key is one segment: `%` and `/` in it are escaped as `%25` and `%2F`,
@@ -18,6 +19,9 @@
 //! baseline id length and bytes, applications, number of counts, counts.
 
 use thiserror::Error;
+
+pub use super::series::{SetId, SetKind};
+use super::series::{name_of, segment};
 
 /// The value format written; a reader refuses others.
 pub const FORMAT_VERSION: u8 = 1;
@@ -41,7 +45,7 @@ pub struct PartitionId {
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PaneKey {
-    pub model: String,
+    pub set: SetId,
     pub window: String,
     pub part: PartitionId,
     pub pane: i64,
@@ -49,42 +53,11 @@ pub struct PaneKey {
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct DriftKey {
-    pub model: String,
+    pub set: SetId,
     pub window: String,
-    /// The series, one segment a name: `[feature]`, `[feature, "population"]` for its
-    /// population bins, or `[group]` for a fairness check.
+    /// The series in the set, one segment a name: `[feature]`, `[feature, "population"]`
+    /// for its population bins, or `[group]` for a fairness check.
     pub series: Vec<String>,
-}
-
-/// `name` as one key segment (`%` and `/` escaped); event subjects use it too.
-pub(crate) fn segment(name: &str) -> std::borrow::Cow<'_, str> {
-    if name.contains(['%', '/']) {
-        name.replace('%', "%25").replace('/', "%2F").into()
-    } else {
-        name.into()
-    }
-}
-
-/// The name of a key segment; a `%` that starts no escape is itself.
-fn name_of(segment: &str) -> String {
-    if !segment.contains('%') {
-        return segment.to_string();
-    }
-    let mut out = String::with_capacity(segment.len());
-    let mut rest = segment;
-    while let Some(at) = rest.find('%') {
-        out.push_str(&rest[..at]);
-        let tail = &rest[at..];
-        let (text, skip) = match tail.get(..3) {
-            Some("%25") => ("%", 3),
-            Some("%2F") | Some("%2f") => ("/", 3),
-            _ => ("%", 1),
-        };
-        out.push_str(text);
-        rest = &tail[skip..];
-    }
-    out.push_str(rest);
-    out
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,13 +74,13 @@ impl StateKey {
                 "pane/{}/{}/{}/{}/{}",
                 k.part.topic,
                 k.part.partition,
-                segment(&k.model),
+                k.set.segment(),
                 segment(&k.window),
                 k.pane
             ),
             StateKey::Offset(p) => format!("offset/{}/{}", p.topic, p.partition),
             StateKey::Drift(k) => {
-                let mut key = format!("drift/{}/{}", segment(&k.model), segment(&k.window));
+                let mut key = format!("drift/{}/{}", k.set.segment(), segment(&k.window));
                 for s in &k.series {
                     key.push('/');
                     key.push_str(&segment(s));
@@ -123,6 +96,7 @@ impl StateKey {
         let bad = || CodecError::Key(text.to_string());
         let parts: Vec<&str> = text.split('/').collect();
         let int = |s: &str| s.parse::<i64>().map_err(|_| bad());
+        let set = |s: &str| SetId::from_segment(s).ok_or_else(bad);
         let part = |t: &str, p: &str| -> Result<PartitionId, CodecError> {
             Ok(PartitionId {
                 topic: t.to_string(),
@@ -131,7 +105,7 @@ impl StateKey {
         };
         match parts.as_slice() {
             ["pane", t, p, m, w, id] => Ok(StateKey::Pane(PaneKey {
-                model: name_of(m),
+                set: set(m)?,
                 window: name_of(w),
                 part: part(t, p)?,
                 pane: int(id)?,
@@ -139,7 +113,7 @@ impl StateKey {
             ["offset", t, p] => Ok(StateKey::Offset(part(t, p)?)),
             ["drift", m, w, series @ ..] if (1..=2).contains(&series.len()) => {
                 Ok(StateKey::Drift(DriftKey {
-                    model: name_of(m),
+                    set: set(m)?,
                     window: name_of(w),
                     series: series.iter().map(|s| name_of(s)).collect(),
                 }))
@@ -377,7 +351,7 @@ mod tests {
     fn keys_round_trip() {
         let keys = [
             StateKey::Pane(PaneKey {
-                model: "retail_v3".into(),
+                set: SetId::drift("retail_v3"),
                 window: "24h".into(),
                 part: PartitionId {
                     topic: "apps.v1".into(),
@@ -390,12 +364,12 @@ mod tests {
                 partition: 0,
             }),
             StateKey::Drift(DriftKey {
-                model: "m".into(),
+                set: SetId::drift("m"),
                 window: "w".into(),
                 series: vec!["income".into()],
             }),
             StateKey::Drift(DriftKey {
-                model: "m".into(),
+                set: SetId::drift("m"),
                 window: "w".into(),
                 series: vec!["income".into(), "population".into()],
             }),
@@ -413,12 +387,12 @@ mod tests {
         for name in odd {
             let keys = [
                 StateKey::Drift(DriftKey {
-                    model: format!("m~fairness~{name}"),
+                    set: SetId::fairness(name, name),
                     window: name.into(),
                     series: vec![name.into()],
                 }),
                 StateKey::Pane(PaneKey {
-                    model: name.into(),
+                    set: SetId::outcomes(name),
                     window: name.into(),
                     part: PartitionId {
                         topic: "t".into(),
@@ -440,7 +414,7 @@ mod tests {
         assert_eq!(
             old,
             StateKey::Drift(DriftKey {
-                model: "retail_v3".into(),
+                set: SetId::drift("retail_v3"),
                 window: "1h".into(),
                 series: vec!["employment_type".into(), "population".into()],
             })
@@ -450,7 +424,7 @@ mod tests {
             "drift/retail_v3/1h/employment_type/population"
         );
         let group = StateKey::Drift(DriftKey {
-            model: "m~fairness~c".into(),
+            set: SetId::fairness("m", "c"),
             window: "w".into(),
             series: vec!["a/b/c".into()],
         });

@@ -42,7 +42,7 @@ pub fn merge_window(
     model: usize,
     window: usize,
 ) -> MergedWindow {
-    let shape = &layout.models[model].shape;
+    let shape = &layout.sets[model].shape;
     let panes = table.window_panes(layout, model, window);
     let chosen: Vec<(&PartitionId, &Pane)> = match layout.windows[window].spec {
         WindowSpec::Time {
@@ -116,13 +116,14 @@ pub fn merge_window(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::layout::{ModelLayout, WindowLayout};
+    use crate::state::layout::{SetLayout, WindowLayout};
+    use crate::state::series::SetId;
     use crate::state::table::tests::checkpoint;
     use crate::window::PartitionState;
 
     fn layout(lateness_ms: i64) -> StateLayout {
         StateLayout {
-            models: vec![ModelLayout::new("m", "b", &[("f".into(), 3)])],
+            sets: vec![SetLayout::new(SetId::drift("m"), "b", &[("f".into(), 3)])],
             windows: vec![
                 WindowLayout::new(
                     "t",
@@ -136,7 +137,6 @@ mod tests {
             ],
             idle_timeout_ms: 1_000,
             input_topics: vec!["in".into()],
-            outcome_split: None,
         }
     }
 

@@ -3,6 +3,7 @@
 //! published drift states), written in the consumer's transactions and read back by every
 //! instance as one global table.
 //!
+//! - [`series`]: which set of series a record belongs to, typed, and its key segment (pure).
 //! - [`codec`]: the records' keys and versioned values (pure).
 //! - [`layout`]: what the running config expects (names, shapes, fingerprints; pure).
 //! - [`table`]: the global table and restoring a partition from it (pure).
@@ -16,10 +17,12 @@ pub mod codec;
 pub mod layout;
 pub mod merge;
 pub(crate) mod reader;
+pub mod series;
 pub mod table;
 pub(crate) mod topic;
 
 pub use codec::{PartitionId, StateKey};
 pub use layout::StateLayout;
 pub use merge::{MergedWindow, merge_window};
+pub use series::{SetId, SetKind};
 pub use table::GlobalTable;

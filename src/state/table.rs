@@ -81,9 +81,9 @@ impl GlobalTable {
         model: usize,
         window: usize,
     ) -> Vec<(&PaneKey, Pane)> {
-        let (m, w) = (&layout.models[model], &layout.windows[window]);
+        let (m, w) = (&layout.sets[model], &layout.windows[window]);
         let start = PaneKey {
-            model: m.name.clone(),
+            set: m.id.clone(),
             window: w.name.clone(),
             part: PartitionId {
                 topic: String::new(),
@@ -93,7 +93,7 @@ impl GlobalTable {
         };
         self.panes
             .range(start..)
-            .take_while(|(k, _)| k.model == m.name && k.window == w.name)
+            .take_while(|(k, _)| k.set == m.id && k.window == w.name)
             .filter(|(k, r)| {
                 r.model_fingerprint == m.fingerprint
                     && r.window_fingerprint == w.fingerprint
@@ -117,11 +117,9 @@ impl GlobalTable {
             if next_offset.is_none_or(|o| r.as_of > o) {
                 return Err(Incomplete);
             }
-            let slot = layout
-                .model_index(&k.model)
-                .zip(layout.window_index(&k.window));
+            let slot = layout.set_index(&k.set).zip(layout.window_index(&k.window));
             let fits = slot.and_then(|(m, w)| {
-                let (ml, wl) = (&layout.models[m], &layout.windows[w]);
+                let (ml, wl) = (&layout.sets[m], &layout.windows[w]);
                 (r.model_fingerprint == ml.fingerprint && r.window_fingerprint == wl.fingerprint)
                     .then(|| to_pane(r, &ml.shape))
                     .flatten()
@@ -160,12 +158,13 @@ fn to_pane(r: &PaneRecord, shape: &[usize]) -> Option<Pane> {
 pub(crate) mod tests {
     use super::*;
     use crate::state::codec::{encode_offset, encode_pane};
-    use crate::state::layout::{ModelLayout, WindowLayout};
+    use crate::state::layout::{SetLayout, WindowLayout};
+    use crate::state::series::SetId;
     use crate::window::WindowSpec;
 
     pub(crate) fn layout() -> StateLayout {
         StateLayout {
-            models: vec![ModelLayout::new("m", "b1", &[("f".into(), 2)])],
+            sets: vec![SetLayout::new(SetId::drift("m"), "b1", &[("f".into(), 2)])],
             windows: vec![
                 WindowLayout::new(
                     "t",
@@ -179,7 +178,6 @@ pub(crate) mod tests {
             ],
             idle_timeout_ms: 1000,
             input_topics: vec!["in".into()],
-            outcome_split: None,
         }
     }
 
@@ -301,7 +299,7 @@ pub(crate) mod tests {
         let mut half = GlobalTable::default();
         checkpoint(&mut half, &layout, &part, &mut s, 2);
         let key = StateKey::Pane(PaneKey {
-            model: "m".into(),
+            set: SetId::drift("m"),
             window: "t".into(),
             part: part.clone(),
             pane: 0,

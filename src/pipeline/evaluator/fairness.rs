@@ -1,164 +1,113 @@
-//! The evaluator's part for the `[[fairness]]` checks: per check and window of its model,
-//! each monitored group against the reference (the pure `evaluate::fairness` core), the
-//! gauges, the `fairness` section of `/api/v1/drift`, and on the publishing instance one
-//! event per state transition, kept in the state topic as
-//! `drift/<model>~fairness~<check>/<window>/<group>` for the next publisher.
+//! The evaluation's part for the `[[fairness]]` checks, pure: per check and window of its
+//! model, each monitored group against the reference (the `evaluate::fairness` core) and
+//! its transitions, kept in the state topic under the check's set
+//! (`drift/<model>~fairness~<check>/<window>/<group>`) for the next publisher.
 
-use serde_json::{Value, json};
-
-use super::{Evaluator, Published, TickInput};
-use crate::evaluate::DriftState;
-use crate::evaluate::fairness::evaluate_fairness;
-use crate::output::cloudevent::rfc3339;
+use super::book::StateBook;
+use super::evaluation::{Context, Coverage, Transition};
+use crate::evaluate::fairness::{GroupFairness, evaluate_fairness};
 use crate::output::fairness_event::{FairnessTransition, fairness_event, fairness_key};
-use crate::state::MergedWindow;
-use crate::state::codec::{DriftKey, DriftRecord};
+use crate::pipeline::plan::{FairnessPlan, Plan};
+use crate::state::codec::DriftKey;
+use crate::state::{MergedWindow, SetId};
 
-/// The state-topic model name of a check's states.
-pub(super) fn state_model(model: &str, check: &str) -> String {
-    format!("{model}~fairness~{check}")
+/// One check: one evaluation per `[[windows]]` entry.
+#[derive(Debug)]
+pub struct CheckEvaluation {
+    pub windows: Vec<FairnessWindowEvaluation>,
 }
 
-impl Evaluator {
-    /// Takes a published fairness state (`model` is `<model>~fairness~<check>`); false if
-    /// the key is not a fairness check's.
-    pub(super) fn sync_fairness_state(
-        &mut self,
-        key: &DriftKey,
-        rec: &DriftRecord,
-        state: DriftState,
-    ) -> bool {
-        let Some((model, check)) = key.model.split_once("~fairness~") else {
-            return false;
-        };
-        let plan = &self.plan;
-        let found = plan.fairness.iter().enumerate().find_map(|(f, c)| {
-            let m = &plan.models[c.model];
-            (c.name == check && m.name == model && m.baseline_id == rec.baseline_id).then(|| {
-                let w = plan.windows.iter().position(|(n, _)| *n == key.window)?;
-                let g = c
-                    .groups
-                    .iter()
-                    .position(|g| key.series == std::slice::from_ref(g))?;
-                Some((f, w, g))
-            })?
-        });
-        if let Some(at) = found {
-            self.fairness_states.insert(at, state);
-        }
-        true
-    }
+#[derive(Debug)]
+pub struct FairnessWindowEvaluation {
+    pub coverage: Coverage,
+    /// Applications of every group, the reference's included.
+    pub total: u64,
+    pub reference: Vec<f64>,
+    /// Every monitored group (shown only when `evaluated`).
+    pub groups: Vec<GroupFairness>,
+    /// Whether the window holds `min_applications` of the check's groups.
+    pub evaluated: bool,
+}
 
-    /// Every check on every window of its model: gauges, JSON, and (publishing) events.
-    pub(super) fn tick_fairness(
-        &mut self,
-        merged: &[Vec<MergedWindow>],
-        input: &TickInput<'_>,
-        published: &mut Vec<Published>,
-    ) -> Value {
-        let plan = std::sync::Arc::clone(&self.plan);
-        let t = &plan.thresholds;
-        let gauges = &input.metrics.fairness;
-        let mut checks = Vec::new();
-        for (f, c) in plan.fairness.iter().enumerate() {
-            let model = &plan.models[c.model];
-            let feature = &model.features[c.feature].name;
-            let mut windows = Vec::new();
-            for (w, (wname, _)) in plan.windows.iter().enumerate() {
-                let Some(mw) = merged.get(c.layout_model).and_then(|x| x.get(w)) else {
-                    continue;
-                };
-                let counts = mw.counts.feature(0);
-                let total: u64 = counts.iter().sum();
-                let (reference, groups) = evaluate_fairness(counts, c.bins, c.tau, t.alpha);
-                let names = std::iter::once(&c.reference).chain(&c.groups);
-                let sums = std::iter::once(&reference).chain(groups.iter().map(|g| &g.counts));
-                for (name, n) in names.zip(sums) {
-                    gauges
-                        .applications
-                        .with_label_values(&[&model.name, &c.name, wname, name])
-                        .set(n.iter().sum::<f64>() as i64);
-                }
-                let evaluated = total >= t.min_applications;
-                let mut groups_json = Vec::new();
-                for g in groups.iter().filter(|_| evaluated) {
-                    let gname = &c.groups[g.group];
-                    let labels = [model.name.as_str(), c.name.as_str(), wname, gname];
-                    let mut v = json!({
-                        "group": gname,
-                        "applications": g.counts.iter().sum::<f64>(),
-                        "counts": g.counts,
-                    });
-                    let (Ok(stats), Some(state)) = (&g.stats, g.state) else {
-                        v["error"] = json!(g.stats.as_ref().err().map(|e| e.to_string()));
-                        groups_json.push(v);
-                        continue;
-                    };
-                    gauges.record(&labels, stats);
-                    gauges.state.with_label_values(&labels).set(state as i64);
-                    v["state"] = json!(state);
-                    v["j"] = serde_json::to_value(stats).unwrap_or(Value::Null);
-                    groups_json.push(v);
-                    // Transitions are published (and kept) by the publishing instance only.
-                    if !input.publishing {
-                        continue;
-                    }
-                    let prev = self
-                        .fairness_states
-                        .insert((f, w, g.group), state)
-                        .unwrap_or_default();
-                    if prev == state {
-                        continue;
-                    }
-                    let event = fairness_event(&FairnessTransition {
-                        source: &self.source,
-                        model: &model.name,
-                        check: &c.name,
-                        feature,
-                        window: wname,
-                        group: gname,
-                        reference: &c.reference,
-                        baseline_id: &model.baseline_id,
-                        previous: prev,
-                        state,
-                        stats,
-                        tau: c.tau,
-                        alpha: t.alpha,
-                        bounds: mw.bounds,
-                        now_ms: input.now_ms,
-                    });
-                    let k = fairness_key(&model.name, &c.name);
-                    self.hand_over(
-                        (
-                            state_model(&model.name, &c.name),
-                            wname,
-                            vec![gname.clone()],
-                        ),
-                        state,
-                        &model.baseline_id,
-                        (&k, &event),
-                    );
-                    published.push(Published { key: k, event });
-                }
-                windows.push(json!({
-                    "window": wname,
-                    "applications": total,
-                    "reference_applications": reference.iter().sum::<f64>(),
-                    "evaluated": evaluated,
-                    "window_start": mw.bounds.map(|b| rfc3339(b.0)),
-                    "window_end": mw.bounds.map(|b| rfc3339(b.1)),
-                    "groups": groups_json,
-                }));
-            }
-            checks.push(json!({
-                "check": c.name,
-                "model": model.name,
-                "feature": feature,
-                "reference_group": c.reference,
-                "tau": c.tau,
-                "windows": windows,
-            }));
+/// Every check on every window of its model; the transitions of evaluated windows.
+pub(super) fn evaluate_checks(
+    plan: &Plan,
+    merged: &[Vec<MergedWindow>],
+    book: &StateBook,
+    cx: Context<'_>,
+    transitions: &mut Vec<Transition>,
+) -> Vec<CheckEvaluation> {
+    plan.fairness
+        .iter()
+        .map(|c| CheckEvaluation {
+            windows: (0..plan.windows.len())
+                .map(|w| check_window(plan, c, w, &merged[c.set][w], book, cx, transitions))
+                .collect(),
+        })
+        .collect()
+}
+
+fn check_window(
+    plan: &Plan,
+    c: &FairnessPlan,
+    w: usize,
+    mw: &MergedWindow,
+    book: &StateBook,
+    cx: Context<'_>,
+    transitions: &mut Vec<Transition>,
+) -> FairnessWindowEvaluation {
+    let t = &plan.thresholds;
+    let counts = mw.counts.feature(0);
+    let total: u64 = counts.iter().sum();
+    let (reference, groups) = evaluate_fairness(counts, c.bins, c.tau, t.alpha);
+    let evaluated = total >= t.min_applications;
+    let model = &plan.models[c.model];
+    let wname = &plan.windows[w].0;
+    for g in groups.iter().filter(|_| evaluated) {
+        let (Ok(stats), Some(state)) = (&g.stats, g.state) else {
+            continue;
+        };
+        let group = &c.groups[g.group];
+        let series = DriftKey {
+            set: SetId::fairness(&model.name, &c.name),
+            window: wname.clone(),
+            series: vec![group.clone()],
+        };
+        let previous = book.get(&series, &model.baseline_id);
+        if previous == state {
+            continue;
         }
-        Value::Array(checks)
+        let event = fairness_event(&FairnessTransition {
+            source: cx.source,
+            model: &model.name,
+            check: &c.name,
+            feature: &model.features[c.feature].name,
+            window: wname,
+            group,
+            reference: &c.reference,
+            baseline_id: &model.baseline_id,
+            previous,
+            state,
+            stats,
+            tau: c.tau,
+            alpha: t.alpha,
+            bounds: mw.bounds,
+            now_ms: cx.now_ms,
+        });
+        transitions.push(Transition {
+            series,
+            baseline_id: model.baseline_id.clone(),
+            previous,
+            state,
+            event_key: fairness_key(&model.name, &c.name),
+            event,
+        });
+    }
+    FairnessWindowEvaluation {
+        coverage: Coverage::of(mw),
+        total,
+        reference,
+        groups,
+        evaluated,
     }
 }

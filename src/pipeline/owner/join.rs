@@ -177,8 +177,8 @@ impl<S: TxnSink, R: StateSource> Owner<S, R> {
             return;
         };
         let layout = &self.plan.layout;
-        let model = outcomes.first_model + usize::from(app.model);
-        let Some(shape) = layout.models.get(usize::from(app.model)).map(|m| &m.shape) else {
+        let model = outcomes.set_of(usize::from(app.model));
+        let Some(shape) = layout.sets.get(usize::from(app.model)).map(|m| &m.shape) else {
             return;
         };
         let bins: Vec<u16> = app
