@@ -6,6 +6,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio_util::sync::CancellationToken;
 
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::error::KafkaError;
@@ -156,7 +157,7 @@ impl ConsumerContext for MonitorContext {
                     self.status
                         .end(Remedy::Restart, format!("assigning partitions: {e}"), false);
                 }
-                self.status.joined.store(true, Ordering::Relaxed);
+                self.status.set_joined();
                 info!(partitions = tpl.count(), "partitions assigned");
             }
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
@@ -222,7 +223,7 @@ pub fn consume_loop(
     consumer: &BaseConsumer<MonitorContext>,
     input: Input<'_>,
     outcomes: Option<OutcomeRoute<'_>>,
-    stop: &AtomicBool,
+    stop: &CancellationToken,
     settings: &LoopSettings,
 ) {
     let ctx = consumer.context();
@@ -241,7 +242,7 @@ pub fn consume_loop(
     // take it). The wall clock is read once per batch.
     let mut batch: Vec<BorrowedMessage<'_>> = Vec::with_capacity(BATCH);
     let mut rewinds = Rewinds::default();
-    while !stop.load(Ordering::Relaxed) && !ctx.status.has_failed() {
+    while !stop.is_cancelled() && !ctx.status.has_failed() {
         ctx.status.beat();
         match consumer.poll(Duration::from_millis(100)) {
             None => {}

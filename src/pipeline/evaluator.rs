@@ -14,6 +14,7 @@ mod gauges;
 mod tests;
 
 use std::sync::{Arc, RwLock};
+
 use std::time::Instant;
 
 use serde_json::Value;
@@ -129,9 +130,7 @@ impl Evaluator {
     /// the next publisher, which continues from the state topic, publishes it again once).
     fn publish(&mut self, evaluation: Evaluation) -> Vec<Published> {
         let mut published = Vec::with_capacity(evaluation.transitions.len());
-        let Ok(mut outbox) = self.outbox.lock() else {
-            return published;
-        };
+        let mut handed = Vec::with_capacity(evaluation.transitions.len());
         for t in evaluation.transitions {
             let Transition {
                 series,
@@ -142,7 +141,7 @@ impl Evaluator {
                 ..
             } = t;
             self.book.set(series.clone(), state, &baseline_id);
-            outbox.push(Handover {
+            handed.push(Handover {
                 key: series,
                 record: DriftRecord {
                     state: state as u8,
@@ -158,6 +157,7 @@ impl Evaluator {
                 event,
             });
         }
+        self.outbox.hand_over(handed);
         published
     }
 }

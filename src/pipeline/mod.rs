@@ -11,6 +11,7 @@ pub mod fetch;
 mod fetch_watch;
 pub(crate) mod heal;
 pub(crate) mod kafka_log;
+mod outbox;
 pub(crate) mod owner;
 pub mod plan;
 pub mod producer;
@@ -18,6 +19,7 @@ pub(crate) mod registry;
 pub mod run;
 mod stall;
 mod status;
+mod supervision;
 pub(crate) mod txn;
 pub mod worker;
 

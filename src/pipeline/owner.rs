@@ -25,8 +25,8 @@
 //! next owner restores them from the last committed checkpoint.
 
 use rustc_hash::FxHashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rdkafka::error::KafkaError;
@@ -41,9 +41,7 @@ use crate::output::metrics::Metrics;
 mod gate;
 mod join;
 pub mod ports;
-use crate::state::codec::{
-    DriftKey, DriftRecord, PaneKey, encode_drift, encode_offset, encode_pane,
-};
+use crate::state::codec::{PaneKey, encode_drift, encode_offset, encode_pane};
 use crate::state::reader::StateReader;
 use crate::state::table::Restored;
 use crate::state::{PartitionId, StateKey};
@@ -59,24 +57,7 @@ struct Owned {
     dirty: bool,
 }
 
-/// A drift event (CloudEvents JSON) under its key.
-#[derive(Debug, Clone)]
-pub struct DriftEvent {
-    pub key: String,
-    pub json: String,
-}
-
-/// A transition the publishing evaluator hands to the next transaction: its state for the
-/// state topic and its event for the drift topic, committed together.
-#[derive(Debug, Clone)]
-pub struct Handover {
-    pub key: DriftKey,
-    pub record: DriftRecord,
-    pub event: DriftEvent,
-}
-
-/// Transitions waiting for the next transaction of any worker.
-pub type DriftOutbox = Arc<Mutex<Vec<Handover>>>;
+pub use super::outbox::{DriftEvent, DriftOutbox, Handover};
 
 pub struct Owner<S: TxnSink = TxnProducer, R: StateSource = StateReader> {
     plan: Arc<Plan>,
@@ -246,18 +227,12 @@ impl<S: TxnSink, R: StateSource> Owner<S, R> {
         if let Some(why) = self.gate.refusal() {
             return Err(OwnerError::Diverged(why.to_string()));
         }
-        let outbox: Vec<Handover> = self
-            .drift_outbox
-            .lock()
-            .map(|mut o| std::mem::take(&mut *o))
-            .unwrap_or_default();
+        let outbox = self.drift_outbox.take();
         let result = self.write_checkpoint(consumer, &outbox);
         if let Err(e) = &result {
             self.gate.diverge(|| format!("a checkpoint failed: {e}"));
             // The drift states go into the next transaction (before any handed over since).
-            if let Ok(mut o) = self.drift_outbox.lock() {
-                o.splice(0..0, outbox);
-            }
+            self.drift_outbox.put_back(outbox);
         }
         result.map_err(OwnerError::Txn)
     }

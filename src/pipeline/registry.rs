@@ -6,9 +6,9 @@
 //! is a fact about the message (`unknown_schema`).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 use apache_avro::Schema;
 
@@ -82,7 +82,7 @@ impl Registry {
     pub fn ensure(
         &self,
         ids: impl IntoIterator<Item = u32>,
-        stop: &AtomicBool,
+        stop: &CancellationToken,
         alive: impl Fn(),
     ) -> bool {
         // A batch is mostly one schema id: look each run of it up once, not per message.
@@ -204,18 +204,18 @@ fn parse_answer(id: u32, body: &str) -> Entry {
 }
 
 /// Sleeps `d` in short steps; false if `stop` was set meanwhile.
-fn sleep_unless_stopped(d: Duration, stop: &AtomicBool) -> bool {
+fn sleep_unless_stopped(d: Duration, stop: &CancellationToken) -> bool {
     let step = Duration::from_millis(50);
     let mut left = d;
     while !left.is_zero() {
-        if stop.load(Ordering::Relaxed) {
+        if stop.is_cancelled() {
             return false;
         }
         let s = left.min(step);
         std::thread::sleep(s);
         left -= s;
     }
-    !stop.load(Ordering::Relaxed)
+    !stop.is_cancelled()
 }
 
 #[cfg(test)]
@@ -265,16 +265,16 @@ mod tests {
             timeout: Duration::from_secs(1),
         };
         let registry = Registry::new(&config, Metrics::new());
-        let stop = AtomicBool::new(false);
+        let stop = CancellationToken::new();
         let attempts = std::sync::atomic::AtomicUsize::new(0);
         let fetched = registry.ensure([5, 5, 5], &stop, || {
-            if attempts.fetch_add(1, Ordering::Relaxed) == 2 {
-                stop.store(true, Ordering::Relaxed);
+            if attempts.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 2 {
+                stop.cancel();
             }
         });
         assert!(!fetched, "stopped, so not fetched");
         assert_eq!(
-            attempts.load(Ordering::Relaxed),
+            attempts.load(std::sync::atomic::Ordering::Relaxed),
             3,
             "alive at every attempt"
         );

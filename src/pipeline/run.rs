@@ -5,14 +5,15 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
 use rdkafka::config::ClientConfig;
 use serde_json::Value;
 use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
 use super::consumer::now_ms;
@@ -20,6 +21,7 @@ use super::evaluator::{Evaluator, Published, TickInput};
 use super::kafka_log;
 use super::owner::DriftOutbox;
 use super::plan::Plan;
+use super::supervision::{FENCED_EXIT_AFTER, Seen, assess, ends_process};
 use super::txn::TxnProducer;
 use super::worker::{self, JoinTopics, Worker, WorkerEnv, default_workers, worker_instance};
 use crate::config::Config;
@@ -33,17 +35,8 @@ use crate::state::topic::{
     TopicError, ensure_repartition_topic, ensure_state_topic, outcome_partitions,
 };
 
-/// How long a worker's thread may show no progress before the process ends (the
-/// orchestrator restarts it; the state survives): longer than any wait psimon makes on
-/// purpose (a restore waits up to `restore_timeout`, a commit is retried up to the
-/// transaction time-out), as librdkafka's `max.poll.interval.ms` (5 min).
-const STUCK_AFTER: Duration = Duration::from_secs(300);
-
 /// What `/readyz` says until the state table is loaded.
 const STARTING: &str = "starting: loading the state table";
-
-/// How long an instance with a live twin stays up (not ready, saying why) before it exits.
-const FENCED_EXIT_AFTER: Duration = Duration::from_secs(30);
 
 /// Called after every evaluation with its JSON and the drift events it published.
 pub type OnEvaluation = Box<dyn FnMut(&Value, &[Published]) + Send>;
@@ -160,8 +153,8 @@ pub async fn run(
     };
     info!(topic = %reader.topic(), partitions = reader.partitions(), instance = %instance, workers = txns.len(), "state table loaded");
 
-    let outbox: DriftOutbox = Arc::new(Mutex::new(Vec::new()));
-    let stop = Arc::new(AtomicBool::new(false));
+    let outbox = DriftOutbox::default();
+    let stop = CancellationToken::new();
     let env = Arc::new(WorkerEnv {
         registry: schema_registry(&config, &metrics),
         config: Arc::new(config.clone()),
@@ -169,9 +162,9 @@ pub async fn run(
         base: base.clone(),
         reader: Arc::clone(&reader),
         metrics: metrics.clone(),
-        outbox: Arc::clone(&outbox),
+        outbox: outbox.clone(),
         join_topics,
-        stop: Arc::clone(&stop),
+        stop: stop.clone(),
         workers: txns.len(),
     });
     let mut workers = Vec::new();
@@ -186,7 +179,7 @@ pub async fn run(
         evaluator: Evaluator::new(
             Arc::clone(&plan),
             &format!("psimon/{}", config.kafka.group_id),
-            Arc::clone(&outbox),
+            outbox.clone(),
         ),
         reader: &reader,
         metrics: &metrics,
@@ -194,7 +187,7 @@ pub async fn run(
         on_evaluation: &mut on_evaluation,
     };
     let failure = supervise(
-        &workers,
+        &mut workers,
         &mut evaluation,
         (&broker_ok, config.evaluation.interval),
         &mut shutdown,
@@ -207,7 +200,7 @@ pub async fn run(
         "shutting down"
     );
     http_state.set_not_ready("shutting down");
-    stop.store(true, Ordering::Relaxed);
+    stop.cancel();
     probe_task.abort();
     shut_down(workers, &mut evaluation, deadline).await;
     http.stop(deadline.max(Instant::now() + Duration::from_millis(100)))
@@ -322,10 +315,11 @@ impl Evaluation<'_> {
     }
 }
 
-/// Evaluates every interval and watches the workers every 250 ms until `shutdown` or a
-/// failure that ends the process (returned).
+/// Evaluates every interval and judges the workers' health at each report they send and
+/// every second (a heartbeat's age, the broker probe, the twin's grace) until `shutdown`
+/// or a failure that ends the process (returned).
 async fn supervise(
-    workers: &[Worker],
+    workers: &mut [Worker],
     evaluation: &mut Evaluation<'_>,
     (broker_ok, interval): (&AtomicBool, Duration),
     shutdown: &mut Pin<&mut (impl Future<Output = ()> + Send)>,
@@ -333,30 +327,54 @@ async fn supervise(
     let (metrics, http_state) = (evaluation.metrics, evaluation.http);
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut watch = tokio::time::interval(Duration::from_millis(250));
+    let mut timer = tokio::time::interval(Duration::from_secs(1));
     let mut twin_since: Option<Instant> = None;
     loop {
         tokio::select! {
             _ = shutdown.as_mut() => return None,
-            _ = watch.tick() => {
-                let (publishing, assigned) = worker::publishing(workers);
-                metrics.drift_publisher.set(i64::from(publishing));
-                metrics.assigned_partitions.set(assigned as i64);
-                let health = Health::of(workers, evaluation.reader, broker_ok.load(Ordering::Relaxed));
-                match &health.not_ready {
-                    None => http_state.set_ready(),
-                    Some(why) => http_state.set_not_ready(&kafka_log::with_last_problem(why)),
-                }
-                if let Some(why) = health.ends_process(&mut twin_since) {
-                    return Some(why);
-                }
-            }
             _ = tick.tick() => {
                 let (publishing, _) = worker::publishing(workers);
                 evaluation.run(publishing);
+                continue;
             }
+            _ = any_report(workers) => {}
+            _ = timer.tick() => {}
+        }
+        let (publishing, assigned) = worker::publishing(workers);
+        metrics.drift_publisher.set(i64::from(publishing));
+        metrics.assigned_partitions.set(assigned as i64);
+        let seen: Vec<Seen<'_>> = workers.iter_mut().map(Worker::seen).collect();
+        let health = assess(
+            &seen,
+            evaluation.reader.is_finished(),
+            broker_ok.load(Ordering::Relaxed),
+        );
+        match &health.not_ready {
+            None => http_state.set_ready(),
+            Some(why) => http_state.set_not_ready(&kafka_log::with_last_problem(why)),
+        }
+        if let Some(why) = ends_process(&health, &mut twin_since, Instant::now()) {
+            if health.twin {
+                error!(reason = %why, "stopping: fenced for {:?}", FENCED_EXIT_AFTER);
+            } else {
+                error!(reason = %why, "stopping: a component failed");
+            }
+            return Some(why);
         }
     }
+}
+
+/// Until some worker sends a new report (never, when none can).
+async fn any_report(workers: &mut [Worker]) {
+    let changes: Vec<_> = workers
+        .iter_mut()
+        .filter(|w| w.reports.has_changed().is_ok())
+        .map(|w| Box::pin(w.reports.changed()))
+        .collect();
+    if changes.is_empty() {
+        return std::future::pending().await;
+    }
+    let _ = futures_util::future::select_all(changes).await;
 }
 
 /// Stops the workers (each writes its final checkpoint), waits for the state table to see
@@ -529,86 +547,5 @@ fn evaluate(
     }
     if let Ok(mut latest) = http.latest.write() {
         *latest = json;
-    }
-}
-
-/// What the supervisor reads from the workers and the state reader each tick.
-struct Health {
-    /// Why `/readyz` is 503, if it is.
-    not_ready: Option<String>,
-    /// A worker stopped for good, a thread ended or the state reader died: exit.
-    ended: bool,
-    /// A worker stopped for good because another live instance uses its id.
-    twin: bool,
-}
-
-impl Health {
-    /// Why the process ends now, if it does. A worker stopped for good by a live twin stays
-    /// up, not ready, for a while so that the clash is visible on /readyz, then the process
-    /// exits non-zero; any other worker stopped for good, or a thread that ended, ends it at
-    /// once. Workers that restart (a fence after an outage, a failed producer) keep the
-    /// process up, not ready while they restart.
-    fn ends_process(self, twin_since: &mut Option<Instant>) -> Option<String> {
-        let why = || self.not_ready.clone().unwrap_or_default();
-        if self.twin {
-            let since = *twin_since.get_or_insert_with(Instant::now);
-            if since.elapsed() < FENCED_EXIT_AFTER {
-                return None;
-            }
-            error!(reason = %why(), "stopping: fenced for {:?}", FENCED_EXIT_AFTER);
-            Some(why())
-        } else if self.ended {
-            error!(reason = %why(), "stopping: a component failed");
-            Some(why())
-        } else {
-            None
-        }
-    }
-
-    fn of(workers: &[Worker], reader: &StateReader, broker_ok: bool) -> Self {
-        let named = |w: &Worker, why: String| format!("{}: {why}", w.name);
-        let fatal = workers
-            .iter()
-            .find_map(|w| w.status.fatal().map(|f| named(w, f)));
-        let twin = workers
-            .iter()
-            .any(|w| w.status.twin.load(Ordering::Relaxed));
-        let thread_ended = workers
-            .iter()
-            .find(|w| w.thread.is_finished())
-            .map(|w| format!("the consumer thread of {} ended unexpectedly", w.name));
-        let restarting = workers
-            .iter()
-            .find_map(|w| w.status.restarting().map(|r| named(w, r)));
-        let stuck = workers
-            .iter()
-            .find(|w| w.status.since_beat() > STUCK_AFTER && !w.thread.is_finished())
-            .map(|w| {
-                format!(
-                    "the consumer thread of {} made no progress for {} s (stuck in a Kafka client call)",
-                    w.name,
-                    w.status.since_beat().as_secs()
-                )
-            });
-        let reader_ended = reader.is_finished();
-        let not_ready = fatal
-            .clone()
-            .or(thread_ended.clone())
-            .or(stuck.clone())
-            .or_else(|| reader_ended.then(|| "the state reader thread ended unexpectedly".into()))
-            .or_else(|| (!broker_ok).then(|| "the Kafka broker does not answer".into()))
-            .or(restarting)
-            .or_else(|| workers.iter().find_map(|w| w.status.stalled()))
-            .or_else(|| {
-                (!workers
-                    .iter()
-                    .all(|w| w.status.joined.load(Ordering::Relaxed)))
-                .then(|| "joining the consumer group".into())
-            });
-        Self {
-            not_ready,
-            ended: fatal.is_some() || thread_ended.is_some() || stuck.is_some() || reader_ended,
-            twin,
-        }
     }
 }

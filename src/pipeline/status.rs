@@ -1,12 +1,15 @@
 //! What a counting worker tells the rest of the process: why each life of it ended and
-//! what heals that (`Ending`, `Life`), whether it is restarting or stopped for good, and a
-//! heartbeat of its thread. Written by the worker's thread and its client callbacks, read
-//! by the supervisor for `/readyz` and the decision to exit; no logic beyond that.
+//! what heals that (`Ending`, `Life`, for the worker itself), its [`Report`] for the
+//! supervisor on a watch channel (joining, counting, restarting or stopped for good, and
+//! its stalled partitions), and a heartbeat of its thread (a thread stuck in a client call
+//! can send nothing: the supervisor judges the heartbeat's age). Written by the worker's
+//! thread and its client callbacks; no logic beyond that.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 
+use tokio::sync::watch;
 use tracing::error;
 
 use super::consumer::now_ms;
@@ -31,12 +34,34 @@ pub struct Life {
     pub joined: bool,
 }
 
+/// Where a worker is, for `/readyz` and the decision to exit.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Phase {
+    /// Waiting for its first assignment in this life.
+    #[default]
+    Joining,
+    /// In the group, counting what it is assigned.
+    Counting,
+    /// Between two lives: why.
+    Restarting(String),
+    /// Stopped for good (nothing heals it): why, and whether because another live
+    /// instance uses its id.
+    Stopped { why: String, twin: bool },
+}
+
+/// What a worker shows the supervisor, sent at every change.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Report {
+    pub phase: Phase,
+    /// The partitions of this life that make no progress, described (`stall`).
+    pub stalled: Option<String>,
+}
+
 /// What a worker tells the rest of the process. `joined` and the ending are per life of
-/// the worker (reset when it restarts); `restarting` and `fatal` are for `/readyz`.
-#[derive(Default)]
+/// the worker (reset when it restarts); the report is the supervisor's.
 pub struct ConsumerStatus {
     /// The group was joined (a first assignment, possibly empty, arrived).
-    pub joined: AtomicBool,
+    joined: AtomicBool,
     /// Why this life ends (the first reason wins).
     ending: Mutex<Option<Ending>>,
     /// This life saw the cluster fail (`heal::is_outage`): a fence that follows is the
@@ -44,14 +69,7 @@ pub struct ConsumerStatus {
     pub(super) outage: AtomicBool,
     /// Whether `ending` is set: what the consuming loop checks per batch, without a lock.
     failed: AtomicBool,
-    /// Set while the worker restarts: why.
-    restarting: Mutex<Option<String>>,
-    /// Set when the worker stopped for good (nothing heals it): why.
-    fatal: Mutex<Option<String>>,
-    /// The worker stopped for good because another live instance uses its id.
-    pub twin: AtomicBool,
-    /// The partitions of this life that make no progress, described (`stall`).
-    stalled: Mutex<Option<String>>,
+    report: watch::Sender<Report>,
     /// When the worker's thread last showed progress (epoch ms): every turn of the
     /// consuming loop and of a restart. A thread stuck inside a Kafka client call (seen:
     /// librdkafka's `send_offsets_to_transaction` waiting without end after a broker freeze)
@@ -59,7 +77,43 @@ pub struct ConsumerStatus {
     beat_ms: AtomicI64,
 }
 
+impl Default for ConsumerStatus {
+    fn default() -> Self {
+        Self {
+            joined: AtomicBool::new(false),
+            ending: Mutex::new(None),
+            outage: AtomicBool::new(false),
+            failed: AtomicBool::new(false),
+            report: watch::Sender::new(Report::default()),
+            beat_ms: AtomicI64::new(0),
+        }
+    }
+}
+
 impl ConsumerStatus {
+    /// The worker's reports, from the current one on.
+    pub fn subscribe(&self) -> watch::Receiver<Report> {
+        self.report.subscribe()
+    }
+
+    /// The group was joined: a first assignment (possibly empty) arrived in this life.
+    pub fn set_joined(&self) {
+        self.joined.store(true, Ordering::Relaxed);
+        self.set_phase(|p| matches!(p, Phase::Joining), Phase::Counting);
+    }
+
+    /// Moves to `next` when the current phase is one `from` accepts (a worker stopped for
+    /// good stays stopped).
+    fn set_phase(&self, from: impl Fn(&Phase) -> bool, next: Phase) {
+        self.report.send_if_modified(|r| {
+            let moves = from(&r.phase) && r.phase != next;
+            if moves {
+                r.phase = next;
+            }
+            moves
+        });
+    }
+
     /// Ends this life of the worker; `remedy` says whether it restarts or stops.
     pub fn end(&self, remedy: Remedy, why: String, fence: bool) {
         error!(reason = %why, ?remedy, "the consumer stops");
@@ -81,14 +135,11 @@ impl ConsumerStatus {
 
     /// Sets (or clears, with `None`) the description of this life's stalled partitions.
     pub fn set_stalled(&self, what: Option<String>) {
-        if let Ok(mut s) = self.stalled.lock() {
-            *s = what;
-        }
-    }
-
-    /// Why some partition of this worker makes no progress, if one does not.
-    pub fn stalled(&self) -> Option<String> {
-        self.stalled.lock().ok().and_then(|s| s.clone())
+        self.report.send_if_modified(|r| {
+            let changed = r.stalled != what;
+            r.stalled = what;
+            changed
+        });
     }
 
     pub fn has_failed(&self) -> bool {
@@ -117,29 +168,26 @@ impl ConsumerStatus {
             joined: self.joined.swap(false, Ordering::Relaxed),
         };
         self.failed.store(false, Ordering::Release);
+        self.set_phase(|p| *p == Phase::Counting, Phase::Joining);
         life
     }
 
+    /// The worker is between two lives (`Some(why)`), or starts a new one (`None`: it
+    /// joins the group again).
     pub fn set_restarting(&self, why: Option<String>) {
-        if let Ok(mut r) = self.restarting.lock() {
-            *r = why;
+        let alive = |p: &Phase| !matches!(p, Phase::Stopped { .. });
+        match why {
+            Some(why) => self.set_phase(alive, Phase::Restarting(why)),
+            None => self.set_phase(alive, Phase::Joining),
         }
     }
 
-    pub fn restarting(&self) -> Option<String> {
-        self.restarting.lock().ok().and_then(|r| r.clone())
-    }
-
-    /// The worker stops for good.
+    /// The worker stops for good (the first reason wins).
     pub fn set_fatal(&self, why: String, twin: bool) {
         error!(reason = %why, "the worker stops for good");
-        self.twin.store(twin, Ordering::Relaxed);
-        if let Ok(mut f) = self.fatal.lock() {
-            f.get_or_insert(why);
-        }
-    }
-
-    pub fn fatal(&self) -> Option<String> {
-        self.fatal.lock().ok().and_then(|f| f.clone())
+        self.set_phase(
+            |p| !matches!(p, Phase::Stopped { .. }),
+            Phase::Stopped { why, twin },
+        );
     }
 }

@@ -16,6 +16,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 use anyhow::{Context, Result};
 use rdkafka::config::ClientConfig;
@@ -28,7 +30,8 @@ use super::heal::{self, FenceRecord, Remedy};
 use super::owner::{DriftOutbox, Join, Owner, OwnerParts};
 use super::plan::Plan;
 use super::registry::Registry;
-use super::status::ConsumerStatus;
+use super::status::{ConsumerStatus, Report};
+use super::supervision::Seen;
 use super::txn::{TxnError, TxnProducer, TxnTopics};
 use crate::config::Config;
 use crate::join::{PendingStore, changelog_topic};
@@ -134,7 +137,8 @@ pub struct WorkerEnv {
     pub metrics: Metrics,
     pub outbox: DriftOutbox,
     pub join_topics: Option<JoinTopics>,
-    pub stop: Arc<AtomicBool>,
+    /// Cancelled when the process stops: every worker ends its life with a final checkpoint.
+    pub stop: CancellationToken,
     pub workers: usize,
     /// The schema registry of Avro input (shared: one cache per process).
     pub registry: Option<Arc<Registry>>,
@@ -144,7 +148,9 @@ pub struct WorkerEnv {
 pub struct Worker {
     pub name: String,
     pub thread: JoinHandle<()>,
+    /// Its heartbeat (the reports come on `reports`).
     pub status: Arc<ConsumerStatus>,
+    pub reports: watch::Receiver<Report>,
     /// Whether this worker owns the partition that makes it the drift publisher.
     pub publisher: Arc<AtomicBool>,
     pub assigned: Arc<AtomicUsize>,
@@ -180,10 +186,23 @@ pub fn start(env: &Arc<WorkerEnv>, name: String, txn: TxnProducer) -> Result<Wor
     Ok(Worker {
         name,
         thread,
+        reports: status.subscribe(),
         status,
         publisher,
         assigned,
     })
+}
+
+impl Worker {
+    /// The worker as the supervisor sees it now (its latest report marked seen).
+    pub(super) fn seen(&mut self) -> Seen<'_> {
+        Seen {
+            name: &self.name,
+            report: self.reports.borrow_and_update().clone(),
+            thread_ended: self.thread.is_finished(),
+            since_beat: self.status.since_beat(),
+        }
+    }
 }
 
 impl Lives {
@@ -192,7 +211,7 @@ impl Lives {
         let mut txn = Some(first);
         let mut fences = FenceRecord::default();
         let mut attempt = 0u32;
-        while !self.env.stop.load(Ordering::Relaxed) {
+        while !self.env.stop.is_cancelled() {
             self.status.beat();
             let producer = match txn.take().map_or_else(|| self.new_txn(), Ok) {
                 Ok(p) => p,
@@ -264,7 +283,7 @@ impl Lives {
             .set_restarting(Some(format!("restarting the worker: {why}")));
         *attempt += 1;
         let until = Instant::now() + wait;
-        while Instant::now() < until && !self.env.stop.load(Ordering::Relaxed) {
+        while Instant::now() < until && !self.env.stop.is_cancelled() {
             self.status.beat();
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -311,7 +330,7 @@ impl Lives {
             plan: Arc::clone(plan),
             txn,
             reader: Arc::clone(&env.reader),
-            drift_outbox: Arc::clone(&env.outbox),
+            drift_outbox: env.outbox.clone(),
             restore_timeout: config.state.restore_timeout,
             metrics: env.metrics.clone(),
             publisher_partition: PartitionId {

@@ -3,7 +3,7 @@
 //! the book's hysteresis across evaluations, and the shell's hand-over to the outbox.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 
 use super::book::StateBook;
 use super::evaluation::{Context, Evaluation, evaluate};
@@ -11,6 +11,7 @@ use super::{Evaluator, TickInput, api};
 use crate::evaluate::DriftState;
 use crate::output::cloudevent::{EVENT_TYPE, IV_DROP_EVENT_TYPE};
 use crate::output::metrics::Metrics;
+use crate::pipeline::outbox::DriftOutbox;
 use crate::pipeline::plan::Plan;
 use crate::state::codec::{DriftKey, DriftRecord, StateKey, encode_drift};
 use crate::state::{GlobalTable, MergedWindow, SetId};
@@ -296,8 +297,8 @@ fn the_publisher_hands_each_transition_over_once_and_a_follower_reads_the_table(
     let plan = Arc::new(plan());
     let table = RwLock::new(GlobalTable::default());
     let metrics = Metrics::new();
-    let outbox = Arc::new(Mutex::new(Vec::new()));
-    let mut publisher = Evaluator::new(Arc::clone(&plan), "test", Arc::clone(&outbox));
+    let outbox = DriftOutbox::default();
+    let mut publisher = Evaluator::new(Arc::clone(&plan), "test", outbox.clone());
     let input = |publishing| TickInput {
         table: &table,
         metrics: &metrics,
@@ -323,7 +324,7 @@ fn the_publisher_hands_each_transition_over_once_and_a_follower_reads_the_table(
             Some(&encode_drift(&record)),
         )
         .unwrap();
-    let mut follower = Evaluator::new(Arc::clone(&plan), "test", Arc::new(Mutex::new(Vec::new())));
+    let mut follower = Evaluator::new(Arc::clone(&plan), "test", DriftOutbox::default());
     follower.tick(&input(false));
     assert_eq!(
         follower.book.get(&key, &record.baseline_id),
@@ -333,7 +334,7 @@ fn the_publisher_hands_each_transition_over_once_and_a_follower_reads_the_table(
         publisher.book.get(&key, &record.baseline_id),
         DriftState::Ok
     );
-    assert!(outbox.lock().unwrap().is_empty());
+    assert!(outbox.take().is_empty());
     // The publisher's transitions: each handed over once, with its state, and kept.
     let drifted = snapshot(&plan, |_| window(&plan, 0, 20_000, moved(2)));
     let e = run(&plan, &drifted, &publisher.book);
@@ -345,7 +346,7 @@ fn the_publisher_hands_each_transition_over_once_and_a_follower_reads_the_table(
     assert_eq!(expected.len(), plan.windows.len());
     let published = publisher.publish(e);
     assert_eq!(published.len(), expected.len());
-    let handed: Vec<_> = outbox.lock().unwrap().drain(..).collect();
+    let handed = outbox.take();
     assert_eq!(handed.len(), expected.len());
     for (h, (series, event_key)) in handed.iter().zip(&expected) {
         assert_eq!((&h.key, &h.event.key), (series, event_key));

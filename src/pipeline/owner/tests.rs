@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::path::Path;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use rdkafka::error::KafkaError;
@@ -226,7 +226,7 @@ impl Rig {
                 table,
             },
             reader: Arc::clone(&state),
-            drift_outbox: Arc::new(Mutex::new(Vec::new())),
+            drift_outbox: Default::default(),
             restore_timeout: Duration::from_millis(50),
             metrics: Metrics::new(),
             publisher_partition: PartitionId {
