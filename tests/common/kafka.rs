@@ -2,7 +2,7 @@
 //! unique topic names, a psimon child process with its config, HTTP reads, kcat.
 #![allow(dead_code)]
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -51,20 +51,27 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// `GET path` on 127.0.0.1:port: (status, body).
+/// `GET path` on 127.0.0.1:port: (status, body); `None` when there is no answer.
 pub fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).ok()?;
-    let (head, body) = raw.split_once("\r\n\r\n")?;
-    let status = head.split_whitespace().nth(1)?.parse().ok()?;
-    Some((status, body.to_string()))
+    http_get_with(port, path, None)
+}
+
+/// `GET path` with an optional `Authorization` header, through the HTTP client psimon
+/// itself uses (ureq): (status, body) whatever the status.
+pub fn http_get_with(port: u16, path: &str, authorization: Option<&str>) -> Option<(u16, String)> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into();
+    let mut request = agent.get(format!("http://127.0.0.1:{port}{path}"));
+    if let Some(a) = authorization {
+        request = request.header("Authorization", a);
+    }
+    let mut response = request.call().ok()?;
+    let status = response.status().as_u16();
+    let body = response.body_mut().read_to_string().ok()?;
+    Some((status, body))
 }
 
 /// The value of a metric line (`name{labels} value`) in an exposition.
