@@ -1,6 +1,7 @@
 //! `psimon baseline`: bins from a development sample, written as a baseline file, with the
 //! IV table (or, without a target, the bins) printed for review.
 
+use super::Format;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -325,4 +326,90 @@ fn iv_table(model: &ModelBaseline) -> String {
     }
     out.push('\n');
     out
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum MethodArg {
+    Quantile,
+    Stumps,
+}
+
+/// The arguments of `psimon baseline`.
+#[derive(clap::Args)]
+pub struct BaselineCli {
+    /// Development sample: .csv (with a header) or .jsonl.
+    #[arg(long)]
+    input: PathBuf,
+    /// Where to write the baseline file.
+    #[arg(long)]
+    out: PathBuf,
+    /// Name of the model in the baseline file.
+    #[arg(long, default_value = "default")]
+    model: String,
+    /// Outcome column (two values); enables WoE/IV and the stumps method.
+    #[arg(long)]
+    target: Option<String>,
+    /// The target value that marks a bad outcome (default: 1 of 0/1, true of false/true).
+    #[arg(long)]
+    bad_value: Option<String>,
+    /// Feature columns (default: every column but the target).
+    #[arg(long, value_delimiter = ',')]
+    features: Option<Vec<String>>,
+    /// Columns to treat as categorical even if their values are numbers.
+    #[arg(long, value_delimiter = ',')]
+    categorical: Vec<String>,
+    /// Codes of numeric features that get a bin each, e.g. -999,-1.
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
+    special_values: Vec<f64>,
+    #[arg(long, value_enum, default_value = "quantile")]
+    method: MethodArg,
+    /// Most ordinary bins per feature (Missing, Other and special bins come on top).
+    #[arg(long, default_value_t = 10)]
+    max_bins: usize,
+    /// Least share of a feature's ordinary rows a bin must hold.
+    #[arg(long, default_value_t = 0.05)]
+    min_bin_share: f64,
+    /// Most equal-frequency population bins per numeric feature, written next to the
+    /// scorecard bins (categorical: every level of at least --min-bin-share); 0: none.
+    #[arg(long, default_value_t = crate::binning::population::DEFAULT_POPULATION_BINS)]
+    population_bins: usize,
+    /// Merge bins until WoE is monotone (needs --target).
+    #[arg(long)]
+    monotone: bool,
+    /// Choose the bins on the rest and report IV, SE, interval and p-value on this share
+    /// of the sample (seeded, stratified by the target); the file keeps full counts.
+    #[arg(long)]
+    holdout: Option<f64>,
+    /// Seed of the holdout split.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// How the figures are printed (the baseline file is written either way).
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+}
+
+impl BaselineCli {
+    pub(super) fn run(self) -> Result<()> {
+        run(BaselineArgs {
+            input: self.input,
+            out: self.out,
+            model: self.model,
+            target: self.target,
+            bad_value: self.bad_value,
+            features: self.features,
+            categorical: self.categorical,
+            special_values: self.special_values,
+            method: match self.method {
+                MethodArg::Quantile => Method::Quantile,
+                MethodArg::Stumps => Method::Stumps,
+            },
+            max_bins: self.max_bins,
+            min_bin_share: self.min_bin_share,
+            population_bins: self.population_bins,
+            monotone: self.monotone,
+            holdout: self.holdout,
+            seed: self.seed,
+            json: self.format == Format::Json,
+        })
+    }
 }

@@ -2,6 +2,7 @@
 //! drift after a minute, shown as a live table; `--batch` runs the batch tools instead.
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -418,4 +419,50 @@ pub fn run_batch(keep_in: Option<std::path::PathBuf>) -> Result<()> {
     })?;
     emit(&format!("\ndemo done; {}\n", demo_dir.fate()))?;
     Ok(())
+}
+
+/// The arguments of `psimon demo`.
+#[derive(clap::Args)]
+pub struct DemoCli {
+    /// Address of /metrics and /api/v1/drift.
+    #[arg(long, default_value = "127.0.0.1:9464")]
+    http: String,
+    /// Applications per second.
+    #[arg(long, default_value_t = 2000)]
+    rate: u64,
+    /// When the population starts to drift.
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+    drift_after: std::time::Duration,
+    /// Evaluation interval.
+    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+    interval: std::time::Duration,
+    /// Stop by itself after this long (default: at Ctrl-C).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    duration: Option<std::time::Duration>,
+    /// The batch tour instead: samples, a baseline and a drift report.
+    #[arg(long)]
+    batch: bool,
+    /// Write the demo's files (baseline, samples, join store) here and keep them
+    /// (default: a temporary directory, removed at the end).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+}
+
+impl DemoCli {
+    pub(super) fn run(self) -> Result<()> {
+        if self.batch {
+            return run_batch(self.dir);
+        }
+        run_streaming(
+            crate::demo::DemoOptions {
+                http: self.http,
+                rate: self.rate,
+                drift_after: self.drift_after,
+                shift: 0.8,
+                interval: self.interval,
+            },
+            self.duration,
+            self.dir,
+        )
+    }
 }

@@ -304,3 +304,101 @@ pub fn run(a: LoadgenArgs) -> Result<()> {
     }
     Ok(())
 }
+
+/// The arguments of `psimon loadgen`.
+#[derive(clap::Args)]
+pub struct LoadgenCli {
+    #[arg(long, default_value = "127.0.0.1:9092")]
+    brokers: String,
+    #[arg(long, default_value = "applications")]
+    topic: String,
+    #[arg(long, default_value_t = 100_000)]
+    count: u64,
+    /// Events per second; 0 for as fast as possible.
+    #[arg(long, default_value_t = 0)]
+    rate: u64,
+    #[arg(long, default_value_t = 0.0)]
+    shift: f64,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    #[arg(long, default_value = "retail_v3")]
+    model: String,
+    /// 20 numeric features f00..f19 at the top level.
+    #[arg(long)]
+    wide: bool,
+    /// Event time of the first event, epoch ms (default: now).
+    #[arg(long)]
+    start_ms: Option<i64>,
+    /// Event time between consecutive events, ms.
+    #[arg(long, default_value_t = 1)]
+    step_ms: i64,
+    /// Create the topic with this many partitions if it does not exist.
+    #[arg(long)]
+    partitions: Option<i32>,
+    /// Also produce each application's outcome (`outcome` 1 bad / 0 good, keyed and
+    /// identified by the application id) to this topic.
+    #[arg(long)]
+    outcomes_topic: Option<String>,
+    /// Outcome time after the application time.
+    #[arg(long, default_value = "90d", value_parser = humantime::parse_duration)]
+    outcome_delay: std::time::Duration,
+    /// Share of applications whose outcome is produced (the rest never get one).
+    #[arg(long, default_value_t = 1.0)]
+    outcome_share: f64,
+    /// Produce only the outcomes (of the applications the same seed and count produced).
+    #[arg(long, requires = "outcomes_topic")]
+    only_outcomes: bool,
+    /// Share of outcomes redrawn at random (an IV drop to detect).
+    #[arg(long, default_value_t = 0.0, requires = "outcomes_topic")]
+    label_noise: f64,
+    /// Add a protected attribute `applicant.group` (A 70%, B 30%) with group B's
+    /// bureau scores this many points lower.
+    #[arg(long)]
+    protected_gap: Option<f64>,
+    /// json, or avro (the Confluent wire format; needs --registry).
+    #[arg(long, default_value = "json", value_parser = ["json", "avro"])]
+    format: String,
+    /// Confluent-compatible schema registry to register the Avro schema with.
+    #[arg(long, required_if_eq("format", "avro"))]
+    registry: Option<String>,
+    /// From this event on, write with an evolved schema (a second schema id).
+    #[arg(long, requires = "registry")]
+    evolve_at: Option<u64>,
+    /// A librdkafka property of the producer and the admin client, as kcat's -X
+    /// (e.g. `-X security.protocol=SASL_SSL`, `-X compression.type=zstd`); repeatable.
+    #[arg(short = 'X', long = "property", value_name = "KEY=VALUE")]
+    properties: Vec<String>,
+}
+
+impl LoadgenCli {
+    pub(super) fn run(self) -> Result<()> {
+        let outcomes = self.outcomes_topic.map(|topic| OutcomeArgs {
+            topic,
+            delay_ms: i64::try_from(self.outcome_delay.as_millis()).unwrap_or(i64::MAX),
+            share: self.outcome_share,
+            only: self.only_outcomes,
+            label_noise: self.label_noise,
+        });
+        let avro = (self.format == "avro").then(|| AvroArgs {
+            registry: self.registry.unwrap_or_default(),
+            evolve_at: self.evolve_at,
+        });
+        run(LoadgenArgs {
+            brokers: self.brokers,
+            properties: self.properties,
+            topic: self.topic,
+            count: self.count,
+            rate: self.rate,
+            shift: self.shift,
+            seed: self.seed,
+            model: self.model,
+            wide: self.wide,
+            start_ms: self.start_ms,
+            step_ms: self.step_ms,
+            partitions: self.partitions,
+            outcomes,
+            protected_gap: self.protected_gap,
+            avro,
+        })
+    }
+}

@@ -1,5 +1,6 @@
-//! The command-line shell: argument parsing lives in `main.rs`; each command here reads its
-//! files, calls the pure core and prints. Errors go up as `anyhow` with their context.
+//! The command-line shell: [`main`] parses the arguments (each command's own module
+//! derives them) and hands over; each command reads its files, calls the pure core and
+//! prints. Errors go up as `anyhow` with their context and are printed redacted.
 
 pub mod baseline_cmd;
 mod config_secrets;
@@ -12,3 +13,85 @@ pub mod logging;
 pub mod report_cmd;
 pub mod run_cmd;
 pub mod stats_cmd;
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(
+    name = "psimon",
+    version,
+    about = "Drift monitor for credit-risk scorecards: PSI, WoE and IV with standard errors, intervals and tests"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// How a command prints its figures.
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum Format {
+    Json,
+    Table,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The streaming monitor: consume applications from Kafka, serve metrics, publish drift events.
+    Run(run_cmd::RunCli),
+    /// Check a run config and its baselines; lists every problem with its path.
+    CheckConfig(run_cmd::CheckConfigCli),
+    /// Try psimon with nothing installed: an embedded Kafka, generated applications with a
+    /// drift after a minute, the full streaming monitor and a live table.
+    Demo(demo_cmd::DemoCli),
+    /// PSI and/or IV of bin counts you already have (JSON cases in, JSON or a table out).
+    Stats(stats_cmd::StatsCli),
+    /// Build a baseline (bins and development counts) from a sample.
+    Baseline(baseline_cmd::BaselineCli),
+    /// Write a synthetic credit-application sample (.csv or .jsonl) to try psimon on.
+    Generate(generate_cmd::GenerateCli),
+    /// Produce synthetic application events to a Kafka topic (load generator).
+    Loadgen(loadgen_cmd::LoadgenCli),
+    /// Batch PSI (and IV with --target) of a sample against a baseline.
+    Report(report_cmd::ReportCli),
+}
+
+/// The psimon command line.
+pub fn main() -> ExitCode {
+    // `--version` also says what this build's librdkafka supports (TLS, SASL, codecs).
+    let matches = Cli::command()
+        .long_version(crate::pipeline::client_build::long_version().leak() as &str)
+        .get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
+    let config_path = match &cli.command {
+        Command::Run(a) => Some(a.config()),
+        Command::CheckConfig(a) => Some(a.config()),
+        _ => None,
+    };
+    logging::init(logging::format(
+        config_path,
+        std::env::var("PSIMON_LOG__FORMAT").ok(),
+    ));
+    let result = match cli.command {
+        Command::Run(a) => a.run(),
+        Command::CheckConfig(a) => a.run(),
+        Command::Demo(a) => a.run(),
+        Command::Stats(a) => a.run(),
+        Command::Baseline(a) => a.run(),
+        Command::Generate(a) => a.run(),
+        Command::Loadgen(a) => a.run(),
+        Command::Report(a) => a.run(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // librdkafka echoes property values in its errors: no secret goes out.
+            eprintln!("error: {}", crate::secrets::redact(&format!("{e:#}")));
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,6 +1,8 @@
 //! `psimon report`: batch PSI (and IV with a target) of a sample file against a baseline.
 //! Streams the file: memory does not grow with its size.
 
+use super::Format;
+use crate::stats::{DEFAULT_ALPHA, DEFAULT_PSI_TAU};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -512,4 +514,99 @@ fn render(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
         ));
     }
     out
+}
+
+/// The arguments of `psimon report`.
+#[derive(clap::Args)]
+pub struct ReportCli {
+    #[arg(long)]
+    baseline: PathBuf,
+    /// Sample: .csv (with a header) or .jsonl.
+    #[arg(long)]
+    input: PathBuf,
+    /// Model of the baseline file (needed when it holds several).
+    #[arg(long)]
+    model: Option<String>,
+    /// Only these features (default: all of the model's).
+    #[arg(long, value_delimiter = ',')]
+    features: Option<Vec<String>>,
+    /// Outcome column of the sample: adds IV and WoE per feature.
+    #[arg(long)]
+    target: Option<String>,
+    /// The target value that marks a bad outcome (default: the baseline's).
+    #[arg(long)]
+    bad_value: Option<String>,
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+    /// Significance level of intervals and tests.
+    #[arg(long, default_value_t = DEFAULT_ALPHA)]
+    alpha: f64,
+    /// Tolerance of the test H0: PSI <= tau.
+    #[arg(long, default_value_t = DEFAULT_PSI_TAU)]
+    tau: f64,
+    /// Treat the baseline as a population (fixed-baseline SE, n_eff = sample size).
+    #[arg(long)]
+    baseline_fixed: bool,
+    /// Adjustment of the features' no-drift p-values: bh, by, bonferroni, none.
+    #[arg(long, default_value = "bh")]
+    multiple_testing: crate::stats::Adjustment,
+    /// Protected attribute column: adds, per group, J of the fairness feature's bins
+    /// against the reference group (the paper's IV of a protected attribute).
+    #[arg(long, requires = "reference")]
+    fairness: Option<String>,
+    /// The reference group's value of --fairness.
+    #[arg(long, requires = "fairness")]
+    reference: Option<String>,
+    /// The groups compared with the reference (default: every other value).
+    #[arg(long, value_delimiter = ',', requires = "fairness")]
+    groups: Option<Vec<String>>,
+    /// The feature whose bins are compared (default: `score`).
+    #[arg(long, requires = "fairness")]
+    fairness_feature: Option<String>,
+    /// Largest acceptable J: "below tau" is shown when H0: J >= tau is rejected.
+    #[arg(long, default_value_t = crate::fairness::DEFAULT_FAIRNESS_TAU)]
+    fairness_tau: f64,
+    /// Drift state warning: the PSI interval's lower end above this (and significant).
+    #[arg(long, default_value_t = crate::evaluate::DEFAULT_WARNING_PSI)]
+    warning_psi: f64,
+    /// Drift state alert: likewise above this.
+    #[arg(long, default_value_t = crate::evaluate::DEFAULT_ALERT_PSI)]
+    alert_psi: f64,
+    /// iv_drop warning: this share of the development IV lost (with --target).
+    #[arg(long, default_value_t = crate::evaluate::DEFAULT_WARNING_IV_DROP)]
+    warning_iv_drop: f64,
+    /// iv_drop alert: this share of the development IV lost.
+    #[arg(long, default_value_t = crate::evaluate::DEFAULT_ALERT_IV_DROP)]
+    alert_iv_drop: f64,
+}
+
+impl ReportCli {
+    pub(super) fn run(self) -> Result<()> {
+        let fairness = self.fairness.map(|column| FairnessArgs {
+            column,
+            reference: self.reference.unwrap_or_default(),
+            groups: self.groups,
+            feature: self.fairness_feature,
+            tau: self.fairness_tau,
+        });
+        run(ReportArgs {
+            baseline: self.baseline,
+            input: self.input,
+            model: self.model,
+            features: self.features,
+            target: self.target,
+            bad_value: self.bad_value,
+            json: self.format == Format::Json,
+            psi: crate::stats::PsiOptions {
+                alpha: self.alpha,
+                tau: self.tau,
+                baseline_fixed: self.baseline_fixed,
+            },
+            multiple_testing: self.multiple_testing,
+            fairness,
+            iv_drop: (self.warning_iv_drop, self.alert_iv_drop),
+            warning_psi: self.warning_psi,
+            alert_psi: self.alert_psi,
+        })
+    }
 }

@@ -2,6 +2,7 @@
 
 use crate::config::Repartition;
 use std::path::Path;
+use std::path::PathBuf;
 
 use anyhow::{Result, anyhow};
 
@@ -182,5 +183,38 @@ pub async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = ctrl_c.await;
+    }
+}
+
+/// The arguments of `psimon run`.
+#[derive(clap::Args)]
+pub struct RunCli {
+    #[arg(long)]
+    config: PathBuf,
+}
+
+/// The arguments of `psimon check-config`.
+#[derive(clap::Args)]
+pub struct CheckConfigCli {
+    config: PathBuf,
+}
+
+impl RunCli {
+    pub(super) fn config(&self) -> &Path {
+        &self.config
+    }
+
+    pub(super) fn run(self) -> Result<()> {
+        run_monitor(&self.config)
+    }
+}
+
+impl CheckConfigCli {
+    pub(super) fn config(&self) -> &Path {
+        &self.config
+    }
+
+    pub(super) fn run(self) -> Result<()> {
+        check(&self.config)
     }
 }

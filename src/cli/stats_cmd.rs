@@ -1,6 +1,8 @@
 //! `psimon stats`: the calculator for people who already have bin counts.
 
+use super::Format;
 use std::path::Path;
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use serde_json::Value;
@@ -110,4 +112,20 @@ fn render_case(i: usize, r: &Value) -> String {
     }
     out.push('\n');
     out
+}
+
+/// The arguments of `psimon stats`.
+#[derive(clap::Args)]
+pub struct StatsCli {
+    /// A case object, a list of cases, or {"cases": [...]}.
+    #[arg(long)]
+    input: PathBuf,
+    #[arg(long, value_enum, default_value = "json")]
+    format: Format,
+}
+
+impl StatsCli {
+    pub(super) fn run(self) -> Result<()> {
+        run(&self.input, self.format == Format::Table)
+    }
 }
