@@ -2,10 +2,10 @@
 //! `report` (and of the streaming monitor). Throughput is in events per second.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use psimon::batch::BatchCounter;
 use psimon::binning::{BinSpec, FeatureBaseline, ModelBaseline};
 use psimon::data::Cell;
-use psimon::synth::Rng;
+use psimon::data::synth::Rng;
+use psimon::evaluate::batch::BatchCounter;
 
 const FEATURES: usize = 20;
 

@@ -3,8 +3,8 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use psimon::binning::{BinSpec, Binner};
+use psimon::data::synth::{Rng, wide_columns, wide_row};
 use psimon::event::{Decoder, ModelFields};
-use psimon::synth::{Rng, wide_columns, wide_row};
 
 fn bench(c: &mut Criterion) {
     let names = wide_columns();

@@ -3,8 +3,8 @@
 //! noncentral chi-square interval costs more as the chi-square statistic grows.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use psimon::data::synth::Rng;
 use psimon::stats::{PsiOptions, psi};
-use psimon::synth::Rng;
 
 const FEATURES: usize = 1_000;
 const BINS: usize = 20;

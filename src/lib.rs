@@ -1,38 +1,40 @@
 //! psimon: a drift monitor for credit-risk scorecards.
 //!
 //! # Layout
-//! - [`batch`]: batch PSI/IV of a sample against a baseline model (`psimon report`).
-//! - [`binning`]: bin specs, the baseline file, and the builders of bins.
-//! - [`calc`]: the bin-count calculator of `psimon stats` (JSON cases in, results out).
-//! - [`cli`]: the commands `stats`, `baseline` and `report` (file I/O and printing).
-//! - [`config`]: the `psimon run` configuration: TOML, environment overrides, validation.
-//! - [`data`]: streaming rows of CSV and JSON Lines samples; the missing-value rules.
-//! - [`evaluate`]: one evaluation tick (pure): PSI per feature and window, drift states.
-//! - [`demo`]: the zero-install demo: mock cluster, traffic with a drift, the run pipeline.
-//! - [`event`]: decoding application events (JSON pointers) into bins, or an invalid reason.
-//! - [`output`]: drift events (CloudEvents), Prometheus metrics, HTTP endpoints.
-//! - [`pipeline`]: the streaming shell: Kafka consumer loop, producer, evaluation tick, run.
-//! - [`state`]: the durable state: the compacted state topic, its codec, the global table
-//!   every instance reads, restore and the merge of windows over all partitions.
-//! - [`stats`]: pure statistics — PSI, WoE, IV with SE, intervals and tests.
-//! - [`synth`]: synthetic credit applications (for `psimon generate`, tests and benches).
+//! From the pure core up; a module imports only from the floors below it.
+//! - [`stats`]: pure statistics: PSI, WoE, IV with SE, intervals and tests; the bin-count
+//!   calculator of `psimon stats` ([`stats::calc`]).
 //! - [`window`]: per-partition pane rings (time and count windows) and what changed in them.
-pub mod batch;
+//! - [`data`]: streaming rows of CSV and JSON Lines samples, the missing-value rules, and
+//!   synthetic credit applications ([`data::synth`]).
+//! - [`binning`]: bin specs, the baseline file, and the builders of bins.
+//! - [`evaluate`]: PSI per feature and window, the drift and iv_drop states (pure); batch
+//!   PSI/IV of a sample ([`evaluate::batch`]).
+//! - [`fairness`]: J of a feature between a group and a reference, and the fairness states.
+//! - [`event`]: decoding application events (JSON pointers, Avro) into bins, or a reason.
+//! - [`config`]: the `psimon run` configuration: TOML, environment overrides, validation,
+//!   and the secrets it registers for redaction ([`config::secrets`]).
+//! - [`kafka`]: what every Kafka client shares: librdkafka properties, its log, its build.
+//! - [`state`]: the durable state: typed series, the compacted state topic and its codec,
+//!   the global table every instance reads, restore and the merge of windows.
+//! - [`join`]: the outcome join's store and changelog.
+//! - [`output`]: drift events (CloudEvents), Prometheus metrics, HTTP endpoints.
+//! - [`pipeline`]: the streaming shell: workers, their owners and transactions, the
+//!   evaluation, supervision, `run`.
+//! - [`cli`]: the commands, each with its arguments, and the demo.
+#![warn(unreachable_pub)]
+
 pub mod binning;
-pub mod calc;
 pub mod cli;
 pub mod config;
 pub mod data;
-pub mod demo;
 pub mod evaluate;
 pub mod event;
 pub mod fairness;
 pub mod join;
-pub mod kafka_props;
+pub(crate) mod kafka;
 pub mod output;
 pub mod pipeline;
-pub mod secrets;
 pub mod state;
 pub mod stats;
-pub mod synth;
 pub mod window;

@@ -6,8 +6,8 @@
 
 use std::collections::HashMap;
 
+use psimon::data::synth::Rng;
 use psimon::join::{Arrival, Deadlines, JoinEvent, OutcomeSeen, PendingApp, PendingStore};
-use psimon::synth::Rng;
 
 const DAY: i64 = 86_400_000;
 

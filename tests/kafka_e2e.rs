@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use common::kafka::*;
 use common::*;
+use psimon::data::synth::{Rng, application};
 use psimon::stats::{PsiOptions, psi};
-use psimon::synth::{Rng, application};
 use serde_json::Value;
 
 const MODEL: &str = "retail_v3";

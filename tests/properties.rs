@@ -2,9 +2,9 @@
 //! for bit, merging counts is associative and commutative, binning keeps the total.
 
 use proptest::prelude::*;
-use psimon::batch::BatchCounter;
 use psimon::binning::{BinSpec, Binner, FeatureBaseline, ModelBaseline};
 use psimon::data::Cell;
+use psimon::evaluate::batch::BatchCounter;
 use psimon::stats::{IvOptions, PsiOptions, iv, psi};
 
 /// Two count vectors of the same length (1 to 30 bins), each with a positive total.

@@ -1,7 +1,7 @@
 //! Every case of `tests/data/psi_iv_cases.json` (a copy of shared/reference) reproduced at
 //! the tolerances the file states, through the same path `psimon stats` uses.
 
-use psimon::calc::{cases_of, evaluate_case};
+use psimon::stats::calc::{cases_of, evaluate_case};
 use serde_json::Value;
 
 const NCX2_FIELDS: &[&str] = &["ci_ncx2_lower", "ci_ncx2_upper", "tau_pvalue_ncx2"];

@@ -101,8 +101,8 @@ fn an_event_far_in_the_future_is_dead_lettered_and_moves_no_watermark() {
     let monitor = Monitor::start(&config, port);
     let t0 = now_ms() - 10 * 60 * 1000;
     loadgen(&topics.input, 500, 0.0, 71, t0);
-    let mut rng = psimon::synth::Rng::new(9);
-    let future = psimon::synth::application(&mut rng, 0.0)
+    let mut rng = psimon::data::synth::Rng::new(9);
+    let future = psimon::data::synth::application(&mut rng, 0.0)
         .to_event(9_999, "retail_v3", now_ms() + 10 * 24 * 3600 * 1000)
         .to_string();
     kcat_produce(&topics.input, &[("app-future", &future)]);

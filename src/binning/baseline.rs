@@ -14,10 +14,10 @@ use thiserror::Error;
 
 use super::spec::BinSpec;
 
-pub const FORMAT: &str = "psimon-baseline";
-pub const VERSION: u32 = 2;
+pub(crate) const FORMAT: &str = "psimon-baseline";
+pub(crate) const VERSION: u32 = 2;
 /// Versions this psimon reads.
-pub const READS: [u32; 2] = [1, 2];
+pub(crate) const READS: [u32; 2] = [1, 2];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BaselineFile {
@@ -267,7 +267,7 @@ impl PopulationBins {
 }
 
 /// `sha256:<hex>` of the compact JSON of the models.
-pub fn content_id(models: &[ModelBaseline]) -> String {
+pub(crate) fn content_id(models: &[ModelBaseline]) -> String {
     let bytes = serde_json::to_vec(models).expect("a baseline always serialises");
     let digest = Sha256::digest(&bytes);
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();

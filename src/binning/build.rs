@@ -16,7 +16,7 @@ use super::stumps::{EXCLUDED, StumpFeature, StumpParams, boost_stumps};
 use crate::data::sample::{Column, ColumnValues, DevSample, MISSING_CODE};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
+pub(crate) enum Method {
     /// Equal-frequency bins.
     Quantile,
     /// Gradient-boosted stumps on the target.
@@ -24,7 +24,7 @@ pub enum Method {
 }
 
 #[derive(Debug, Clone)]
-pub struct BuildParams {
+pub(crate) struct BuildParams {
     pub method: Method,
     /// Most ordinary bins per feature (Missing, Other and special bins come on top).
     pub max_bins: usize,
@@ -43,7 +43,7 @@ pub struct BuildParams {
 const STUMP_CELLS: usize = 256;
 
 #[derive(Debug, Error, PartialEq)]
-pub enum BuildError {
+pub(crate) enum BuildError {
     #[error("--method stumps needs a target (--target COLUMN)")]
     StumpsNeedTarget,
     #[error("--monotone needs a target (--target COLUMN)")]
@@ -70,7 +70,7 @@ enum CellKind {
     Categorical { levels: Vec<String> },
 }
 
-pub fn build_model(
+pub(crate) fn build_model(
     name: &str,
     sample: &DevSample,
     target_column: Option<&str>,
@@ -373,7 +373,7 @@ fn specials_present(column: &Column, specials: &[f64]) -> Vec<f64> {
 }
 
 /// `model`'s bins with the counts of another sample (the full one, or a holdout).
-pub fn recount(model: &ModelBaseline, sample: &DevSample) -> ModelBaseline {
+pub(crate) fn recount(model: &ModelBaseline, sample: &DevSample) -> ModelBaseline {
     let features = model
         .features
         .iter()

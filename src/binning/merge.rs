@@ -4,7 +4,7 @@
 
 /// Adjacent pieces merged into one bin, with their counts.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Segment {
+pub(crate) struct Segment {
     /// Indices of the original pieces, in order.
     pub pieces: Vec<usize>,
     pub count: u64,
@@ -13,7 +13,7 @@ pub struct Segment {
 }
 
 impl Segment {
-    pub fn new(piece: usize, count: u64, goods: u64, bads: u64) -> Self {
+    pub(crate) fn new(piece: usize, count: u64, goods: u64, bads: u64) -> Self {
         Self {
             pieces: vec![piece],
             count,
@@ -32,7 +32,7 @@ impl Segment {
 
 /// Totals the WoE of a segment is measured against.
 #[derive(Debug, Clone, Copy)]
-pub struct Totals {
+pub(crate) struct Totals {
     pub goods: u64,
     pub bads: u64,
 }
@@ -70,7 +70,7 @@ fn merge_at(segs: &mut Vec<Segment>, i: usize) {
 
 /// Merges until every segment holds at least `min_share` of `total`: the smallest segment
 /// goes into the neighbour it costs least to join.
-pub fn enforce_min_share(
+pub(crate) fn enforce_min_share(
     segs: &mut Vec<Segment>,
     total: u64,
     min_share: f64,
@@ -105,7 +105,7 @@ pub fn enforce_min_share(
 }
 
 /// Merges down to at most `max` segments, cheapest pair first.
-pub fn enforce_max_bins(segs: &mut Vec<Segment>, max: usize, totals: Option<Totals>) {
+pub(crate) fn enforce_max_bins(segs: &mut Vec<Segment>, max: usize, totals: Option<Totals>) {
     while segs.len() > max.max(1) {
         let at = (0..segs.len() - 1)
             .min_by(|&a, &b| merge_cost(segs, a, totals).total_cmp(&merge_cost(segs, b, totals)))
@@ -116,7 +116,7 @@ pub fn enforce_max_bins(segs: &mut Vec<Segment>, max: usize, totals: Option<Tota
 
 /// Merges until WoE is strictly monotone, trying both directions and keeping the one that
 /// keeps more bins (then the higher IV).
-pub fn enforce_monotone(segs: &mut Vec<Segment>, totals: Totals) {
+pub(crate) fn enforce_monotone(segs: &mut Vec<Segment>, totals: Totals) {
     let run = |increasing: bool| {
         let mut s = segs.clone();
         loop {

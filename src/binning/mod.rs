@@ -3,13 +3,13 @@
 //! development sample (`quantile`, `stumps`, `merge`, `build`), and the population bins
 //! kept next to the scorecard's (`population`).
 
-pub mod baseline;
-pub mod build;
-pub mod merge;
-pub mod population;
-pub mod quantile;
-pub mod spec;
-pub mod stumps;
+pub(crate) mod baseline;
+pub(crate) mod build;
+pub(crate) mod merge;
+pub(crate) mod population;
+pub(crate) mod quantile;
+pub(crate) mod spec;
+pub(crate) mod stumps;
 
 pub use baseline::{
     BaselineError, BaselineFile, FeatureBaseline, ModelBaseline, PopulationBins, TargetInfo,

@@ -10,14 +10,19 @@ use super::spec::BinSpec;
 use crate::data::sample::{Column, ColumnValues, MISSING_CODE};
 
 /// Default number of equal-frequency bins of a numeric feature (`--population-bins`).
-pub const DEFAULT_POPULATION_BINS: usize = 10;
+pub(crate) const DEFAULT_POPULATION_BINS: usize = 10;
 
 /// The population bins of `column`:
 /// - numeric: up to `bins` equal-frequency ranges over the ordinary values, plus a bin per
 ///   special value present (`specials`) and Missing;
 /// - categorical: a bin per level holding at least `min_share` of the non-missing rows
 ///   (most frequent first, ties by name), plus Other and Missing.
-pub fn population_bins(column: &Column, specials: &[f64], bins: usize, min_share: f64) -> BinSpec {
+pub(crate) fn population_bins(
+    column: &Column,
+    specials: &[f64],
+    bins: usize,
+    min_share: f64,
+) -> BinSpec {
     match &column.values {
         ColumnValues::Numeric(values) => {
             let mut ordinary: Vec<f64> = values

@@ -3,7 +3,7 @@
 //! is empty and none is a duplicate.
 
 /// Edges for at most `bins` bins over `sorted` (ascending, finite).
-pub fn quantile_edges(sorted: &[f64], bins: usize) -> Vec<f64> {
+pub(crate) fn quantile_edges(sorted: &[f64], bins: usize) -> Vec<f64> {
     let n = sorted.len();
     if n == 0 || bins < 2 {
         return Vec::new();

@@ -8,15 +8,15 @@
 //! first feature and the lowest boundary.
 
 /// A feature as candidate cells: `codes[row]` is the row's cell, or `EXCLUDED`.
-pub struct StumpFeature {
+pub(crate) struct StumpFeature {
     pub codes: Vec<u16>,
     pub cells: usize,
 }
 
-pub const EXCLUDED: u16 = u16::MAX;
+pub(crate) const EXCLUDED: u16 = u16::MAX;
 
 #[derive(Debug, Clone, Copy)]
-pub struct StumpParams {
+pub(crate) struct StumpParams {
     pub rounds: usize,
     /// Learning rate (XGBoost's eta).
     pub eta: f64,
@@ -49,7 +49,7 @@ struct Split {
 }
 
 /// Runs the boosting; returns, per feature, the sorted cell boundaries its stumps chose.
-pub fn boost_stumps(
+pub(crate) fn boost_stumps(
     features: &[StumpFeature],
     is_bad: &[bool],
     params: StumpParams,

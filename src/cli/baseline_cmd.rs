@@ -14,7 +14,7 @@ use crate::data::RowReader;
 use crate::data::sample::{SampleRequest, load_sample};
 use crate::stats::{IvOptions, iv};
 
-pub struct BaselineArgs {
+pub(crate) struct BaselineArgs {
     pub input: PathBuf,
     pub out: PathBuf,
     pub model: String,
@@ -67,7 +67,7 @@ fn figures_json(model: &ModelBaseline, figures: &str, rows: usize, figure_rows: 
     serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
 }
 
-pub fn run(a: BaselineArgs) -> Result<()> {
+pub(crate) fn run(a: BaselineArgs) -> Result<()> {
     let features = match &a.features {
         Some(f) => f.clone(),
         None => all_columns(&a.input, a.target.as_deref())?,
@@ -336,7 +336,7 @@ enum MethodArg {
 
 /// The arguments of `psimon baseline`.
 #[derive(clap::Args)]
-pub struct BaselineCli {
+pub(crate) struct BaselineCli {
     /// Development sample: .csv (with a header) or .jsonl.
     #[arg(long)]
     input: PathBuf,

@@ -1,6 +1,6 @@
 //! The secrets of a `psimon run` config, found before anything is printed, and the secret
 //! files read into the Kafka properties. Every secret value is registered with
-//! `crate::secrets`, which redacts it from all output.
+//! `crate::config::secrets`, which redacts it from all output.
 //!
 //! A value is secret when its property's name says so (`secrets::is_secret_key`), when
 //! librdkafka does not know the property (a typo may hide a password: `sasl.pasword`), or
@@ -9,12 +9,12 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::kafka_props;
-use crate::secrets;
+use crate::config::secrets;
+use crate::kafka::props as kafka_props;
 
 /// Registers the secrets written in the config `text` and in the `PSIMON_*` overrides of
 /// `env`; a config that does not parse is scanned as far as it does.
-pub fn register_written(text: &str, env: &[(String, String)]) {
+pub(super) fn register_written(text: &str, env: &[(String, String)]) {
     if let Ok(doc) = text.parse::<toml::Table>() {
         let table = |v: Option<&toml::Value>| v.and_then(toml::Value::as_table).cloned();
         let kafka = table(doc.get("kafka"));
@@ -61,7 +61,7 @@ fn register_value(v: &toml::Value) {
 
 /// Reads each secret file into `properties` (registering its content as a secret);
 /// returns the problems, each with its path.
-pub fn read_files(
+pub(super) fn read_files(
     files: &BTreeMap<String, PathBuf>,
     properties: &mut BTreeMap<String, String>,
 ) -> Vec<String> {

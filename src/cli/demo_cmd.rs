@@ -16,21 +16,21 @@ use super::generate_cmd;
 use super::report_cmd::{self, ReportArgs};
 use super::run_cmd::shutdown_signal;
 use crate::binning::build::Method;
-use crate::demo::{DemoOptions, build_baseline, demo_config, generate, mock_cluster};
+use crate::cli::demo::{DemoOptions, build_baseline, demo_config, generate, mock_cluster};
 use crate::pipeline::evaluator::Published;
 use crate::pipeline::{Plan, run};
 use crate::stats::PsiOptions;
 
 /// Where a demo writes its files: `--dir` (kept), else a temporary directory removed when
 /// the demo ends (the baseline, the samples and the join store: about 1 MB a run).
-pub struct DemoDir {
+pub(crate) struct DemoDir {
     path: std::path::PathBuf,
     /// The temporary directory, removed when dropped (None: `--dir`, kept).
     temp: Option<tempfile::TempDir>,
 }
 
 impl DemoDir {
-    pub fn new(keep_in: Option<std::path::PathBuf>, prefix: &str) -> Result<Self> {
+    pub(crate) fn new(keep_in: Option<std::path::PathBuf>, prefix: &str) -> Result<Self> {
         match keep_in {
             Some(path) => {
                 std::fs::create_dir_all(&path)
@@ -84,7 +84,7 @@ fn windows_line(config: &crate::config::Config) -> String {
     format!("windows: {}", words.join("; "))
 }
 
-pub fn run_streaming(
+pub(crate) fn run_streaming(
     opts: DemoOptions,
     duration: Option<Duration>,
     keep_in: Option<std::path::PathBuf>,
@@ -360,7 +360,7 @@ fn render(latest: &Value, events: &[String], drifting: bool) -> String {
 }
 
 /// The batch tour: synthetic samples, a stumps baseline, and a drift report.
-pub fn run_batch(keep_in: Option<std::path::PathBuf>) -> Result<()> {
+pub(crate) fn run_batch(keep_in: Option<std::path::PathBuf>) -> Result<()> {
     let demo_dir = DemoDir::new(keep_in, "psimon-demo-batch-")?;
     let dir = demo_dir.path.clone();
     let dev = dir.join("development.csv");
@@ -384,7 +384,7 @@ pub fn run_batch(keep_in: Option<std::path::PathBuf>) -> Result<()> {
         bad_value: None,
         features: None,
         categorical: Vec::new(),
-        special_values: vec![crate::synth::NO_HIT],
+        special_values: vec![crate::data::synth::NO_HIT],
         method: Method::Stumps,
         max_bins: 10,
         min_bin_share: 0.05,
@@ -423,7 +423,7 @@ pub fn run_batch(keep_in: Option<std::path::PathBuf>) -> Result<()> {
 
 /// The arguments of `psimon demo`.
 #[derive(clap::Args)]
-pub struct DemoCli {
+pub(crate) struct DemoCli {
     /// Address of /metrics and /api/v1/drift.
     #[arg(long, default_value = "127.0.0.1:9464")]
     http: String,
@@ -454,7 +454,7 @@ impl DemoCli {
             return run_batch(self.dir);
         }
         run_streaming(
-            crate::demo::DemoOptions {
+            crate::cli::demo::DemoOptions {
                 http: self.http,
                 rate: self.rate,
                 drift_after: self.drift_after,

@@ -1,7 +1,7 @@
 //! Number formatting and column alignment for the tables printed to people.
 
 /// A statistic with four significant decimals, or scientific notation when tiny.
-pub fn num(x: f64) -> String {
+pub(crate) fn num(x: f64) -> String {
     if x == 0.0 {
         "0".to_string()
     } else if x.abs() >= 1e-3 && x.abs() < 1e5 {
@@ -12,7 +12,7 @@ pub fn num(x: f64) -> String {
 }
 
 /// A p-value: three significant digits, "<1e-300" below the f64 range that matters.
-pub fn pval(p: f64) -> String {
+pub(crate) fn pval(p: f64) -> String {
     if p == 0.0 {
         "<1e-300".to_string()
     } else if p >= 1e-3 {
@@ -22,12 +22,12 @@ pub fn pval(p: f64) -> String {
     }
 }
 
-pub fn pct(x: f64) -> String {
+pub(crate) fn pct(x: f64) -> String {
     format!("{:.1}%", 100.0 * x)
 }
 
 /// Left-aligns the first column and right-aligns the others.
-pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let cols = header.len();
     let mut width: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for r in rows {
@@ -61,7 +61,7 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
 
 /// Writes to stdout. A closed pipe (`psimon ... | head`) ends the program quietly: the reader
 /// has all it wanted.
-pub fn emit(text: &str) -> std::io::Result<()> {
+pub(crate) fn emit(text: &str) -> std::io::Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {

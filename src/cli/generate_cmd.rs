@@ -7,11 +7,11 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 
-use crate::synth::{
+use crate::data::synth::{
     COLUMNS, DEVELOPMENT_BAD_RATE, Rng, application, application_grouped, wide_columns, wide_row,
 };
 
-pub fn run(out: &Path, rows: u64, shift: f64, seed: u64) -> Result<()> {
+pub(crate) fn run(out: &Path, rows: u64, shift: f64, seed: u64) -> Result<()> {
     write_sample(out, rows, shift, seed, false, None, 0.0)
 }
 
@@ -20,7 +20,7 @@ pub fn run(out: &Path, rows: u64, shift: f64, seed: u64) -> Result<()> {
 /// has bureau scores that many points lower. `label_noise` is the share of rows whose
 /// `bad` is redrawn at random (at the development bad rate), which weakens every feature's
 /// relation to the outcome.
-pub fn write_sample(
+pub(crate) fn write_sample(
     out: &Path,
     rows: u64,
     shift: f64,
@@ -108,7 +108,7 @@ pub fn write_sample(
 
 /// The arguments of `psimon generate`.
 #[derive(clap::Args)]
-pub struct GenerateCli {
+pub(crate) struct GenerateCli {
     #[arg(long)]
     out: PathBuf,
     #[arg(long, default_value_t = 10_000)]

@@ -8,7 +8,7 @@ use apache_avro::Schema;
 use apache_avro::types::Value;
 
 /// The credit application as `Application::to_event` writes it in JSON.
-pub const APPLICATION_V1: &str = r#"{
+pub(crate) const APPLICATION_V1: &str = r#"{
   "type": "record", "name": "Application", "namespace": "dev.psimon.loadgen",
   "fields": [
     {"name": "application_id", "type": "string"},
@@ -32,7 +32,7 @@ pub const APPLICATION_V1: &str = r#"{
 }"#;
 
 /// Version 2: a new field with a default (a backward-compatible change).
-pub fn application_v2() -> String {
+pub(crate) fn application_v2() -> String {
     APPLICATION_V1.replace(
         r#"{"name": "bad", "type": "int"}"#,
         r#"{"name": "bad", "type": "int"},
@@ -41,7 +41,7 @@ pub fn application_v2() -> String {
 }
 
 /// A writer schema registered under `subject`, with the id the registry gave it.
-pub struct Registered {
+pub(crate) struct Registered {
     pub schema: Schema,
     pub id: u32,
     /// Version 2 adds `channel`, which the JSON event does not have.
@@ -49,7 +49,7 @@ pub struct Registered {
 }
 
 /// Registers `text` under `subject` (`POST {url}/subjects/{subject}/versions`).
-pub fn register(url: &str, subject: &str, text: &str, evolved: bool) -> Result<Registered> {
+pub(crate) fn register(url: &str, subject: &str, text: &str, evolved: bool) -> Result<Registered> {
     let schema = Schema::parse_str(text).context("parsing the loadgen's own schema")?;
     let endpoint = format!("{}/subjects/{subject}/versions", url.trim_end_matches('/'));
     let body = serde_json::json!({ "schema": text }).to_string();
@@ -74,7 +74,11 @@ pub fn register(url: &str, subject: &str, text: &str, evolved: bool) -> Result<R
 }
 
 /// The event in the wire format of `writer`.
-pub fn encode(writer: &Registered, event: &serde_json::Value, out: &mut Vec<u8>) -> Result<()> {
+pub(crate) fn encode(
+    writer: &Registered,
+    event: &serde_json::Value,
+    out: &mut Vec<u8>,
+) -> Result<()> {
     let mut event = event.clone();
     if writer.evolved {
         event["channel"] = serde_json::json!("app");
@@ -96,9 +100,9 @@ pub fn encode(writer: &Registered, event: &serde_json::Value, out: &mut Vec<u8>)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::synth::{Rng, application_grouped};
     use crate::event::avro::unframe;
     use crate::event::avro_reference::read_datum;
-    use crate::synth::{Rng, application_grouped};
 
     #[test]
     fn events_round_trip_through_both_schema_versions() {

@@ -11,9 +11,9 @@ use rdkafka::ClientContext;
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 
 use super::fmt::emit;
-use crate::synth::{Rng, application, application_grouped, wide_columns, wide_row};
+use crate::data::synth::{Rng, application, application_grouped, wide_columns, wide_row};
 
-pub struct LoadgenArgs {
+pub(crate) struct LoadgenArgs {
     pub brokers: String,
     /// librdkafka properties (`key=value`) of the producer and the admin client.
     pub properties: Vec<String>,
@@ -41,14 +41,14 @@ pub struct LoadgenArgs {
 }
 
 /// `--format avro --registry URL [--evolve-at N]`.
-pub struct AvroArgs {
+pub(crate) struct AvroArgs {
     pub registry: String,
     /// From this event on, the evolved writer schema (a second schema id).
     pub evolve_at: Option<u64>,
 }
 
 /// `--outcomes-topic T [--outcome-delay 90d] [--outcome-share 1]`.
-pub struct OutcomeArgs {
+pub(crate) struct OutcomeArgs {
     pub topic: String,
     /// Outcome time after the application time.
     pub delay_ms: i64,
@@ -115,7 +115,7 @@ fn create_topic(base: &ClientConfig, topic: &str, partitions: i32) -> Result<()>
     Ok(())
 }
 
-pub fn run(a: LoadgenArgs) -> Result<()> {
+pub(crate) fn run(a: LoadgenArgs) -> Result<()> {
     if a.wide && (a.outcomes.is_some() || a.protected_gap.is_some()) {
         anyhow::bail!(
             "--outcomes-topic and --protected-gap apply to credit applications, not to --wide"
@@ -181,7 +181,7 @@ pub fn run(a: LoadgenArgs) -> Result<()> {
     // broker already wrote are recognised by their sequence numbers).
     // A -X property overrides these defaults (`config_map` would hide the secrets).
     let mut producer_config = base.clone();
-    crate::kafka_props::set_defaults(
+    crate::kafka::props::set_defaults(
         &mut producer_config,
         [
             ("enable.idempotence", "true"),
@@ -203,7 +203,7 @@ pub fn run(a: LoadgenArgs) -> Result<()> {
     let mut outcome_buf = String::new();
     let names = wide_columns();
     let start = Instant::now();
-    let t0 = a.start_ms.unwrap_or_else(crate::pipeline::consumer::now_ms);
+    let t0 = a.start_ms.unwrap_or_else(crate::pipeline::clock::now_ms);
     let mut buf = String::new();
     for i in 0..a.count {
         let time_ms = t0 + i as i64 * a.step_ms;
@@ -228,7 +228,7 @@ pub fn run(a: LoadgenArgs) -> Result<()> {
                 outcome_buf.clear();
                 let mut app = app.clone();
                 if o.label_noise > 0.0 && side.uniform() < o.label_noise {
-                    app.bad = side.uniform() < crate::synth::DEVELOPMENT_BAD_RATE;
+                    app.bad = side.uniform() < crate::data::synth::DEVELOPMENT_BAD_RATE;
                 }
                 outcome_buf.push_str(&app.outcome_event(i, time_ms, o.delay_ms).to_string());
                 outcomes += 1;
@@ -307,7 +307,7 @@ pub fn run(a: LoadgenArgs) -> Result<()> {
 
 /// The arguments of `psimon loadgen`.
 #[derive(clap::Args)]
-pub struct LoadgenCli {
+pub(crate) struct LoadgenCli {
     #[arg(long, default_value = "127.0.0.1:9092")]
     brokers: String,
     #[arg(long, default_value = "applications")]

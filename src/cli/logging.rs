@@ -1,5 +1,5 @@
 //! The log on standard error: text (colours only on a terminal) or JSON lines, every line
-//! redacted of secrets (`crate::secrets`). The embedded join store's INFO chatter is at
+//! redacted of secrets (`crate::config::secrets`). The embedded join store's INFO chatter is at
 //! warn unless `RUST_LOG` asks for it.
 //!
 //! The format comes from `PSIMON_LOG__FORMAT`, else from the `[log]` table of the config of
@@ -15,7 +15,7 @@ use crate::config::LogFormat;
 const DEFAULT_FILTER: &str = "info,fjall=warn,lsm_tree=warn";
 
 /// The format asked for by the environment, else by the config file at `config`.
-pub fn format(config: Option<&Path>, env: Option<String>) -> LogFormat {
+pub(crate) fn format(config: Option<&Path>, env: Option<String>) -> LogFormat {
     let from_text = |s: &str| match s.trim().to_ascii_lowercase().as_str() {
         "json" => Some(LogFormat::Json),
         "text" => Some(LogFormat::Text),
@@ -32,12 +32,12 @@ pub fn format(config: Option<&Path>, env: Option<String>) -> LogFormat {
 }
 
 /// Installs the subscriber (once per process) and the redacting panic hook.
-pub fn init(format: LogFormat) {
-    crate::secrets::redact_panics();
+pub(crate) fn init(format: LogFormat) {
+    crate::config::secrets::redact_panics();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_FILTER));
     let builder = tracing_subscriber::fmt()
-        .with_writer(|| crate::secrets::RedactedStderr)
+        .with_writer(|| crate::config::secrets::RedactedStderr)
         .with_env_filter(filter);
     match format {
         LogFormat::Json => builder.json().init(),

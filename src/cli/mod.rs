@@ -2,17 +2,18 @@
 //! derives them) and hands over; each command reads its files, calls the pure core and
 //! prints. Errors go up as `anyhow` with their context and are printed redacted.
 
-pub mod baseline_cmd;
+pub(crate) mod baseline_cmd;
 mod config_secrets;
-pub mod demo_cmd;
-pub mod fmt;
-pub mod generate_cmd;
-pub mod loadgen_avro;
-pub mod loadgen_cmd;
-pub mod logging;
-pub mod report_cmd;
-pub mod run_cmd;
-pub mod stats_cmd;
+pub mod demo;
+pub(crate) mod demo_cmd;
+pub(crate) mod fmt;
+pub(crate) mod generate_cmd;
+pub(crate) mod loadgen_avro;
+pub(crate) mod loadgen_cmd;
+pub(crate) mod logging;
+pub(crate) mod report_cmd;
+pub(crate) mod run_cmd;
+pub(crate) mod stats_cmd;
 
 use std::process::ExitCode;
 
@@ -61,7 +62,7 @@ enum Command {
 pub fn main() -> ExitCode {
     // `--version` also says what this build's librdkafka supports (TLS, SASL, codecs).
     let matches = Cli::command()
-        .long_version(crate::pipeline::client_build::long_version().leak() as &str)
+        .long_version(crate::kafka::build::long_version().leak() as &str)
         .get_matches();
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(c) => c,
@@ -90,7 +91,10 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // librdkafka echoes property values in its errors: no secret goes out.
-            eprintln!("error: {}", crate::secrets::redact(&format!("{e:#}")));
+            eprintln!(
+                "error: {}",
+                crate::config::secrets::redact(&format!("{e:#}"))
+            );
             ExitCode::FAILURE
         }
     }

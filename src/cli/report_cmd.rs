@@ -11,19 +11,19 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 
 use super::fmt::{emit, num, pct, pval, table};
-use crate::batch::{BatchCounter, FeatureReport};
 use crate::binning::{BaselineFile, BinError, ModelBaseline};
 use crate::data::error::excerpt;
 use crate::data::target::TargetClasses;
 use crate::data::{DataError, RowReader};
+use crate::evaluate::batch::{BatchCounter, FeatureReport};
 use crate::evaluate::{DriftState, Thresholds, iv_drop_state, next_state};
 use crate::stats::{Adjustment, PsiOptions, PsiStats, adjust};
 
 mod fairness;
-pub use fairness::FairnessArgs;
+pub(crate) use fairness::FairnessArgs;
 use fairness::{fairness_json, fairness_plan, fairness_result, render_fairness};
 
-pub struct ReportArgs {
+pub(crate) struct ReportArgs {
     pub baseline: PathBuf,
     pub input: PathBuf,
     pub model: Option<String>,
@@ -68,7 +68,7 @@ fn adjusted(reports: &[FeatureReport], method: Adjustment) -> Vec<Option<f64>> {
         .collect()
 }
 
-pub fn run(a: ReportArgs) -> Result<()> {
+pub(crate) fn run(a: ReportArgs) -> Result<()> {
     if !(a.psi.alpha > 0.0 && a.psi.alpha < 1.0) {
         bail!(
             "--alpha must lie strictly between 0 and 1, got {}",
@@ -518,7 +518,7 @@ fn render(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
 
 /// The arguments of `psimon report`.
 #[derive(clap::Args)]
-pub struct ReportCli {
+pub(crate) struct ReportCli {
     #[arg(long)]
     baseline: PathBuf,
     /// Sample: .csv (with a header) or .jsonl.

@@ -10,12 +10,12 @@ use super::config_secrets;
 use super::fmt::emit;
 use crate::config::{self, Config};
 use crate::evaluate::{Binning, FeatureMeta};
-use crate::kafka_props;
+use crate::kafka::props as kafka_props;
 use crate::pipeline::{Plan, run};
 
 /// Reads, overrides from the environment, validates, and loads the baselines; every problem
 /// is listed, those of the file's values and of its baseline files in one list.
-pub fn load(path: &Path) -> Result<(Config, Plan)> {
+pub(crate) fn load(path: &Path) -> Result<(Config, Plan)> {
     let text = std::fs::read_to_string(path).map_err(|e| anyhow!("{}: {e}", path.display()))?;
     let env: Vec<(String, String)> = std::env::vars().collect();
     // Before anything is printed: every secret of the file and the environment.
@@ -69,7 +69,7 @@ pub fn load(path: &Path) -> Result<(Config, Plan)> {
     }
 }
 
-pub fn check(path: &Path) -> Result<()> {
+pub(crate) fn check(path: &Path) -> Result<()> {
     let (config, plan) = load(path)?;
     let series: Vec<&FeatureMeta> = plan.models.iter().flat_map(|m| &m.features).collect();
     let population = series
@@ -153,7 +153,7 @@ pub fn check(path: &Path) -> Result<()> {
     Ok(())
 }
 
-pub fn run_monitor(path: &Path) -> Result<()> {
+pub(crate) fn run_monitor(path: &Path) -> Result<()> {
     let (config, plan) = load(path)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -163,7 +163,7 @@ pub fn run_monitor(path: &Path) -> Result<()> {
 }
 
 /// Resolves on SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
@@ -188,14 +188,14 @@ pub async fn shutdown_signal() {
 
 /// The arguments of `psimon run`.
 #[derive(clap::Args)]
-pub struct RunCli {
+pub(crate) struct RunCli {
     #[arg(long)]
     config: PathBuf,
 }
 
 /// The arguments of `psimon check-config`.
 #[derive(clap::Args)]
-pub struct CheckConfigCli {
+pub(crate) struct CheckConfigCli {
     config: PathBuf,
 }
 

@@ -8,9 +8,9 @@ use anyhow::{Context, Result};
 use serde_json::Value;
 
 use super::fmt::{emit, num, pval, table};
-use crate::calc::{cases_of, evaluate_case};
+use crate::stats::calc::{cases_of, evaluate_case};
 
-pub fn run(input: &Path, table_format: bool) -> Result<()> {
+pub(crate) fn run(input: &Path, table_format: bool) -> Result<()> {
     let text =
         std::fs::read_to_string(input).with_context(|| format!("reading {}", input.display()))?;
     let doc: Value = serde_json::from_str(&text)
@@ -116,7 +116,7 @@ fn render_case(i: usize, r: &Value) -> String {
 
 /// The arguments of `psimon stats`.
 #[derive(clap::Args)]
-pub struct StatsCli {
+pub(crate) struct StatsCli {
     /// A case object, a list of cases, or {"cases": [...]}.
     #[arg(long)]
     input: PathBuf,

@@ -6,11 +6,11 @@
 
 use toml::{Table, Value};
 
-pub const PREFIX: &str = "PSIMON_";
+pub(crate) const PREFIX: &str = "PSIMON_";
 
 /// The sections an override may set. Other `PSIMON_*` variables (`PSIMON_KAFKA_PORT` of
 /// `scripts/kafka.sh`, a wrapper's `PSIMON_BIN`) are not overrides and are left alone.
-pub const SECTIONS: &[&str] = &[
+pub(crate) const SECTIONS: &[&str] = &[
     "kafka",
     "http",
     "mapping",
@@ -24,7 +24,10 @@ pub const SECTIONS: &[&str] = &[
 
 /// Applies the overrides in `env` to `doc`; returns the paths it set and the variables
 /// that set them.
-pub fn apply(doc: &mut Table, env: &[(String, String)]) -> Result<Vec<(String, String)>, String> {
+pub(crate) fn apply(
+    doc: &mut Table,
+    env: &[(String, String)],
+) -> Result<Vec<(String, String)>, String> {
     let mut set = Vec::new();
     for (key, value) in env {
         let Some(rest) = key.strip_prefix(PREFIX) else {

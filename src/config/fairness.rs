@@ -5,7 +5,10 @@
 use super::types::Config;
 
 /// Appends to `bad(path, value, why)` every problem of `c.fairness`.
-pub fn fairness_problems(c: &Config, bad: &mut dyn FnMut(&str, &dyn std::fmt::Display, &str)) {
+pub(super) fn fairness_problems(
+    c: &Config,
+    bad: &mut dyn FnMut(&str, &dyn std::fmt::Display, &str),
+) {
     let mut names = Vec::new();
     for (i, f) in c.fairness.iter().enumerate() {
         let at = |key: &str| format!("fairness[{i}].{key}");
@@ -67,7 +70,7 @@ pub fn fairness_problems(c: &Config, bad: &mut dyn FnMut(&str, &dyn std::fmt::Di
                 bad(&path, &quoted(g), "is listed twice");
             }
         }
-        let mapped = if f.feature == crate::pipeline::plan::SCORE_FEATURE {
+        let mapped = if f.feature == super::SCORE_FEATURE {
             c.mapping.score.is_some() || c.mapping.features.contains_key(&f.feature)
         } else {
             c.mapping.features.contains_key(&f.feature)

@@ -3,12 +3,13 @@
 //! `Config` or problems out; reading files is the caller's.
 
 mod check;
-pub mod env;
+pub(crate) mod env;
 mod fairness;
 mod parse;
-pub mod problem;
-pub mod types;
-pub mod validate;
+pub(crate) mod problem;
+pub mod secrets;
+pub(crate) mod types;
+pub(crate) mod validate;
 
 pub use check::{Checked, ConfigError, check, load};
 pub use types::*;

@@ -12,7 +12,7 @@ use toml::Value;
 use super::problem::{self, Problem};
 use super::types::Config;
 
-pub struct Parsed {
+pub(super) struct Parsed {
     /// The config, when the repairs got it to parse.
     pub config: Option<Config>,
     pub problems: Vec<Problem>,
@@ -36,7 +36,7 @@ fn stand_ins() -> [Value; 6] {
 /// The more repairs than any file needs: a guard against a loop.
 const MAX_REPAIRS: usize = 500;
 
-pub fn parse(doc: &Value) -> Parsed {
+pub(super) fn parse(doc: &Value) -> Parsed {
     let mut doc = doc.clone();
     let mut problems = Vec::new();
     let mut repaired: Vec<String> = Vec::new();

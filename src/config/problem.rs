@@ -8,7 +8,7 @@ use std::fmt;
 use toml::{Table, Value};
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Problem {
+pub(crate) struct Problem {
     pub path: String,
     /// The value as written, or as psimon read it where it was not written.
     pub value: Option<String>,
@@ -16,22 +16,17 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(path: &str, value: Option<String>, why: impl Into<String>) -> Self {
+    pub(crate) fn new(path: &str, value: Option<String>, why: impl Into<String>) -> Self {
         Self {
             path: path.to_string(),
             value,
             why: why.into(),
         }
     }
-
-    /// Whether this problem is about `path` or a value inside it.
-    pub fn is_within(&self, path: &str) -> bool {
-        within(&self.path, path)
-    }
 }
 
 /// Whether `inner` is `outer` or a path below it.
-pub fn within(inner: &str, outer: &str) -> bool {
+pub(crate) fn within(inner: &str, outer: &str) -> bool {
     inner
         .strip_prefix(outer)
         .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[', ' ', ':']))
@@ -39,7 +34,7 @@ pub fn within(inner: &str, outer: &str) -> bool {
 
 /// Whether the text of a problem names `path` anywhere (a problem of one value that is
 /// checked against another names the other).
-pub fn mentions(text: &str, path: &str) -> bool {
+pub(crate) fn mentions(text: &str, path: &str) -> bool {
     let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
     text.match_indices(path).any(|(i, _)| {
         let before = text[..i].chars().next_back();
@@ -130,7 +125,7 @@ fn child_mut<'v>(value: &'v mut Value, segs: &[Seg], len: usize) -> Option<&'v m
 }
 
 /// The value at `path`, if the document has one.
-pub fn get<'v>(doc: &'v Value, path: &str) -> Option<&'v Value> {
+pub(crate) fn get<'v>(doc: &'v Value, path: &str) -> Option<&'v Value> {
     let segs = segments(path);
     let mut at = doc;
     let mut i = 0;
@@ -166,7 +161,7 @@ fn parent_mut<'v>(doc: &'v mut Value, path: &str) -> Option<(&'v mut Value, Vec<
 
 /// Removes the value at `path` (an array element becomes an empty table: removing it
 /// would renumber the rest); false if there is none.
-pub fn remove(doc: &mut Value, path: &str) -> bool {
+pub(crate) fn remove(doc: &mut Value, path: &str) -> bool {
     match parent_mut(doc, path) {
         Some((Value::Table(t), segs)) => t.remove(&key_of(&segs)).is_some(),
         Some((Value::Array(a), segs)) => match segs[0] {
@@ -190,7 +185,7 @@ fn value_mut<'v>(at: &'v mut Value, segs: &[Seg]) -> Option<&'v mut Value> {
 }
 
 /// Replaces the value at `path`; false if there is none.
-pub fn replace(doc: &mut Value, path: &str, value: Value) -> bool {
+pub(crate) fn replace(doc: &mut Value, path: &str, value: Value) -> bool {
     match value_mut(doc, &segments(path)) {
         Some(at) => {
             *at = value;
@@ -201,7 +196,7 @@ pub fn replace(doc: &mut Value, path: &str, value: Value) -> bool {
 }
 
 /// Sets `key` of the table at `path` ("." for the document).
-pub fn insert(doc: &mut Value, path: &str, key: &str, value: Value) -> bool {
+pub(crate) fn insert(doc: &mut Value, path: &str, key: &str, value: Value) -> bool {
     match value_mut(doc, &segments(path)) {
         Some(Value::Table(t)) => {
             t.insert(key.to_string(), value);
@@ -212,7 +207,7 @@ pub fn insert(doc: &mut Value, path: &str, key: &str, value: Value) -> bool {
 }
 
 /// A value as it reads in the file, shortened where it is a whole table or a long array.
-pub fn written(value: &Value) -> String {
+pub(crate) fn written(value: &Value) -> String {
     match value {
         Value::Table(_) => "{…}".to_string(),
         v => {
@@ -270,17 +265,5 @@ mod tests {
         assert!(insert(&mut d, ".", "models", Value::Array(vec![])));
         assert_eq!(get(&d, "windows[0].kind").unwrap().as_str(), Some("time"));
         assert!(get(&d, "models").is_some());
-    }
-
-    #[test]
-    fn a_problem_is_within_its_path_and_not_a_sibling_with_a_longer_name() {
-        let p = Problem::new("windows[0].length", None, "x");
-        assert!(
-            p.is_within("windows[0]") && p.is_within("windows") && p.is_within("windows[0].length")
-        );
-        assert!(!p.is_within("windows[0].len") && !p.is_within("windows[1]"));
-        let text = "windows[0].length = \"1d\": must be a positive multiple of windows[0].slide";
-        assert!(mentions(text, "windows[0].slide") && mentions(text, "windows[0].length"));
-        assert!(!mentions(text, "windows[0].slid") && !mentions(text, "slide"));
     }
 }

@@ -99,7 +99,7 @@ fn window_problems(windows: &[WindowConfig], prefix: &str, bad: Bad<'_>) {
 }
 
 /// Every problem of a parsed config that needs no file to be read.
-pub fn problems(c: &Config) -> Vec<Problem> {
+pub(crate) fn problems(c: &Config) -> Vec<Problem> {
     let mut out = Vec::new();
     let mut bad = |path: &str, value: &dyn std::fmt::Display, why: &str| {
         out.push(Problem::new(path, Some(value.to_string()), why))

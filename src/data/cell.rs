@@ -54,7 +54,7 @@ impl<'a> Cell<'a> {
 /// number `1` are the level `"1"`, so a level matches however a file or an event spells it.
 /// Text with a leading zero (`"0123"`, a postal or branch code) stays as it is, as does
 /// anything that is not a finite number.
-pub fn canonical_level(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn canonical_level(text: &str) -> std::borrow::Cow<'_, str> {
     let t = text.trim();
     let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
     let leading_zero =
@@ -74,7 +74,7 @@ pub fn canonical_level(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Shortest text that reads back as `v` ("3" for 3.0).
-pub fn format_number(v: f64) -> String {
+pub(crate) fn format_number(v: f64) -> String {
     format!("{v}")
 }
 

@@ -49,7 +49,7 @@ pub enum DataError {
 }
 
 /// Keeps an offending value short in messages.
-pub fn excerpt(value: &str) -> String {
+pub(crate) fn excerpt(value: &str) -> String {
     const MAX: usize = 40;
     if value.chars().count() <= MAX {
         format!("\"{value}\"")

@@ -2,11 +2,12 @@
 //! time, so that memory does not grow with the file. Owns the file formats and the rules for
 //! missing values; knows nothing of bins or statistics.
 
-pub mod cell;
-pub mod error;
-pub mod reader;
-pub mod sample;
-pub mod target;
+pub(crate) mod cell;
+pub(crate) mod error;
+pub(crate) mod reader;
+pub(crate) mod sample;
+pub mod synth;
+pub(crate) mod target;
 
 pub use cell::{Cell, is_missing_token};
 pub use error::DataError;

@@ -9,10 +9,10 @@ use super::error::{DataError, excerpt};
 use super::reader::RowReader;
 use super::target::TargetClasses;
 
-pub const MISSING_CODE: u32 = u32::MAX;
+pub(crate) const MISSING_CODE: u32 = u32::MAX;
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum ColumnValues {
+pub(crate) enum ColumnValues {
     /// NaN marks a missing value.
     Numeric(Vec<f64>),
     /// Index into `levels`, or `MISSING_CODE`.
@@ -23,13 +23,13 @@ pub enum ColumnValues {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Column {
+pub(crate) struct Column {
     pub name: String,
     pub values: ColumnValues,
 }
 
 #[derive(Debug, Clone)]
-pub struct DevSample {
+pub(crate) struct DevSample {
     pub rows: usize,
     pub columns: Vec<Column>,
     /// Per row: is the outcome bad (with a target column).
@@ -40,7 +40,7 @@ pub struct DevSample {
 
 impl DevSample {
     /// The rows `rows` (in that order) as a sample of their own.
-    pub fn subset(&self, rows: &[usize]) -> DevSample {
+    pub(crate) fn subset(&self, rows: &[usize]) -> DevSample {
         let columns = self
             .columns
             .iter()
@@ -70,8 +70,8 @@ impl DevSample {
 
     /// A seeded split into (training rows, holdout rows) with `fraction` of each outcome
     /// class (or of all rows, without a target) held out.
-    pub fn split_holdout(&self, fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
-        let mut rng = crate::synth::Rng::new(seed);
+    pub(crate) fn split_holdout(&self, fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
+        let mut rng = crate::data::synth::Rng::new(seed);
         let classes: Vec<Vec<usize>> = match &self.is_bad {
             Some(bad) => vec![
                 (0..self.rows).filter(|&r| !bad[r]).collect(),
@@ -97,7 +97,7 @@ impl DevSample {
 }
 
 /// What to load.
-pub struct SampleRequest<'a> {
+pub(crate) struct SampleRequest<'a> {
     pub features: &'a [String],
     pub categorical: &'a [String],
     pub target: Option<&'a str>,
@@ -183,7 +183,7 @@ impl Builder {
 }
 
 /// Reads the requested columns of `path` into memory.
-pub fn load_sample(path: &Path, req: &SampleRequest<'_>) -> Result<DevSample, DataError> {
+pub(crate) fn load_sample(path: &Path, req: &SampleRequest<'_>) -> Result<DevSample, DataError> {
     let mut names: Vec<String> = req.features.to_vec();
     if let Some(t) = req.target {
         names.push(t.to_string());
@@ -295,7 +295,7 @@ pub fn load_sample(path: &Path, req: &SampleRequest<'_>) -> Result<DevSample, Da
 }
 
 /// A text cell in a numeric feature, as a user-facing error.
-pub fn not_a_number(path: &Path, line: u64, column: &str, text: &str) -> DataError {
+pub(crate) fn not_a_number(path: &Path, line: u64, column: &str, text: &str) -> DataError {
     DataError::Value {
         path: path.to_path_buf(),
         line,

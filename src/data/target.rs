@@ -3,13 +3,13 @@
 
 /// The distinct values of a target column in order of first appearance (at most two).
 #[derive(Debug, Default, Clone)]
-pub struct TargetClasses {
+pub(crate) struct TargetClasses {
     values: Vec<String>,
 }
 
 /// A target column that does not hold exactly two values, or a bad value it lacks.
 #[derive(Debug, Clone, PartialEq)]
-pub enum TargetError {
+pub(crate) enum TargetError {
     ThirdValue { values: Vec<String>, line: u64 },
     TooFewValues { values: Vec<String> },
     BadValueAbsent { bad: String, values: Vec<String> },
@@ -55,7 +55,7 @@ impl std::fmt::Display for TargetError {
 
 impl TargetClasses {
     /// The class index (0 or 1) of `value`, adding it if new.
-    pub fn observe(&mut self, value: &str, line: u64) -> Result<u8, TargetError> {
+    pub(crate) fn observe(&mut self, value: &str, line: u64) -> Result<u8, TargetError> {
         if let Some(i) = self.values.iter().position(|v| v == value) {
             return Ok(i as u8);
         }
@@ -70,7 +70,7 @@ impl TargetClasses {
 
     /// The class index that is bad. Without `bad_value`, the values must be 0/1 or
     /// false/true, and 1 (true) is bad.
-    pub fn bad_class(&self, bad_value: Option<&str>) -> Result<u8, TargetError> {
+    pub(crate) fn bad_class(&self, bad_value: Option<&str>) -> Result<u8, TargetError> {
         if self.values.len() < 2 {
             return Err(TargetError::TooFewValues {
                 values: self.values.clone(),
@@ -96,7 +96,7 @@ impl TargetClasses {
         }
     }
 
-    pub fn values(&self) -> &[String] {
+    pub(crate) fn values(&self) -> &[String] {
         &self.values
     }
 }

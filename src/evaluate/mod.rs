@@ -2,10 +2,10 @@
 //! with SE, CI and tests out, plus the drift state machine's transitions. The scheduler
 //! (the shell) supplies the merged counts and the wall-clock time.
 
-pub mod drift;
-pub mod fairness;
-pub mod feature;
-pub mod outcome;
+pub mod batch;
+pub(crate) mod drift;
+pub(crate) mod feature;
+pub(crate) mod outcome;
 
 pub use drift::{
     DEFAULT_ALERT_IV_DROP, DEFAULT_ALERT_PSI, DEFAULT_WARNING_IV_DROP, DEFAULT_WARNING_PSI,

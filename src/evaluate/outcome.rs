@@ -9,7 +9,7 @@ use crate::window::CountMatrix;
 
 /// One series' windowed IV.
 #[derive(Debug, Clone)]
-pub struct SeriesIv {
+pub(crate) struct SeriesIv {
     /// Index of the series in the model's features.
     pub feature: usize,
     pub goods: Vec<f64>,
@@ -20,7 +20,7 @@ pub struct SeriesIv {
 }
 
 /// Every series of `model` on the outcome window's `counts`.
-pub fn evaluate_outcomes(
+pub(crate) fn evaluate_outcomes(
     model: &ModelMeta,
     counts: &CountMatrix,
     alpha: f64,

@@ -430,8 +430,9 @@ mod tests {
         {"name": "list", "type": {"type": "array", "items": "double"}}
     ]}"#;
 
-    fn random_datum(rng: &mut crate::synth::Rng, schema: &Schema) -> Value {
-        let pick = |rng: &mut crate::synth::Rng, n: u32| (rng.uniform() * f64::from(n)) as u32;
+    fn random_datum(rng: &mut crate::data::synth::Rng, schema: &Schema) -> Value {
+        let pick =
+            |rng: &mut crate::data::synth::Rng, n: u32| (rng.uniform() * f64::from(n)) as u32;
         let inner = |depth: u32| {
             let mut v = Value::Union(0, Box::new(Value::Null));
             for d in 0..depth {
@@ -532,7 +533,7 @@ mod tests {
         let encoder = apache_avro::writer::datum::GenericDatumWriter::builder(&schema)
             .build()
             .unwrap();
-        let mut rng = crate::synth::Rng::new(11);
+        let mut rng = crate::data::synth::Rng::new(11);
         for _ in 0..2_000 {
             let body = encoder
                 .write_value_to_vec(random_datum(&mut rng, &schema))

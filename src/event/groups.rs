@@ -22,13 +22,13 @@ pub struct GroupField {
 }
 
 /// Matches an attribute's value with the configured groups.
-pub struct GroupMatcher {
+pub(crate) struct GroupMatcher {
     levels: Vec<String>,
     numbers: Vec<Option<f64>>,
 }
 
 impl GroupMatcher {
-    pub fn new(values: &[String]) -> Self {
+    pub(crate) fn new(values: &[String]) -> Self {
         Self {
             levels: values
                 .iter()
@@ -42,7 +42,7 @@ impl GroupMatcher {
     }
 
     /// The group of `found`, if it is one of the configured values.
-    pub fn group_of(&self, found: &Found<'_>) -> Option<usize> {
+    pub(crate) fn group_of(&self, found: &Found<'_>) -> Option<usize> {
         match found {
             Found::Text(t) => {
                 let level = canonical_level(t);

@@ -6,9 +6,10 @@ pub mod avro;
 #[cfg(test)]
 pub(crate) mod avro_reference;
 pub mod extract;
-pub mod groups;
-pub mod outcome;
-pub mod scan;
+pub(crate) mod groups;
+pub(crate) mod outcome;
+pub(crate) mod scan;
+mod tree;
 
 use extract::{ExtractError, Extractor, Found};
 use groups::{GroupField, GroupMatcher};

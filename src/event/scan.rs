@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 
-use super::extract::{Found, Node};
+use super::tree::{Found, Node};
 
 /// 10^0 ..= 10^22: the powers of ten that are exact doubles.
 const POW10: [f64; 23] = [
@@ -18,7 +18,7 @@ const POW10: [f64; 23] = [
 const MAX_DEPTH: usize = 128;
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum ScanError {
+pub(crate) enum ScanError {
     NotAnObject,
     /// What is wrong and the byte offset where.
     Syntax(&'static str, usize),
@@ -33,7 +33,7 @@ struct Scanner<'a> {
 type R<T> = Result<T, ScanError>;
 
 /// Fills `out` from `payload` for the members `root` names.
-pub fn scan<'a>(root: &Node, payload: &'a [u8], out: &mut [Found<'a>]) -> R<()> {
+pub(crate) fn scan<'a>(root: &Node, payload: &'a [u8], out: &mut [Found<'a>]) -> R<()> {
     let text = std::str::from_utf8(payload)
         .map_err(|e| ScanError::Syntax("invalid UTF-8", e.valid_up_to()))?;
     let mut s = Scanner {

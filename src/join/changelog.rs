@@ -13,7 +13,7 @@ use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::store::{PendingStore, StoreError};
-use crate::pipeline::kafka_log::QuietContext;
+use crate::kafka::log::QuietContext;
 
 /// The changelog topic of a consumer group.
 pub fn changelog_topic(group_id: &str) -> String {

@@ -16,11 +16,11 @@
 //! `pipeline::consumer` (which topic a message comes from); windowed IV is
 //! `evaluate::outcome`.
 
-pub mod changelog;
+pub(crate) mod changelog;
 pub mod partitioner;
-pub mod record;
-pub mod step;
-pub mod store;
+pub(crate) mod record;
+pub(crate) mod step;
+pub(crate) mod store;
 
 pub use changelog::{ChangelogError, changelog_topic, restore_partition};
 pub use record::{Entry, OutcomeSeen, PendingApp};

@@ -9,10 +9,10 @@ use super::cloudevent::{envelope, rfc3339, transition_id};
 use crate::evaluate::{Binning, DriftState};
 use crate::stats::IvStats;
 
-pub const FAIRNESS_EVENT_TYPE: &str = "dev.psimon.fairness.transition";
+pub(crate) const FAIRNESS_EVENT_TYPE: &str = "dev.psimon.fairness.transition";
 
 /// Everything a fairness event says.
-pub struct FairnessTransition<'a> {
+pub(crate) struct FairnessTransition<'a> {
     pub source: &'a str,
     pub model: &'a str,
     pub check: &'a str,
@@ -31,11 +31,11 @@ pub struct FairnessTransition<'a> {
 }
 
 /// The Kafka key of a fairness event: one check's events stay in order.
-pub fn fairness_key(model: &str, check: &str) -> String {
+pub(crate) fn fairness_key(model: &str, check: &str) -> String {
     format!("{model}/fairness/{check}")
 }
 
-pub fn fairness_event(t: &FairnessTransition<'_>) -> Value {
+pub(crate) fn fairness_event(t: &FairnessTransition<'_>) -> Value {
     let window_end = t.bounds.map(|b| b.1);
     let series = format!("{}/{}", t.check, t.group);
     let id = transition_id(

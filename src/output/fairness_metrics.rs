@@ -4,7 +4,7 @@
 
 use prometheus::{GaugeVec, IntGaugeVec, Registry};
 
-use super::metrics::{gauge_vec, int_gauge_vec};
+use super::register::{gauge_vec, int_gauge_vec};
 use crate::stats::IvStats;
 
 const LABELS: &[&str] = &["model", "check", "window", "group"];

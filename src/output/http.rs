@@ -121,7 +121,7 @@ async fn readyz(State(s): State<Arc<HttpState>>) -> impl IntoResponse {
         None => (StatusCode::OK, "ready\n".to_string()),
         Some(why) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            format!("not ready: {}\n", crate::secrets::redact(&why)),
+            format!("not ready: {}\n", crate::config::secrets::redact(&why)),
         ),
     }
 }

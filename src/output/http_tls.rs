@@ -20,7 +20,7 @@ use tracing::{info, warn};
 const RECHECK: Duration = Duration::from_secs(10);
 
 /// A TLS acceptor serving the certificate in `cert` with the key in `key`.
-pub fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, String> {
+pub(crate) fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, String> {
     let resolver = Arc::new(Reloading::new(cert, key)?);
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = ServerConfig::builder_with_provider(provider)

@@ -8,6 +8,7 @@ use prometheus::{
 
 use super::fairness_metrics::FairnessMetrics;
 use super::latency::LatencySummary;
+use super::register::{counter, counter_vec, gauge_vec, int_gauge, int_gauge_vec, results_counter};
 use crate::event::InvalidReason;
 use crate::stats::PsiStats;
 
@@ -86,44 +87,15 @@ pub const OUTCOME_RESULTS: [&str; 8] = [
 /// `binning` tells a feature's scorecard bins from its population bins.
 const FEATURE_LABELS: &[&str] = &["model", "feature", "window", "binning"];
 
-pub(super) fn gauge_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> GaugeVec {
-    let g = GaugeVec::new(Opts::new(name, help), labels).expect("valid metric");
-    r.register(Box::new(g.clone())).expect("registered once");
-    g
-}
-
-pub(super) fn int_gauge_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
-    let g = IntGaugeVec::new(Opts::new(name, help), labels).expect("valid metric");
-    r.register(Box::new(g.clone())).expect("registered once");
-    g
-}
-
-fn int_gauge(r: &Registry, name: &str, help: &str) -> IntGauge {
-    let g = IntGauge::new(name, help).expect("valid metric");
-    r.register(Box::new(g.clone())).expect("registered once");
-    g
-}
-
-/// A counter by `result`, with every result exported from the start (at 0), so that
-/// rates and alerts see the series before the first event of its kind.
-fn results_counter(r: &Registry, name: &str, help: &str, results: &[&str]) -> IntCounterVec {
-    let c = counter_vec(r, name, help, &["result"]);
-    for result in results {
-        c.with_label_values(&[result]);
+impl Metrics {
+    /// The state reader's counters.
+    pub(crate) fn state_reader(&self) -> crate::state::reader::ReaderMetrics {
+        crate::state::reader::ReaderMetrics {
+            records_read: self.state_records_read.clone(),
+            records_invalid: self.state_records_invalid.clone(),
+            table_panes: self.state_table_panes.clone(),
+        }
     }
-    c
-}
-
-fn counter_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
-    let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
-    r.register(Box::new(c.clone())).expect("registered once");
-    c
-}
-
-fn counter(r: &Registry, name: &str, help: &str) -> IntCounter {
-    let c = IntCounter::new(name, help).expect("valid metric");
-    r.register(Box::new(c.clone())).expect("registered once");
-    c
 }
 
 impl Metrics {

@@ -2,10 +2,11 @@
 //! HTTP endpoints that serve them.
 
 pub mod cloudevent;
-pub mod fairness_event;
-pub mod fairness_metrics;
+pub(crate) mod fairness_event;
+pub(crate) mod fairness_metrics;
 pub mod http;
-pub mod http_auth;
-pub mod http_tls;
-pub mod latency;
+pub(crate) mod http_auth;
+pub(crate) mod http_tls;
+pub(crate) mod latency;
 pub mod metrics;
+mod register;

@@ -19,14 +19,14 @@ use std::time::Duration;
 use thiserror::Error;
 
 /// Abandoned calls a process tolerates before it stops (each leaks a thread and a client).
-pub const MAX_ABANDONED: usize = 3;
+pub(super) const MAX_ABANDONED: usize = 3;
 
 static ABANDONED: AtomicUsize = AtomicUsize::new(0);
 
 /// A call that did not return within its limit (or whose thread could not run it).
 #[derive(Debug, Clone, Error)]
 #[error("{call} did not return within {limit:?} (abandoned; {abandoned} so far in this process)")]
-pub struct Hung {
+pub(crate) struct Hung {
     pub call: &'static str,
     pub limit: Duration,
     /// Calls abandoned by this process so far, this one included.
@@ -35,13 +35,13 @@ pub struct Hung {
 
 impl Hung {
     /// Too many leaked threads and clients: the process should start afresh.
-    pub fn too_many(&self) -> bool {
+    pub(crate) fn too_many(&self) -> bool {
         self.abandoned > MAX_ABANDONED
     }
 }
 
 /// Runs `f(target)` on a new thread and waits at most `limit` for it.
-pub fn bounded<P, R>(
+pub(super) fn bounded<P, R>(
     target: &Arc<P>,
     call: &'static str,
     limit: Duration,

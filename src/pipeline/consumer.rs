@@ -5,7 +5,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
@@ -16,9 +16,9 @@ use rdkafka::types::{RDKafkaErrorCode, RDKafkaRespErr};
 use rdkafka::{ClientContext, TopicPartitionList};
 use tracing::{info, warn};
 
+use super::clock::now_ms;
 use super::fetch_watch::FetchWatch;
 use super::heal::{self, Remedy};
-use super::kafka_log::LogThrottle;
 use super::owner::{Owner, OwnerError};
 use super::registry::Registry;
 use super::status::ConsumerStatus;
@@ -26,17 +26,12 @@ use super::txn::Source;
 use crate::event::outcome::OutcomeDecoder;
 use crate::event::{Decoder, InvalidReason};
 use crate::join::{OutcomeSeen, PendingApp};
+use crate::kafka::log::LogThrottle;
 use crate::output::metrics::Metrics;
 use crate::window::Counted;
 
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
 /// Rebalances, errors and statistics of the consumer; owns the partitions' state.
-pub struct MonitorContext {
+pub(crate) struct MonitorContext {
     pub owner: Mutex<Owner>,
     pub metrics: Metrics,
     /// librdkafka reported every broker down; cleared (with a log line) by the next message.
@@ -49,7 +44,7 @@ pub struct MonitorContext {
 }
 
 impl MonitorContext {
-    pub fn new(
+    pub(crate) fn new(
         owner: Owner,
         metrics: Metrics,
         status: Arc<ConsumerStatus>,
@@ -188,7 +183,7 @@ impl ConsumerContext for MonitorContext {
 /// `forward_partitions` is `None` (`joined` is `source`); otherwise they are forwarded to
 /// `joined`, the repartition topic, keyed by application id in the partition Java's
 /// default partitioner gives that id, and joined when they come back from it.
-pub struct OutcomeRoute<'a> {
+pub(crate) struct OutcomeRoute<'a> {
     pub source: &'a str,
     pub joined: &'a str,
     pub forward_partitions: Option<i32>,
@@ -197,19 +192,19 @@ pub struct OutcomeRoute<'a> {
 
 impl OutcomeRoute<'_> {
     /// Whether messages of `topic` are outcomes (JSON whatever the input format).
-    pub fn is_outcome_topic(&self, topic: &str) -> bool {
+    pub(crate) fn is_outcome_topic(&self, topic: &str) -> bool {
         topic == self.source || topic == self.joined
     }
 }
 
 /// How application events are read: JSON, or Avro with the registry's writer schemas.
 #[derive(Clone, Copy)]
-pub struct Input<'a> {
+pub(crate) struct Input<'a> {
     pub decoder: &'a Decoder,
     pub registry: Option<&'a Registry>,
 }
 
-pub struct LoopSettings {
+pub(crate) struct LoopSettings {
     pub commit_interval: Duration,
     /// Windows per model (the length of the per-event lateness flags).
     pub windows: usize,
@@ -219,7 +214,7 @@ pub struct LoopSettings {
 
 /// Consumes until `stop` is set (then checkpoints once more) or the consumer cannot go on
 /// (the reason is in the context's status).
-pub fn consume_loop(
+pub(crate) fn consume_loop(
     consumer: &BaseConsumer<MonitorContext>,
     input: Input<'_>,
     outcomes: Option<OutcomeRoute<'_>>,

@@ -7,9 +7,10 @@
 
 mod api;
 mod book;
-pub mod evaluation;
+pub(crate) mod evaluation;
 mod fairness;
 mod gauges;
+mod shared;
 #[cfg(test)]
 mod tests;
 
@@ -18,6 +19,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use serde_json::Value;
+use tracing::debug;
 
 use super::owner::{DriftEvent, DriftOutbox, Handover};
 use super::plan::Plan;
@@ -34,7 +36,7 @@ pub struct Published {
     pub event: Value,
 }
 
-pub struct Evaluator {
+pub(crate) struct Evaluator {
     plan: Arc<Plan>,
     source: String,
     /// The published states: the publisher's own, or what the publisher wrote to the state
@@ -47,7 +49,7 @@ pub struct Evaluator {
 }
 
 /// Where one evaluation reads and publishes.
-pub struct TickInput<'a> {
+pub(crate) struct TickInput<'a> {
     pub table: &'a RwLock<GlobalTable>,
     pub metrics: &'a Metrics,
     /// Whether this instance publishes drift events (it owns the publishing partition).
@@ -56,7 +58,7 @@ pub struct TickInput<'a> {
 }
 
 impl Evaluator {
-    pub fn new(plan: Arc<Plan>, source: &str, outbox: DriftOutbox) -> Self {
+    pub(crate) fn new(plan: Arc<Plan>, source: &str, outbox: DriftOutbox) -> Self {
         Self {
             plan,
             source: source.to_string(),
@@ -68,7 +70,7 @@ impl Evaluator {
 
     /// One evaluation at wall-clock `now_ms`; returns the JSON of `/api/v1/drift` and the
     /// drift events published.
-    pub fn tick(&mut self, input: &TickInput<'_>) -> (Value, Vec<Published>) {
+    pub(crate) fn tick(&mut self, input: &TickInput<'_>) -> (Value, Vec<Published>) {
         let started = Instant::now();
         let Some(merged) = self.snapshot(input.table, input.publishing) else {
             return (Value::Null, Vec::new());
@@ -135,11 +137,12 @@ impl Evaluator {
             let Transition {
                 series,
                 baseline_id,
+                previous: t_previous,
                 state,
                 event_key,
                 event,
-                ..
             } = t;
+            debug!(series = ?series, from = t_previous.as_str(), to = state.as_str(), "handing a state transition over");
             self.book.set(series.clone(), state, &baseline_id);
             handed.push(Handover {
                 key: series,

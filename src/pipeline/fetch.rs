@@ -5,10 +5,7 @@
 //! Each queued message also costs librdkafka about 250 bytes of bookkeeping, which the
 //! byte bound does not see; so the count bound is derived from the bytes too. Pure.
 
-/// Default: 96 MiB ahead. Measured with `scripts/throughput.sh` (2,000,000 events of 20
-/// features, one core): peak resident memory 176 MB on 12 partitions and 142 MB on one, at
-/// 515-545k events/s; 24 MiB gave 61 MB at 453k/s, 128 MiB 220 MB at 524k/s.
-pub const DEFAULT_PREFETCH_BYTES: u64 = 96 << 20;
+pub use crate::config::DEFAULT_PREFETCH_BYTES;
 
 /// Bytes a queued message is assumed to take at least (payload and bookkeeping), for the
 /// per-partition count bound.

@@ -12,12 +12,12 @@ use rdkafka::statistics::Statistics;
 use rdkafka::types::RDKafkaErrorCode;
 use tracing::warn;
 
-use super::consumer::now_ms;
+use super::clock::now_ms;
 use super::stall::Stalls;
 use super::status::ConsumerStatus;
 use crate::output::metrics::Metrics;
 
-pub struct FetchWatch {
+pub(super) struct FetchWatch {
     stalls: Mutex<Stalls>,
     /// `psimon_kafka_consumer_lag` and `psimon_kafka_partition_stalled`.
     lag: IntGaugeVec,
@@ -27,7 +27,7 @@ pub struct FetchWatch {
 
 impl FetchWatch {
     /// For a new life of a worker, which fetches anew.
-    pub fn new(metrics: &Metrics, status: Arc<ConsumerStatus>) -> Self {
+    pub(super) fn new(metrics: &Metrics, status: Arc<ConsumerStatus>) -> Self {
         status.set_stalled(None);
         Self {
             stalls: Mutex::new(Stalls::default()),
@@ -39,7 +39,7 @@ impl FetchWatch {
 
     /// A client error: one about a batch that cannot be read is kept as the likely cause
     /// of a stall (librdkafka's reason names the offset and the codec).
-    pub fn error(&self, error: &KafkaError, reason: &str) {
+    pub(super) fn error(&self, error: &KafkaError, reason: &str) {
         let unreadable = matches!(
             error.rdkafka_error_code(),
             Some(
@@ -59,7 +59,7 @@ impl FetchWatch {
     }
 
     /// A statistics report (every 5 s).
-    pub fn stats(&self, stats: &Statistics) {
+    pub(super) fn stats(&self, stats: &Statistics) {
         let now = now_ms();
         let Ok(mut stalls) = self.stalls.lock() else {
             return;

@@ -17,7 +17,7 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode as Code};
 
 /// What to do about an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Remedy {
+pub(crate) enum Remedy {
     /// Transient (a broker or leader moving, a coordinator loading, a time-out): the same
     /// call again after a back-off.
     Retry,
@@ -104,7 +104,7 @@ fn fenced(code: Code) -> bool {
 
 /// The flags librdkafka attaches to a transactional error (all false for other errors).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct TxnFlags {
+pub(crate) struct TxnFlags {
     pub fatal: bool,
     pub retriable: bool,
     pub requires_abort: bool,
@@ -112,7 +112,7 @@ pub struct TxnFlags {
 
 /// The remedy for an error of a transactional call (begin, send, send offsets, commit,
 /// abort) with librdkafka's flags.
-pub fn txn_remedy(code: Code, flags: TxnFlags) -> Remedy {
+pub(crate) fn txn_remedy(code: Code, flags: TxnFlags) -> Remedy {
     if cannot_heal(code) {
         Remedy::Stop
     } else if flags.fatal || fenced(code) {
@@ -128,7 +128,7 @@ pub fn txn_remedy(code: Code, flags: TxnFlags) -> Remedy {
 }
 
 /// The code and flags of any `KafkaError`.
-pub fn code_and_flags(e: &KafkaError) -> (Code, TxnFlags) {
+pub(crate) fn code_and_flags(e: &KafkaError) -> (Code, TxnFlags) {
     match e {
         KafkaError::Transaction(t) => (
             t.code(),
@@ -147,14 +147,14 @@ pub fn code_and_flags(e: &KafkaError) -> (Code, TxnFlags) {
 
 /// Whether an error is a fence (the producer's epoch or the consumer's instance id taken
 /// over by someone, perhaps this very process rejoining after an outage).
-pub fn is_fence(e: &KafkaError) -> bool {
+pub(crate) fn is_fence(e: &KafkaError) -> bool {
     fenced(code_and_flags(e).0)
 }
 
 /// Errors that mean the cluster could not be reached or answered too late: a life that
 /// saw one and then was fenced was fenced by the outage (its session expired, its
 /// transaction timed out), not by a twin.
-pub fn is_outage(code: Code) -> bool {
+pub(crate) fn is_outage(code: Code) -> bool {
     matches!(
         code,
         Code::BrokerTransportFailure
@@ -174,19 +174,19 @@ pub fn is_outage(code: Code) -> bool {
 /// no outage, prove a live twin: two instances with one `kafka.instance_id` fence each
 /// other within seconds, over and over, while the cluster answers; a fence after a broker
 /// outage follows errors of the outage, and the next life is long.
-pub const TWIN_FENCES: u32 = 3;
-pub const SHORT_LIFE: Duration = Duration::from_secs(60);
+pub(crate) const TWIN_FENCES: u32 = 3;
+pub(crate) const SHORT_LIFE: Duration = Duration::from_secs(60);
 
 /// The fences of one worker, to tell a live twin from a fence that heals by rejoining.
 #[derive(Debug, Default)]
-pub struct FenceRecord {
+pub(crate) struct FenceRecord {
     short_in_a_row: u32,
 }
 
 impl FenceRecord {
     /// A worker life of `lived` ended by a fence (`outage`: it saw the cluster fail):
     /// `true` when that proves a live twin.
-    pub fn fenced(&mut self, lived: Duration, outage: bool) -> bool {
+    pub(crate) fn fenced(&mut self, lived: Duration, outage: bool) -> bool {
         if lived < SHORT_LIFE && !outage {
             self.short_in_a_row += 1;
         } else {
@@ -196,13 +196,13 @@ impl FenceRecord {
     }
 
     /// A worker life ended otherwise (or is known healthy): the count starts over.
-    pub fn other(&mut self) {
+    pub(crate) fn other(&mut self) {
         self.short_in_a_row = 0;
     }
 }
 
 /// The back-off before the `attempt`-th retry (0-based): 250 ms doubling up to 30 s.
-pub fn backoff(attempt: u32) -> Duration {
+pub(crate) fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(250u64.saturating_mul(1 << attempt.min(7))).min(Duration::from_secs(30))
 }
 

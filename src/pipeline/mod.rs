@@ -4,24 +4,25 @@
 //! orchestration of start and ordered shutdown.
 
 mod abandon;
-pub mod client_build;
+pub(crate) mod clock;
 pub(crate) mod consumer;
-pub mod evaluator;
+pub(crate) mod evaluator;
 pub mod fetch;
 mod fetch_watch;
 pub(crate) mod heal;
-pub(crate) mod kafka_log;
 mod outbox;
 pub(crate) mod owner;
-pub mod plan;
-pub mod producer;
+pub(crate) mod plan;
+mod ports;
+pub(crate) mod producer;
 pub(crate) mod registry;
-pub mod run;
+pub(crate) mod run;
 mod stall;
 mod status;
 mod supervision;
 pub(crate) mod txn;
-pub mod worker;
+mod txn_error;
+pub(crate) mod worker;
 
 pub use plan::Plan;
 pub use run::run;

@@ -13,7 +13,7 @@ use crate::state::codec::{DriftKey, DriftRecord};
 
 /// A drift event (CloudEvents JSON) under its key.
 #[derive(Debug, Clone)]
-pub struct DriftEvent {
+pub(crate) struct DriftEvent {
     pub key: String,
     pub json: String,
 }
@@ -21,7 +21,7 @@ pub struct DriftEvent {
 /// A transition the publishing evaluator hands to the next transaction: its state for the
 /// state topic and its event for the drift topic, committed together.
 #[derive(Debug, Clone)]
-pub struct Handover {
+pub(crate) struct Handover {
     pub key: DriftKey,
     pub record: DriftRecord,
     pub event: DriftEvent,
@@ -29,23 +29,23 @@ pub struct Handover {
 
 /// Transitions waiting for the next transaction of any worker; clones share it.
 #[derive(Debug, Clone, Default)]
-pub struct DriftOutbox(Arc<Mutex<Vec<Handover>>>);
+pub(crate) struct DriftOutbox(Arc<Mutex<Vec<Handover>>>);
 
 impl DriftOutbox {
     /// Adds transitions after those waiting.
-    pub fn hand_over(&self, items: impl IntoIterator<Item = Handover>) {
+    pub(crate) fn hand_over(&self, items: impl IntoIterator<Item = Handover>) {
         let mut waiting = self.0.lock().unwrap_or_else(|p| p.into_inner());
         waiting.extend(items);
     }
 
     /// Everything waiting, in order, for one transaction.
-    pub fn take(&self) -> Vec<Handover> {
+    pub(crate) fn take(&self) -> Vec<Handover> {
         let mut waiting = self.0.lock().unwrap_or_else(|p| p.into_inner());
         std::mem::take(&mut *waiting)
     }
 
     /// What a failed transaction took, back in front of what was handed over since.
-    pub fn put_back(&self, items: Vec<Handover>) {
+    pub(crate) fn put_back(&self, items: Vec<Handover>) {
         let mut waiting = self.0.lock().unwrap_or_else(|p| p.into_inner());
         waiting.splice(0..0, items);
     }

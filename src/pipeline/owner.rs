@@ -40,15 +40,14 @@ use crate::output::metrics::Metrics;
 
 mod gate;
 mod join;
-pub mod ports;
+use super::ports::{Positions, StateSource, TxnSink};
 use crate::state::codec::{PaneKey, encode_drift, encode_offset, encode_pane};
 use crate::state::reader::StateReader;
 use crate::state::table::Restored;
 use crate::state::{PartitionId, StateKey};
 use crate::window::{Counted, PartitionState};
 use gate::CommitGate;
-pub use join::Join;
-use ports::{Positions, StateSource, TxnSink};
+pub(crate) use join::Join;
 
 struct Owned {
     state: PartitionState,
@@ -57,9 +56,9 @@ struct Owned {
     dirty: bool,
 }
 
-pub use super::outbox::{DriftEvent, DriftOutbox, Handover};
+pub(crate) use super::outbox::{DriftEvent, DriftOutbox, Handover};
 
-pub struct Owner<S: TxnSink = TxnProducer, R: StateSource = StateReader> {
+pub(crate) struct Owner<S: TxnSink = TxnProducer, R: StateSource = StateReader> {
     plan: Arc<Plan>,
     /// Per topic and partition (looked up per message: a fast hash, not SipHash).
     parts: FxHashMap<String, FxHashMap<i32, Owned>>,
@@ -82,7 +81,7 @@ pub struct Owner<S: TxnSink = TxnProducer, R: StateSource = StateReader> {
 
 /// Why the owner could not go on.
 #[derive(Debug, thiserror::Error)]
-pub enum OwnerError {
+pub(crate) enum OwnerError {
     #[error(transparent)]
     Txn(#[from] TxnError),
     #[error("restoring partitions from the state topic: {0}")]
@@ -96,7 +95,7 @@ pub enum OwnerError {
 impl OwnerError {
     /// What heals it (`heal`'s table): a transaction error by its kind; a refused commit
     /// or a failed restore by rewinding again.
-    pub fn remedy(&self) -> Remedy {
+    pub(crate) fn remedy(&self) -> Remedy {
         match self {
             OwnerError::Txn(t) => t.remedy(),
             OwnerError::Restore(_) | OwnerError::Diverged(_) => Remedy::Abort,
@@ -104,7 +103,7 @@ impl OwnerError {
     }
 }
 
-pub struct OwnerParts<S: TxnSink = TxnProducer, R: StateSource = StateReader> {
+pub(crate) struct OwnerParts<S: TxnSink = TxnProducer, R: StateSource = StateReader> {
     pub plan: Arc<Plan>,
     pub txn: S,
     pub reader: Arc<R>,
@@ -119,7 +118,7 @@ pub struct OwnerParts<S: TxnSink = TxnProducer, R: StateSource = StateReader> {
 }
 
 impl<S: TxnSink, R: StateSource> Owner<S, R> {
-    pub fn new(p: OwnerParts<S, R>) -> Self {
+    pub(crate) fn new(p: OwnerParts<S, R>) -> Self {
         Self {
             plan: p.plan,
             parts: FxHashMap::default(),
@@ -140,13 +139,13 @@ impl<S: TxnSink, R: StateSource> Owner<S, R> {
     }
 
     /// Why nothing may be committed now (`None`: the counts are consistent).
-    pub fn diverged(&self) -> Option<&str> {
+    pub(crate) fn diverged(&self) -> Option<&str> {
         self.gate.refusal()
     }
 
     /// The worker gives up its partitions without committing anything (best-effort abort
     /// of the open transaction); the next owner restores them from the last checkpoint.
-    pub fn retire(&mut self, why: &str) {
+    pub(crate) fn retire(&mut self, why: &str) {
         self.gate.retire(&format!("retired: {why}"));
         if let Err(e) = self.txn.abort() {
             warn!(error = %e, "aborting the open transaction of a retired worker");
@@ -160,7 +159,7 @@ impl<S: TxnSink, R: StateSource> Owner<S, R> {
     /// (below the partition's next offset): a message polled before a rebalance that gave
     /// the partition back from its checkpoint, delivered again after it. Counting it again
     /// would count it twice.
-    pub fn already_counted(&self, topic: &str, partition: i32, offset: i64) -> bool {
+    pub(crate) fn already_counted(&self, topic: &str, partition: i32, offset: i64) -> bool {
         self.parts
             .get(topic)
             .and_then(|t| t.get(&partition))
@@ -168,14 +167,14 @@ impl<S: TxnSink, R: StateSource> Owner<S, R> {
             .is_some_and(|next| offset < next)
     }
 
-    pub fn assigned(&self) -> usize {
+    pub(crate) fn assigned(&self) -> usize {
         self.parts.values().map(FxHashMap::len).sum()
     }
 
     /// Counts a decoded event of `topic/partition` at `offset` into its model's windows and
     /// into the fairness checks `groups` (layout model, bin) it belongs to; `None` if the
     /// partition is not (any more) owned.
-    pub fn count(
+    pub(crate) fn count(
         &mut self,
         topic: &str,
         partition: i32,
@@ -197,7 +196,7 @@ impl<S: TxnSink, R: StateSource> Owner<S, R> {
     /// Dead-letters a message inside the open transaction and counts it by reason
     /// (`psimon_events_invalid_total`); `Ok(false)` if the partition is not owned (its next
     /// owner will).
-    pub fn dead_letter(
+    pub(crate) fn dead_letter(
         &mut self,
         key: Option<&[u8]>,
         payload: Option<&[u8]>,
@@ -223,7 +222,10 @@ impl<S: TxnSink, R: StateSource> Owner<S, R> {
 
     /// Writes every change since the last checkpoint and commits it with the offsets;
     /// refused while the owner is diverged. Any failure diverges it.
-    pub fn checkpoint(&mut self, consumer: &impl Positions<S::Group>) -> Result<(), OwnerError> {
+    pub(crate) fn checkpoint(
+        &mut self,
+        consumer: &impl Positions<S::Group>,
+    ) -> Result<(), OwnerError> {
         if let Some(why) = self.gate.refusal() {
             return Err(OwnerError::Diverged(why.to_string()));
         }
@@ -387,7 +389,7 @@ impl<S: TxnSink, R: StateSource> Owner<S, R> {
     }
 
     /// Restores the newly assigned partitions and sets where each resumes in `tpl`.
-    pub fn assign(&mut self, tpl: &mut TopicPartitionList) -> Result<(), OwnerError> {
+    pub(crate) fn assign(&mut self, tpl: &mut TopicPartitionList) -> Result<(), OwnerError> {
         if tpl.count() == 0 {
             return Ok(());
         }
@@ -423,7 +425,7 @@ impl<S: TxnSink, R: StateSource> Owner<S, R> {
 
     /// Checkpoints, then lets the revoked partitions go. `lost`: the group already gave
     /// them away, so nothing is committed for them.
-    pub fn revoke(
+    pub(crate) fn revoke(
         &mut self,
         consumer: &impl Positions<S::Group>,
         tpl: &TopicPartitionList,
@@ -451,7 +453,7 @@ impl<S: TxnSink, R: StateSource> Owner<S, R> {
 
     /// After an aborted transaction: every owned partition back to its last checkpoint.
     /// Only a rewind that restored every owned partition makes the owner consistent again.
-    pub fn rewind(&mut self, consumer: &impl Positions<S::Group>) -> Result<(), OwnerError> {
+    pub(crate) fn rewind(&mut self, consumer: &impl Positions<S::Group>) -> Result<(), OwnerError> {
         self.gate.diverge(|| "a transaction was aborted".into());
         self.restore_owned(consumer)?;
         self.gate.restored();

@@ -20,8 +20,7 @@ use crate::state::{SetId, StateLayout};
 use crate::stats::{IvOptions, iv};
 use crate::window::WindowSpec;
 
-/// The name under which `mapping.score` is monitored; the baseline must have it.
-pub const SCORE_FEATURE: &str = "score";
+pub(crate) use crate::config::SCORE_FEATURE;
 
 pub struct Plan {
     pub decoder: Decoder,
@@ -75,7 +74,7 @@ pub struct OutcomePlan {
 }
 
 /// The internal topic through which outcomes are repartitioned by application id.
-pub fn repartition_topic(group_id: &str) -> String {
+pub(crate) fn repartition_topic(group_id: &str) -> String {
     format!("{group_id}.psimon-outcomes-by-id")
 }
 

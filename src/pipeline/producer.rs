@@ -8,7 +8,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::producer::{BaseRecord, ProducerContext, ThreadedProducer};
 
 /// Queues a record, waiting while librdkafka's local queue is full (load generators).
-pub fn send_waiting<C: ProducerContext, P: rdkafka::message::ToBytes + ?Sized>(
+pub(crate) fn send_waiting<C: ProducerContext, P: rdkafka::message::ToBytes + ?Sized>(
     producer: &ThreadedProducer<C>,
     mut record: BaseRecord<'_, str, P, C::DeliveryOpaque>,
 ) -> Result<(), KafkaError> {

@@ -28,7 +28,7 @@ enum Entry {
     Refused(InvalidReason, String),
 }
 
-pub struct Registry {
+pub(crate) struct Registry {
     base: String,
     authorization: Option<String>,
     agent: ureq::Agent,
@@ -40,7 +40,7 @@ pub struct Registry {
 struct Unavailable(String);
 
 impl Registry {
-    pub fn new(config: &RegistryConfig, metrics: Metrics) -> Self {
+    pub(crate) fn new(config: &RegistryConfig, metrics: Metrics) -> Self {
         let authorization = config.username.as_ref().map(|u| {
             let pair = format!("{u}:{}", config.password.as_deref().unwrap_or_default());
             format!(
@@ -63,7 +63,7 @@ impl Registry {
     }
 
     /// The writer schema of `id` from the cache, or why there is none (`ensure` first).
-    pub fn schema(&self, id: u32) -> Result<Arc<WriterSchema>, Invalid> {
+    pub(crate) fn schema(&self, id: u32) -> Result<Arc<WriterSchema>, Invalid> {
         let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
         match cache.get(&id) {
             Some(Entry::Schema(s)) => Ok(Arc::clone(s)),
@@ -79,7 +79,7 @@ impl Registry {
     /// (doubling the wait up to 30 s) until it does or `stop` is set. False if stopped.
     /// `alive` is called at every attempt: the wait is deliberate, and the watchdog of
     /// stuck Kafka calls must not take a long registry outage for one.
-    pub fn ensure(
+    pub(crate) fn ensure(
         &self,
         ids: impl IntoIterator<Item = u32>,
         stop: &CancellationToken,

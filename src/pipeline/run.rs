@@ -16,9 +16,8 @@ use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
-use super::consumer::now_ms;
+use super::clock::now_ms;
 use super::evaluator::{Evaluator, Published, TickInput};
-use super::kafka_log;
 use super::owner::DriftOutbox;
 use super::plan::Plan;
 use super::supervision::{FENCED_EXIT_AFTER, Seen, assess, ends_process};
@@ -26,6 +25,7 @@ use super::txn::TxnProducer;
 use super::worker::{self, JoinTopics, Worker, WorkerEnv, default_workers, worker_instance};
 use crate::config::Config;
 use crate::join::changelog_topic;
+use crate::kafka::log as kafka_log;
 use crate::output::http::{HttpState, serve, serve_health, serve_tls};
 use crate::output::http_auth::HttpAuth;
 use crate::output::http_tls;
@@ -39,7 +39,7 @@ use crate::state::topic::{
 const STARTING: &str = "starting: loading the state table";
 
 /// Called after every evaluation with its JSON and the drift events it published.
-pub type OnEvaluation = Box<dyn FnMut(&Value, &[Published]) + Send>;
+pub(crate) type OnEvaluation = Box<dyn FnMut(&Value, &[Published]) + Send>;
 
 /// The credentials of `/metrics` and `/api/*` (the token file read and its token kept out
 /// of all output).
@@ -50,7 +50,7 @@ fn http_auth(config: &Config) -> Result<HttpAuth> {
             let t = std::fs::read_to_string(path)
                 .with_context(|| format!("reading http.bearer_token_file {}", path.display()))?;
             let t = t.trim().to_string();
-            crate::secrets::register(&t);
+            crate::config::secrets::register(&t);
             Some(t)
         }
     };
@@ -106,7 +106,7 @@ fn client_config(config: &Config) -> ClientConfig {
 }
 
 /// `kafka.instance_id`, else the host name (the pod name in Kubernetes).
-pub fn instance_id(config: &Config) -> String {
+pub(crate) fn instance_id(config: &Config) -> String {
     config
         .kafka
         .instance_id
@@ -464,7 +464,7 @@ async fn prepare_state(
             forward_partitions: repartition.then_some(input_n),
         });
     }
-    let reader = StateReader::start(base, &state_topic, partitions, metrics.clone())
+    let reader = StateReader::start(base, &state_topic, partitions, metrics.state_reader())
         .context("starting the state reader")?;
     let workers = config
         .kafka

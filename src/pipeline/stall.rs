@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 /// How long a partition with messages waiting may keep its position before it is stalled.
-pub const STALLED_AFTER: Duration = Duration::from_secs(30);
+pub(super) const STALLED_AFTER: Duration = Duration::from_secs(30);
 
 /// A gap between two reports longer than this tells nothing about progress: the worker
 /// did not poll (it waited for the schema registry, or restarted), so the clock restarts.
@@ -18,7 +18,7 @@ const MAX_GAP_MS: i64 = 15_000;
 const ERROR_RECENT_MS: i64 = 60_000;
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Stalled {
+pub(super) struct Stalled {
     pub topic: String,
     pub partition: i32,
     /// Messages waiting behind the position.
@@ -32,7 +32,7 @@ pub struct Stalled {
 
 impl Stalled {
     /// One line for `/readyz` and the log.
-    pub fn describe(&self, now_ms: i64) -> String {
+    pub(super) fn describe(&self, now_ms: i64) -> String {
         let mut text = format!(
             "partition {} [{}] is stalled: {} message(s) waiting, none taken for {} s",
             self.topic,
@@ -55,14 +55,21 @@ struct Progress {
 }
 
 #[derive(Default)]
-pub struct Stalls {
+pub(super) struct Stalls {
     partitions: HashMap<(String, i32), Progress>,
     last_error: Option<(i64, String, bool)>,
 }
 
 impl Stalls {
     /// A report of one fetched partition: its position and last stable offset.
-    pub fn observe(&mut self, topic: &str, partition: i32, position: i64, end: i64, now_ms: i64) {
+    pub(super) fn observe(
+        &mut self,
+        topic: &str,
+        partition: i32,
+        position: i64,
+        end: i64,
+        now_ms: i64,
+    ) {
         let waiting = (end - position).max(0);
         let key = (topic.to_string(), partition);
         match self.partitions.get_mut(&key) {
@@ -90,7 +97,7 @@ impl Stalls {
     }
 
     /// The partition is no longer fetched here; false if it was not (another worker's).
-    pub fn forget(&mut self, topic: &str, partition: i32) -> bool {
+    pub(super) fn forget(&mut self, topic: &str, partition: i32) -> bool {
         self.partitions
             .remove(&(topic.to_string(), partition))
             .is_some()
@@ -98,7 +105,7 @@ impl Stalls {
 
     /// A consume error, the likely cause of a stall that follows. A `detailed` one (with
     /// librdkafka's reason) is not replaced by a bare one within `ERROR_RECENT_MS`.
-    pub fn error(&mut self, why: String, detailed: bool, now_ms: i64) {
+    pub(super) fn error(&mut self, why: String, detailed: bool, now_ms: i64) {
         let keep = self
             .last_error
             .as_ref()
@@ -111,7 +118,7 @@ impl Stalls {
     }
 
     /// The partitions stalled at `now_ms`, in topic and partition order.
-    pub fn stalled(&self, now_ms: i64) -> Vec<Stalled> {
+    pub(super) fn stalled(&self, now_ms: i64) -> Vec<Stalled> {
         let why = self
             .last_error
             .as_ref()

@@ -12,12 +12,12 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tracing::error;
 
-use super::consumer::now_ms;
+use super::clock::now_ms;
 use super::heal::Remedy;
 
 /// Why one life of a worker ends, and what heals it.
 #[derive(Debug, Clone)]
-pub struct Ending {
+pub(crate) struct Ending {
     pub remedy: Remedy,
     pub why: String,
     /// Ended by a fence (the producer's epoch or the consumer's instance id taken over).
@@ -25,7 +25,7 @@ pub struct Ending {
 }
 
 /// How one life of a worker went.
-pub struct Life {
+pub(crate) struct Life {
     /// Why it ended (`None`: it was stopped).
     pub ending: Option<Ending>,
     /// It saw the cluster fail (`heal::is_outage`).
@@ -36,7 +36,7 @@ pub struct Life {
 
 /// Where a worker is, for `/readyz` and the decision to exit.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub enum Phase {
+pub(crate) enum Phase {
     /// Waiting for its first assignment in this life.
     #[default]
     Joining,
@@ -51,7 +51,7 @@ pub enum Phase {
 
 /// What a worker shows the supervisor, sent at every change.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Report {
+pub(crate) struct Report {
     pub phase: Phase,
     /// The partitions of this life that make no progress, described (`stall`).
     pub stalled: Option<String>,
@@ -59,7 +59,7 @@ pub struct Report {
 
 /// What a worker tells the rest of the process. `joined` and the ending are per life of
 /// the worker (reset when it restarts); the report is the supervisor's.
-pub struct ConsumerStatus {
+pub(crate) struct ConsumerStatus {
     /// The group was joined (a first assignment, possibly empty, arrived).
     joined: AtomicBool,
     /// Why this life ends (the first reason wins).
@@ -92,12 +92,12 @@ impl Default for ConsumerStatus {
 
 impl ConsumerStatus {
     /// The worker's reports, from the current one on.
-    pub fn subscribe(&self) -> watch::Receiver<Report> {
+    pub(crate) fn subscribe(&self) -> watch::Receiver<Report> {
         self.report.subscribe()
     }
 
     /// The group was joined: a first assignment (possibly empty) arrived in this life.
-    pub fn set_joined(&self) {
+    pub(crate) fn set_joined(&self) {
         self.joined.store(true, Ordering::Relaxed);
         self.set_phase(|p| matches!(p, Phase::Joining), Phase::Counting);
     }
@@ -115,7 +115,7 @@ impl ConsumerStatus {
     }
 
     /// Ends this life of the worker; `remedy` says whether it restarts or stops.
-    pub fn end(&self, remedy: Remedy, why: String, fence: bool) {
+    pub(crate) fn end(&self, remedy: Remedy, why: String, fence: bool) {
         error!(reason = %why, ?remedy, "the consumer stops");
         if let Ok(mut f) = self.ending.lock() {
             f.get_or_insert(Ending { remedy, why, fence });
@@ -125,7 +125,7 @@ impl ConsumerStatus {
 
     /// A panic while counting poisoned the owner's lock: a new life starts from the last
     /// checkpoint.
-    pub fn owner_poisoned(&self) {
+    pub(crate) fn owner_poisoned(&self) {
         self.end(
             Remedy::Restart,
             "the partition owner's lock is poisoned (a panic while counting)".into(),
@@ -134,7 +134,7 @@ impl ConsumerStatus {
     }
 
     /// Sets (or clears, with `None`) the description of this life's stalled partitions.
-    pub fn set_stalled(&self, what: Option<String>) {
+    pub(crate) fn set_stalled(&self, what: Option<String>) {
         self.report.send_if_modified(|r| {
             let changed = r.stalled != what;
             r.stalled = what;
@@ -142,17 +142,17 @@ impl ConsumerStatus {
         });
     }
 
-    pub fn has_failed(&self) -> bool {
+    pub(crate) fn has_failed(&self) -> bool {
         self.failed.load(Ordering::Acquire)
     }
 
     /// The worker's thread is making progress.
-    pub fn beat(&self) {
+    pub(crate) fn beat(&self) {
         self.beat_ms.store(now_ms(), Ordering::Relaxed);
     }
 
     /// How long since the last beat (none yet: zero).
-    pub fn since_beat(&self) -> Duration {
+    pub(crate) fn since_beat(&self) -> Duration {
         let last = self.beat_ms.load(Ordering::Relaxed);
         if last == 0 {
             return Duration::ZERO;
@@ -161,7 +161,7 @@ impl ConsumerStatus {
     }
 
     /// How the last life went, and resets the per-life flags for the next one.
-    pub fn take_life(&self) -> Life {
+    pub(crate) fn take_life(&self) -> Life {
         let life = Life {
             ending: self.ending.lock().ok().and_then(|mut e| e.take()),
             outage: self.outage.swap(false, Ordering::Relaxed),
@@ -174,7 +174,7 @@ impl ConsumerStatus {
 
     /// The worker is between two lives (`Some(why)`), or starts a new one (`None`: it
     /// joins the group again).
-    pub fn set_restarting(&self, why: Option<String>) {
+    pub(crate) fn set_restarting(&self, why: Option<String>) {
         let alive = |p: &Phase| !matches!(p, Phase::Stopped { .. });
         match why {
             Some(why) => self.set_phase(alive, Phase::Restarting(why)),
@@ -183,7 +183,7 @@ impl ConsumerStatus {
     }
 
     /// The worker stops for good (the first reason wins).
-    pub fn set_fatal(&self, why: String, twin: bool) {
+    pub(crate) fn set_fatal(&self, why: String, twin: bool) {
         error!(reason = %why, "the worker stops for good");
         self.set_phase(
             |p| !matches!(p, Phase::Stopped { .. }),

@@ -11,14 +11,14 @@ use super::status::{Phase, Report};
 /// orchestrator restarts it; the state survives): longer than any wait psimon makes on
 /// purpose (a restore waits up to `restore_timeout`, a commit is retried up to the
 /// transaction time-out), as librdkafka's `max.poll.interval.ms` (5 min).
-pub const STUCK_AFTER: Duration = Duration::from_secs(300);
+pub(super) const STUCK_AFTER: Duration = Duration::from_secs(300);
 
 /// How long an instance with a live twin stays up (not ready, saying why) before it exits.
-pub const FENCED_EXIT_AFTER: Duration = Duration::from_secs(30);
+pub(super) const FENCED_EXIT_AFTER: Duration = Duration::from_secs(30);
 
 /// One worker as the supervisor last saw it.
 #[derive(Debug, Clone)]
-pub struct Seen<'a> {
+pub(super) struct Seen<'a> {
     pub name: &'a str,
     pub report: Report,
     pub thread_ended: bool,
@@ -27,7 +27,7 @@ pub struct Seen<'a> {
 
 /// What the supervisor concludes.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Health {
+pub(super) struct Health {
     /// Why `/readyz` is 503, if it is.
     pub not_ready: Option<String>,
     /// A worker stopped for good, a thread ended or is stuck, or the state reader died.
@@ -37,7 +37,7 @@ pub struct Health {
 }
 
 /// The health of the process; the first reason in order of gravity is the one shown.
-pub fn assess(workers: &[Seen<'_>], reader_ended: bool, broker_ok: bool) -> Health {
+pub(super) fn assess(workers: &[Seen<'_>], reader_ended: bool, broker_ok: bool) -> Health {
     let stopped = workers.iter().find_map(|w| match &w.report.phase {
         Phase::Stopped { why, .. } => Some(format!("{}: {why}", w.name)),
         _ => None,
@@ -87,7 +87,7 @@ pub fn assess(workers: &[Seen<'_>], reader_ended: bool, broker_ok: bool) -> Heal
 /// `/readyz`, then the process exits non-zero; any other worker stopped for good, or a
 /// thread that ended, ends it at once. Workers that restart (a fence after an outage, a
 /// failed producer) keep the process up, not ready while they restart.
-pub fn ends_process(
+pub(super) fn ends_process(
     health: &Health,
     twin_since: &mut Option<Instant>,
     now: Instant,

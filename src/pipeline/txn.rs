@@ -20,13 +20,13 @@ use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::{ClientContext, TopicPartitionList};
-use thiserror::Error;
 use tracing::warn;
 
 use super::abandon::{Hung, bounded};
 use super::heal::{self, Remedy};
-use super::kafka_log::LogThrottle;
-use super::owner::ports::TxnSink;
+use super::ports::TxnSink;
+pub(crate) use super::txn_error::{Source, TxnError};
+use crate::kafka::log::LogThrottle;
 use crate::output::metrics::Metrics;
 
 const DEAD_LETTER: usize = 0;
@@ -42,53 +42,13 @@ const DLQ_OVERHEAD: usize = 2048;
 /// that the coordinator does not abort (and fence) a transaction that is only waiting for
 /// the cluster. It also bounds how long a commit is retried and how long a record may wait
 /// for delivery (librdkafka caps `message.timeout.ms` at it).
-pub const TRANSACTION_TIMEOUT_MS: u64 = 60_000;
+pub(crate) const TRANSACTION_TIMEOUT_MS: u64 = 60_000;
 
 /// How long one transactional call (init, send offsets, commit, abort) may take before it
 /// is retried; one that has not returned after twice that is abandoned.
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
-#[derive(Debug, Error)]
-pub enum TxnError {
-    /// The transaction was aborted (or could not be committed): re-read from the last
-    /// committed checkpoint.
-    #[error("the transaction failed and was aborted: {0}")]
-    Aborted(KafkaError),
-    /// This producer cannot go on: fenced (by a newer instance with the same id, or by the
-    /// coordinator after a time-out), or another fatal error. A new producer heals it.
-    #[error("the transactional producer is fenced or failed for good: {0}")]
-    Fatal(KafkaError),
-    /// Nothing heals it: authorisation denied, an unsupported broker, a refused config.
-    #[error("the transactional producer cannot work with this cluster: {0}")]
-    Stop(KafkaError),
-    /// A call never returned: the producer is given up, as a fatal one is.
-    #[error("the transactional producer hangs: {0}")]
-    Hung(Hung),
-}
-
-impl From<Hung> for TxnError {
-    fn from(h: Hung) -> Self {
-        TxnError::Hung(h)
-    }
-}
-
-impl TxnError {
-    pub fn is_fenced(&self) -> bool {
-        matches!(self, TxnError::Fatal(e) if heal::is_fence(e))
-    }
-
-    pub fn remedy(&self) -> Remedy {
-        match self {
-            TxnError::Aborted(_) => Remedy::Abort,
-            TxnError::Fatal(_) => Remedy::Restart,
-            TxnError::Stop(_) => Remedy::Stop,
-            TxnError::Hung(h) if h.too_many() => Remedy::Stop,
-            TxnError::Hung(_) => Remedy::Restart,
-        }
-    }
-}
-
-pub struct TxnContext {
+pub(crate) struct TxnContext {
     metrics: Metrics,
     log: LogThrottle,
 }
@@ -128,7 +88,7 @@ impl ProducerContext for TxnContext {
 
 /// The topics a worker's transactions write to.
 #[derive(Debug, Clone)]
-pub struct TxnTopics {
+pub(crate) struct TxnTopics {
     pub state: String,
     pub dead_letter: String,
     pub drift: String,
@@ -136,16 +96,9 @@ pub struct TxnTopics {
     pub dead_letter_max_bytes: usize,
 }
 
-/// Where a dead letter came from.
-pub struct Source<'a> {
-    pub topic: &'a str,
-    pub partition: i32,
-    pub offset: i64,
-}
-
 type Client = ThreadedProducer<TxnContext>;
 
-pub struct TxnProducer {
+pub(crate) struct TxnProducer {
     /// Shared with the thread of a call in progress, which keeps it if the call hangs.
     producer: Arc<Client>,
     metrics: Metrics,
@@ -203,7 +156,7 @@ fn retrying<T>(
 impl TxnProducer {
     /// Creates the producer and initialises its transactions, which fences any earlier
     /// producer with the same `transactional_id` and aborts what it left open.
-    pub fn new(
+    pub(crate) fn new(
         base: &ClientConfig,
         transactional_id: &str,
         topics: &TxnTopics,
@@ -213,7 +166,7 @@ impl TxnProducer {
     }
 
     /// `new` with another time-out per transactional call.
-    pub fn with_call_timeout(
+    pub(crate) fn with_call_timeout(
         base: &ClientConfig,
         transactional_id: &str,
         topics: &TxnTopics,
@@ -224,7 +177,7 @@ impl TxnProducer {
         cfg.set("transactional.id", transactional_id)
             .set("enable.idempotence", "true");
         let txn_timeout = TRANSACTION_TIMEOUT_MS.to_string();
-        crate::kafka_props::set_defaults(
+        crate::kafka::props::set_defaults(
             &mut cfg,
             [
                 ("linger.ms", "5"),

@@ -40,14 +40,14 @@ use crate::state::PartitionId;
 use crate::state::reader::StateReader;
 
 /// The default worker count: one per core, at most one per input partition.
-pub fn default_workers(partitions: usize) -> usize {
+pub(crate) fn default_workers(partitions: usize) -> usize {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     cores.min(partitions).max(1)
 }
 
 /// Worker `i`'s name: the instance id itself for the first worker (so that a one-worker
 /// process keeps the ids it always had), `<instance>-w<i>` for the others.
-pub fn worker_instance(instance: &str, i: usize) -> String {
+pub(crate) fn worker_instance(instance: &str, i: usize) -> String {
     if i == 0 {
         instance.to_string()
     } else {
@@ -56,12 +56,12 @@ pub fn worker_instance(instance: &str, i: usize) -> String {
 }
 
 /// The transactional id of worker `name`.
-pub fn transactional_id(config: &Config, name: &str) -> String {
+pub(crate) fn transactional_id(config: &Config, name: &str) -> String {
     format!("psimon-{}-{name}", config.kafka.group_id)
 }
 
 /// The topics of every worker's transactions.
-pub fn txn_topics(config: &Config) -> TxnTopics {
+pub(crate) fn txn_topics(config: &Config) -> TxnTopics {
     TxnTopics {
         state: config.state_topic(),
         dead_letter: config.kafka.dead_letter_topic.clone(),
@@ -97,7 +97,7 @@ fn consumer_config(
         ("auto.offset.reset", "earliest"),
         ("session.timeout.ms", "30000"),
     ];
-    crate::kafka_props::set_defaults(
+    crate::kafka::props::set_defaults(
         &mut ccfg,
         fetch.iter().map(|(k, v)| (*k, v.as_str())).chain(fixed),
     );
@@ -123,13 +123,13 @@ fn assignment_strategy(config: &Config) -> &'static str {
 
 /// Where outcomes are joined: the outcome topic itself (co-partitioned), or the
 /// repartition topic, to which they are forwarded among `forward_partitions` partitions.
-pub struct JoinTopics {
+pub(crate) struct JoinTopics {
     pub joined: String,
     pub forward_partitions: Option<i32>,
 }
 
 /// What every worker shares, owned (a worker's thread makes new clients in every life).
-pub struct WorkerEnv {
+pub(crate) struct WorkerEnv {
     pub config: Arc<Config>,
     pub plan: Arc<Plan>,
     pub base: ClientConfig,
@@ -145,7 +145,7 @@ pub struct WorkerEnv {
 }
 
 /// A running worker, as the supervisor sees it.
-pub struct Worker {
+pub(crate) struct Worker {
     pub name: String,
     pub thread: JoinHandle<()>,
     /// Its heartbeat (the reports come on `reports`).
@@ -166,7 +166,7 @@ struct Lives {
 }
 
 /// Starts worker `name`; its first life uses `txn` (initialised by the caller).
-pub fn start(env: &Arc<WorkerEnv>, name: String, txn: TxnProducer) -> Result<Worker> {
+pub(crate) fn start(env: &Arc<WorkerEnv>, name: String, txn: TxnProducer) -> Result<Worker> {
     let lives = Lives {
         env: Arc::clone(env),
         name: name.clone(),
@@ -418,7 +418,7 @@ impl Lives {
 }
 
 /// Whether any worker is the drift publisher; the assigned partitions of all.
-pub fn publishing(workers: &[Worker]) -> (bool, usize) {
+pub(crate) fn publishing(workers: &[Worker]) -> (bool, usize) {
     (
         workers.iter().any(|w| w.publisher.load(Ordering::Relaxed)),
         workers

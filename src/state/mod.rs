@@ -15,10 +15,10 @@
 
 pub mod codec;
 pub mod layout;
-pub mod merge;
+pub(crate) mod merge;
 pub(crate) mod reader;
-pub mod series;
-pub mod table;
+pub(crate) mod series;
+pub(crate) mod table;
 pub(crate) mod topic;
 
 pub use codec::{PartitionId, StateKey};

@@ -18,11 +18,11 @@ use thiserror::Error;
 use tracing::{debug, warn};
 
 use super::table::GlobalTable;
-use crate::output::metrics::Metrics;
-use crate::pipeline::kafka_log::QuietContext;
+use crate::kafka::log::QuietContext;
+use prometheus::{IntCounter, IntGauge};
 
 #[derive(Debug, Error)]
-pub enum ReaderError {
+pub(crate) enum ReaderError {
     #[error("reading the state topic {topic}: {source}")]
     Kafka { topic: String, source: KafkaError },
     #[error("the state topic {topic} was not read up to its committed end within {waited:?}")]
@@ -34,7 +34,7 @@ fn retry_after(attempt: u32) -> Duration {
     Duration::from_millis(100 << attempt.min(5))
 }
 
-pub struct StateReader {
+pub(crate) struct StateReader {
     topic: String,
     partitions: i32,
     consumer: Arc<BaseConsumer<QuietContext>>,
@@ -48,12 +48,20 @@ pub struct StateReader {
     thread: Mutex<Option<JoinHandle<()>>>,
 }
 
+/// What the reader counts: records applied, records refused, panes in the table.
+#[derive(Clone)]
+pub(crate) struct ReaderMetrics {
+    pub(crate) records_read: IntCounter,
+    pub(crate) records_invalid: IntCounter,
+    pub(crate) table_panes: IntGauge,
+}
+
 impl StateReader {
-    pub fn start(
+    pub(crate) fn start(
         base: &ClientConfig,
         topic: &str,
         partitions: i32,
-        metrics: Metrics,
+        metrics: ReaderMetrics,
     ) -> Result<Arc<Self>, ReaderError> {
         let kafka = |source| ReaderError::Kafka {
             topic: topic.to_string(),
@@ -100,19 +108,19 @@ impl StateReader {
         Ok(reader)
     }
 
-    pub fn table(&self) -> &Arc<RwLock<GlobalTable>> {
+    pub(crate) fn table(&self) -> &Arc<RwLock<GlobalTable>> {
         &self.table
     }
 
-    pub fn topic(&self) -> &str {
+    pub(crate) fn topic(&self) -> &str {
         &self.topic
     }
 
-    pub fn partitions(&self) -> i32 {
+    pub(crate) fn partitions(&self) -> i32 {
         self.partitions
     }
 
-    fn read_loop(&self, metrics: &Metrics) {
+    fn read_loop(&self, metrics: &ReaderMetrics) {
         while !self.stop.load(Ordering::Relaxed) {
             match self.consumer.poll(Duration::from_millis(50)) {
                 Some(Ok(msg)) => {
@@ -122,9 +130,9 @@ impl StateReader {
                         Err(_) => panic!("the global table's lock is poisoned"),
                     };
                     match result {
-                        Ok(()) => metrics.state_records_read.inc(),
+                        Ok(()) => metrics.records_read.inc(),
                         Err(e) => {
-                            metrics.state_records_invalid.inc();
+                            metrics.records_invalid.inc();
                             warn!(partition = msg.partition(), offset = msg.offset(), error = %e, "skipping a state record");
                         }
                     }
@@ -145,7 +153,7 @@ impl StateReader {
                         }
                     }
                     if let Ok(t) = self.table.read() {
-                        metrics.state_table_panes.set(t.pane_count() as i64);
+                        metrics.table_panes.set(t.pane_count() as i64);
                     }
                 }
             }
@@ -154,7 +162,7 @@ impl StateReader {
 
     /// Waits until the table holds everything committed to the state topic at the time of
     /// the call (its last stable offsets).
-    pub fn wait_caught_up(&self, timeout: Duration) -> Result<(), ReaderError> {
+    pub(crate) fn wait_caught_up(&self, timeout: Duration) -> Result<(), ReaderError> {
         let start = Instant::now();
         // One ListOffsets request for every partition (timestamp -1: the end); as a
         // read_committed client it answers with the last stable offsets.
@@ -223,21 +231,21 @@ impl StateReader {
     }
 
     /// Whether the broker answers a metadata request within `timeout`.
-    pub fn broker_reachable(&self, timeout: Duration) -> bool {
+    pub(crate) fn broker_reachable(&self, timeout: Duration) -> bool {
         self.query
             .fetch_metadata(Some(&self.topic), timeout)
             .is_ok()
     }
 
     /// Whether the reading thread has ended (it only does when stopped or on a panic).
-    pub fn is_finished(&self) -> bool {
+    pub(crate) fn is_finished(&self) -> bool {
         self.thread
             .lock()
             .ok()
             .is_some_and(|t| t.as_ref().is_some_and(JoinHandle::is_finished))
     }
 
-    pub fn stop(&self) {
+    pub(crate) fn stop(&self) {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(h) = self.thread.lock().ok().and_then(|mut t| t.take()) {
             let _ = h.join();

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::pipeline::kafka_log::QuietContext;
+use crate::kafka::log::QuietContext;
 use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, ResourceSpecifier, TopicReplication};
 use rdkafka::producer::{BaseProducer, Producer};
@@ -12,7 +12,7 @@ use thiserror::Error;
 use tracing::{info, warn};
 
 #[derive(Debug, Error)]
-pub enum TopicError {
+pub(crate) enum TopicError {
     #[error("reading the metadata of topic {topic}: {source}")]
     Metadata {
         topic: String,
@@ -34,7 +34,7 @@ pub enum TopicError {
 
 /// The partition counts of `outcome_topic` and of the input topics, which must agree among
 /// themselves (applications are not repartitioned).
-pub async fn outcome_partitions(
+pub(crate) async fn outcome_partitions(
     base: &ClientConfig,
     outcome_topic: &str,
     input_topics: &[String],
@@ -74,7 +74,7 @@ pub async fn outcome_partitions(
 /// Makes sure the repartition topic exists with `wanted` partitions (created with
 /// `cleanup.policy=delete` and 7 days' retention: a record is needed until its outcome is
 /// joined, which the consumer's checkpoint records).
-pub async fn ensure_repartition_topic(
+pub(crate) async fn ensure_repartition_topic(
     base: &ClientConfig,
     topic: &str,
     wanted: i32,
@@ -182,7 +182,7 @@ fn partitions(
 }
 
 /// Makes sure the state topic exists and is compacted; returns its partition count.
-pub async fn ensure_state_topic(
+pub(crate) async fn ensure_state_topic(
     base: &ClientConfig,
     state_topic: &str,
     input_topics: &[String],

@@ -6,7 +6,7 @@ use super::error::StatsError;
 
 /// Smoothed shares, per-bin terms and variance parts of `J(x, y)` over the kept bins.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Divergence {
+pub(crate) struct Divergence {
     /// Number of bins kept (bins empty in both vectors are dropped).
     pub k: usize,
     /// 0-based input indices of the dropped bins.
@@ -47,7 +47,7 @@ fn check_counts(vector: &'static str, counts: &[f64]) -> Result<f64, StatsError>
 }
 
 /// Computes `J(x, y)`. `x_name`/`y_name` only label errors ("current", "goods", ...).
-pub fn jeffreys(
+pub(crate) fn jeffreys(
     x: &[f64],
     y: &[f64],
     x_name: &'static str,

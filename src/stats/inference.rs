@@ -34,7 +34,7 @@ pub struct ToleranceTest {
 
 /// What the inference needs to know of a divergence.
 #[derive(Debug, Clone, Copy)]
-pub struct Evidence {
+pub(crate) struct Evidence {
     pub value: f64,
     pub se: f64,
     pub n_eff: f64,
@@ -59,11 +59,11 @@ impl Evidence {
 }
 
 /// Two-sided normal quantile `z = Phi^-1(1 - alpha/2)`.
-pub fn z_two_sided(alpha: f64) -> f64 {
+pub(crate) fn z_two_sided(alpha: f64) -> f64 {
     normal_upper_quantile(alpha / 2.0)
 }
 
-pub fn infer(ev: Evidence, alpha: f64) -> Inference {
+pub(crate) fn infer(ev: Evidence, alpha: f64) -> Inference {
     let Evidence {
         value, se, n_eff, ..
     } = ev;
@@ -104,7 +104,7 @@ pub fn infer(ev: Evidence, alpha: f64) -> Inference {
     }
 }
 
-pub fn tolerance_test(ev: Evidence, tau: f64) -> ToleranceTest {
+pub(crate) fn tolerance_test(ev: Evidence, tau: f64) -> ToleranceTest {
     let Evidence {
         value, se, n_eff, ..
     } = ev;

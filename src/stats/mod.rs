@@ -9,12 +9,13 @@
 //! - `report`: `psi()` and `iv()`, the user-facing results with the reference field names.
 //! - `compare`: IV now against IV at development (the drop, its SE, test and interval).
 
-pub mod compare;
-pub mod divergence;
-pub mod error;
-pub mod inference;
-pub mod multiple;
-pub mod report;
+pub mod calc;
+pub(crate) mod compare;
+pub(crate) mod divergence;
+pub(crate) mod error;
+pub(crate) mod inference;
+pub(crate) mod multiple;
+pub(crate) mod report;
 pub mod special;
 
 pub use compare::{IvChange, iv_change};

@@ -3,11 +3,11 @@
 //! last checkpoint. Pure: time enters as event timestamps; nothing here reads a clock or
 //! knows Kafka. Merging panes across partitions is `state::merge`'s job.
 
-pub mod count_ring;
-pub mod matrix;
-pub mod pane;
-pub mod partition;
-pub mod time_ring;
+pub(crate) mod count_ring;
+pub(crate) mod matrix;
+pub(crate) mod pane;
+pub(crate) mod partition;
+pub(crate) mod time_ring;
 
 pub use count_ring::CountRing;
 pub use matrix::CountMatrix;

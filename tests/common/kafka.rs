@@ -228,7 +228,7 @@ min_applications = 200
         input = topics.input,
         drift = topics.drift,
         dlq = topics.dlq,
-        mapping = psimon::demo::EVENT_MAPPING,
+        mapping = psimon::cli::demo::EVENT_MAPPING,
     );
     let path = dir.join("psimon.toml");
     std::fs::write(&path, text).unwrap();

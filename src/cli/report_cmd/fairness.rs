@@ -10,7 +10,7 @@ use crate::data::reader::Row;
 use crate::fairness::{FairnessCounter, GroupReport};
 
 /// `--fairness COLUMN --reference VALUE [--groups a,b] [--fairness-feature F]`.
-pub struct FairnessArgs {
+pub(crate) struct FairnessArgs {
     pub column: String,
     pub reference: String,
     pub groups: Option<Vec<String>>,

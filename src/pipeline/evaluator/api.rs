@@ -10,7 +10,7 @@ use crate::evaluate::outcome::SeriesIv;
 use crate::output::cloudevent::rfc3339;
 use crate::pipeline::plan::{FairnessPlan, Plan};
 
-pub fn to_json(plan: &Plan, e: &Evaluation) -> Value {
+pub(super) fn to_json(plan: &Plan, e: &Evaluation) -> Value {
     let models: Vec<Value> = plan
         .models
         .iter()

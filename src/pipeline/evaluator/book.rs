@@ -9,25 +9,25 @@ use crate::evaluate::DriftState;
 use crate::state::codec::{DriftKey, DriftRecord};
 
 #[derive(Debug, Default)]
-pub struct StateBook {
+pub(crate) struct StateBook {
     states: HashMap<DriftKey, (DriftState, String)>,
 }
 
 impl StateBook {
     /// The state published for `series` under `baseline_id`; ok when none was.
-    pub fn get(&self, series: &DriftKey, baseline_id: &str) -> DriftState {
+    pub(crate) fn get(&self, series: &DriftKey, baseline_id: &str) -> DriftState {
         match self.states.get(series) {
             Some((state, b)) if b == baseline_id => *state,
             _ => DriftState::Ok,
         }
     }
 
-    pub fn set(&mut self, series: DriftKey, state: DriftState, baseline_id: &str) {
+    pub(crate) fn set(&mut self, series: DriftKey, state: DriftState, baseline_id: &str) {
         self.states.insert(series, (state, baseline_id.to_string()));
     }
 
     /// Takes states read from the state topic.
-    pub fn take<'a>(
+    pub(crate) fn take<'a>(
         &mut self,
         published: impl IntoIterator<Item = (&'a DriftKey, &'a DriftRecord)>,
     ) {

@@ -3,10 +3,9 @@
 //! statistics, state and transition (with its drift event). No gauges, no Kafka, no clock:
 //! the sinks (gauges, `/api/v1/drift`, the outbox) read what this returns.
 
-use serde_json::Value;
-
 use super::book::StateBook;
 use super::fairness::{CheckEvaluation, evaluate_checks};
+pub(crate) use super::shared::{Context, Coverage, Transition};
 use crate::evaluate::outcome::{SeriesIv, evaluate_outcomes};
 use crate::evaluate::{DriftState, FeatureEval, ModelMeta, evaluate_window, next_state};
 use crate::output::cloudevent::{
@@ -19,7 +18,7 @@ use crate::stats::adjust;
 
 /// Every series of the plan evaluated at `at_ms`.
 #[derive(Debug)]
-pub struct Evaluation {
+pub(crate) struct Evaluation {
     pub at_ms: i64,
     /// One per model of the plan, in order.
     pub models: Vec<ModelEvaluation>,
@@ -31,34 +30,15 @@ pub struct Evaluation {
 }
 
 #[derive(Debug)]
-pub struct ModelEvaluation {
+pub(crate) struct ModelEvaluation {
     /// One per `[[windows]]` entry.
     pub windows: Vec<WindowEvaluation>,
     /// One per outcome window (none without `[outcomes]`).
     pub outcome_windows: Vec<OutcomeWindowEvaluation>,
 }
 
-/// What the merged panes of a window cover.
-#[derive(Debug, Clone, Copy)]
-pub struct Coverage {
-    pub applications: u64,
-    pub partitions: usize,
-    /// Oldest and newest event time counted, when any.
-    pub bounds: Option<(i64, i64)>,
-}
-
-impl Coverage {
-    pub fn of(mw: &MergedWindow) -> Self {
-        Self {
-            applications: mw.counts.applications(),
-            partitions: mw.partitions,
-            bounds: mw.bounds,
-        }
-    }
-}
-
 #[derive(Debug)]
-pub struct WindowEvaluation {
+pub(crate) struct WindowEvaluation {
     pub coverage: Coverage,
     /// Whether the window holds `min_applications`; its features are empty if not.
     pub evaluated: bool,
@@ -67,7 +47,7 @@ pub struct WindowEvaluation {
 
 /// One series' PSI and, when it has one, its state.
 #[derive(Debug)]
-pub struct FeatureResult {
+pub(crate) struct FeatureResult {
     pub eval: FeatureEval,
     /// `None` when PSI could not be computed (`eval.psi` holds why).
     pub verdict: Option<Verdict>,
@@ -75,7 +55,7 @@ pub struct FeatureResult {
 
 /// A series' state: the published one before this evaluation and the one it moves to.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Verdict {
+pub(crate) struct Verdict {
     /// The no-drift p-value adjusted across the window's features.
     pub p_adjusted: f64,
     pub previous: DriftState,
@@ -83,34 +63,15 @@ pub struct Verdict {
 }
 
 #[derive(Debug)]
-pub struct OutcomeWindowEvaluation {
+pub(crate) struct OutcomeWindowEvaluation {
     pub coverage: Coverage,
     pub goods: f64,
     pub bads: f64,
     pub series: Vec<SeriesIv>,
 }
 
-/// A state change to publish: the event and, for the state topic, the series' new state.
-#[derive(Debug, Clone)]
-pub struct Transition {
-    pub series: DriftKey,
-    pub baseline_id: String,
-    pub previous: DriftState,
-    pub state: DriftState,
-    /// The drift topic's message key and the CloudEvent.
-    pub event_key: String,
-    pub event: Value,
-}
-
-/// Where the event says it comes from and when.
-#[derive(Debug, Clone, Copy)]
-pub struct Context<'a> {
-    pub source: &'a str,
-    pub now_ms: i64,
-}
-
 /// Evaluates every series. `merged[set][window]` are the layout's merged windows.
-pub fn evaluate(
+pub(crate) fn evaluate(
     plan: &Plan,
     merged: &[Vec<MergedWindow>],
     book: &StateBook,

@@ -4,8 +4,8 @@
 //! (`drift/<model>~fairness~<check>/<window>/<group>`) for the next publisher.
 
 use super::book::StateBook;
-use super::evaluation::{Context, Coverage, Transition};
-use crate::evaluate::fairness::{GroupFairness, evaluate_fairness};
+use super::shared::{Context, Coverage, Transition};
+use crate::fairness::evaluate::{GroupFairness, evaluate_fairness};
 use crate::output::fairness_event::{FairnessTransition, fairness_event, fairness_key};
 use crate::pipeline::plan::{FairnessPlan, Plan};
 use crate::state::codec::DriftKey;
@@ -13,12 +13,12 @@ use crate::state::{MergedWindow, SetId};
 
 /// One check: one evaluation per `[[windows]]` entry.
 #[derive(Debug)]
-pub struct CheckEvaluation {
+pub(crate) struct CheckEvaluation {
     pub windows: Vec<FairnessWindowEvaluation>,
 }
 
 #[derive(Debug)]
-pub struct FairnessWindowEvaluation {
+pub(crate) struct FairnessWindowEvaluation {
     pub coverage: Coverage,
     /// Applications of every group, the reference's included.
     pub total: u64,

@@ -8,7 +8,7 @@ use crate::output::metrics::Metrics;
 use crate::pipeline::plan::{FairnessPlan, Plan};
 
 /// Sets every gauge the evaluation has a value for.
-pub fn record(metrics: &Metrics, plan: &Plan, e: &Evaluation) {
+pub(super) fn record(metrics: &Metrics, plan: &Plan, e: &Evaluation) {
     for (model, me) in plan.models.iter().zip(&e.models) {
         for ((wname, _), we) in plan.windows.iter().zip(&me.windows) {
             window(metrics, model, wname, we);

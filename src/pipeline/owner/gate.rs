@@ -6,7 +6,7 @@
 
 /// See the module doc.
 #[derive(Debug, Default)]
-pub struct CommitGate {
+pub(super) struct CommitGate {
     state: Gate,
 }
 
@@ -21,28 +21,28 @@ enum Gate {
 impl CommitGate {
     /// A transaction failed or partitions were lost: no commit until `restored` (the
     /// first reason is kept).
-    pub fn diverge(&mut self, why: impl FnOnce() -> String) {
+    pub(super) fn diverge(&mut self, why: impl FnOnce() -> String) {
         if let Gate::Consistent = self.state {
             self.state = Gate::Diverged(why());
         }
     }
 
     /// Every owned partition was restored from the last checkpoint.
-    pub fn restored(&mut self) {
+    pub(super) fn restored(&mut self) {
         if let Gate::Diverged(_) = self.state {
             self.state = Gate::Consistent;
         }
     }
 
     /// The worker gives its partitions up: nothing is ever committed again.
-    pub fn retire(&mut self, why: &str) {
+    pub(super) fn retire(&mut self, why: &str) {
         if !matches!(self.state, Gate::Retired(_)) {
             self.state = Gate::Retired(why.to_string());
         }
     }
 
     /// Why nothing may be committed now; `None` when a commit may go ahead.
-    pub fn refusal(&self) -> Option<&str> {
+    pub(super) fn refusal(&self) -> Option<&str> {
         match &self.state {
             Gate::Consistent => None,
             Gate::Diverged(why) | Gate::Retired(why) => Some(why),

@@ -8,17 +8,17 @@ use std::collections::HashMap;
 
 use tracing::info;
 
-use super::ports::{StateSource, TxnSink};
 use super::{Owner, OwnerError};
 use crate::join::partitioner::partition_of;
 use crate::join::{Arrival, JoinEvent, OutcomeSeen, PendingApp, PendingStore, restore_partition};
+use crate::pipeline::ports::{StateSource, TxnSink};
 use crate::state::PartitionId;
 
 /// The outcome join's part of the owner: the on-disk store (one for all partitions), its
 /// changelog topic, and per partition the newest application and outcome times seen (the
 /// watermarks that expire entries; unknown after a restore, so nothing expires until
 /// events arrive).
-pub struct Join {
+pub(crate) struct Join {
     pub store: PendingStore,
     pub changelog: String,
     pub outcome_topic: String,
@@ -30,7 +30,7 @@ pub struct Join {
 }
 
 impl Join {
-    pub fn new(
+    pub(crate) fn new(
         store: PendingStore,
         changelog: String,
         outcome_topic: String,
@@ -52,7 +52,7 @@ impl<S: TxnSink, R: StateSource> Owner<S, R> {
     /// The join's record of an application counted on `partition` (the same partition
     /// number of the outcome topic holds its outcome): it waits for its outcome, or joins
     /// one that came first.
-    pub fn join_application(
+    pub(crate) fn join_application(
         &mut self,
         partition: i32,
         key: Option<&[u8]>,
@@ -85,7 +85,7 @@ impl<S: TxnSink, R: StateSource> Owner<S, R> {
     }
 
     /// An outcome at `offset` of the outcome topic's `partition`. `Ok(false)`: not owned.
-    pub fn join_outcome(
+    pub(crate) fn join_outcome(
         &mut self,
         partition: i32,
         offset: i64,
@@ -114,7 +114,7 @@ impl<S: TxnSink, R: StateSource> Owner<S, R> {
     /// topic (the join's topic), keyed by application `id`, in the partition of that id
     /// among `partitions`, with its Kafka timestamp: inside the open transaction, with the
     /// outcome topic's offset. `Ok(false)`: the partition is not owned.
-    pub fn forward_outcome(
+    pub(crate) fn forward_outcome(
         &mut self,
         (partition, offset): (i32, i64),
         id: &[u8],

@@ -15,11 +15,11 @@ use rdkafka::error::KafkaError;
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
 
-use super::ports::{Positions, StateSource, TxnSink};
 use super::{Owner, OwnerError, OwnerParts};
 use crate::output::metrics::Metrics;
 use crate::pipeline::heal::Remedy;
 use crate::pipeline::plan::Plan;
+use crate::pipeline::ports::{Positions, StateSource, TxnSink};
 use crate::pipeline::txn::{Source, TxnError};
 use crate::state::PartitionId;
 use crate::state::table::GlobalTable;
@@ -260,9 +260,9 @@ impl Rig {
     fn count(&mut self, offsets: std::ops::Range<i64>) {
         let (mut bins, mut groups) = (Vec::new(), Vec::new());
         let mut late = vec![false; self.plan.layout.windows.len()];
-        let mut rng = crate::synth::Rng::new(7);
+        let mut rng = crate::data::synth::Rng::new(7);
         for o in offsets {
-            let app = crate::synth::application(&mut rng, 0.0);
+            let app = crate::data::synth::application(&mut rng, 0.0);
             let event = app.to_event(o as u64, "retail_v3", 1_700_000_000_000 + o);
             if self.owner.already_counted(TOPIC, 0, o) {
                 continue;

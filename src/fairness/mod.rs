@@ -6,6 +6,8 @@
 //! when H0: J >= tau is rejected, i.e. `1 - tau_pvalue_ncx2 < alpha`.
 //! Pure: cells in, statistics out.
 
+pub(crate) mod evaluate;
+
 use std::collections::BTreeMap;
 
 use crate::binning::{BinError, Binner};

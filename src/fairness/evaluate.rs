@@ -10,7 +10,7 @@ use crate::stats::{IvStats, StatsError};
 
 /// What one monitored group shows against the reference in one window.
 #[derive(Debug, Clone)]
-pub struct GroupFairness {
+pub(crate) struct GroupFairness {
     /// Index of the group among the check's monitored groups.
     pub group: usize,
     pub counts: Vec<f64>,
@@ -19,7 +19,7 @@ pub struct GroupFairness {
 }
 
 /// The state from the two one-sided tolerance tests.
-pub fn fairness_state(below_tau: bool, above_tau: bool) -> DriftState {
+pub(crate) fn fairness_state(below_tau: bool, above_tau: bool) -> DriftState {
     if below_tau {
         DriftState::Ok
     } else if above_tau {
@@ -31,7 +31,7 @@ pub fn fairness_state(below_tau: bool, above_tau: bool) -> DriftState {
 
 /// The reference group's counts and every monitored group against them. `counts` holds
 /// `(1 + groups) * bins` cells.
-pub fn evaluate_fairness(
+pub(crate) fn evaluate_fairness(
     counts: &[u64],
     bins: usize,
     tau: f64,

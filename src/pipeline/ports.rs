@@ -12,13 +12,13 @@ use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, ConsumerGroupMe
 use rdkafka::error::KafkaError;
 use rdkafka::{Offset, TopicPartitionList};
 
-use crate::pipeline::txn::{Source, TxnError};
+use super::txn_error::{Source, TxnError};
 use crate::state::reader::StateReader;
 use crate::state::table::GlobalTable;
 
 /// One transaction at a time: records go in, then `commit` with the consumed offsets, or
 /// `abort`.
-pub trait TxnSink {
+pub(crate) trait TxnSink {
     /// What identifies the consumer group member whose offsets are committed.
     type Group;
     fn is_open(&self) -> bool;
@@ -53,7 +53,7 @@ pub trait TxnSink {
 }
 
 /// The consumer's side: its group metadata and where it reads.
-pub trait Positions<G> {
+pub(crate) trait Positions<G> {
     /// `None` when the consumer is not (any more) in a group.
     fn group(&self) -> Option<G>;
     fn seek(&self, topic: &str, partition: i32, offset: Offset) -> Result<(), KafkaError>;
@@ -80,7 +80,7 @@ impl<C: ConsumerContext> Positions<ConsumerGroupMetadata> for BaseConsumer<C> {
 }
 
 /// The global table of everything committed to the state topic.
-pub trait StateSource {
+pub(crate) trait StateSource {
     /// The state topic's partition count.
     fn partitions(&self) -> i32;
     /// Waits until the table holds everything committed so far.

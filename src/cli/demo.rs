@@ -18,8 +18,8 @@ use crate::binning::population::DEFAULT_POPULATION_BINS;
 use crate::binning::stumps::StumpParams;
 use crate::config::{self, Config};
 use crate::data::sample::{SampleRequest, load_sample};
-use crate::pipeline::consumer::now_ms;
-use crate::synth::{COLUMNS, NO_HIT, Rng, application_grouped};
+use crate::data::synth::{COLUMNS, NO_HIT, Rng, application_grouped};
+use crate::pipeline::clock::now_ms;
 
 pub const INPUT_TOPIC: &str = "applications";
 pub const DRIFT_TOPIC: &str = "psimon.drift";

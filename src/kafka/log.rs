@@ -27,13 +27,13 @@ struct Kind {
 }
 
 #[derive(Default)]
-pub struct LogThrottle {
+pub(crate) struct LogThrottle {
     kinds: Mutex<HashMap<String, Kind>>,
 }
 
 impl LogThrottle {
     /// `Some(repeats left out)` when a line of `kind` is due at `now`.
-    pub fn due(&self, kind: &str, now: Instant) -> Option<u64> {
+    pub(crate) fn due(&self, kind: &str, now: Instant) -> Option<u64> {
         let mut kinds = self.kinds.lock().ok()?;
         match kinds.get_mut(kind) {
             Some(k) if now.duration_since(k.seen) < QUIET => {
@@ -63,7 +63,7 @@ impl LogThrottle {
         }
     }
 
-    pub fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
+    pub(crate) fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
         match level {
             RDKafkaLogLevel::Debug => debug!(target: "librdkafka", fac, "{message}"),
             RDKafkaLogLevel::Info | RDKafkaLogLevel::Notice => {
@@ -77,7 +77,7 @@ impl LogThrottle {
         }
     }
 
-    pub fn error(&self, error: &KafkaError, reason: &str) {
+    pub(crate) fn error(&self, error: &KafkaError, reason: &str) {
         if let Some(what) = error
             .rdkafka_error_code()
             .and_then(|code| connection_problem(code, reason))
@@ -154,18 +154,18 @@ fn last_problem(within: Duration) -> Option<String> {
 }
 
 /// `why` with the last connection problem seen within `within`, if there is one.
-pub fn with_problem_within(why: &str, within: Duration) -> Option<String> {
+pub(crate) fn with_problem_within(why: &str, within: Duration) -> Option<String> {
     last_problem(within).map(|p| format!("{why} (last Kafka client error: {p})"))
 }
 
 /// `why`, with the last connection problem of the past minute when there is one.
-pub fn with_last_problem(why: &str) -> String {
+pub(crate) fn with_last_problem(why: &str) -> String {
     with_problem_within(why, Duration::from_secs(60)).unwrap_or_else(|| why.to_string())
 }
 
 /// A client context that only throttles logs (the state reader, admin clients).
 #[derive(Default)]
-pub struct QuietContext {
+pub(crate) struct QuietContext {
     log: LogThrottle,
 }
 

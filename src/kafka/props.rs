@@ -16,7 +16,7 @@ use rdkafka::bindings as rd;
 
 /// Every property name librdkafka knows (global and topic-level), from its own table
 /// (`rd_kafka_conf_properties_show`, the text of its CONFIGURATION.md).
-pub fn known() -> &'static [String] {
+pub(crate) fn known() -> &'static [String] {
     static KNOWN: OnceLock<Vec<String>> = OnceLock::new();
     KNOWN.get_or_init(|| {
         let mut names: Vec<String> = property_table()
@@ -55,7 +55,7 @@ fn property_table() -> String {
     text
 }
 
-pub fn is_known(key: &str) -> bool {
+pub(crate) fn is_known(key: &str) -> bool {
     known().binary_search_by(|k| k.as_str().cmp(key)).is_ok()
 }
 
@@ -72,7 +72,7 @@ fn did_you_mean(key: &str) -> Option<&'static str> {
 /// Sets each of `defaults` that `cfg` does not set already (a `[kafka.properties]` entry
 /// or a `-X` wins over psimon's default), under any of its names: librdkafka takes
 /// `compression.codec` and `compression.type` for one property, and the later set wins.
-pub fn set_defaults<'a>(
+pub(crate) fn set_defaults<'a>(
     cfg: &mut ClientConfig,
     defaults: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) {
@@ -122,7 +122,7 @@ const FILE_PROPERTIES: &[&str] = &[
 
 /// The problems of `props` (every value already known: secret files merged in), each as
 /// `kafka.properties."key" = "value": why`.
-pub fn problems(props: &BTreeMap<String, String>) -> Vec<String> {
+pub(crate) fn problems(props: &BTreeMap<String, String>) -> Vec<String> {
     let at = |k: &str, v: &str| format!("kafka.properties.\"{k}\" = \"{v}\"");
     let mut out = Vec::new();
     for (k, v) in props {
