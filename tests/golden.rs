@@ -92,43 +92,52 @@ fn every_metric_family_is_documented_in_the_readme() {
     let metrics = Metrics::new();
     let labels = ["m", "f", "w", "scorecard"];
     for g in [
-        &metrics.feature_psi,
-        &metrics.feature_psi_stderr,
-        &metrics.feature_psi_ci_lower,
-        &metrics.feature_psi_ci_upper,
-        &metrics.feature_psi_ci_ncx2_lower,
-        &metrics.feature_psi_ci_ncx2_upper,
-        &metrics.feature_psi_p_value,
-        &metrics.feature_psi_p_value_adjusted,
-        &metrics.feature_psi_noise_floor,
-        &metrics.feature_missing_ratio,
-        &metrics.feature_iv,
-        &metrics.feature_iv_stderr,
-        &metrics.feature_iv_ci_ncx2_lower,
-        &metrics.feature_iv_ci_ncx2_upper,
-        &metrics.feature_iv_p_value,
-        &metrics.feature_iv_drop,
+        &metrics.series.feature_psi,
+        &metrics.series.feature_psi_stderr,
+        &metrics.series.feature_psi_ci_lower,
+        &metrics.series.feature_psi_ci_upper,
+        &metrics.series.feature_psi_ci_ncx2_lower,
+        &metrics.series.feature_psi_ci_ncx2_upper,
+        &metrics.series.feature_psi_p_value,
+        &metrics.series.feature_psi_p_value_adjusted,
+        &metrics.series.feature_psi_noise_floor,
+        &metrics.series.feature_missing_ratio,
+        &metrics.series.feature_iv,
+        &metrics.series.feature_iv_stderr,
+        &metrics.series.feature_iv_ci_ncx2_lower,
+        &metrics.series.feature_iv_ci_ncx2_upper,
+        &metrics.series.feature_iv_p_value,
+        &metrics.series.feature_iv_drop,
     ] {
         g.with_label_values(&labels).set(0.0);
     }
     metrics
+        .series
         .feature_iv_drop_state
         .with_label_values(&labels)
         .set(0);
     metrics
+        .series
         .window_outcomes
         .with_label_values(&["m", "w", "good"])
         .set(0);
     metrics
+        .series
         .feature_drift_state
         .with_label_values(&labels)
         .set(0);
     metrics
+        .series
         .window_applications
         .with_label_values(&["m", "w"])
         .set(0);
-    metrics.consumer_lag.with_label_values(&["t", "0"]).set(0);
     metrics
+        .flow
+        .consumer_lag
+        .with_label_values(&["t", "0"])
+        .set(0);
+    metrics
+        .flow
         .partition_stalled
         .with_label_values(&["t", "0"])
         .set(0);

@@ -450,9 +450,9 @@ struct Tally {
 impl Tally {
     fn flush(&mut self, metrics: &Metrics) {
         for (counter, n) in [
-            (&metrics.events_consumed, self.consumed),
-            (&metrics.events_counted, self.counted),
-            (&metrics.events_late, self.late),
+            (&metrics.flow.events_consumed, self.consumed),
+            (&metrics.flow.events_counted, self.counted),
+            (&metrics.flow.events_late, self.late),
         ] {
             if n > 0 {
                 counter.inc_by(n);

@@ -31,8 +31,8 @@ impl FetchWatch {
         status.set_stalled(None);
         Self {
             stalls: Mutex::new(Stalls::default()),
-            lag: metrics.consumer_lag.clone(),
-            stalled: metrics.partition_stalled.clone(),
+            lag: metrics.flow.consumer_lag.clone(),
+            stalled: metrics.flow.partition_stalled.clone(),
             status,
         }
     }

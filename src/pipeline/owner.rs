@@ -214,6 +214,7 @@ impl<S: TxnSink, R: StateSource> Owner<S, R> {
         owned.next_offset = Some(src.offset + 1);
         owned.dirty = true;
         self.metrics
+            .flow
             .events_invalid
             .with_label_values(&[reason])
             .inc();
@@ -361,7 +362,8 @@ impl<S: TxnSink, R: StateSource> Owner<S, R> {
     fn adopt(&mut self, part: PartitionId, r: Restored) {
         for k in &r.stale {
             self.metrics
-                .state_panes_discarded
+                .state
+                .panes_discarded
                 .with_label_values(&[&k.set.to_string(), &k.window])
                 .inc();
         }
@@ -376,7 +378,7 @@ impl<S: TxnSink, R: StateSource> Owner<S, R> {
             info!(topic = %part.topic, partition = part.partition, panes = r.stale.len(), windows = ?names,
                 "stored panes of a changed or removed window, baseline or feature set are discarded; those windows start empty");
         }
-        self.metrics.state_panes_restored.inc_by(r.panes as u64);
+        self.metrics.state.panes_restored.inc_by(r.panes as u64);
         self.stale.extend(r.stale);
         self.parts.entry(part.topic).or_default().insert(
             part.partition,
@@ -412,7 +414,7 @@ impl<S: TxnSink, R: StateSource> Owner<S, R> {
             self.adopt(part, r);
         }
         let took = start.elapsed();
-        self.metrics.state_restore_duration.set(took.as_secs_f64());
+        self.metrics.state.restore_duration.set(took.as_secs_f64());
         info!(
             partitions = tpl.count(),
             panes,

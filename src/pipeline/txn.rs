@@ -68,15 +68,15 @@ impl ProducerContext for TxnContext {
 
     fn delivery(&self, result: &DeliveryResult<'_>, kind: usize) {
         match (result, kind) {
-            (Ok(_), DEAD_LETTER) => self.metrics.dlq_messages.inc(),
-            (Ok(_), DRIFT_EVENT) => self.metrics.drift_events_published.inc(),
+            (Ok(_), DEAD_LETTER) => self.metrics.flow.dlq_messages.inc(),
+            (Ok(_), DRIFT_EVENT) => self.metrics.flow.drift_events_published.inc(),
             (Ok(_), _) => {}
             (Err((e, _)), DRIFT_EVENT) => {
-                self.metrics.drift_events_failed.inc();
+                self.metrics.flow.drift_events_failed.inc();
                 warn!(error = %e, "a drift event was not delivered; the transaction will abort and it goes into the next");
             }
             (Err((e, _)), DEAD_LETTER) => {
-                self.metrics.dlq_errors.inc();
+                self.metrics.flow.dlq_errors.inc();
                 warn!(error = %e, "a dead letter was not delivered; the transaction will abort and the input is re-read");
             }
             (Err((e, _)), _) => {
@@ -291,9 +291,10 @@ impl TxnSink for TxnProducer {
 
     /// A state record for state partition `partition` (`None`: a tombstone).
     fn state(&mut self, partition: i32, key: &str, value: Option<&[u8]>) -> Result<(), TxnError> {
-        self.metrics.state_records_written.inc();
+        self.metrics.state.records_written.inc();
         self.metrics
-            .state_bytes_written
+            .state
+            .bytes_written
             .inc_by((key.len() + value.map_or(0, <[u8]>::len)) as u64);
         let topic = self.state_topic.clone();
         let mut record: BaseRecord<'_, [u8], [u8], usize> =
@@ -330,9 +331,10 @@ impl TxnSink for TxnProducer {
         key: &[u8],
         value: Option<&[u8]>,
     ) -> Result<(), TxnError> {
-        self.metrics.state_records_written.inc();
+        self.metrics.state.records_written.inc();
         self.metrics
-            .state_bytes_written
+            .state
+            .bytes_written
             .inc_by((key.len() + value.map_or(0, <[u8]>::len)) as u64);
         let mut record: BaseRecord<'_, [u8], [u8], usize> =
             BaseRecord::with_opaque_to(topic, STATE)

@@ -5,17 +5,18 @@ use super::evaluation::{Evaluation, OutcomeWindowEvaluation, WindowEvaluation};
 use super::fairness::FairnessWindowEvaluation;
 use crate::evaluate::ModelMeta;
 use crate::output::metrics::Metrics;
+use crate::output::series_metrics::SeriesMetrics;
 use crate::pipeline::plan::{FairnessPlan, Plan};
 
 /// Sets every gauge the evaluation has a value for.
 pub(super) fn record(metrics: &Metrics, plan: &Plan, e: &Evaluation) {
     for (model, me) in plan.models.iter().zip(&e.models) {
         for ((wname, _), we) in plan.windows.iter().zip(&me.windows) {
-            window(metrics, model, wname, we);
+            window(&metrics.series, model, wname, we);
         }
         if let Some(o) = &plan.outcomes {
             for ((wname, _), ow) in o.windows.iter().zip(&me.outcome_windows) {
-                outcome_window(metrics, model, wname, ow);
+                outcome_window(&metrics.series, model, wname, ow);
             }
         }
     }
@@ -29,7 +30,7 @@ pub(super) fn record(metrics: &Metrics, plan: &Plan, e: &Evaluation) {
         .set(e.at_ms as f64 / 1000.0);
 }
 
-fn window(metrics: &Metrics, model: &ModelMeta, wname: &str, we: &WindowEvaluation) {
+fn window(metrics: &SeriesMetrics, model: &ModelMeta, wname: &str, we: &WindowEvaluation) {
     metrics
         .window_applications
         .with_label_values(&[&model.name, wname])
@@ -61,7 +62,12 @@ fn window(metrics: &Metrics, model: &ModelMeta, wname: &str, we: &WindowEvaluati
     }
 }
 
-fn outcome_window(metrics: &Metrics, model: &ModelMeta, wname: &str, ow: &OutcomeWindowEvaluation) {
+fn outcome_window(
+    metrics: &SeriesMetrics,
+    model: &ModelMeta,
+    wname: &str,
+    ow: &OutcomeWindowEvaluation,
+) {
     for (outcome, n) in [("good", ow.goods), ("bad", ow.bads)] {
         metrics
             .window_outcomes
