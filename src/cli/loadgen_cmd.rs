@@ -11,6 +11,7 @@ use rdkafka::ClientContext;
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 
 use super::fmt::emit;
+use super::loadgen_avro::Registered;
 use crate::data::synth::{Rng, application, application_grouped, wide_columns, wide_row};
 
 pub(crate) struct LoadgenArgs {
@@ -116,57 +117,8 @@ fn create_topic(base: &ClientConfig, topic: &str, partitions: i32) -> Result<()>
 }
 
 pub(crate) fn run(a: LoadgenArgs) -> Result<()> {
-    if a.wide && (a.outcomes.is_some() || a.protected_gap.is_some()) {
-        anyhow::bail!(
-            "--outcomes-topic and --protected-gap apply to credit applications, not to --wide"
-        );
-    }
-    if let Some(o) = &a.outcomes
-        && !(0.0..=1.0).contains(&o.share)
-    {
-        anyhow::bail!("--outcome-share must lie in [0, 1], got {}", o.share);
-    }
-    if let Some(o) = &a.outcomes
-        && !(0.0..=1.0).contains(&o.label_noise)
-    {
-        anyhow::bail!("--label-noise must lie in [0, 1], got {}", o.label_noise);
-    }
-    if a.avro.is_some() && a.wide {
-        anyhow::bail!("--format avro writes credit applications, not --wide events");
-    }
-    // The writer schemas, registered under the topic's value subject (TopicNameStrategy).
-    let writers = match &a.avro {
-        None => None,
-        Some(av) => {
-            let subject = format!("{}-value", a.topic);
-            let v1 = super::loadgen_avro::register(
-                &av.registry,
-                &subject,
-                super::loadgen_avro::APPLICATION_V1,
-                false,
-            )?;
-            let v2 = match av.evolve_at {
-                Some(_) => Some(super::loadgen_avro::register(
-                    &av.registry,
-                    &subject,
-                    &super::loadgen_avro::application_v2(),
-                    true,
-                )?),
-                None => None,
-            };
-            emit(&format!(
-                "writer schema ids: {}{}\n",
-                v1.id,
-                v2.as_ref().map_or(String::new(), |v| format!(
-                    ", then {} from event {}",
-                    v.id,
-                    av.evolve_at.unwrap_or(0)
-                ))
-            ))?;
-            Some((v1, v2))
-        }
-    };
-    let mut avro_buf: Vec<u8> = Vec::new();
+    check(&a)?;
+    let writers = register_writers(&a)?;
     let base = client_config(&a.brokers, &a.properties)?;
     if let Some(p) = a.partitions {
         create_topic(&base, &a.topic, p)?;
@@ -174,112 +126,9 @@ pub(crate) fn run(a: LoadgenArgs) -> Result<()> {
             create_topic(&base, &o.topic, p)?;
         }
     }
-    // Java's default partitioner (murmur2 of the key): the applications and outcomes of
-    // one id land in the same partition number of topics with equal partition counts,
-    // as they do when Java services produce them.
-    // Idempotent: a broker failing over mid-run duplicates nothing (retries of a batch the
-    // broker already wrote are recognised by their sequence numbers).
-    // A -X property overrides these defaults (`config_map` would hide the secrets).
-    let mut producer_config = base.clone();
-    crate::kafka::props::set_defaults(
-        &mut producer_config,
-        [
-            ("enable.idempotence", "true"),
-            ("partitioner", "murmur2_random"),
-            ("linger.ms", "20"),
-            ("batch.num.messages", "10000"),
-            ("queue.buffering.max.messages", "1000000"),
-            ("compression.type", "lz4"),
-        ],
-    );
-    let producer: ThreadedProducer<Undelivered> = producer_config
-        .create_with_context(Undelivered::default())
-        .context("creating the producer")?;
-    let mut rng = Rng::new(a.seed);
-    // The protected group and whether an outcome comes: their own stream, so that the
-    // applications are those of the same seed without them.
-    let mut side = Rng::new(a.seed ^ 0x9e37_79b9_7f4a_7c15);
-    let mut outcomes = 0u64;
-    let mut outcome_buf = String::new();
-    let names = wide_columns();
+    let producer = producer(&base)?;
     let start = Instant::now();
-    let t0 = a.start_ms.unwrap_or_else(crate::pipeline::clock::now_ms);
-    let mut buf = String::new();
-    for i in 0..a.count {
-        let time_ms = t0 + i as i64 * a.step_ms;
-        buf.clear();
-        let event = if a.wide {
-            let row = wide_row(&mut rng, a.shift);
-            let mut obj = serde_json::Map::new();
-            obj.insert("model".into(), a.model.clone().into());
-            obj.insert("submitted_at".into(), time_ms.into());
-            for (n, v) in names.iter().zip(row) {
-                obj.insert(n.clone(), serde_json::json!(v));
-            }
-            serde_json::Value::Object(obj)
-        } else {
-            let app = match a.protected_gap {
-                Some(gap) => application_grouped(&mut rng, &mut side, a.shift, gap),
-                None => application(&mut rng, a.shift),
-            };
-            if let Some(o) = &a.outcomes
-                && side.uniform() < o.share
-            {
-                outcome_buf.clear();
-                let mut app = app.clone();
-                if o.label_noise > 0.0 && side.uniform() < o.label_noise {
-                    app.bad = side.uniform() < crate::data::synth::DEVELOPMENT_BAD_RATE;
-                }
-                outcome_buf.push_str(&app.outcome_event(i, time_ms, o.delay_ms).to_string());
-                outcomes += 1;
-            }
-            app.to_event(i, &a.model, time_ms)
-        };
-        let key = format!("app-{i}");
-        let payload: &[u8] = match &writers {
-            None => {
-                buf.push_str(&event.to_string());
-                buf.as_bytes()
-            }
-            Some((v1, v2)) => {
-                let evolved = a
-                    .avro
-                    .as_ref()
-                    .and_then(|av| av.evolve_at)
-                    .is_some_and(|at| i >= at);
-                let writer = v2.as_ref().filter(|_| evolved).unwrap_or(v1);
-                super::loadgen_avro::encode(writer, &event, &mut avro_buf)?;
-                &avro_buf
-            }
-        };
-        if !a.outcomes.as_ref().is_some_and(|o| o.only) {
-            crate::pipeline::producer::send_waiting(
-                &producer,
-                BaseRecord::<str, [u8]>::to(&a.topic)
-                    .key(&key)
-                    .payload(payload),
-            )
-            .context("producing")?;
-        }
-        if let Some(o) = &a.outcomes
-            && !outcome_buf.is_empty()
-        {
-            crate::pipeline::producer::send_waiting(
-                &producer,
-                BaseRecord::<str, str>::to(&o.topic)
-                    .key(&key)
-                    .payload(&outcome_buf),
-            )
-            .context("producing an outcome")?;
-            outcome_buf.clear();
-        }
-        if a.rate > 0 {
-            let due = Duration::from_secs_f64((i + 1) as f64 / a.rate as f64);
-            if let Some(wait) = due.checked_sub(start.elapsed()) {
-                std::thread::sleep(wait);
-            }
-        }
-    }
+    let outcomes = produce_all(&a, &producer, writers.as_ref(), start)?;
     producer
         .flush(Duration::from_secs(60))
         .context("flushing")?;
@@ -303,6 +152,193 @@ pub(crate) fn run(a: LoadgenArgs) -> Result<()> {
         ))?;
     }
     Ok(())
+}
+
+/// Refuses flags that do not go together.
+fn check(a: &LoadgenArgs) -> Result<()> {
+    if a.wide && (a.outcomes.is_some() || a.protected_gap.is_some()) {
+        anyhow::bail!(
+            "--outcomes-topic and --protected-gap apply to credit applications, not to --wide"
+        );
+    }
+    if let Some(o) = &a.outcomes
+        && !(0.0..=1.0).contains(&o.share)
+    {
+        anyhow::bail!("--outcome-share must lie in [0, 1], got {}", o.share);
+    }
+    if let Some(o) = &a.outcomes
+        && !(0.0..=1.0).contains(&o.label_noise)
+    {
+        anyhow::bail!("--label-noise must lie in [0, 1], got {}", o.label_noise);
+    }
+    if a.avro.is_some() && a.wide {
+        anyhow::bail!("--format avro writes credit applications, not --wide events");
+    }
+    Ok(())
+}
+
+/// The Avro writer schemas (the evolved one with `--evolve-at`), registered under the
+/// topic's value subject (TopicNameStrategy).
+type Writers = (Registered, Option<Registered>);
+
+fn register_writers(a: &LoadgenArgs) -> Result<Option<Writers>> {
+    let Some(av) = &a.avro else {
+        return Ok(None);
+    };
+    let subject = format!("{}-value", a.topic);
+    let v1 = super::loadgen_avro::register(
+        &av.registry,
+        &subject,
+        super::loadgen_avro::APPLICATION_V1,
+        false,
+    )?;
+    let v2 = match av.evolve_at {
+        Some(_) => Some(super::loadgen_avro::register(
+            &av.registry,
+            &subject,
+            &super::loadgen_avro::application_v2(),
+            true,
+        )?),
+        None => None,
+    };
+    emit(&format!(
+        "writer schema ids: {}{}\n",
+        v1.id,
+        v2.as_ref().map_or(String::new(), |v| format!(
+            ", then {} from event {}",
+            v.id,
+            av.evolve_at.unwrap_or(0)
+        ))
+    ))?;
+    Ok(Some((v1, v2)))
+}
+
+/// Java's default partitioner (murmur2 of the key): the applications and outcomes of one
+/// id land in the same partition number of topics with equal partition counts, as they do
+/// when Java services produce them. Idempotent: a broker failing over mid-run duplicates
+/// nothing (retries of a batch the broker already wrote are recognised by their sequence
+/// numbers). A -X property overrides these defaults (`config_map` would hide the secrets).
+fn producer(base: &ClientConfig) -> Result<ThreadedProducer<Undelivered>> {
+    let mut producer_config = base.clone();
+    crate::kafka::props::set_defaults(
+        &mut producer_config,
+        [
+            ("enable.idempotence", "true"),
+            ("partitioner", "murmur2_random"),
+            ("linger.ms", "20"),
+            ("batch.num.messages", "10000"),
+            ("queue.buffering.max.messages", "1000000"),
+            ("compression.type", "lz4"),
+        ],
+    );
+    producer_config
+        .create_with_context(Undelivered::default())
+        .context("creating the producer")
+}
+
+/// Generates the events one after another (the same seed, the same events).
+struct Generator {
+    rng: Rng,
+    /// The protected group and whether an outcome comes: their own stream, so that the
+    /// applications are those of the same seed without them.
+    side: Rng,
+    names: Vec<String>,
+}
+
+impl Generator {
+    /// Event `i` at `time_ms`; with outcomes, its outcome event in `outcome` (else empty).
+    fn event(
+        &mut self,
+        a: &LoadgenArgs,
+        i: u64,
+        time_ms: i64,
+        outcome: &mut String,
+    ) -> serde_json::Value {
+        outcome.clear();
+        if a.wide {
+            let row = wide_row(&mut self.rng, a.shift);
+            let mut obj = serde_json::Map::new();
+            obj.insert("model".into(), a.model.clone().into());
+            obj.insert("submitted_at".into(), time_ms.into());
+            for (n, v) in self.names.iter().zip(row) {
+                obj.insert(n.clone(), serde_json::json!(v));
+            }
+            return serde_json::Value::Object(obj);
+        }
+        let app = match a.protected_gap {
+            Some(gap) => application_grouped(&mut self.rng, &mut self.side, a.shift, gap),
+            None => application(&mut self.rng, a.shift),
+        };
+        if let Some(o) = &a.outcomes
+            && self.side.uniform() < o.share
+        {
+            let mut app = app.clone();
+            if o.label_noise > 0.0 && self.side.uniform() < o.label_noise {
+                app.bad = self.side.uniform() < crate::data::synth::DEVELOPMENT_BAD_RATE;
+            }
+            outcome.push_str(&app.outcome_event(i, time_ms, o.delay_ms).to_string());
+        }
+        app.to_event(i, &a.model, time_ms)
+    }
+}
+
+/// Produces every event (and outcome) at the requested rate; the number of outcomes.
+fn produce_all(
+    a: &LoadgenArgs,
+    producer: &ThreadedProducer<Undelivered>,
+    writers: Option<&Writers>,
+    start: Instant,
+) -> Result<u64> {
+    let mut events = Generator {
+        rng: Rng::new(a.seed),
+        side: Rng::new(a.seed ^ 0x9e37_79b9_7f4a_7c15),
+        names: wide_columns(),
+    };
+    let (mut outcomes, mut outcome_buf) = (0u64, String::new());
+    let (mut buf, mut avro_buf) = (String::new(), Vec::new());
+    let t0 = a.start_ms.unwrap_or_else(crate::pipeline::clock::now_ms);
+    for i in 0..a.count {
+        let event = events.event(a, i, t0 + i as i64 * a.step_ms, &mut outcome_buf);
+        let key = format!("app-{i}");
+        let payload: &[u8] = match writers {
+            None => {
+                buf.clear();
+                buf.push_str(&event.to_string());
+                buf.as_bytes()
+            }
+            Some((v1, v2)) => {
+                let evolved = a
+                    .avro
+                    .as_ref()
+                    .and_then(|av| av.evolve_at)
+                    .is_some_and(|at| i >= at);
+                let writer = v2.as_ref().filter(|_| evolved).unwrap_or(v1);
+                super::loadgen_avro::encode(writer, &event, &mut avro_buf)?;
+                &avro_buf
+            }
+        };
+        if !a.outcomes.as_ref().is_some_and(|o| o.only) {
+            let record = BaseRecord::<str, [u8]>::to(&a.topic)
+                .key(&key)
+                .payload(payload);
+            crate::pipeline::producer::send_waiting(producer, record).context("producing")?;
+        }
+        if let Some(o) = a.outcomes.as_ref().filter(|_| !outcome_buf.is_empty()) {
+            let record = BaseRecord::<str, str>::to(&o.topic)
+                .key(&key)
+                .payload(&outcome_buf);
+            crate::pipeline::producer::send_waiting(producer, record)
+                .context("producing an outcome")?;
+            outcomes += 1;
+        }
+        if a.rate > 0 {
+            let due = Duration::from_secs_f64((i + 1) as f64 / a.rate as f64);
+            if let Some(wait) = due.checked_sub(start.elapsed()) {
+                std::thread::sleep(wait);
+            }
+        }
+    }
+    Ok(outcomes)
 }
 
 /// The arguments of `psimon loadgen`.
