@@ -21,7 +21,7 @@ use crate::stats::{Adjustment, PsiOptions, PsiStats, adjust};
 
 mod fairness;
 pub(crate) use fairness::FairnessArgs;
-use fairness::{fairness_json, fairness_plan, fairness_result, render_fairness};
+use fairness::{FairnessPlan, fairness_json, fairness_plan, fairness_result, render_fairness};
 
 pub(crate) struct ReportArgs {
     pub baseline: PathBuf,
@@ -69,6 +69,52 @@ fn adjusted(reports: &[FeatureReport], method: Adjustment) -> Vec<Option<f64>> {
 }
 
 pub(crate) fn run(a: ReportArgs) -> Result<()> {
+    check_args(&a)?;
+    let file = BaselineFile::load(&a.baseline)?;
+    let model = monitored_model(&file, &a)?;
+    let mut columns: Vec<String> = model.features.iter().map(|f| f.name.clone()).collect();
+    if let Some(t) = &a.target {
+        columns.push(t.clone());
+    }
+    let mut fairness = match &a.fairness {
+        Some(f) => Some(fairness_plan(
+            f,
+            &select_model(&file, a.model.as_deref(), None)?,
+            &mut columns,
+        )?),
+        None => None,
+    };
+    let counted = count_sample(&a, &model, &columns, fairness.as_mut())?;
+    let reports = counted.counter.finish(&model, a.psi, a.target.is_some());
+    let fairness = match (fairness, &a.fairness) {
+        (Some(fp), Some(fa)) => Some(fairness_result(fp, fa, a.psi.alpha)?),
+        _ => None,
+    };
+    let summary = Summary {
+        file: &file,
+        model: &model,
+        args: &a,
+        rows: counted.counter.rows(),
+        rows_with_target: counted.counter.rows_with_target(),
+        missing_target: counted.missing_target,
+    };
+    if a.json {
+        let mut doc = to_json(&summary, &reports);
+        if let Some(f) = &fairness {
+            doc["fairness"] = fairness_json(f);
+        }
+        emit(&(serde_json::to_string_pretty(&doc)? + "\n"))?;
+    } else {
+        emit(&render(&summary, &reports))?;
+        if let Some(f) = &fairness {
+            emit(&render_fairness(f))?;
+        }
+    }
+    Ok(())
+}
+
+/// Refuses thresholds that cannot work.
+fn check_args(a: &ReportArgs) -> Result<()> {
     if !(a.psi.alpha > 0.0 && a.psi.alpha < 1.0) {
         bail!(
             "--alpha must lie strictly between 0 and 1, got {}",
@@ -91,10 +137,14 @@ pub(crate) fn run(a: ReportArgs) -> Result<()> {
             "--warning-iv-drop and --alert-iv-drop are shares of the development IV with 0 < warning < alert <= 1, got {w} and {al}"
         );
     }
-    let file = BaselineFile::load(&a.baseline)?;
-    let mut model = select_model(&file, a.model.as_deref(), a.features.as_deref())?;
-    // A baseline built without --target monitors every column, the outcome too: with
-    // --target that column is the outcome, not a feature.
+    Ok(())
+}
+
+/// The baseline's model with the features asked for. A baseline built without --target
+/// monitors every column, the outcome too: with --target that column is the outcome, not
+/// a feature.
+fn monitored_model(file: &BaselineFile, a: &ReportArgs) -> Result<ModelBaseline> {
+    let mut model = select_model(file, a.model.as_deref(), a.features.as_deref())?;
     if let Some(t) = &a.target
         && model.features.iter().any(|f| &f.name == t)
     {
@@ -106,27 +156,31 @@ pub(crate) fn run(a: ReportArgs) -> Result<()> {
             bail!("--target {t}: the baseline has no feature but the target");
         }
     }
-    let mut columns: Vec<String> = model.features.iter().map(|f| f.name.clone()).collect();
-    let nf = columns.len();
-    if let Some(t) = &a.target {
-        columns.push(t.clone());
-    }
-    let mut fairness = match &a.fairness {
-        Some(f) => Some(fairness_plan(
-            f,
-            &select_model(&file, a.model.as_deref(), None)?,
-            &mut columns,
-        )?),
-        None => None,
-    };
+    Ok(model)
+}
+
+/// The sample's counts per bin (and goods and bads, with a target).
+struct Counted {
+    counter: BatchCounter,
+    missing_target: u64,
+}
+
+/// Reads the sample once: every row binned, its target class, the fairness check's cells.
+/// `columns` are the features, then the target when there is one, then the check's.
+fn count_sample(
+    a: &ReportArgs,
+    model: &ModelBaseline,
+    columns: &[String],
+    mut fairness: Option<&mut FairnessPlan>,
+) -> Result<Counted> {
+    let nf = model.features.len();
     let bad_value = a
         .bad_value
         .clone()
         .or_else(|| model.target.as_ref().map(|t| t.bad_value.clone()));
-
-    let mut reader = RowReader::open(&a.input, &columns)?;
+    let mut reader = RowReader::open(&a.input, columns)?;
     let progress = progress_bar(&a.input);
-    let mut counter = BatchCounter::new(&model);
+    let mut counter = BatchCounter::new(model);
     let mut classes = TargetClasses::default();
     let mut missing_target = 0u64;
     while let Some(row) = reader.next_row()? {
@@ -167,7 +221,7 @@ pub(crate) fn run(a: ReportArgs) -> Result<()> {
             .map_err(|e| match e.error {
                 BinError::NotANumber => not_a_number(e.feature),
             })?;
-        if let Some(fp) = fairness.as_mut() {
+        if let Some(fp) = fairness.as_deref_mut() {
             fp.add(&row).map_err(not_a_number)?;
         }
         if counter.rows().is_multiple_of(8192) {
@@ -175,38 +229,15 @@ pub(crate) fn run(a: ReportArgs) -> Result<()> {
         }
     }
     progress.finish_and_clear();
-    let with_target = a.target.is_some();
     if let Some(t) = &a.target {
         classes
             .bad_class(bad_value.as_deref())
             .map_err(|e| anyhow!("{}: column \"{t}\": {e}", a.input.display()))?;
     }
-    let reports = counter.finish(&model, a.psi, with_target);
-    let fairness = match (fairness, &a.fairness) {
-        (Some(fp), Some(fa)) => Some(fairness_result(fp, fa, a.psi.alpha)?),
-        _ => None,
-    };
-    let summary = Summary {
-        file: &file,
-        model: &model,
-        args: &a,
-        rows: counter.rows(),
-        rows_with_target: counter.rows_with_target(),
+    Ok(Counted {
+        counter,
         missing_target,
-    };
-    if a.json {
-        let mut doc = to_json(&summary, &reports);
-        if let Some(f) = &fairness {
-            doc["fairness"] = fairness_json(f);
-        }
-        emit(&(serde_json::to_string_pretty(&doc)? + "\n"))?;
-    } else {
-        emit(&render(&summary, &reports))?;
-        if let Some(f) = &fairness {
-            emit(&render_fairness(f))?;
-        }
-    }
-    Ok(())
+    })
 }
 
 fn value_error(path: &std::path::Path, line: u64, column: &str, message: String) -> DataError {
