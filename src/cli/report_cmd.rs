@@ -439,50 +439,7 @@ fn render(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
     let with_iv = s.args.target.is_some();
     let rows: Vec<Vec<String>> = order
         .iter()
-        .map(|(r, q)| {
-            let mut row = vec![
-                r.name.clone(),
-                r.binning.as_str().to_string(),
-                r.bins.len().to_string(),
-            ];
-            match &r.psi {
-                Ok(p) => row.extend([
-                    num(p.psi),
-                    num(p.inference.se),
-                    format!(
-                        "[{}, {}]",
-                        num(p.inference.ci_ncx2_lower),
-                        num(p.inference.ci_ncx2_upper)
-                    ),
-                    pval(p.inference.chi2_pvalue),
-                    q.map_or(String::new(), pval),
-                    num(p.inference.null_mean),
-                    pval(p.tolerance.tau_pvalue_ncx2),
-                    q.map_or(String::new(), |q| {
-                        state_of(p, q, s.args).as_str().to_uppercase()
-                    }),
-                ]),
-                Err(e) => row.extend([
-                    format!("error: {e}"),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                ]),
-            }
-            row.push(pct(r.missing_ratio));
-            if with_iv {
-                row.push(match &r.iv {
-                    Some(Ok(iv)) => format!("{} ± {}", num(iv.iv), num(iv.inference.se)),
-                    Some(Err(e)) => format!("error: {e}"),
-                    None => "-".into(),
-                });
-            }
-            row
-        })
+        .map(|(r, q)| summary_row(s, r, *q, with_iv))
         .collect();
     // The p-value of H0: PSI <= tau, named by its hypothesis: a small value shows PSI > tau.
     let tau = format!("p(PSI<={})", num(s.args.psi.tau));
@@ -524,26 +481,78 @@ fn render(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
         out.push_str(&render_iv_change(s, reports));
     }
     for (r, _) in order {
-        out.push_str(&format!("\n{} ({} bins)\n", r.name, r.binning.as_str()));
-        let rows: Vec<Vec<String>> = r
-            .bins
-            .iter()
-            .map(|b| {
-                vec![
-                    b.label.clone(),
-                    b.baseline_count.to_string(),
-                    pct(b.baseline_share),
-                    b.current_count.to_string(),
-                    pct(b.current_share),
-                    b.contrib.map_or("dropped".into(), num),
-                ]
-            })
-            .collect();
-        out.push_str(&table(
-            &["bin", "baseline", "share", "current", "share", "contrib"],
-            &rows,
-        ));
+        out.push_str(&bins_table(r));
     }
+    out
+}
+
+/// One feature's line of the summary table.
+fn summary_row(s: &Summary<'_>, r: &FeatureReport, q: Option<f64>, with_iv: bool) -> Vec<String> {
+    let mut row = vec![
+        r.name.clone(),
+        r.binning.as_str().to_string(),
+        r.bins.len().to_string(),
+    ];
+    match &r.psi {
+        Ok(p) => row.extend([
+            num(p.psi),
+            num(p.inference.se),
+            format!(
+                "[{}, {}]",
+                num(p.inference.ci_ncx2_lower),
+                num(p.inference.ci_ncx2_upper)
+            ),
+            pval(p.inference.chi2_pvalue),
+            q.map_or(String::new(), pval),
+            num(p.inference.null_mean),
+            pval(p.tolerance.tau_pvalue_ncx2),
+            q.map_or(String::new(), |q| {
+                state_of(p, q, s.args).as_str().to_uppercase()
+            }),
+        ]),
+        Err(e) => row.extend([
+            format!("error: {e}"),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+        ]),
+    }
+    row.push(pct(r.missing_ratio));
+    if with_iv {
+        row.push(match &r.iv {
+            Some(Ok(iv)) => format!("{} ± {}", num(iv.iv), num(iv.inference.se)),
+            Some(Err(e)) => format!("error: {e}"),
+            None => "-".into(),
+        });
+    }
+    row
+}
+
+/// One feature's bins: baseline and current counts and shares, each bin's contribution.
+fn bins_table(r: &FeatureReport) -> String {
+    let mut out = format!("\n{} ({} bins)\n", r.name, r.binning.as_str());
+    let rows: Vec<Vec<String>> = r
+        .bins
+        .iter()
+        .map(|b| {
+            vec![
+                b.label.clone(),
+                b.baseline_count.to_string(),
+                pct(b.baseline_share),
+                b.current_count.to_string(),
+                pct(b.current_share),
+                b.contrib.map_or("dropped".into(), num),
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        &["bin", "baseline", "share", "current", "share", "contrib"],
+        &rows,
+    ));
     out
 }
 
