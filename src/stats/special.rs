@@ -116,58 +116,87 @@ fn smaller_tail(df: f64, lambda: f64, t: f64) -> Tail {
 /// the mixing index, where this tail's terms are largest) and goes on until the terms are
 /// negligible.
 fn poisson_gamma_mixture(a0: f64, x: f64, m: f64, lower: bool, centre: f64) -> (f64, f64) {
+    let mixture = Mixture {
+        a0,
+        x,
+        m,
+        ln_m: m.ln(),
+        ln_x: x.ln(),
+        lower,
+    };
     let spread = START_SDS * centre.sqrt() + 10.0;
-    let ln_m = m.ln();
-    let ln_x = x.ln();
-    let ln_pois = |j: f64| {
-        if m == 0.0 {
+    let (sum, sum_above) = if lower {
+        mixture.walk_down(centre, spread)
+    } else {
+        mixture.walk_up(centre, spread)
+    };
+    (sum.min(1.0), sum_above.min(1.0))
+}
+
+/// The terms of [`poisson_gamma_mixture`].
+struct Mixture {
+    a0: f64,
+    x: f64,
+    m: f64,
+    ln_m: f64,
+    ln_x: f64,
+    lower: bool,
+}
+
+impl Mixture {
+    /// ln Pois(j; m).
+    #[inline]
+    fn ln_pois(&self, j: f64) -> f64 {
+        if self.m == 0.0 {
             if j == 0.0 { 0.0 } else { f64::NEG_INFINITY }
         } else {
-            -m + j * ln_m - ln_gamma(j + 1.0)
+            -self.m + j * self.ln_m - ln_gamma(j + 1.0)
         }
-    };
-    // ln t(a) = a ln x - x - ln Gamma(a + 1); t(0) = e^-x (mass of the `a = 0` jump).
-    let ln_t = |a: f64| {
-        if x == 0.0 {
+    }
+
+    /// ln t(a) = a ln x - x - ln Gamma(a + 1); t(0) = e^-x (mass of the `a = 0` jump).
+    #[inline]
+    fn ln_t(&self, a: f64) -> f64 {
+        if self.x == 0.0 {
             if a == 0.0 { 0.0 } else { f64::NEG_INFINITY }
         } else {
-            a * ln_x - x - ln_gamma(a + 1.0)
+            a * self.ln_x - self.x - ln_gamma(a + 1.0)
         }
-    };
-    // `F(a0 + j, x)`, with the degenerate `a = 0` (df = 0, j = 0): a point mass at zero.
-    let direct = |j: f64| {
-        let a = a0 + j;
-        if a == 0.0 {
-            if lower { 1.0 } else { 0.0 }
-        } else if lower {
-            reg_lower(a, x)
-        } else {
-            reg_upper(a, x)
-        }
-    };
+    }
 
-    let mut sum = 0.0;
-    let mut sum_above = 0.0;
-    let mut prev_term = f64::INFINITY;
-    let mut steps = 0u32;
-    // Between anchors the weights move by exact ratios in linear space (multiplies instead
-    // of a logarithm and an exponential); every REANCHOR steps, and whenever one is
-    // subnormal, they are recomputed from their closed forms, so rounding cannot accumulate.
-    if lower {
+    /// `F(a0 + j, x)`, with the degenerate `a = 0` (df = 0, j = 0): a point mass at zero.
+    fn direct(&self, j: f64) -> f64 {
+        let a = self.a0 + j;
+        if a == 0.0 {
+            if self.lower { 1.0 } else { 0.0 }
+        } else if self.lower {
+            reg_lower(a, self.x)
+        } else {
+            reg_upper(a, self.x)
+        }
+    }
+
+    /// The lower mixture, walking down in j from above the centre. Between anchors the
+    /// weights move by exact ratios in linear space (multiplies instead of a logarithm and
+    /// an exponential); every REANCHOR steps, and whenever one is subnormal, they are
+    /// recomputed from their closed forms, so rounding cannot accumulate.
+    fn walk_down(&self, centre: f64, spread: f64) -> (f64, f64) {
+        let a0 = self.a0;
+        let (mut sum, mut sum_above, mut prev_term, mut steps) = (0.0, 0.0, f64::INFINITY, 0u32);
         let mut j = (centre + spread).ceil();
-        let mut f = direct(j);
+        let mut f = self.direct(j);
         // P(a0 + j + 1): the value f had one step earlier (the walk goes down in j). The
         // first one by the unstable recurrence, which costs far less than an incomplete
         // gamma: it enters only the df + 2 sum (the slope), with a weight of e^-18 or less.
-        let mut f_above = (f - ln_t(a0 + j).exp()).max(0.0);
-        let mut w = ln_pois(j).exp();
-        let mut t = ln_t(a0 + j - 1.0).exp();
-        let (inv_m, inv_x) = (1.0 / m, 1.0 / x);
+        let mut f_above = (f - self.ln_t(a0 + j).exp()).max(0.0);
+        let mut w = self.ln_pois(j).exp();
+        let mut t = self.ln_t(a0 + j - 1.0).exp();
+        let (inv_m, inv_x) = (1.0 / self.m, 1.0 / self.x);
         loop {
             // A run of RUN steps without checks where nothing can end, underflow or need
             // re-anchoring inside it (the checks cost as much as the arithmetic).
             let (rw_end, rt_end) = ((j - RUN_F) * inv_m, (a0 + j - RUN_F) * inv_x);
-            if m > 0.0
+            if self.m > 0.0
                 && j > RUN_F
                 && w > SAFE
                 && t > SAFE
@@ -208,30 +237,36 @@ fn poisson_gamma_mixture(a0: f64, x: f64, m: f64, lower: bool, centre: f64) -> (
             f_above = f;
             f += t;
             steps += 1;
-            if steps.is_multiple_of(REANCHOR) || m == 0.0 || w < TINY || t < TINY {
-                w = ln_pois(j - 1.0).exp();
-                t = ln_t(a0 + j - 2.0).exp();
+            if steps.is_multiple_of(REANCHOR) || self.m == 0.0 || w < TINY || t < TINY {
+                w = self.ln_pois(j - 1.0).exp();
+                t = self.ln_t(a0 + j - 2.0).exp();
             } else {
                 w *= j * inv_m;
                 t *= (a0 + j - 1.0) * inv_x;
             }
             j -= 1.0;
         }
-    } else {
+        (sum, sum_above)
+    }
+
+    /// The upper mixture, walking up in j from below the centre (as `walk_down`).
+    fn walk_up(&self, centre: f64, spread: f64) -> (f64, f64) {
+        let a0 = self.a0;
+        let (mut sum, mut sum_above, mut prev_term, mut steps) = (0.0, 0.0, f64::INFINITY, 0u32);
         let mut j = (centre - spread).floor().max(0.0);
-        let mut f = direct(j);
-        let mut w = ln_pois(j).exp();
-        let mut t = ln_t(a0 + j).exp();
+        let mut f = self.direct(j);
+        let mut w = self.ln_pois(j).exp();
+        let mut t = self.ln_t(a0 + j).exp();
         loop {
             // As above; the ratios m / (j + 1) and x / (a + 1) need divisions, done first
             // for the whole run so that they overlap.
-            if m > 0.0 && w > SAFE && t > SAFE && steps % REANCHOR + RUN < REANCHOR {
+            if self.m > 0.0 && w > SAFE && t > SAFE && steps % REANCHOR + RUN < REANCHOR {
                 let mut rw = [0.0; RUN as usize];
                 let mut rt = [0.0; RUN as usize];
                 for k in 0..RUN as usize {
                     let step = (k + 1) as f64;
-                    rw[k] = m / (j + step);
-                    rt[k] = x / (a0 + j + step);
+                    rw[k] = self.m / (j + step);
+                    rt[k] = self.x / (a0 + j + step);
                 }
                 if rw[RUN as usize - 1].min(rt[RUN as usize - 1]).min(rw[0]) > RATIO_FLOOR {
                     let mut term = 0.0;
@@ -259,23 +294,23 @@ fn poisson_gamma_mixture(a0: f64, x: f64, m: f64, lower: bool, centre: f64) -> (
             sum_above += w * (f + t);
             let fading = sum > 0.0 && j > centre && term <= prev_term && term <= SERIES_EPS * sum;
             // Past the Poisson mode the weights only fall; once they underflow nothing is left.
-            if fading || (j > m && w == 0.0) {
+            if fading || (j > self.m && w == 0.0) {
                 break;
             }
             prev_term = term;
             f += t;
             steps += 1;
-            if steps.is_multiple_of(REANCHOR) || m == 0.0 || w < TINY || t < TINY {
-                w = ln_pois(j + 1.0).exp();
-                t = ln_t(a0 + j + 1.0).exp();
+            if steps.is_multiple_of(REANCHOR) || self.m == 0.0 || w < TINY || t < TINY {
+                w = self.ln_pois(j + 1.0).exp();
+                t = self.ln_t(a0 + j + 1.0).exp();
             } else {
-                w *= m / (j + 1.0);
-                t *= x / (a0 + j + 1.0);
+                w *= self.m / (j + 1.0);
+                t *= self.x / (a0 + j + 1.0);
             }
             j += 1.0;
         }
+        (sum, sum_above)
     }
-    (sum.min(1.0), sum_above.min(1.0))
 }
 
 /// The CDF and the survival function of `chi2'(df, lambda)` at `t`, with the CDF at
