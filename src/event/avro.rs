@@ -193,17 +193,7 @@ impl<'a> Walk<'a> {
                 let b = self.take(8)?;
                 Found::Number(f64::from_le_bytes(b.try_into().expect("8 bytes")))
             }
-            Schema::String | Schema::Uuid(UuidSchema::String) => {
-                let n = self.length()?;
-                let bytes = self.take(n)?;
-                if node.is_some_and(|n| n.slot().is_some()) {
-                    Found::Text(Cow::Borrowed(std::str::from_utf8(bytes).map_err(|_| {
-                        "not a datum of its writer schema (a string is not UTF-8)".to_string()
-                    })?))
-                } else {
-                    Found::Absent
-                }
-            }
+            Schema::String | Schema::Uuid(UuidSchema::String) => self.string(node)?,
             Schema::Bytes
             | Schema::BigDecimal
             | Schema::Uuid(UuidSchema::Bytes)
@@ -249,37 +239,11 @@ impl<'a> Walk<'a> {
                 Found::Composite
             }
             Schema::Array(a) => {
-                let mut index = 0usize;
-                loop {
-                    let count = self.block()?;
-                    if count == 0 {
-                        break;
-                    }
-                    for _ in 0..count {
-                        let child = match node {
-                            Some(n) if n.has_children() => n.child(&index.to_string()),
-                            _ => None,
-                        };
-                        self.value(&a.items, ns, child, out)?;
-                        index += 1;
-                    }
-                }
+                self.array(&a.items, ns, node, out)?;
                 Found::Composite
             }
             Schema::Map(m) => {
-                loop {
-                    let count = self.block()?;
-                    if count == 0 {
-                        break;
-                    }
-                    for _ in 0..count {
-                        let n = self.length()?;
-                        let key = self.take(n)?;
-                        let child = node
-                            .and_then(|nd| std::str::from_utf8(key).ok().and_then(|k| nd.child(k)));
-                        self.value(&m.types, ns, child, out)?;
-                    }
-                }
+                self.map(&m.types, ns, node, out)?;
                 Found::Composite
             }
         };
@@ -287,6 +251,66 @@ impl<'a> Walk<'a> {
             out[slot] = found;
         }
         Ok(())
+    }
+
+    /// A string, borrowed when a pointer wants it (else skipped).
+    fn string(&mut self, node: Option<&Node>) -> R<Found<'a>> {
+        let n = self.length()?;
+        let bytes = self.take(n)?;
+        if node.is_none_or(|n| n.slot().is_none()) {
+            return Ok(Found::Absent);
+        }
+        let text = std::str::from_utf8(bytes)
+            .map_err(|_| "not a datum of its writer schema (a string is not UTF-8)".to_string())?;
+        Ok(Found::Text(Cow::Borrowed(text)))
+    }
+
+    /// An array's items, block after block; item i is the pointer token `i`.
+    fn array(
+        &mut self,
+        items: &'a Schema,
+        ns: Option<&'a str>,
+        node: Option<&Node>,
+        out: &mut [Found<'a>],
+    ) -> R<()> {
+        let mut index = 0usize;
+        loop {
+            let count = self.block()?;
+            if count == 0 {
+                return Ok(());
+            }
+            for _ in 0..count {
+                let child = match node {
+                    Some(n) if n.has_children() => n.child(&index.to_string()),
+                    _ => None,
+                };
+                self.value(items, ns, child, out)?;
+                index += 1;
+            }
+        }
+    }
+
+    /// A map's entries, block after block; an entry's key is its pointer token.
+    fn map(
+        &mut self,
+        values: &'a Schema,
+        ns: Option<&'a str>,
+        node: Option<&Node>,
+        out: &mut [Found<'a>],
+    ) -> R<()> {
+        loop {
+            let count = self.block()?;
+            if count == 0 {
+                return Ok(());
+            }
+            for _ in 0..count {
+                let n = self.length()?;
+                let key = self.take(n)?;
+                let child =
+                    node.and_then(|nd| std::str::from_utf8(key).ok().and_then(|k| nd.child(k)));
+                self.value(values, ns, child, out)?;
+            }
+        }
     }
 
     /// The item count of the next block of an array or map (0 ends it); a negative count
