@@ -104,13 +104,15 @@ pub(crate) fn problems(c: &Config) -> Vec<Problem> {
     let mut bad = |path: &str, value: &dyn std::fmt::Display, why: &str| {
         out.push(Problem::new(path, Some(value.to_string()), why))
     };
-    let sections: [fn(&Config, Bad<'_>); 9] = [
+    let sections: [fn(&Config, Bad<'_>); 11] = [
         kafka_problems,
         state_problems,
         http_problems,
         mapping_problems,
         models_problems,
         windows_problems,
+        outcomes_problems,
+        super::fairness::fairness_problems,
         input_problems,
         durations_problems,
         evaluation_problems,
@@ -377,13 +379,17 @@ fn models_problems(c: &Config, bad: Bad<'_>) {
     }
 }
 
-/// The problems of the `[[windows]]`, `[outcomes]` and `[[fairness]]`.
+/// The problems of the `[[windows]]`.
 fn windows_problems(c: &Config, bad: Bad<'_>) {
-    let k = &c.kafka;
     if c.windows.is_empty() {
         bad("windows", &"[]", "configure at least one window");
     }
     window_problems(&c.windows, "windows", bad);
+}
+
+/// The problems of the `[outcomes]` section.
+fn outcomes_problems(c: &Config, bad: Bad<'_>) {
+    let k = &c.kafka;
     if let Some(o) = &c.outcomes {
         if o.topic.trim().is_empty() {
             bad("outcomes.topic", &"\"\"", "must not be empty");
@@ -478,8 +484,6 @@ fn windows_problems(c: &Config, bad: Bad<'_>) {
             }
         }
     }
-
-    super::fairness::fairness_problems(c, bad);
 }
 
 /// The problems of the `[input]` section.

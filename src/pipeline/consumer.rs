@@ -239,39 +239,10 @@ pub(crate) fn consume_loop(
     let mut rewinds = Rewinds::default();
     while !stop.is_cancelled() && !ctx.status.has_failed() {
         ctx.status.beat();
-        match consumer.poll(Duration::from_millis(100)) {
-            None => {}
-            Some(Ok(m)) => batch.push(m),
-            Some(Err(e)) => ctx.error(e, "poll"),
-        }
-        while !batch.is_empty() && batch.len() < BATCH {
-            match consumer.poll(Duration::ZERO) {
-                None => break,
-                Some(Ok(m)) => batch.push(m),
-                Some(Err(e)) => {
-                    ctx.error(e, "poll");
-                    break;
-                }
-            }
-        }
+        fill_batch(consumer, &mut batch);
         s.now = now_ms();
-        // Avro: the batch's writer schemas are fetched before the owner is locked, so an
-        // unreachable registry stalls this worker only (and loses nothing).
-        if let Some(registry) = input.registry
-            && !batch.is_empty()
-        {
-            let ids = batch
-                .iter()
-                .filter(|m| {
-                    !outcomes
-                        .as_ref()
-                        .is_some_and(|r| r.is_outcome_topic(m.topic()))
-                })
-                .filter_map(|m| crate::event::avro::unframe(m.payload().unwrap_or_default()).ok())
-                .map(|f| f.schema_id);
-            if !registry.ensure(ids, stop, || ctx.status.beat()) {
-                break; // stopping: the batch is not counted, and re-read after a restart
-            }
+        if !schemas_known(&batch, input, outcomes.as_ref(), stop, ctx) {
+            break; // stopping: the batch is not counted, and re-read after a restart
         }
         if !batch.is_empty() {
             if ctx.broker_down.load(Ordering::Relaxed)
@@ -319,6 +290,50 @@ pub(crate) fn consume_loop(
             );
         }
     }
+}
+
+/// Waits up to 100 ms for a message, then takes what is already fetched, up to BATCH.
+fn fill_batch<'c>(
+    consumer: &'c BaseConsumer<MonitorContext>,
+    batch: &mut Vec<BorrowedMessage<'c>>,
+) {
+    let ctx = consumer.context();
+    match consumer.poll(Duration::from_millis(100)) {
+        None => {}
+        Some(Ok(m)) => batch.push(m),
+        Some(Err(e)) => ctx.error(e, "poll"),
+    }
+    while !batch.is_empty() && batch.len() < BATCH {
+        match consumer.poll(Duration::ZERO) {
+            None => break,
+            Some(Ok(m)) => batch.push(m),
+            Some(Err(e)) => {
+                ctx.error(e, "poll");
+                break;
+            }
+        }
+    }
+}
+
+/// Avro: the batch's writer schemas are fetched before the owner is locked, so an
+/// unreachable registry stalls this worker only (and loses nothing); false when stopping
+/// meanwhile.
+fn schemas_known(
+    batch: &[BorrowedMessage<'_>],
+    input: Input<'_>,
+    outcomes: Option<&OutcomeRoute<'_>>,
+    stop: &CancellationToken,
+    ctx: &MonitorContext,
+) -> bool {
+    let Some(registry) = input.registry.filter(|_| !batch.is_empty()) else {
+        return true;
+    };
+    let ids = batch
+        .iter()
+        .filter(|m| !outcomes.is_some_and(|r| r.is_outcome_topic(m.topic())))
+        .filter_map(|m| crate::event::avro::unframe(m.payload().unwrap_or_default()).ok())
+        .map(|f| f.schema_id);
+    registry.ensure(ids, stop, || ctx.status.beat())
 }
 
 /// Rewinds of a diverged owner: how many failed in a row and when the next is due.
