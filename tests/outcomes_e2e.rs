@@ -167,18 +167,17 @@ fn check_against_offline(window: &Value, want: &HashMap<String, (Vec<f64>, Vec<f
     }
 }
 
-fn topics_with_outcomes(name: &str) -> (Topics, String) {
-    let topics = Topics::with_partitions(name, 3);
-    let outcomes = unique(&format!("{name}-outcomes"));
-    create_topics_with(&[(&outcomes, 3, &[])]);
-    (topics, outcomes)
+/// A deployment on 3 partitions and its outcome topic of 3 partitions.
+fn with_outcomes(name: &str) -> (Deployment, String) {
+    let d = Deployment::new(name, 3);
+    let outcomes = d.topic(&format!("{name}-outcomes"), 3);
+    (d, outcomes)
 }
 
 #[test]
 fn windowed_iv_equals_an_offline_join() {
-    let dir = tempfile::tempdir().unwrap();
-    let base = built_baseline(dir.path());
-    let (topics, outcome_topic) = topics_with_outcomes("outcomes");
+    let (d, outcome_topic) = with_outcomes("outcomes");
+    let (base, topics) = (&d.base, &d.topics);
     produce(&topics.input, &outcome_topic, 6_000, 7, 0);
     // Repeats of 50 outcomes, 20 outcomes of ids that never applied (observed early, so
     // the applications' times pass their grace), 5 values that are neither good nor bad.
@@ -199,21 +198,9 @@ fn windowed_iv_equals_an_offline_join() {
     for i in 0..5 {
         extra.push((format!("app-{i}"), r#"{"outcome": "maybe"}"#.to_string()));
     }
-    let lines: Vec<(&str, &str)> = extra
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    kcat_produce_partitioned(&outcome_topic, &lines);
+    kcat_produce_partitioned(&outcome_topic, &extra);
 
-    let port = free_port();
-    let config = write_config(
-        dir.path(),
-        &topics,
-        port,
-        &base,
-        &outcomes_section(&outcome_topic),
-    );
-    let monitor = Monitor::start(&config, port);
+    let (monitor, _) = d.start(&outcomes_section(&outcome_topic));
     let joined_all = produced.len() as f64;
     wait_for("every outcome joined", Duration::from_secs(90), || {
         let m = monitor.metrics();
@@ -232,7 +219,7 @@ fn windowed_iv_equals_an_offline_join() {
     std::thread::sleep(Duration::from_millis(1500));
     let window = outcome_window(&monitor.drift());
     let apps = read_json(&topics.input);
-    let baseline: Value = serde_json::from_str(&std::fs::read_to_string(&base).unwrap()).unwrap();
+    let baseline: Value = serde_json::from_str(&std::fs::read_to_string(base).unwrap()).unwrap();
     let want = offline_iv(&baseline, &apps, &produced);
     assert_eq!(
         window["goods"].as_f64().unwrap() + window["bads"].as_f64().unwrap(),
@@ -250,18 +237,9 @@ fn windowed_iv_equals_an_offline_join() {
 
 #[test]
 fn a_kill_9_mid_stream_loses_and_doubles_no_outcome() {
-    let dir = tempfile::tempdir().unwrap();
-    let base = built_baseline(dir.path());
-    let (topics, outcome_topic) = topics_with_outcomes("outcomes-kill");
-    let port = free_port();
-    let config = write_config(
-        dir.path(),
-        &topics,
-        port,
-        &base,
-        &outcomes_section(&outcome_topic),
-    );
-    let mut monitor = Monitor::start(&config, port);
+    let (d, outcome_topic) = with_outcomes("outcomes-kill");
+    let (base, topics) = (&d.base, &d.topics);
+    let (mut monitor, config) = d.start(&outcomes_section(&outcome_topic));
     monitor.wait_ready();
     // Produced while psimon runs, so that the kill falls in the middle of the join.
     let producer = {
@@ -277,21 +255,17 @@ fn a_kill_9_mid_stream_loses_and_doubles_no_outcome() {
     });
     monitor.kill9();
     producer.join().unwrap();
-    let monitor = Monitor::start(&config, port);
-    check_window_against_offline(&monitor, &base, &topics.input, &read_json(&outcome_topic));
+    let monitor = Monitor::start(&config, d.port);
+    check_window_against_offline(&monitor, base, &topics.input, &read_json(&outcome_topic));
 }
 
 #[test]
 fn with_repartition_never_topics_that_are_not_co_partitioned_are_refused_at_start() {
-    let dir = tempfile::tempdir().unwrap();
-    let base = built_baseline(dir.path());
-    let topics = Topics::with_partitions("outcomes-mismatch", 3);
-    let outcomes = unique("outcomes-mismatch-outcomes");
-    create_topics_with(&[(&outcomes, 2, &[])]);
-    let port = free_port();
+    let d = Deployment::new("outcomes-mismatch", 3);
+    let outcomes = d.topic("outcomes-mismatch-outcomes", 2);
     let section =
         outcomes_section(&outcomes).replace("horizon = ", "repartition = \"never\"\nhorizon = ");
-    let config = write_config(dir.path(), &topics, port, &base, &section);
+    let config = d.config(&section);
     let out = Command::new(env!("CARGO_BIN_EXE_psimon"))
         .args(["run", "--config", config.to_str().unwrap()])
         .output()
@@ -332,21 +306,11 @@ fn check_window_against_offline(
 
 #[test]
 fn outcomes_on_other_partition_counts_are_repartitioned_and_survive_a_kill_9() {
-    let dir = tempfile::tempdir().unwrap();
-    let base = built_baseline(dir.path());
     // Applications on 3 partitions, outcomes on 5: not co-partitioned.
-    let topics = Topics::with_partitions("outcomes-repartition", 3);
-    let outcome_topic = unique("outcomes-repartition-outcomes");
-    create_topics_with(&[(&outcome_topic, 5, &[])]);
-    let port = free_port();
-    let config = write_config(
-        dir.path(),
-        &topics,
-        port,
-        &base,
-        &outcomes_section(&outcome_topic),
-    );
-    let mut monitor = Monitor::start(&config, port);
+    let d = Deployment::new("outcomes-repartition", 3);
+    let outcome_topic = d.topic("outcomes-repartition-outcomes", 5);
+    let (base, topics) = (&d.base, &d.topics);
+    let (mut monitor, config) = d.start(&outcomes_section(&outcome_topic));
     let producer = {
         let (apps, outs) = (topics.input.clone(), outcome_topic.clone());
         std::thread::spawn(move || produce(&apps, &outs, 8_000, 13, 4_000))
@@ -365,10 +329,10 @@ fn outcomes_on_other_partition_counts_are_repartitioned_and_survive_a_kill_9() {
     );
     monitor.kill9();
     producer.join().unwrap();
-    let monitor = Monitor::start(&config, port);
+    let monitor = Monitor::start(&config, d.port);
     // Every outcome joined exactly once, with the numbers of the offline join (which is
     // what co-partitioned topics give: `windowed_iv_equals_an_offline_join`).
-    check_window_against_offline(&monitor, &base, &topics.input, &read_json(&outcome_topic));
+    check_window_against_offline(&monitor, base, &topics.input, &read_json(&outcome_topic));
     // The repartition topic has the applications' partition count.
     let listing = Command::new("kcat")
         .args([
@@ -386,48 +350,31 @@ fn outcomes_on_other_partition_counts_are_repartitioned_and_survive_a_kill_9() {
 
 #[test]
 fn outcomes_keyed_otherwise_are_joined_by_the_id_in_their_payload() {
-    let dir = tempfile::tempdir().unwrap();
-    let base = built_baseline(dir.path());
-    let (topics, keyed) = topics_with_outcomes("outcomes-by-id");
+    let (d, keyed) = with_outcomes("outcomes-by-id");
+    let (base, topics) = (&d.base, &d.topics);
     produce(&topics.input, &keyed, 3_000, 17, 0);
     // The same outcomes keyed by a loan number, on a topic of 3 partitions.
-    let outcome_topic = unique("outcomes-by-id-loans");
-    create_topics_with(&[(&outcome_topic, 3, &[])]);
+    let outcome_topic = d.topic("outcomes-by-id-loans", 3);
     let produced = read_json(&keyed);
     let lines: Vec<(String, String)> = produced
         .iter()
         .enumerate()
         .map(|(i, (_, v))| (format!("loan-{i}"), v.to_string()))
         .collect();
-    let refs: Vec<(&str, &str)> = lines
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    kcat_produce(&outcome_topic, &refs);
-    let port = free_port();
+    kcat_produce(&outcome_topic, &lines);
     let section = outcomes_section(&outcome_topic)
         .replace("outcome = ", "id = \"/application_id\"\noutcome = ");
-    let config = write_config(dir.path(), &topics, port, &base, &section);
-    let monitor = Monitor::start(&config, port);
-    check_window_against_offline(&monitor, &base, &topics.input, &produced);
+    let (monitor, _) = d.start(&section);
+    check_window_against_offline(&monitor, base, &topics.input, &produced);
 }
 
 #[test]
 fn a_lost_relation_to_the_outcome_raises_an_iv_drop_event() {
-    let dir = tempfile::tempdir().unwrap();
-    let base = built_baseline(dir.path());
-    let (topics, outcome_topic) = topics_with_outcomes("outcomes-drop");
+    let (d, outcome_topic) = with_outcomes("outcomes-drop");
+    let topics = &d.topics;
     // 70% of the outcomes redrawn at random: bureau_score keeps about a tenth of its IV.
     produce_with(&topics.input, &outcome_topic, 6_000, 5, 0, 0.7);
-    let port = free_port();
-    let config = write_config(
-        dir.path(),
-        &topics,
-        port,
-        &base,
-        &outcomes_section(&outcome_topic),
-    );
-    let monitor = Monitor::start(&config, port);
+    let (monitor, _) = d.start(&outcomes_section(&outcome_topic));
     let series = r#"psimon_feature_iv_drop_state{binning="scorecard",feature="bureau_score",model="retail_v3",window="all_outcomes"}"#;
     wait_for(
         "bureau_score's iv_drop alert",
@@ -460,9 +407,8 @@ fn a_lost_relation_to_the_outcome_raises_an_iv_drop_event() {
 
 #[test]
 fn outcomes_after_the_horizon_find_no_application_and_are_counted() {
-    let dir = tempfile::tempdir().unwrap();
-    let base = built_baseline(dir.path());
-    let (topics, outcome_topic) = topics_with_outcomes("outcomes-horizon");
+    let (d, outcome_topic) = with_outcomes("outcomes-horizon");
+    let topics = &d.topics;
     let loadgen = |extra: &[&str]| {
         let out = Command::new(env!("CARGO_BIN_EXE_psimon"))
             .args(["loadgen", "--brokers", &brokers(), "--topic", &topics.input])
@@ -492,20 +438,8 @@ fn outcomes_after_the_horizon_find_no_application_and_are_counted() {
             format!(r#"{{"outcome": 0, "observed_at": {late}}}"#),
         ));
     }
-    let lines: Vec<(&str, &str)> = ghosts
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    kcat_produce_partitioned(&outcome_topic, &lines);
-    let port = free_port();
-    let config = write_config(
-        dir.path(),
-        &topics,
-        port,
-        &base,
-        &outcomes_section(&outcome_topic),
-    );
-    let monitor = Monitor::start(&config, port);
+    kcat_produce_partitioned(&outcome_topic, &ghosts);
+    let (monitor, _) = d.start(&outcomes_section(&outcome_topic));
     wait_for("every application expired", Duration::from_secs(60), || {
         metric(
             &monitor.metrics(),

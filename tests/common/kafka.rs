@@ -178,6 +178,47 @@ pub fn create_topics_with(specs: &[TopicSpec<'_>]) {
     }
 }
 
+/// One test's psimon deployment: a directory, a baseline built in it, its topics (input,
+/// drift, dead letters, group) and a free HTTP port.
+pub struct Deployment {
+    pub dir: tempfile::TempDir,
+    pub base: PathBuf,
+    pub topics: Topics,
+    pub port: u16,
+}
+
+impl Deployment {
+    /// Topics named after `name`, the input with `partitions` partitions.
+    pub fn new(name: &str, partitions: i32) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let base = super::built_baseline(dir.path());
+        Self {
+            base,
+            topics: Topics::with_partitions(name, partitions),
+            port: free_port(),
+            dir,
+        }
+    }
+
+    /// A further topic of `partitions` partitions (its name unique, from `name`).
+    pub fn topic(&self, name: &str, partitions: i32) -> String {
+        let topic = unique(name);
+        create_topics_with(&[(&topic, partitions, &[])]);
+        topic
+    }
+
+    /// Writes the deployment's config with `extra` appended; its path.
+    pub fn config(&self, extra: &str) -> PathBuf {
+        write_config(self.dir.path(), &self.topics, self.port, &self.base, extra)
+    }
+
+    /// `psimon run` of the config with `extra`: the monitor and the config's path.
+    pub fn start(&self, extra: &str) -> (Monitor, PathBuf) {
+        let config = self.config(extra);
+        (Monitor::start(&config, self.port), config)
+    }
+}
+
 /// Writes a config for `psimon run` into `dir` (with the baseline copied beside it).
 pub fn write_config(
     dir: &Path,
@@ -431,42 +472,27 @@ pub fn loadgen_via(
 }
 
 /// Produces raw messages (`key\tpayload` lines) with kcat, an independent client.
-pub fn kcat_produce(topic: &str, lines: &[(&str, &str)]) {
-    let mut child = Command::new("kcat")
-        .args(["-b", &brokers(), "-t", topic, "-P", "-K", "\t"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("kcat is installed (Debian package kcat)");
-    {
-        let stdin = child.stdin.as_mut().unwrap();
-        for (k, v) in lines {
-            writeln!(stdin, "{k}\t{v}").unwrap();
-        }
-    }
-    assert!(child.wait().unwrap().success());
+pub fn kcat_produce<K: AsRef<str>, V: AsRef<str>>(topic: &str, lines: &[(K, V)]) {
+    kcat_produce_with(topic, lines, &[]);
 }
 
 /// The same, partitioned as Java producers do (murmur2 of the key), like `psimon loadgen`.
-pub fn kcat_produce_partitioned(topic: &str, lines: &[(&str, &str)]) {
+pub fn kcat_produce_partitioned<K: AsRef<str>, V: AsRef<str>>(topic: &str, lines: &[(K, V)]) {
+    kcat_produce_with(topic, lines, &["-X", "partitioner=murmur2_random"]);
+}
+
+/// Produces `key<TAB>value` lines with kcat and `extra` arguments.
+fn kcat_produce_with<K: AsRef<str>, V: AsRef<str>>(topic: &str, lines: &[(K, V)], extra: &[&str]) {
     let mut child = Command::new("kcat")
-        .args([
-            "-b",
-            &brokers(),
-            "-t",
-            topic,
-            "-P",
-            "-K",
-            "\t",
-            "-X",
-            "partitioner=murmur2_random",
-        ])
+        .args(["-b", &brokers(), "-t", topic, "-P", "-K", "\t"])
+        .args(extra)
         .stdin(Stdio::piped())
         .spawn()
         .expect("kcat is installed (Debian package kcat)");
     {
         let stdin = child.stdin.as_mut().unwrap();
         for (k, v) in lines {
-            writeln!(stdin, "{k}\t{v}").unwrap();
+            writeln!(stdin, "{}\t{}", k.as_ref(), v.as_ref()).unwrap();
         }
     }
     assert!(child.wait().unwrap().success());
