@@ -11,7 +11,7 @@ use crate::binning::build::{BuildParams, Method, build_model, recount};
 use crate::binning::stumps::StumpParams;
 use crate::binning::{BaselineFile, FeatureBaseline, ModelBaseline};
 use crate::data::RowReader;
-use crate::data::sample::{SampleRequest, load_sample};
+use crate::data::sample::{DevSample, SampleRequest, load_sample};
 use crate::stats::{IvOptions, iv};
 
 pub(crate) struct BaselineArgs {
@@ -68,24 +68,7 @@ fn figures_json(model: &ModelBaseline, figures: &str, rows: usize, figure_rows: 
 }
 
 pub(crate) fn run(a: BaselineArgs) -> Result<()> {
-    let features = match &a.features {
-        Some(f) => f.clone(),
-        None => all_columns(&a.input, a.target.as_deref())?,
-    };
-    if features.is_empty() {
-        bail!("{}: no feature columns", a.input.display());
-    }
-    if let Some(t) = &a.target
-        && features.contains(t)
-    {
-        bail!("the target \"{t}\" is also listed as a feature");
-    }
-    if a.method == Method::Stumps && a.target.is_none() {
-        bail!("--method stumps needs a target (--target COLUMN)");
-    }
-    if a.monotone && a.target.is_none() {
-        bail!("--monotone needs a target (--target COLUMN)");
-    }
+    let features = feature_columns(&a)?;
     let req = SampleRequest {
         features: &features,
         categorical: &a.categorical,
@@ -116,39 +99,7 @@ pub(crate) fn run(a: BaselineArgs) -> Result<()> {
             }
             model
         }
-        Some(f) => {
-            if !(f > 0.0 && f < 1.0) {
-                bail!("--holdout must lie strictly between 0 and 1, got {f}");
-            }
-            let (train, hold) = sample.split_holdout(f, a.seed);
-            if train.is_empty() || hold.is_empty() {
-                bail!("--holdout {f} leaves an empty part of {} rows", sample.rows);
-            }
-            let chosen = build_model(
-                &a.model,
-                &sample.subset(&train),
-                a.target.as_deref(),
-                &params,
-            )?;
-            let held = recount(&chosen, &sample.subset(&hold));
-            if a.json {
-                emit(&figures_json(&held, "holdout", sample.rows, hold.len()))?;
-            } else {
-                emit(&render(
-                    &held,
-                    &format!(
-                        "holdout: bins chosen on {} rows, figures on the other {} ({}, seed {}); the file keeps the counts of all {} rows",
-                        train.len(),
-                        hold.len(),
-                        pct(f),
-                        a.seed,
-                        sample.rows
-                    ),
-                    sample.rows,
-                ))?;
-            }
-            recount(&chosen, &sample)
-        }
+        Some(f) => with_holdout(&a, &sample, &params, f)?,
     };
     let file = BaselineFile::new(vec![model]);
     file.save(&a.out)?;
@@ -171,6 +122,71 @@ pub(crate) fn run(a: BaselineArgs) -> Result<()> {
         emit(&(format!("baseline {} written to {}", file.id, a.out.display()) + "\n"))?;
     }
     Ok(())
+}
+
+/// The feature columns: the ones asked for, else every column but the target; refuses
+/// flags that need a target without one.
+fn feature_columns(a: &BaselineArgs) -> Result<Vec<String>> {
+    let features = match &a.features {
+        Some(f) => f.clone(),
+        None => all_columns(&a.input, a.target.as_deref())?,
+    };
+    if features.is_empty() {
+        bail!("{}: no feature columns", a.input.display());
+    }
+    if let Some(t) = &a.target
+        && features.contains(t)
+    {
+        bail!("the target \"{t}\" is also listed as a feature");
+    }
+    if a.method == Method::Stumps && a.target.is_none() {
+        bail!("--method stumps needs a target (--target COLUMN)");
+    }
+    if a.monotone && a.target.is_none() {
+        bail!("--monotone needs a target (--target COLUMN)");
+    }
+    Ok(features)
+}
+
+/// Bins chosen on the rest of the sample, figures printed for the held-out share `f`; the
+/// model of every row's counts in those bins.
+fn with_holdout(
+    a: &BaselineArgs,
+    sample: &DevSample,
+    params: &BuildParams,
+    f: f64,
+) -> Result<ModelBaseline> {
+    if !(f > 0.0 && f < 1.0) {
+        bail!("--holdout must lie strictly between 0 and 1, got {f}");
+    }
+    let (train, hold) = sample.split_holdout(f, a.seed);
+    if train.is_empty() || hold.is_empty() {
+        bail!("--holdout {f} leaves an empty part of {} rows", sample.rows);
+    }
+    let chosen = build_model(
+        &a.model,
+        &sample.subset(&train),
+        a.target.as_deref(),
+        params,
+    )?;
+    let held = recount(&chosen, &sample.subset(&hold));
+    if a.json {
+        emit(&figures_json(&held, "holdout", sample.rows, hold.len()))?;
+    } else {
+        emit(&render(
+            &held,
+            &format!(
+                "holdout: bins chosen on {} rows, figures on the other {} ({}, seed {}); the file keeps the counts of all {} rows",
+                train.len(),
+                hold.len(),
+                pct(f),
+                a.seed,
+                sample.rows
+            ),
+            sample.rows,
+        ))?;
+    }
+    Ok(recount(&chosen, sample))
 }
 
 /// Every column of the file but the target: the CSV header, or the first JSON object's keys.

@@ -79,20 +79,8 @@ pub(super) fn parse(doc: &Value) -> Parsed {
             continue;
         }
         if let Some(key) = quoted_after(&message, "unknown field ") {
-            // Inside a window the error names the table; the key is one of its keys.
-            let at = if path.ends_with(&key) {
-                path.clone()
-            } else {
-                join(&path, &key)
-            };
-            let why = match suggestion(&key, &expected(&message)) {
-                Some(s) => format!("unknown key; did you mean `{s}`?"),
-                None => format!(
-                    "unknown key (known here: {})",
-                    expected(&message).join(", ")
-                ),
-            };
-            problems.push(Problem::new(&at, None, why));
+            let at = unknown_key_path(&path, &key);
+            problems.push(Problem::new(&at, None, unknown_key_why(&key, &message)));
             repaired.push(at.clone());
             if !problem::remove(&mut doc, &at) {
                 break;
@@ -138,6 +126,23 @@ pub(super) fn parse(doc: &Value) -> Parsed {
         config: None,
         problems,
         repaired,
+    }
+}
+
+/// Inside a window the error names the table; the key is one of its keys.
+fn unknown_key_path(path: &str, key: &str) -> String {
+    if path.ends_with(key) {
+        path.to_string()
+    } else {
+        join(path, key)
+    }
+}
+
+/// Why `key` is refused: the known key it is closest to, else every known key here.
+fn unknown_key_why(key: &str, message: &str) -> String {
+    match suggestion(key, &expected(message)) {
+        Some(s) => format!("unknown key; did you mean `{s}`?"),
+        None => format!("unknown key (known here: {})", expected(message).join(", ")),
     }
 }
 

@@ -114,6 +114,40 @@ struct ColumnBuilder {
     first_text: Option<(u64, String)>,
 }
 
+impl ColumnBuilder {
+    fn new(forced_categorical: bool) -> Self {
+        Self {
+            values: if forced_categorical {
+                Builder::categorical()
+            } else {
+                Builder::Numeric(Vec::new())
+            },
+            forced_categorical,
+            numbers: 0,
+            texts: 0,
+            first_text: None,
+        }
+    }
+
+    /// Takes the cell of line `line`, counting numbers and texts (the first text kept for
+    /// the error of a numeric column with a stray text).
+    fn push(&mut self, cell: Cell<'_>, line: u64) {
+        match cell.as_number() {
+            Ok(Some(_)) => self.numbers += 1,
+            Ok(None) => {}
+            Err(()) => {
+                self.texts += 1;
+                if self.first_text.is_none()
+                    && let Some(text) = cell.as_level()
+                {
+                    self.first_text = Some((line, text.into_owned()));
+                }
+            }
+        }
+        self.values.push(cell);
+    }
+}
+
 enum Builder {
     Numeric(Vec<f64>),
     Categorical {
@@ -192,40 +226,14 @@ pub(crate) fn load_sample(path: &Path, req: &SampleRequest<'_>) -> Result<DevSam
     let mut builders: Vec<ColumnBuilder> = req
         .features
         .iter()
-        .map(|f| {
-            let forced_categorical = req.categorical.contains(f);
-            ColumnBuilder {
-                values: if forced_categorical {
-                    Builder::categorical()
-                } else {
-                    Builder::Numeric(Vec::new())
-                },
-                forced_categorical,
-                numbers: 0,
-                texts: 0,
-                first_text: None,
-            }
-        })
+        .map(|f| ColumnBuilder::new(req.categorical.contains(f)))
         .collect();
     let mut classes = TargetClasses::default();
     let mut target_class: Vec<u8> = Vec::new();
     let nf = req.features.len();
     while let Some(row) = reader.next_row()? {
         for (i, b) in builders.iter_mut().enumerate() {
-            let cell = row.cell(i);
-            match cell.as_number() {
-                Ok(Some(_)) => b.numbers += 1,
-                Ok(None) => {}
-                Err(()) => {
-                    b.texts += 1;
-                    if b.first_text.is_none()
-                        && let Some(text) = cell.as_level()
-                    {
-                        b.first_text = Some((row.line(), text.into_owned()));
-                    }
-                }
-            }
-            b.values.push(cell);
+            b.push(row.cell(i), row.line());
         }
         if let Some(t) = req.target {
             let cell = row.cell(nf);
