@@ -163,3 +163,88 @@ fn no_files_import_each_other_round_a_circle() {
         }
     }
 }
+
+/// A line with its string and character literals and its comment taken out, for counting
+/// braces (raw strings with braces in them would fool it; src has none outside tests).
+fn code_of(line: &str) -> String {
+    let mut out = String::new();
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                while let Some(d) = chars.next() {
+                    match d {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => break,
+                        _ => {}
+                    }
+                }
+            }
+            '\'' if matches!(chars.clone().nth(1), Some('\'')) || chars.peek() == Some(&'\\') => {
+                // A character literal: skip to its closing quote.
+                for d in chars.by_ref() {
+                    if d == '\'' {
+                        break;
+                    }
+                }
+            }
+            '/' if chars.peek() == Some(&'/') => break,
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[test]
+fn no_function_is_longer_than_100_lines() {
+    let mut long = Vec::new();
+    for (name, code) in modules() {
+        let lines: Vec<&str> = code.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let t = line.trim_start();
+            let t = t
+                .strip_prefix("pub(crate) ")
+                .or(t.strip_prefix("pub(super) "))
+                .or(t.strip_prefix("pub "))
+                .unwrap_or(t);
+            let t = t
+                .strip_prefix("async ")
+                .or(t.strip_prefix("const "))
+                .unwrap_or(t);
+            if !t.starts_with("fn ") {
+                continue;
+            }
+            let mut depth = 0i64;
+            let mut opened = false;
+            for (j, l) in lines[i..].iter().enumerate() {
+                let c = code_of(l);
+                if !opened && c.trim_end().ends_with(';') {
+                    break; // a declaration without a body
+                }
+                for ch in c.chars() {
+                    match ch {
+                        '{' => {
+                            depth += 1;
+                            opened = true;
+                        }
+                        '}' => depth -= 1,
+                        _ => {}
+                    }
+                }
+                if opened && depth <= 0 {
+                    if j + 1 > 100 {
+                        long.push(format!("{name}:{} {} lines", i + 1, j + 1));
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "functions over 100 lines:\n{}",
+        long.join("\n")
+    );
+}
