@@ -109,7 +109,18 @@ test_image() {
     "${podman[@]}" logs "$name" >&2 || true
     exit 1
   }
-  curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null
+  # Ready once every worker has joined: one may count before the others have their
+  # partitions (seen: 1,000 events counted while /readyz said "joining the consumer group").
+  local ready=0
+  for _ in $(seq 1 30); do
+    if curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then ready=1; break; fi
+    sleep 1
+  done
+  [ "$ready" = 1 ] || {
+    log "the container's demo counts but is not ready after 30 s: $(curl -sS "http://127.0.0.1:$port/readyz")"
+    "${podman[@]}" logs "$name" >&2 || true
+    exit 1
+  }
   log "the image's demo counted $counted events and is ready"
   "${podman[@]}" rm -f "$name" >/dev/null
   secured
