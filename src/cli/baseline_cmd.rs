@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use super::fmt::{emit, num, pct, pval, table};
+use super::fmt::{emit, estimate_cells, num, pct, table};
 use crate::binning::build::{BuildParams, Method, build_model, recount};
 use crate::binning::stumps::StumpParams;
 use crate::binning::{BaselineFile, FeatureBaseline, ModelBaseline};
@@ -270,19 +270,12 @@ fn iv_table(model: &ModelBaseline) -> String {
     let rows: Vec<Vec<String>> = scored
         .iter()
         .map(|(f, s)| match s {
-            Some(s) => vec![
-                f.name.clone(),
-                f.counts.len().to_string(),
-                num(s.iv),
-                num(s.inference.se),
-                format!(
-                    "[{}, {}]",
-                    num(s.inference.ci_ncx2_lower),
-                    num(s.inference.ci_ncx2_upper)
-                ),
-                pval(s.inference.chi2_pvalue),
-                f.method.clone(),
-            ],
+            Some(s) => {
+                let mut row = vec![f.name.clone(), f.counts.len().to_string()];
+                row.extend(estimate_cells(s.iv, &s.inference));
+                row.push(f.method.clone());
+                row
+            }
             None => vec![
                 f.name.clone(),
                 f.counts.len().to_string(),

@@ -69,3 +69,14 @@ pub(crate) fn emit(text: &str) -> std::io::Result<()> {
         other => other,
     }
 }
+
+/// The cells of an estimate with its inference, as every table shows them: the value,
+/// "± SE", the noncentral interval and the no-difference p-value.
+pub(crate) fn estimate_cells(value: f64, inf: &crate::stats::inference::Inference) -> [String; 4] {
+    [
+        num(value),
+        num(inf.se),
+        format!("[{}, {}]", num(inf.ci_ncx2_lower), num(inf.ci_ncx2_upper)),
+        pval(inf.chi2_pvalue),
+    ]
+}

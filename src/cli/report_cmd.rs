@@ -10,7 +10,7 @@ use anyhow::{Result, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 
-use super::fmt::{emit, num, pct, pval, table};
+use super::fmt::{emit, estimate_cells, num, pct, pval, table};
 use crate::binning::{BaselineFile, BinError, ModelBaseline};
 use crate::data::error::excerpt;
 use crate::data::target::TargetClasses;
@@ -494,22 +494,14 @@ fn summary_row(s: &Summary<'_>, r: &FeatureReport, q: Option<f64>, with_iv: bool
         r.bins.len().to_string(),
     ];
     match &r.psi {
-        Ok(p) => row.extend([
-            num(p.psi),
-            num(p.inference.se),
-            format!(
-                "[{}, {}]",
-                num(p.inference.ci_ncx2_lower),
-                num(p.inference.ci_ncx2_upper)
-            ),
-            pval(p.inference.chi2_pvalue),
+        Ok(p) => row.extend(estimate_cells(p.psi, &p.inference).into_iter().chain([
             q.map_or(String::new(), pval),
             num(p.inference.null_mean),
             pval(p.tolerance.tau_pvalue_ncx2),
             q.map_or(String::new(), |q| {
                 state_of(p, q, s.args).as_str().to_uppercase()
             }),
-        ]),
+        ])),
         Err(e) => row.extend([
             format!("error: {e}"),
             String::new(),

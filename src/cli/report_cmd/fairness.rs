@@ -4,7 +4,7 @@
 use anyhow::{Result, anyhow, bail};
 use serde_json::{Value, json};
 
-use super::super::fmt::{num, pval, table};
+use super::super::fmt::{estimate_cells, num, pval, table};
 use crate::binning::{Binner, ModelBaseline};
 use crate::data::reader::Row;
 use crate::fairness::{FairnessCounter, GroupReport};
@@ -159,15 +159,8 @@ pub(super) fn render_fairness(f: &Fairness<'_>) -> String {
             match &g.stats {
                 Ok(s) => {
                     let t = s.tolerance.as_ref();
+                    row.extend(estimate_cells(s.iv, &s.inference));
                     row.extend([
-                        num(s.iv),
-                        num(s.inference.se),
-                        format!(
-                            "[{}, {}]",
-                            num(s.inference.ci_ncx2_lower),
-                            num(s.inference.ci_ncx2_upper)
-                        ),
-                        pval(s.inference.chi2_pvalue),
                         t.map_or(String::new(), |t| pval(1.0 - t.tau_pvalue_ncx2)),
                         if g.below_tau {
                             "below tau".into()
