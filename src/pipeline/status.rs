@@ -57,11 +57,10 @@ pub(crate) struct Report {
     pub stalled: Option<String>,
 }
 
-/// What a worker tells the rest of the process. `joined` and the ending are per life of
-/// the worker (reset when it restarts); the report is the supervisor's.
+/// What a worker tells the rest of the process. The ending is per life of the worker
+/// (reset when it restarts); the report is the supervisor's, and its phase also says
+/// whether this life joined the group (counting).
 pub(crate) struct ConsumerStatus {
-    /// The group was joined (a first assignment, possibly empty, arrived).
-    joined: AtomicBool,
     /// Why this life ends (the first reason wins).
     ending: Mutex<Option<Ending>>,
     /// This life saw the cluster fail (`heal::is_outage`): a fence that follows is the
@@ -80,7 +79,6 @@ pub(crate) struct ConsumerStatus {
 impl Default for ConsumerStatus {
     fn default() -> Self {
         Self {
-            joined: AtomicBool::new(false),
             ending: Mutex::new(None),
             outage: AtomicBool::new(false),
             failed: AtomicBool::new(false),
@@ -98,7 +96,6 @@ impl ConsumerStatus {
 
     /// The group was joined: a first assignment (possibly empty) arrived in this life.
     pub(crate) fn set_joined(&self) {
-        self.joined.store(true, Ordering::Relaxed);
         self.set_phase(|p| matches!(p, Phase::Joining), Phase::Counting);
     }
 
@@ -162,14 +159,23 @@ impl ConsumerStatus {
 
     /// How the last life went, and resets the per-life flags for the next one.
     pub(crate) fn take_life(&self) -> Life {
-        let life = Life {
-            ending: self.ending.lock().ok().and_then(|mut e| e.take()),
-            outage: self.outage.swap(false, Ordering::Relaxed),
-            joined: self.joined.swap(false, Ordering::Relaxed),
-        };
+        let ending = self.ending.lock().ok().and_then(|mut e| e.take());
+        let outage = self.outage.swap(false, Ordering::Relaxed);
+        // A life that joined is counting; the next one joins again.
+        let mut joined = false;
+        self.report.send_if_modified(|r| {
+            joined = r.phase == Phase::Counting;
+            if joined {
+                r.phase = Phase::Joining;
+            }
+            joined
+        });
         self.failed.store(false, Ordering::Release);
-        self.set_phase(|p| *p == Phase::Counting, Phase::Joining);
-        life
+        Life {
+            ending,
+            outage,
+            joined,
+        }
     }
 
     /// The worker is between two lives (`Some(why)`), or starts a new one (`None`: it
@@ -189,5 +195,31 @@ impl ConsumerStatus {
             |p| !matches!(p, Phase::Stopped { .. }),
             Phase::Stopped { why, twin },
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_life_joined_when_it_was_counting_and_the_next_one_joins_again() {
+        let status = ConsumerStatus::default();
+        let reports = status.subscribe();
+        assert!(!status.take_life().joined, "never assigned");
+        status.set_joined();
+        assert_eq!(reports.borrow().phase, Phase::Counting);
+        assert!(status.take_life().joined);
+        assert_eq!(reports.borrow().phase, Phase::Joining);
+        assert!(
+            !status.take_life().joined,
+            "the next life has not joined yet"
+        );
+        // Stopped for good stays stopped, and did not join.
+        status.set_fatal("refused".into(), false);
+        status.set_joined();
+        status.set_restarting(None);
+        assert!(matches!(reports.borrow().phase, Phase::Stopped { .. }));
+        assert!(!status.take_life().joined);
     }
 }
