@@ -17,6 +17,10 @@ pub enum StatsError {
     },
     #[error("the {vector} counts sum to 0")]
     ZeroTotal { vector: &'static str },
+    #[error("the {vector} counts sum to less than {needed}")]
+    TooFew { vector: &'static str, needed: u32 },
+    #[error("pd[{index}] = {value} must lie strictly between 0 and 1")]
+    InvalidPd { index: usize, value: f64 },
     #[error("alpha = {0} must lie strictly between 0 and 1")]
     InvalidAlpha(f64),
     #[error("tau = {0} must be finite and non-negative")]

@@ -7,10 +7,14 @@
 //! - `special`: normal and (noncentral) chi-square functions.
 //! - `multiple`: multiple-testing adjustment of the p-values of one evaluation.
 //! - `report`: `psi()` and `iv()`, the user-facing results with the reference field names.
+//! - `discrimination`: AUC, Gini and KS of a score with DeLong's SE; decline against development.
+//! - `calibration`: bad rate per score band against its PD (Jeffreys test, Hosmer-Lemeshow).
 //! - `compare`: IV now against IV at development (the drop, its SE, test and interval).
 
 pub mod calc;
+pub(crate) mod calibration;
 pub(crate) mod compare;
+pub(crate) mod discrimination;
 pub(crate) mod divergence;
 pub(crate) mod error;
 pub(crate) mod inference;
@@ -18,7 +22,9 @@ pub(crate) mod multiple;
 pub(crate) mod report;
 pub mod special;
 
+pub use calibration::{Band, Calibration, Light, calibration, jeffreys_p};
 pub use compare::{IvChange, iv_change};
+pub use discrimination::{Discrimination, GiniDecline, discrimination, gini_decline};
 pub use error::StatsError;
 pub use multiple::{Adjustment, adjust};
 pub use report::{
