@@ -26,6 +26,7 @@ fn drift_event_json() {
         name: "retail_v3".into(),
         baseline_id: "sha256:0123456789abcdef".into(),
         baseline_applications: 20_000,
+        score: None,
         features: vec![FeatureMeta {
             name: "bureau_score".into(),
             binning: Binning::Scorecard,

@@ -5,7 +5,9 @@
 //! by key, own binning from the baseline file, the core) of the same messages read back
 //! with kcat; repeats count once, unknown ids are counted after the grace, bad values are
 //! dead-lettered. Then a kill -9 mid-stream: after the restart the window holds every
-//! outcome exactly once (0 lost, 0 double).
+//! outcome exactly once (0 lost, 0 double). The back-testing of bureau_score (AUC, SE, KS)
+//! equals the core on the offline join, before and after the kill; outcomes that lost their
+//! relation raise the iv_drop and gini_decline events.
 
 mod common;
 
@@ -15,7 +17,7 @@ use std::time::Duration;
 
 use common::kafka::*;
 use common::*;
-use psimon::stats::{IvOptions, iv};
+use psimon::stats::{IvOptions, discrimination, iv};
 use serde_json::Value;
 
 const START_MS: i64 = 1_700_000_000_000;
@@ -42,6 +44,7 @@ good_values = ["0"]
 horizon = "400d"
 grace = "1d"
 store_dir = "join-store"
+score_feature = "bureau_score"
 
 [[outcomes.windows]]
 kind = "count"
@@ -226,6 +229,7 @@ fn windowed_iv_equals_an_offline_join() {
         joined_all
     );
     check_against_offline(&window, &want);
+    check_backtest_against_offline(&window, &baseline, &want);
     // The bad values are in the dead-letter topic with their reason.
     let dead = kcat_read(&topics.dlq, "%h\n");
     assert_eq!(
@@ -301,7 +305,56 @@ fn check_window_against_offline(
     std::thread::sleep(Duration::from_millis(2500));
     let window = outcome_window(&monitor.drift());
     let baseline: Value = serde_json::from_str(&std::fs::read_to_string(base).unwrap()).unwrap();
-    check_against_offline(&window, &offline_iv(&baseline, &read_json(apps), outcomes));
+    let want = offline_iv(&baseline, &read_json(apps), outcomes);
+    check_against_offline(&window, &want);
+    check_backtest_against_offline(&window, &baseline, &want);
+}
+
+/// The back-testing of bureau_score equals the core on the offline join's goods and bads
+/// of its ranges (the no-hit code and Missing unranked), ranked as its development ranks.
+fn check_backtest_against_offline(
+    window: &Value,
+    baseline: &Value,
+    want: &HashMap<String, (Vec<f64>, Vec<f64>)>,
+) {
+    let f = baseline["models"][0]["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "bureau_score")
+        .unwrap();
+    let ranked = f["edges"].as_array().unwrap().len() + 1;
+    let dev = |k: &str| -> Vec<f64> {
+        f[k].as_array().unwrap()[..ranked]
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect()
+    };
+    let up = discrimination(&dev("goods"), &dev("bads"), 0.05).unwrap();
+    let order = |v: &[f64]| -> Vec<f64> {
+        let mut v = v[..ranked].to_vec();
+        if up.auc < 0.5 {
+            v.reverse();
+        }
+        v
+    };
+    let (goods, bads) = &want["bureau_score"];
+    let expected = discrimination(&order(goods), &order(bads), 0.05).unwrap();
+    let got = &window["backtest"]["discrimination"];
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs() + 1e-15;
+    for (name, value) in [
+        ("auc", expected.auc),
+        ("auc_se", expected.auc_se),
+        ("ks", expected.ks),
+    ] {
+        assert!(
+            close(got[name].as_f64().unwrap(), value),
+            "{name}: {got} vs {expected:?}"
+        );
+    }
+    let unranked: f64 = goods[ranked..].iter().chain(&bads[ranked..]).sum();
+    assert_eq!(window["backtest"]["unranked"].as_f64(), Some(unranked));
+    assert_eq!(window["backtest"]["state"], "ok", "{}", window["backtest"]);
 }
 
 #[test]
@@ -395,6 +448,35 @@ fn a_lost_relation_to_the_outcome_raises_an_iv_drop_event() {
             .unwrap_or(Value::Null);
         !event.is_null()
     });
+    // The score back-tested on the same outcomes: its ranking is mostly gone too.
+    let gini_state = r#"psimon_score_gini_decline_state{model="retail_v3",window="all_outcomes"}"#;
+    wait_for(
+        "bureau_score's gini_decline alert",
+        Duration::from_secs(30),
+        || metric(&monitor.metrics(), gini_state) == Some(2.0),
+    );
+    let mut decline = Value::Null;
+    wait_for("the gini_decline event", Duration::from_secs(30), || {
+        decline = kcat_read(&topics.drift, "%k %s\n")
+            .lines()
+            .filter_map(|l| l.split_once(' '))
+            .filter(|(k, _)| *k == "retail_v3/discrimination")
+            .filter_map(|(_, v)| serde_json::from_str::<Value>(v).ok())
+            .find(|e| e["type"] == "dev.psimon.gini_decline.transition")
+            .unwrap_or(Value::Null);
+        !decline.is_null()
+    });
+    let g = &decline["data"];
+    assert_eq!(
+        (&g["previous_state"], &g["state"]),
+        (&"ok".into(), &"alert".into()),
+        "{g}"
+    );
+    assert!(g["relative_decline_lower"].as_f64().unwrap() > 0.2, "{g}");
+    assert_eq!(
+        decline["subject"],
+        "retail_v3/bureau_score/all_outcomes/discrimination"
+    );
     let d = &event["data"];
     assert_eq!(d["previous_state"], "ok");
     assert!(d["value"].as_f64().unwrap() < 0.5 * d["iv_development"].as_f64().unwrap());

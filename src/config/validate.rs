@@ -387,6 +387,25 @@ fn windows_problems(c: &Config, bad: Bad<'_>) {
     window_problems(&c.windows, "windows", bad);
 }
 
+/// The `iv_drop` and `gini_decline` thresholds: shares, warning below alert.
+fn share_thresholds(o: &crate::config::OutcomesConfig, bad: Bad<'_>) {
+    for (what, warning, alert) in [
+        ("iv_drop", o.warning_iv_drop, o.alert_iv_drop),
+        ("gini_decline", o.warning_gini_decline, o.alert_gini_decline),
+    ] {
+        if !(warning > 0.0 && warning < alert && alert <= 1.0) {
+            let of = if what == "iv_drop" { "IV" } else { "Gini" };
+            bad(
+                &format!("outcomes.alert_{what}"),
+                &alert,
+                &format!(
+                    "shares of the development {of} need 0 < outcomes.warning_{what} < outcomes.alert_{what} <= 1"
+                ),
+            );
+        }
+    }
+}
+
 /// The problems of the `[outcomes]` section.
 fn outcomes_problems(c: &Config, bad: Bad<'_>) {
     let k = &c.kafka;
@@ -449,16 +468,7 @@ fn outcomes_problems(c: &Config, bad: Bad<'_>) {
                 );
             }
         }
-        if !(o.warning_iv_drop > 0.0
-            && o.warning_iv_drop < o.alert_iv_drop
-            && o.alert_iv_drop <= 1.0)
-        {
-            bad(
-                "outcomes.alert_iv_drop",
-                &o.alert_iv_drop,
-                "shares of the development IV need 0 < outcomes.warning_iv_drop < outcomes.alert_iv_drop <= 1",
-            );
-        }
+        share_thresholds(o, bad);
         if o.horizon.is_zero() {
             bad(
                 "outcomes.horizon",

@@ -72,6 +72,8 @@ pub struct ModelMeta {
     pub baseline_id: String,
     pub baseline_applications: u64,
     pub features: Vec<FeatureMeta>,
+    /// The score series back-testing ranks, when the model monitors `score`.
+    pub score: Option<super::ScoreMeta>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -2,11 +2,16 @@
 //! with SE, CI and tests out, plus the drift state machine's transitions. The scheduler
 //! (the shell) supplies the merged counts and the wall-clock time.
 
+pub(crate) mod backtest;
 pub mod batch;
 pub(crate) mod drift;
 pub(crate) mod feature;
 pub(crate) mod outcome;
 
+pub use backtest::{
+    Backtest, DEFAULT_ALERT_GINI_DECLINE, DEFAULT_WARNING_GINI_DECLINE, GiniThresholds, ScoreMeta,
+    backtest, gini_decline_state,
+};
 pub use drift::{
     DEFAULT_ALERT_IV_DROP, DEFAULT_ALERT_PSI, DEFAULT_WARNING_IV_DROP, DEFAULT_WARNING_PSI,
     DriftState, Thresholds, iv_drop_state, next_state,

@@ -3,6 +3,7 @@
 
 use prometheus::{Encoder, Gauge, IntCounterVec, IntGauge, IntGaugeVec, Registry, TextEncoder};
 
+use super::backtest_metrics::BacktestMetrics;
 use super::fairness_metrics::FairnessMetrics;
 use super::flow_metrics::FlowMetrics;
 use super::latency::LatencySummary;
@@ -29,6 +30,7 @@ pub struct Metrics {
     pub state: StateMetrics,
     pub series: SeriesMetrics,
     pub fairness: FairnessMetrics,
+    pub backtest: BacktestMetrics,
     pub schema_registry_requests: IntCounterVec,
     pub schemas_cached: IntGauge,
 }
@@ -140,6 +142,7 @@ impl Metrics {
             state: StateMetrics::register(&r),
             series: SeriesMetrics::register(&r),
             fairness: FairnessMetrics::register(&r),
+            backtest: BacktestMetrics::register(&r),
             schema_registry_requests: results_counter(
                 &r,
                 "psimon_schema_registry_requests_total",

@@ -1,6 +1,8 @@
 //! What psimon publishes: drift events (CloudEvents JSON), Prometheus metrics, and the
 //! HTTP endpoints that serve them.
 
+pub(crate) mod backtest_event;
+pub(crate) mod backtest_metrics;
 pub mod cloudevent;
 pub(crate) mod fairness_event;
 pub(crate) mod fairness_metrics;

@@ -6,6 +6,7 @@
 //! so that the next publisher continues from it.
 
 mod api;
+mod backtest;
 mod book;
 pub(crate) mod evaluation;
 mod fairness;

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::binning::baseline::{FeatureBaseline, ModelBaseline};
 use crate::binning::{BaselineFile, Binner};
 use crate::config::{Config, ModelConfig, OutcomesConfig, Repartition, WindowConfig};
-use crate::evaluate::{Binning, FeatureMeta, ModelMeta, Thresholds};
+use crate::evaluate::{Binning, FeatureMeta, GiniThresholds, ModelMeta, ScoreMeta, Thresholds};
 use crate::event::groups::GroupField;
 use crate::event::outcome::OutcomeDecoder;
 use crate::event::{Decoder, ModelFields};
@@ -71,6 +71,8 @@ pub struct OutcomePlan {
     first_window: usize,
     /// Shares of the development IV lost for the `iv_drop` warning and alert.
     pub iv_drop: (f64, f64),
+    /// The `gini_decline` thresholds of the score's back-testing.
+    pub gini_decline: GiniThresholds,
 }
 
 /// The internal topic through which outcomes are repartitioned by application id.
@@ -248,6 +250,7 @@ fn load_models(
             name: m.name.clone(),
             baseline_id: file.id.clone(),
             baseline_applications: model.applications,
+            score: score_meta(config, model, &metas, &mut problems),
             features: metas,
         });
         fields.push(ModelFields {
@@ -302,6 +305,43 @@ fn model_series(
         }
     }
     (metas, feats)
+}
+
+/// What back-testing knows of the model's score (`outcomes.score_feature`, default `score`,
+/// under its scorecard bins): its ranges, their development bad rates and discrimination.
+/// A configured feature that is not monitored or not numeric is a problem.
+fn score_meta(
+    config: &Config,
+    model: &ModelBaseline,
+    metas: &[FeatureMeta],
+    problems: &mut Vec<String>,
+) -> Option<ScoreMeta> {
+    let configured = config.outcomes.as_ref()?.score_feature.as_deref();
+    let name = configured.unwrap_or(SCORE_FEATURE);
+    let found = metas
+        .iter()
+        .position(|f| f.name == name && f.binning == Binning::Scorecard)
+        .zip(model.features.iter().find(|f| f.name == name))
+        .filter(|(_, f)| matches!(f.bins, crate::binning::BinSpec::Numeric { .. }));
+    let Some((feature, f)) = found else {
+        if configured.is_some() {
+            problems.push(format!(
+                "outcomes.score_feature = \"{name}\": not a monitored numeric feature of model \"{}\"",
+                model.name
+            ));
+        }
+        return None;
+    };
+    let dev = metas[feature]
+        .development
+        .as_ref()
+        .map(|(g, b)| (g.as_slice(), b.as_slice()));
+    Some(ScoreMeta::from_development(
+        feature,
+        f.bins.regular_bins(),
+        dev,
+        config.evaluation.alpha,
+    ))
 }
 
 /// A feature under its scorecard bins, with its development goods, bads and IV when the
@@ -430,6 +470,11 @@ fn outcome_plan(
         first_set: sets.len(),
         first_window: windows.len(),
         iv_drop: (o.warning_iv_drop, o.alert_iv_drop),
+        gini_decline: GiniThresholds {
+            warning: o.warning_gini_decline,
+            alert: o.alert_gini_decline,
+            clear_ratio: config.evaluation.clear_ratio,
+        },
     })
 }
 

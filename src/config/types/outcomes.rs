@@ -54,6 +54,17 @@ pub struct OutcomesConfig {
     /// `iv_drop` alert: this share lost.
     #[serde(default = "default_alert_iv_drop")]
     pub alert_iv_drop: f64,
+    /// The monitored feature (scorecard bins, numeric) whose ranking and calibration are
+    /// back-tested; default `score` (`mapping.score`) when the model monitors it.
+    #[serde(default)]
+    pub score_feature: Option<String>,
+    /// `gini_decline` warning (back-testing of `score`): this share of the development
+    /// Gini lost, shown by the decline's one-sided lower bound.
+    #[serde(default = "default_warning_gini_decline")]
+    pub warning_gini_decline: f64,
+    /// `gini_decline` alert: this share lost.
+    #[serde(default = "default_alert_gini_decline")]
+    pub alert_gini_decline: f64,
 }
 
 /// When outcomes are repartitioned by application id.
@@ -72,6 +83,14 @@ fn default_warning_iv_drop() -> f64 {
 
 fn default_alert_iv_drop() -> f64 {
     crate::evaluate::DEFAULT_ALERT_IV_DROP
+}
+
+fn default_warning_gini_decline() -> f64 {
+    crate::evaluate::DEFAULT_WARNING_GINI_DECLINE
+}
+
+fn default_alert_gini_decline() -> f64 {
+    crate::evaluate::DEFAULT_ALERT_GINI_DECLINE
 }
 
 fn default_grace() -> Duration {

@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 
+use super::backtest::ScoreBacktest;
 use super::evaluation::{Evaluation, FeatureResult, OutcomeWindowEvaluation, WindowEvaluation};
 use super::fairness::{CheckEvaluation, FairnessWindowEvaluation};
 use crate::evaluate::ModelMeta;
@@ -80,7 +81,7 @@ fn feature(model: &ModelMeta, f: &FeatureResult) -> Value {
 
 fn outcome_window(model: &ModelMeta, wname: &str, ow: &OutcomeWindowEvaluation) -> Value {
     let c = &ow.coverage;
-    json!({
+    let mut v = json!({
         "window": wname,
         "goods": ow.goods,
         "bads": ow.bads,
@@ -88,7 +89,52 @@ fn outcome_window(model: &ModelMeta, wname: &str, ow: &OutcomeWindowEvaluation) 
         "window_start": c.bounds.map(|b| rfc3339(b.0)),
         "window_end": c.bounds.map(|b| rfc3339(b.1)),
         "features": ow.series.iter().map(|s| outcome_series(model, s)).collect::<Vec<_>>(),
-    })
+    });
+    if let Some(sb) = &ow.backtest {
+        v["backtest"] = backtest(model, sb);
+    }
+    v
+}
+
+/// The score's back-testing: discrimination against development and its state, and the
+/// calibration of each score band with a development bad rate.
+fn backtest(model: &ModelMeta, sb: &ScoreBacktest) -> Value {
+    let r = &sb.result;
+    let score = model.score.as_ref().map(|s| s.feature);
+    let meta = score.map(|f| &model.features[f]);
+    let mut v = json!({
+        "feature": meta.map(|m| &m.name),
+        "unranked": r.unranked,
+        "discrimination": r.discrimination.as_ref().ok(),
+        "gini_decline": r.decline,
+        "state": sb.verdict.map(|(_, s)| s),
+    });
+    if let Err(e) = &r.discrimination {
+        v["discrimination_error"] = json!(e.to_string());
+    }
+    match (&r.calibration, meta) {
+        (Ok(c), Some(meta)) => {
+            let bands: Vec<Value> = r
+                .bands
+                .iter()
+                .zip(&c.bands)
+                .map(|(&i, b)| {
+                    let mut band = serde_json::to_value(b).unwrap_or(Value::Null);
+                    band["label"] = json!(meta.labels.get(i));
+                    band
+                })
+                .collect();
+            v["calibration"] = json!({
+                "hosmer_lemeshow": c.hosmer_lemeshow,
+                "hl_df": c.hl_df,
+                "hl_pvalue": c.hl_pvalue,
+                "light": c.light,
+                "bands": bands,
+            });
+        }
+        (r, _) => v["calibration_error"] = json!(r.as_ref().err().map(|e| e.to_string())),
+    }
+    v
 }
 
 /// One series' windowed IV with the WoE table per bin (null for bins dropped).

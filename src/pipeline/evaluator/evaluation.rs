@@ -3,6 +3,7 @@
 //! statistics, state and transition (with its drift event). No gauges, no Kafka, no clock:
 //! the sinks (gauges, `/api/v1/drift`, the outbox) read what this returns.
 
+use super::backtest::{ScoreBacktest, score_backtest};
 use super::book::StateBook;
 use super::fairness::{CheckEvaluation, evaluate_checks};
 pub(crate) use super::shared::{Context, Coverage, Transition};
@@ -68,6 +69,8 @@ pub(crate) struct OutcomeWindowEvaluation {
     pub goods: f64,
     pub bads: f64,
     pub series: Vec<SeriesIv>,
+    /// The score's back-testing, when the model monitors `score`.
+    pub backtest: Option<ScoreBacktest>,
 }
 
 /// Evaluates every series. `merged[set][window]` are the layout's merged windows.
@@ -249,11 +252,21 @@ fn outcome_windows(
                 event,
             });
         }
+        let backtest = score_backtest(
+            plan,
+            model,
+            (wname, mw.bounds),
+            &series,
+            book,
+            cx,
+            transitions,
+        );
         windows.push(OutcomeWindowEvaluation {
             coverage: Coverage::of(mw),
             goods,
             bads,
             series,
+            backtest,
         });
     }
     windows

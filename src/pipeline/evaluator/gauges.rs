@@ -1,9 +1,11 @@
 //! A sink of the evaluation: the Prometheus gauges of every series. Reads an
 //! [`Evaluation`]; computes nothing.
 
+use super::backtest::ScoreBacktest;
 use super::evaluation::{Evaluation, OutcomeWindowEvaluation, WindowEvaluation};
 use super::fairness::FairnessWindowEvaluation;
 use crate::evaluate::ModelMeta;
+use crate::output::backtest_metrics::BacktestMetrics;
 use crate::output::metrics::Metrics;
 use crate::output::series_metrics::SeriesMetrics;
 use crate::pipeline::plan::{FairnessPlan, Plan};
@@ -17,6 +19,9 @@ pub(super) fn record(metrics: &Metrics, plan: &Plan, e: &Evaluation) {
         if let Some(o) = &plan.outcomes {
             for ((wname, _), ow) in o.windows.iter().zip(&me.outcome_windows) {
                 outcome_window(&metrics.series, model, wname, ow);
+                if let Some(sb) = &ow.backtest {
+                    backtest(&metrics.backtest, model, wname, sb);
+                }
             }
         }
     }
@@ -104,6 +109,29 @@ fn outcome_window(
                 .with_label_values(&labels)
                 .set(state as i64);
         }
+    }
+}
+
+fn backtest(metrics: &BacktestMetrics, model: &ModelMeta, wname: &str, sb: &ScoreBacktest) {
+    let labels = [model.name.as_str(), wname];
+    let r = &sb.result;
+    if let Ok(d) = &r.discrimination {
+        metrics.record_discrimination(&labels, d);
+    }
+    if let (Some(d), Some((_, state))) = (&r.decline, sb.verdict) {
+        metrics
+            .gini_decline
+            .with_label_values(&labels)
+            .set(d.decline);
+        metrics
+            .gini_decline_state
+            .with_label_values(&labels)
+            .set(state as i64);
+    }
+    if let (Ok(c), Some(score)) = (&r.calibration, &model.score) {
+        let names = &model.features[score.feature].labels;
+        let bands: Vec<&str> = r.bands.iter().map(|&i| names[i].as_str()).collect();
+        metrics.record_calibration(&labels, &bands, c);
     }
 }
 

@@ -9,6 +9,7 @@ use super::book::StateBook;
 use super::evaluation::{Context, Evaluation, evaluate};
 use super::{Evaluator, TickInput, api};
 use crate::evaluate::DriftState;
+use crate::output::backtest_event::GINI_DECLINE_EVENT_TYPE;
 use crate::output::cloudevent::{EVENT_TYPE, IV_DROP_EVENT_TYPE};
 use crate::output::metrics::Metrics;
 use crate::pipeline::outbox::DriftOutbox;
@@ -24,6 +25,7 @@ outcome = "/outcome"
 bad_values = ["1"]
 good_values = ["0"]
 horizon = "400d"
+score_feature = "bureau_score"
 
 [[outcomes.windows]]
 kind = "count"
@@ -226,6 +228,7 @@ fn outcomes_that_no_longer_separate_drop_the_iv_and_publish_under_the_outcome_se
         .transitions
         .iter()
         .filter(|t| t.series.set == SetId::outcomes("retail_v3"))
+        .filter(|t| t.event["type"] != GINI_DECLINE_EVENT_TYPE)
         .collect();
     assert!(!dropped.is_empty());
     for t in dropped {
@@ -238,6 +241,88 @@ fn outcomes_that_no_longer_separate_drop_the_iv_and_publish_under_the_outcome_se
                 .starts_with("drift/retail_v3~outcomes/all_outcomes/")
         );
     }
+}
+
+/// The outcome window's counts: every series' goods and bads as `goods_bads(series)`.
+fn outcome_window(plan: &Plan, goods_bads: impl Fn(usize) -> (Vec<f64>, Vec<f64>)) -> MergedWindow {
+    let set = plan.outcomes.as_ref().unwrap().set_of(0);
+    let shape = &plan.layout.sets[set].shape;
+    let mut flat = Vec::new();
+    let mut n = 0;
+    for f in 0..shape.len() {
+        let (g, b) = goods_bads(f);
+        n = (g.iter().sum::<f64>() + b.iter().sum::<f64>()) as u64;
+        flat.extend(g.iter().chain(&b).map(|&x| x as u64));
+    }
+    MergedWindow {
+        counts: CountMatrix::from_flat(shape, flat, n).unwrap(),
+        bounds: Some((0, 1)),
+        partitions: 1,
+    }
+}
+
+#[test]
+fn a_score_that_no_longer_ranks_alerts_under_its_discrimination_series() {
+    let plan = plan();
+    let o = plan.outcomes.as_ref().unwrap();
+    let model = &plan.models[0];
+    let score = model.score.as_ref().unwrap();
+    assert_eq!(model.features[score.feature].name, "bureau_score");
+    let dev = score.development.as_ref().unwrap();
+    assert!(dev.gini > 0.2, "{dev:?}");
+    let mut merged = snapshot(&plan, |_| window(&plan, 0, 20_000, like_baseline));
+    // Series without development counts (population bins): the baseline for both.
+    let development = |f: usize| {
+        let meta = &model.features[f];
+        let both = (meta.baseline.clone(), meta.baseline.clone());
+        meta.development.clone().unwrap_or(both)
+    };
+    // Ten times the development goods and bads: the ranking held, nothing to publish.
+    let scaled = |f: usize| {
+        let (g, b) = development(f);
+        (
+            g.iter().map(|x| 10.0 * x).collect(),
+            b.iter().map(|x| 10.0 * x).collect(),
+        )
+    };
+    merged[o.set_of(0)][o.window_of(0)] = outcome_window(&plan, scaled);
+    let e = run(&plan, &merged, &StateBook::default());
+    let bt = e.models[0].outcome_windows[0].backtest.as_ref().unwrap();
+    let now = bt.result.discrimination.as_ref().unwrap();
+    assert!((now.gini - dev.gini).abs() < 1e-12, "{now:?}");
+    assert_eq!(bt.verdict, Some((DriftState::Ok, DriftState::Ok)));
+    let c = bt.result.calibration.as_ref().unwrap();
+    assert!(c.bands.iter().all(|b| b.p_adjusted > 0.3), "{c:?}");
+    // The bads redrawn at random over the bins of the goods: no ranking left.
+    let flat = |f: usize| {
+        let (g, b) = scaled(f);
+        let share = b.iter().sum::<f64>() / g.iter().sum::<f64>();
+        let b2 = g.iter().map(|x| (x * share).round()).collect();
+        (g, b2)
+    };
+    merged[o.set_of(0)][o.window_of(0)] = outcome_window(&plan, flat);
+    let e = run(&plan, &merged, &StateBook::default());
+    let t: Vec<_> = e
+        .transitions
+        .iter()
+        .filter(|t| t.event["type"] == GINI_DECLINE_EVENT_TYPE)
+        .collect();
+    assert_eq!(t.len(), 1);
+    assert_eq!(t[0].state, DriftState::Alert);
+    assert_eq!(
+        StateKey::Drift(t[0].series.clone()).encode(),
+        "drift/retail_v3~outcomes/all_outcomes/bureau_score/discrimination"
+    );
+    assert_eq!(t[0].event_key, "retail_v3/discrimination");
+    assert_eq!(t[0].event["data"]["gini_development"], dev.gini);
+    let json = api::to_json(&plan, &e);
+    let b = &json["models"][0]["outcome_windows"][0]["backtest"];
+    assert_eq!(b["state"], "alert");
+    assert_eq!(b["feature"], "bureau_score");
+    assert!(
+        b["discrimination"]["gini"].as_f64().unwrap().abs() < 0.02,
+        "{b}"
+    );
 }
 
 #[test]
