@@ -168,4 +168,44 @@ fn the_batch_demo_cleans_up_or_keeps_its_files_in_dir() {
     for f in ["development.csv", "current.csv", "baseline.json"] {
         assert!(keep.join(f).is_file(), "{f} kept");
     }
+    rerun_printed_commands(&stdout, &keep, &tmp.path().join("again"));
+}
+
+/// The commands the batch tour prints, run as printed (in another directory), make the same
+/// samples, the same baseline and the same report.
+fn rerun_printed_commands(stdout: &str, kept: &std::path::Path, again: &std::path::Path) {
+    std::fs::create_dir_all(again).unwrap();
+    let (from, to) = (kept.to_str().unwrap(), again.to_str().unwrap());
+    let commands: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("== psimon "))
+        .collect();
+    assert_eq!(commands.len(), 4, "{stdout}");
+    let mut report = String::new();
+    for c in &commands {
+        let args: Vec<String> = c.split_whitespace().map(|a| a.replace(from, to)).collect();
+        let out = Command::new(env!("CARGO_BIN_EXE_psimon"))
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{c}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        report = String::from_utf8_lossy(&out.stdout).into_owned();
+    }
+    for f in ["development.csv", "current.csv", "baseline.json"] {
+        let (a, b) = (
+            std::fs::read(kept.join(f)).unwrap(),
+            std::fs::read(again.join(f)).unwrap(),
+        );
+        assert!(a == b, "{f} differs when the printed commands are rerun");
+    }
+    // The demo's report (after its command line) is the rerun's, paths aside.
+    let printed = stdout.split("== psimon report").nth(1).unwrap();
+    let printed = printed.split_once('\n').unwrap().1.trim();
+    let printed = printed.rsplit_once("demo done").unwrap().0.trim();
+    assert_eq!(printed.replace(from, to), report.trim());
+    assert!(report.contains("Back-testing of bureau_score"), "{report}");
 }

@@ -366,15 +366,19 @@ pub(crate) fn run_batch(keep_in: Option<std::path::PathBuf>) -> Result<()> {
     let dev = dir.join("development.csv");
     let cur = dir.join("current.csv");
     let base = dir.join("baseline.json");
+    // Each step prints the command that reproduces it exactly (the arguments not printed
+    // are the commands' defaults).
     emit(&format!(
-        "== generating 20,000 development applications and 5,000 shifted ones in {}\n",
-        dir.display()
+        "== psimon generate --out {} --rows 20000 --seed 1\n== psimon generate --out {} --rows 5000 --shift 0.5 --seed 2\n",
+        dev.display(),
+        cur.display()
     ))?;
     generate_cmd::run(&dev, 20_000, 0.0, 1)?;
     generate_cmd::run(&cur, 5_000, 0.5, 2)?;
     emit(&format!(
-        "== psimon baseline --input {} --target bad --method stumps --monotone --special-values -999\n\n",
-        dev.display()
+        "== psimon baseline --input {} --out {} --model demo --target bad --method stumps --monotone --special-values -999 --holdout 0.3 --seed 1\n\n",
+        dev.display(),
+        base.display()
     ))?;
     baseline_cmd::run(BaselineArgs {
         input: dev,
@@ -395,7 +399,7 @@ pub(crate) fn run_batch(keep_in: Option<std::path::PathBuf>) -> Result<()> {
         json: false,
     })?;
     emit(&format!(
-        "\n== psimon report --baseline {} --input {} --target bad\n\n",
+        "\n== psimon report --baseline {} --input {} --target bad --score bureau_score\n\n",
         base.display(),
         cur.display()
     ))?;
@@ -413,6 +417,11 @@ pub(crate) fn run_batch(keep_in: Option<std::path::PathBuf>) -> Result<()> {
         iv_drop: (
             crate::evaluate::DEFAULT_WARNING_IV_DROP,
             crate::evaluate::DEFAULT_ALERT_IV_DROP,
+        ),
+        score: Some("bureau_score".into()),
+        gini_decline: (
+            crate::evaluate::DEFAULT_WARNING_GINI_DECLINE,
+            crate::evaluate::DEFAULT_ALERT_GINI_DECLINE,
         ),
         warning_psi: crate::evaluate::DEFAULT_WARNING_PSI,
         alert_psi: crate::evaluate::DEFAULT_ALERT_PSI,

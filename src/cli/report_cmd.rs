@@ -19,7 +19,9 @@ use crate::evaluate::batch::{BatchCounter, FeatureReport};
 use crate::evaluate::{DriftState, Thresholds, iv_drop_state, next_state};
 use crate::stats::{Adjustment, PsiOptions, PsiStats, adjust};
 
+mod backtest;
 mod fairness;
+use backtest::{BacktestArgs, backtest_json, backtest_report, render_backtest};
 pub(crate) use fairness::FairnessArgs;
 use fairness::{FairnessPlan, fairness_json, fairness_plan, fairness_result, render_fairness};
 
@@ -36,6 +38,9 @@ pub(crate) struct ReportArgs {
     pub fairness: Option<FairnessArgs>,
     /// Relative IV drops for the `iv_drop` warning and alert.
     pub iv_drop: (f64, f64),
+    /// The back-tested score feature (`--score`) and the `gini_decline` thresholds.
+    pub score: Option<String>,
+    pub gini_decline: (f64, f64),
     /// PSI thresholds of the drift state, as `[evaluation] warning_psi` and `alert_psi`.
     pub warning_psi: f64,
     pub alert_psi: f64,
@@ -90,6 +95,7 @@ pub(crate) fn run(a: ReportArgs) -> Result<()> {
         (Some(fp), Some(fa)) => Some(fairness_result(fp, fa, a.psi.alpha)?),
         _ => None,
     };
+    let backtest = backtest_report(&model, &reports, &backtest_args(&a))?;
     let summary = Summary {
         file: &file,
         model: &model,
@@ -103,14 +109,33 @@ pub(crate) fn run(a: ReportArgs) -> Result<()> {
         if let Some(f) = &fairness {
             doc["fairness"] = fairness_json(f);
         }
+        if let Some(b) = &backtest {
+            doc["backtest"] = backtest_json(b);
+        }
         emit(&(serde_json::to_string_pretty(&doc)? + "\n"))?;
     } else {
         emit(&render(&summary, &reports))?;
+        if let Some(b) = &backtest {
+            emit(&render_backtest(b, a.psi.alpha, a.multiple_testing))?;
+        }
         if let Some(f) = &fairness {
             emit(&render_fairness(f))?;
         }
     }
     Ok(())
+}
+
+fn backtest_args(a: &ReportArgs) -> BacktestArgs<'_> {
+    BacktestArgs {
+        score: a.score.as_deref(),
+        alpha: a.psi.alpha,
+        method: a.multiple_testing,
+        thresholds: crate::evaluate::GiniThresholds {
+            warning: a.gini_decline.0,
+            alert: a.gini_decline.1,
+            clear_ratio: 1.0,
+        },
+    }
 }
 
 /// Refuses thresholds that cannot work.
@@ -131,11 +156,15 @@ fn check_args(a: &ReportArgs) -> Result<()> {
             a.alert_psi
         );
     }
-    let (w, al) = a.iv_drop;
-    if !(w > 0.0 && w < al && al <= 1.0) {
-        bail!(
-            "--warning-iv-drop and --alert-iv-drop are shares of the development IV with 0 < warning < alert <= 1, got {w} and {al}"
-        );
+    for (what, of, (w, al)) in [
+        ("iv-drop", "IV", a.iv_drop),
+        ("gini-decline", "Gini", a.gini_decline),
+    ] {
+        if !(w > 0.0 && w < al && al <= 1.0) {
+            bail!(
+                "--warning-{what} and --alert-{what} are shares of the development {of} with 0 < warning < alert <= 1, got {w} and {al}"
+            );
+        }
     }
     Ok(())
 }
@@ -610,6 +639,16 @@ pub(crate) struct ReportCli {
     /// iv_drop alert: this share of the development IV lost.
     #[arg(long, default_value_t = crate::evaluate::DEFAULT_ALERT_IV_DROP)]
     alert_iv_drop: f64,
+    /// The score feature back-tested with --target (AUC, Gini, KS, calibration by band);
+    /// default `score` when the model has it.
+    #[arg(long)]
+    score: Option<String>,
+    /// gini_decline warning: this share of the development Gini lost (with --target).
+    #[arg(long, default_value_t = crate::evaluate::DEFAULT_WARNING_GINI_DECLINE)]
+    warning_gini_decline: f64,
+    /// gini_decline alert: this share of the development Gini lost.
+    #[arg(long, default_value_t = crate::evaluate::DEFAULT_ALERT_GINI_DECLINE)]
+    alert_gini_decline: f64,
 }
 
 impl ReportCli {
@@ -637,6 +676,8 @@ impl ReportCli {
             multiple_testing: self.multiple_testing,
             fairness,
             iv_drop: (self.warning_iv_drop, self.alert_iv_drop),
+            score: self.score,
+            gini_decline: (self.warning_gini_decline, self.alert_gini_decline),
             warning_psi: self.warning_psi,
             alert_psi: self.alert_psi,
         })

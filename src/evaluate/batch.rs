@@ -193,6 +193,8 @@ impl BatchCounter {
                     0.0
                 },
                 contrib: contrib.as_ref().and_then(|c| c[b]),
+                goods: iv_result.is_some().then(|| self.goods[i][b]),
+                bads: iv_result.is_some().then(|| self.bads[i][b]),
             })
             .collect();
         let missing = self.counts[i][spec.missing_bin()];
@@ -239,6 +241,11 @@ pub struct BinReport {
     pub current_share: f64,
     /// PSI contribution; null for a bin empty in both samples (dropped).
     pub contrib: Option<f64>,
+    /// The sample's goods and bads in the bin (with a target, scorecard bins).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub goods: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bads: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
