@@ -54,17 +54,18 @@ fn offline(csv: &std::path::Path, feature: &Value) -> (Vec<f64>, Vec<f64>) {
 /// AUC over the first `ranked` bins by counting pairs: a good above a bad wins, a tie half.
 fn pair_auc(goods: &[f64], bads: &[f64], ranked: usize) -> f64 {
     let (mut wins, mut pairs) = (0.0, 0.0);
-    for i in 0..ranked {
-        for j in 0..ranked {
-            let n = goods[i] * bads[j];
-            pairs += n;
-            wins += n * if i > j {
-                1.0
-            } else if i == j {
-                0.5
-            } else {
-                0.0
-            };
+    for (i, g) in goods[..ranked].iter().enumerate() {
+        for (j, b) in bads[..ranked].iter().enumerate() {
+            pairs += g * b;
+            wins += g
+                * b
+                * if i > j {
+                    1.0
+                } else if i == j {
+                    0.5
+                } else {
+                    0.0
+                };
         }
     }
     wins / pairs
