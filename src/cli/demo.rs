@@ -131,6 +131,7 @@ good_values = ["0"]
 horizon = "30d"
 grace = "1h"
 store_dir = "join-store"
+score_feature = "bureau_score"
 [[outcomes.windows]]
 kind = "count"
 name = "last_5000_outcomes"

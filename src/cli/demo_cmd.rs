@@ -192,6 +192,52 @@ fn event_line(event: &Value) -> String {
     )
 }
 
+/// The back-tested score per outcome window: Gini now against development, its state,
+/// and the calibration's worst band.
+fn render_backtest(latest: &Value) -> String {
+    let mut rows = Vec::new();
+    for m in latest["models"].as_array().into_iter().flatten() {
+        for w in m["outcome_windows"].as_array().into_iter().flatten() {
+            let b = &w["backtest"];
+            let d = &b["discrimination"];
+            if d.is_null() {
+                continue;
+            }
+            let g = |v: &Value, k: &str| v[k].as_f64().map_or("-".into(), num);
+            rows.push(vec![
+                b["feature"].as_str().unwrap_or_default().to_string(),
+                w["window"].as_str().unwrap_or_default().to_string(),
+                format!("{} ± {}", g(d, "gini"), g(d, "gini_se")),
+                format!("[{}, {}]", g(d, "gini_ci_lower"), g(d, "gini_ci_upper")),
+                g(&b["gini_decline"], "gini_development"),
+                b["state"].as_str().unwrap_or("-").to_uppercase(),
+                b["calibration"]["light"]
+                    .as_str()
+                    .unwrap_or("-")
+                    .to_uppercase(),
+            ]);
+        }
+    }
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut out = "
+back-testing of the score (does it still rank goods above bads, and predict each band's bad rate?):\n".to_string();
+    out.push_str(&table(
+        &[
+            "score",
+            "window",
+            "Gini ± SE",
+            "95% CI",
+            "dev Gini",
+            "gini_decline",
+            "calibration",
+        ],
+        &rows,
+    ));
+    out
+}
+
 /// Windowed IV of the joined outcomes (scorecard bins) against the development IV.
 fn render_outcomes(latest: &Value) -> String {
     let mut rows = Vec::new();
@@ -348,6 +394,7 @@ fn render(latest: &Value, events: &[String], drifting: bool) -> String {
         &rows,
     ));
     out.push_str(&render_outcomes(latest));
+    out.push_str(&render_backtest(latest));
     out.push_str(&render_fairness(latest));
     out.push_str("\ndrift events published:\n");
     if events.is_empty() {
