@@ -85,14 +85,30 @@ fn the_demo_detects_the_injected_drift() {
     let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
     assert!(left.is_empty(), "the demo left {left:?}");
     // Outcomes follow their applications by a few seconds and are joined: windowed IV.
-    let iv_row = stdout
+    let last = stdout
+        .rsplit("windowed IV of the joined outcomes")
+        .next()
+        .unwrap();
+    let (iv_table, backtest) = last
+        .split_once("back-testing of the score")
+        .unwrap_or_else(|| panic!("no back-testing after the windowed IV:\n{stdout}"));
+    let iv_row = iv_table
         .lines()
-        .rev()
         .find(|l| l.starts_with("bureau_score") && l.contains("last_5000_outcomes"))
         .unwrap_or_else(|| panic!("no windowed IV of bureau_score:\n{stdout}"));
     assert!(
         iv_row.contains("1.3171"),
         "the development IV beside it: {iv_row}"
+    );
+    // The score back-tested on the same outcomes: the ranking holds (the shift moved the
+    // population, not the relation), against the development Gini.
+    let bt_row = backtest
+        .lines()
+        .find(|l| l.starts_with("bureau_score") && l.contains("last_5000_outcomes"))
+        .unwrap_or_else(|| panic!("no back-testing of bureau_score:\n{stdout}"));
+    assert!(
+        bt_row.contains("0.5812") && bt_row.contains(" OK "),
+        "{bt_row}"
     );
     // The fairness check (no score difference between the groups): J shown below 0.02 in
     // the 2-minute window, which holds every application.
