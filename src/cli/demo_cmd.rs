@@ -311,7 +311,7 @@ fn render_fairness(latest: &Value) -> String {
                     ),
                     format!("{} ± {}", num(j("iv")), num(j("se"))),
                     format!("[{}, {}]", num(j("ci_ncx2_lower")), num(j("ci_ncx2_upper"))),
-                    pval(1.0 - j("tau_pvalue_ncx2")),
+                    pval(j("below_tau_pvalue_ncx2")),
                     g["state"].as_str().unwrap_or("-").to_uppercase(),
                 ]);
             }

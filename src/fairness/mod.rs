@@ -3,7 +3,7 @@
 //! feature's bin distribution in that group and in the reference group, with the SE,
 //! intervals and tests of the IV core (`goods` = the group's counts, `bads` = the
 //! reference's). "The feature carries less than tau information on the group" is shown
-//! when H0: J >= tau is rejected, i.e. `1 - tau_pvalue_ncx2 < alpha`.
+//! when H0: J >= tau is rejected, i.e. `below_tau_pvalue_ncx2 < alpha`.
 //! Pure: cells in, statistics out.
 
 pub(crate) mod evaluate;
@@ -133,7 +133,7 @@ pub fn compare(
     );
     let (below_tau, above_tau) = match &stats {
         Ok(s) => s.tolerance.as_ref().map_or((false, false), |t| {
-            (1.0 - t.tau_pvalue_ncx2 < alpha, t.tau_pvalue_ncx2 < alpha)
+            (t.below_tau_pvalue_ncx2 < alpha, t.tau_pvalue_ncx2 < alpha)
         }),
         Err(_) => (false, false),
     };

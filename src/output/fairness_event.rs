@@ -47,6 +47,7 @@ pub(crate) fn fairness_event(t: &FairnessTransition<'_>) -> Value {
     );
     let s = t.stats;
     let tau_p = s.tolerance.as_ref().map(|x| x.tau_pvalue_ncx2);
+    let below_p = s.tolerance.as_ref().map(|x| x.below_tau_pvalue_ncx2);
     let data = json!({
         "model": t.model,
         "check": t.check,
@@ -63,7 +64,7 @@ pub(crate) fn fairness_event(t: &FairnessTransition<'_>) -> Value {
         "ci_ncx2_upper": s.inference.ci_ncx2_upper,
         "chi2_pvalue": s.inference.chi2_pvalue,
         "tau": t.tau,
-        "below_tau_p_value": tau_p.map(|p| 1.0 - p),
+        "below_tau_p_value": below_p,
         "above_tau_p_value": tau_p,
         "alpha": t.alpha,
         "applications": s.goods_total,

@@ -78,7 +78,7 @@ impl FairnessMetrics {
         if let Some(t) = &s.tolerance {
             self.below_tau_p_value
                 .with_label_values(labels)
-                .set(1.0 - t.tau_pvalue_ncx2);
+                .set(t.below_tau_pvalue_ncx2);
         }
     }
 }

@@ -4,7 +4,9 @@
 
 use serde::Serialize;
 
-use super::special::{chi2_sf, ncx2_lambda_for_cdf, ncx2_sf, normal_sf, normal_upper_quantile};
+use super::special::{
+    chi2_sf, ncx2_cdf, ncx2_lambda_for_cdf, ncx2_sf, normal_sf, normal_upper_quantile,
+};
 
 /// Intervals and the no-drift test of one divergence value.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -30,6 +32,10 @@ pub struct ToleranceTest {
     pub tau_z: Option<f64>,
     pub tau_pvalue: f64,
     pub tau_pvalue_ncx2: f64,
+    /// p-value of the opposite hypothesis H0: J >= tau (noncentral): the lower tail
+    /// `P(X <= T)` at noncentrality `n_eff tau`, computed as such (not `1 - tau_pvalue_ncx2`,
+    /// which loses every digit when small). Below alpha shows J < tau.
+    pub below_tau_pvalue_ncx2: f64,
 }
 
 /// What the inference needs to know of a divergence.
@@ -124,6 +130,12 @@ pub(crate) fn tolerance_test(ev: Evidence, tau: f64) -> ToleranceTest {
             1.0
         } else {
             ncx2_sf(ev.df() as f64, n_eff * tau, ev.chi2_stat())
+        },
+        // One bin: nothing can differ, J = 0 < tau is certain.
+        below_tau_pvalue_ncx2: if ev.df() == 0 {
+            0.0
+        } else {
+            ncx2_cdf(ev.df() as f64, n_eff * tau, ev.chi2_stat())
         },
     }
 }

@@ -227,6 +227,24 @@ mod tests {
     }
 
     #[test]
+    fn the_p_value_of_j_below_tau_keeps_its_digits_when_small() {
+        // Two groups of 50,000 alike: J ~ 0, far below tau = 0.02 (n_eff tau = 500).
+        let g = [12_500.0, 12_500.0, 12_500.0, 12_500.0];
+        let opts = IvOptions {
+            alpha: 0.05,
+            tau: Some(0.02),
+        };
+        let g2 = [12_600.0, 12_400.0, 12_500.0, 12_500.0];
+        let t = iv(&g2, &g, opts).unwrap().tolerance.unwrap();
+        assert_eq!(1.0 - t.tau_pvalue_ncx2, 0.0, "the complement has lost every digit");
+        assert!(t.below_tau_pvalue_ncx2 > 0.0 && t.below_tau_pvalue_ncx2 < 1e-50);
+        // Where both are moderate they are complements.
+        let h = iv(&[130.0, 100.0, 100.0, 70.0], &[100.0, 100.0, 100.0, 100.0], opts).unwrap();
+        let t = h.tolerance.unwrap();
+        assert!((t.below_tau_pvalue_ncx2 + t.tau_pvalue_ncx2 - 1.0).abs() < 1e-12, "{t:?}");
+    }
+
+    #[test]
     fn the_z_tolerance_test_is_marked_outside_its_validity() {
         // 20 bins, 500 against 500: n_eff tau = 25 < 4 * 19^2.
         let small: Vec<f64> = vec![25.0; 20];

@@ -161,7 +161,7 @@ pub(super) fn render_fairness(f: &Fairness<'_>) -> String {
                     let t = s.tolerance.as_ref();
                     row.extend(estimate_cells(s.iv, &s.inference));
                     row.extend([
-                        t.map_or(String::new(), |t| pval(1.0 - t.tau_pvalue_ncx2)),
+                        t.map_or(String::new(), |t| pval(t.below_tau_pvalue_ncx2)),
                         if g.below_tau {
                             "below tau".into()
                         } else if g.above_tau {
