@@ -480,7 +480,10 @@ fn a_lost_relation_to_the_outcome_raises_an_iv_drop_event() {
     let d = &event["data"];
     assert_eq!(d["previous_state"], "ok");
     assert!(d["value"].as_f64().unwrap() < 0.5 * d["iv_development"].as_f64().unwrap());
-    assert!(d["relative_drop_ci_lower"].as_f64().unwrap() > 0.5, "{d}");
+    assert!(
+        d["relative_drop_lower_bound"].as_f64().unwrap() > 0.5,
+        "{d}"
+    );
     assert_eq!(
         event["subject"], "retail_v3/bureau_score/all_outcomes",
         "{event}"

@@ -272,7 +272,7 @@ fn iv_table(model: &ModelBaseline) -> String {
         .map(|(f, s)| match s {
             Some(s) => {
                 let mut row = vec![f.name.clone(), f.counts.len().to_string()];
-                row.extend(estimate_cells(s.iv, &s.inference));
+                row.extend(estimate_cells(&s.inference));
                 row.push(f.method.clone());
                 row
             }

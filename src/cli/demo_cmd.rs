@@ -185,7 +185,7 @@ fn event_line(event: &Value) -> String {
         event["subject"].as_str().unwrap_or_default(),
         d["previous_state"].as_str().unwrap_or_default(),
         d["state"].as_str().unwrap_or_default(),
-        num(f("value")),
+        num(d["median_unbiased"].as_f64().unwrap_or(f("value"))),
         num(f("ci_ncx2_lower")),
         num(f("ci_ncx2_upper")),
         event["id"].as_str().map_or("", |id| &id[..id.len().min(8)]),
@@ -256,7 +256,7 @@ fn render_outcomes(latest: &Value) -> String {
                         w["goods"].as_f64().unwrap_or(0.0),
                         w["bads"].as_f64().unwrap_or(0.0)
                     ),
-                    format!("{} ± {}", num(g("iv")), num(g("se"))),
+                    format!("{} ± {}", num(g("median_unbiased")), num(g("se"))),
                     format!("[{}, {}]", num(g("ci_ncx2_lower")), num(g("ci_ncx2_upper"))),
                     f["iv_change"]["iv_development"]
                         .as_f64()
@@ -309,7 +309,7 @@ fn render_fairness(latest: &Value) -> String {
                         g["applications"].as_f64().unwrap_or(0.0),
                         w["reference_applications"].as_f64().unwrap_or(0.0)
                     ),
-                    format!("{} ± {}", num(j("iv")), num(j("se"))),
+                    format!("{} ± {}", num(j("median_unbiased")), num(j("se"))),
                     format!("[{}, {}]", num(j("ci_ncx2_lower")), num(j("ci_ncx2_upper"))),
                     pval(j("below_tau_pvalue_ncx2")),
                     g["state"].as_str().unwrap_or("-").to_uppercase(),
@@ -355,6 +355,7 @@ fn render(latest: &Value, events: &[String], drifting: bool) -> String {
                     ),
                     String::new(),
                     String::new(),
+                    String::new(),
                     "waiting".into(),
                 ]);
                 continue;
@@ -367,8 +368,9 @@ fn render(latest: &Value, events: &[String], drifting: bool) -> String {
                     f["feature"].as_str().unwrap_or_default().to_string(),
                     f["binning"].as_str().unwrap_or_default().to_string(),
                     w["window"].as_str().unwrap_or_default().to_string(),
-                    format!("{} ± {}", num(g("psi")), num(g("se"))),
+                    format!("{} ± {}", num(g("median_unbiased")), num(g("se"))),
                     format!("[{}, {}]", num(g("ci_ncx2_lower")), num(g("ci_ncx2_upper"))),
+                    num(g("ncx2_lower_bound")),
                     pval(f["p_value_adjusted"].as_f64().unwrap_or(f64::NAN)),
                     f["state"].as_str().unwrap_or_default().to_uppercase(),
                 ]);
@@ -388,11 +390,13 @@ fn render(latest: &Value, events: &[String], drifting: bool) -> String {
             "window",
             "PSI ± SE",
             "95% CI (ncx2)",
+            "PSI ≥ (95%)",
             "q (adjusted p)",
             "state",
         ],
         &rows,
     ));
+    out.push_str("PSI: the median-unbiased estimate, inside its interval; PSI ≥: the one-sided bound the state compares with 0.1 (warning) and 0.25 (alert)\n");
     out.push_str(&render_outcomes(latest));
     out.push_str(&render_backtest(latest));
     out.push_str(&render_fairness(latest));

@@ -70,11 +70,13 @@ pub(crate) fn emit(text: &str) -> std::io::Result<()> {
     }
 }
 
-/// The cells of an estimate with its inference, as every table shows them: the value,
-/// "± SE", the noncentral interval and the no-difference p-value.
-pub(crate) fn estimate_cells(value: f64, inf: &crate::stats::inference::Inference) -> [String; 4] {
+/// The cells of an estimate with its inference, as every table shows them: the
+/// median-unbiased estimate (the one that belongs to the noncentral interval, inside it by
+/// construction; the plug-in value is in the JSON), "± SE", the noncentral interval and the
+/// no-difference p-value.
+pub(crate) fn estimate_cells(inf: &crate::stats::inference::Inference) -> [String; 4] {
     [
-        num(value),
+        num(inf.median_unbiased),
         num(inf.se),
         format!("[{}, {}]", num(inf.ci_ncx2_lower), num(inf.ci_ncx2_upper)),
         pval(inf.chi2_pvalue),

@@ -130,7 +130,7 @@ fn backtest_args(a: &ReportArgs) -> BacktestArgs<'_> {
         score: a.score.as_deref(),
         alpha: a.psi.alpha,
         method: a.multiple_testing,
-        thresholds: crate::evaluate::GiniThresholds {
+        thresholds: crate::evaluate::ShareThresholds {
             warning: a.gini_decline.0,
             alert: a.gini_decline.1,
             clear_ratio: 1.0,
@@ -379,7 +379,7 @@ fn to_json(s: &Summary<'_>, reports: &[FeatureReport]) -> Value {
             if let Some(c) = &r.iv_change {
                 v["iv_change"] = serde_json::to_value(c).unwrap_or(Value::Null);
                 let (w, a) = s.args.iv_drop;
-                v["iv_drop"] = json!(iv_drop_state(c, s.args.psi.alpha, w, a));
+                v["iv_drop"] = json!(iv_drop_state(DriftState::Ok, c, shares(w, a)));
             }
             match &r.iv {
                 Some(Ok(iv)) => v["iv"] = serde_json::to_value(iv).unwrap_or(Value::Null),
@@ -406,9 +406,19 @@ fn to_json(s: &Summary<'_>, reports: &[FeatureReport]) -> Value {
     out
 }
 
+/// Thresholds on a share lost, for a batch (no earlier state: no hysteresis to apply).
+fn shares(warning: f64, alert: f64) -> crate::evaluate::ShareThresholds {
+    crate::evaluate::ShareThresholds {
+        warning,
+        alert,
+        clear_ratio: 1.0,
+    }
+}
+
 /// IV now against development, per feature with baseline outcomes.
 fn render_iv_change(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
     let (w, a) = s.args.iv_drop;
+    let share = |x: Option<f64>| x.map_or("n/a".into(), pct);
     let rows: Vec<Vec<String>> = reports
         .iter()
         .filter_map(|r| {
@@ -417,13 +427,13 @@ fn render_iv_change(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
                 r.name.clone(),
                 num(c.iv_development),
                 num(c.iv_current),
+                num(c.iv_development_debiased),
+                num(c.iv_current_debiased),
                 format!("{} ± {}", num(c.drop), num(c.drop_se)),
-                c.relative_drop
-                    .map_or("-".into(), |r| format!("{:.0}%", 100.0 * r)),
-                c.relative_drop_ci_lower
-                    .map_or("-".into(), |r| format!("{:.0}%", 100.0 * r)),
+                share(c.relative_drop),
+                share(c.relative_drop_lower_bound),
                 pval(c.drop_pvalue),
-                iv_drop_state(c, s.args.psi.alpha, w, a)
+                iv_drop_state(DriftState::Ok, c, shares(w, a))
                     .as_str()
                     .to_uppercase(),
             ])
@@ -432,23 +442,27 @@ fn render_iv_change(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
     if rows.is_empty() {
         return String::new();
     }
-    let mut out = format!(
-        "\nIV against development (debiased: each IV minus its noise floor; iv_drop warning at {:.0}%, alert at {:.0}% of the development IV lost, by the interval's lower end)\n",
-        100.0 * w,
-        100.0 * a
-    );
+    let bound = format!("share ≥ ({})", pct(1.0 - s.args.psi.alpha));
+    let mut out = "\nIV against development\n".to_string();
     out.push_str(&table(
         &[
             "feature",
             "dev IV",
             "IV now",
+            "dev debiased",
+            "now debiased",
             "drop ± SE",
-            "drop",
-            "drop (lower)",
+            "share lost",
+            &bound,
             "p(no drop)",
             "iv_drop",
         ],
         &rows,
+    ));
+    out.push_str(&format!(
+        "debiased: each IV less its noise floor (k-1)/n_eff (a small sample's IV is inflated and would hide a drop); drop = dev debiased - now debiased; share lost = drop / dev debiased, n/a when the development IV does not show information (its test of IV = 0 does not reject at alpha: nothing to lose); {bound}: its one-sided lower bound, which decides iv_drop: WARNING above {}, ALERT above {}.\n",
+        pct(w),
+        pct(a)
     ));
     out
 }
@@ -473,6 +487,7 @@ fn render(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
     // The p-value of H0: PSI <= tau, named by its hypothesis: a small value shows PSI > tau.
     let tau = format!("p(PSI<={})", num(s.args.psi.tau));
     let adj = format!("q ({})", s.args.multiple_testing.as_str());
+    let bound = format!("PSI ≥ ({})", pct(1.0 - s.args.psi.alpha));
     let mut header = vec![
         "feature",
         "binning",
@@ -483,6 +498,7 @@ fn render(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
         "chi2 p",
         adj.as_str(),
         "floor",
+        bound.as_str(),
         tau.as_str(),
         "state",
         "missing",
@@ -492,12 +508,12 @@ fn render(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
     }
     out.push_str(&table(&header, &rows));
     out.push_str(&format!(
-        "\nCI (ncx2): {} noncentral chi-square interval. chi2 p: test of no drift; {adj}: adjusted for the {} series tested together. floor: PSI expected with no drift, (k-1)/n_eff. ",
+        "\nPSI: the median-unbiased estimate, which belongs to the interval (the plug-in PSI is in the JSON). CI (ncx2): {} noncentral chi-square interval. chi2 p: test of no drift; {adj}: adjusted for the {} series tested together. floor: PSI expected with no drift, (k-1)/n_eff. ",
         pct(1.0 - s.args.psi.alpha),
         reports.len()
     ));
     out.push_str(&format!(
-        "{tau}: p-value of H0: PSI <= tau (noncentral); below alpha shows PSI > tau. state: as the monitor decides it, WARNING when {adj} < {} and the interval's lower end is above {} (--warning-psi), ALERT likewise above {} (--alert-psi). binning: the scorecard's bins (did the model's inputs move) or the baseline's population bins (did the population change).\n",
+        "{bound}: one-sided lower confidence bound. {tau}: p-value of H0: PSI <= tau (noncentral); at most alpha exactly when {bound} is above tau. state: as the monitor decides it, WARNING when {adj} is at most {} and {bound} is above {} (--warning-psi), ALERT likewise above {} (--alert-psi). binning: the scorecard's bins (did the model's inputs move) or the baseline's population bins (did the population change).\n",
         s.args.psi.alpha,
         num(s.args.warning_psi),
         num(s.args.alert_psi)
@@ -523,9 +539,10 @@ fn summary_row(s: &Summary<'_>, r: &FeatureReport, q: Option<f64>, with_iv: bool
         r.bins.len().to_string(),
     ];
     match &r.psi {
-        Ok(p) => row.extend(estimate_cells(p.psi, &p.inference).into_iter().chain([
+        Ok(p) => row.extend(estimate_cells(&p.inference).into_iter().chain([
             q.map_or(String::new(), pval),
             num(p.inference.null_mean),
+            num(p.inference.ncx2_lower_bound),
             pval(p.tolerance.tau_pvalue_ncx2),
             q.map_or(String::new(), |q| {
                 state_of(p, q, s.args).as_str().to_uppercase()
@@ -533,6 +550,7 @@ fn summary_row(s: &Summary<'_>, r: &FeatureReport, q: Option<f64>, with_iv: bool
         ])),
         Err(e) => row.extend([
             format!("error: {e}"),
+            String::new(),
             String::new(),
             String::new(),
             String::new(),

@@ -9,6 +9,7 @@
 use serde::Serialize;
 
 use super::DriftState;
+use super::drift::{ShareThresholds, with_hysteresis};
 use crate::stats::{
     Adjustment, Calibration, Discrimination, GiniDecline, StatsError, calibration, discrimination,
     gini_decline,
@@ -28,14 +29,6 @@ pub struct ScoreMeta {
     pub development: Option<Discrimination>,
     /// Each range's development bad rate (`None` when it is 0 or 1: no test against it).
     pub pd: Vec<Option<f64>>,
-}
-
-/// Thresholds of the `gini_decline` state: shares of the development Gini lost.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct GiniThresholds {
-    pub warning: f64,
-    pub alert: f64,
-    pub clear_ratio: f64,
 }
 
 /// Default shares of the development Gini lost for the `gini_decline` states.
@@ -137,35 +130,18 @@ pub fn backtest(
 /// below the one-sided `1 - alpha` lower bound of the share of the development Gini lost
 /// (which is the one-sided test of a decline rejecting, and more); up at once, down only
 /// once the share itself is below `clear_ratio` x the current state's threshold.
-pub fn gini_decline_state(prev: DriftState, d: &GiniDecline, t: GiniThresholds) -> DriftState {
+pub fn gini_decline_state(prev: DriftState, d: &GiniDecline, t: ShareThresholds) -> DriftState {
     let (Some(lower), Some(share)) = (d.relative_decline_lower, d.relative_decline) else {
         return DriftState::Ok;
     };
-    let level = if lower > t.alert {
-        DriftState::Alert
-    } else if lower > t.warning {
-        DriftState::Warning
-    } else {
-        DriftState::Ok
-    };
-    if level >= prev {
-        return level;
-    }
-    let hold = if share >= t.clear_ratio * t.alert {
-        DriftState::Alert
-    } else if share >= t.clear_ratio * t.warning {
-        DriftState::Warning
-    } else {
-        DriftState::Ok
-    };
-    level.max(prev.min(hold))
+    with_hysteresis(prev, lower, share, t)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const T: GiniThresholds = GiniThresholds {
+    const T: ShareThresholds = ShareThresholds {
         warning: 0.1,
         alert: 0.2,
         clear_ratio: 0.8,

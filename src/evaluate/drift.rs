@@ -2,10 +2,13 @@
 //! of the shift and its significance together, with hysteresis on the way down.
 //!
 //! - level: alert when the no-drift test rejects at `alpha` (its p-value adjusted for the
-//!   features tested together, STATISTICS.md sec. 4.3) and the noncentral interval's lower
-//!   bound is above the alert threshold (sec. 5.1); warning likewise; else ok.
-//! - up: at once. Down: only when the PSI itself falls below `clear_ratio` x the threshold
-//!   of the current state, so a PSI hovering at a threshold does not flap.
+//!   features tested together, STATISTICS.md sec. 4.3) and the one-sided `1 - alpha`
+//!   noncentral lower bound is above the alert threshold (sec. 5.1: above it is the
+//!   noncentral test of "PSI at most the threshold" rejecting at alpha); warning likewise;
+//!   else ok.
+//! - up: at once. Down: only when the PSI itself (the median-unbiased estimate the tables
+//!   show) falls below `clear_ratio` x the threshold of the current state, so a PSI
+//!   hovering at a threshold does not flap.
 
 use serde::Serialize;
 
@@ -48,10 +51,54 @@ pub const DEFAULT_ALERT_PSI: f64 = 0.25;
 /// The next state from `psi` and its no-drift p-value adjusted for multiple testing.
 pub fn next_state(prev: DriftState, psi: &PsiStats, p_adjusted: f64, t: &Thresholds) -> DriftState {
     let significant = p_adjusted <= t.alpha && psi.inference.chi2_pvalue < t.alpha;
-    let lower = psi.inference.ci_ncx2_lower;
-    let level = if significant && lower > t.alert_psi {
+    let lower = if significant {
+        psi.inference.ncx2_lower_bound
+    } else {
+        f64::NEG_INFINITY
+    };
+    let levels = ShareThresholds {
+        warning: t.warning_psi,
+        alert: t.alert_psi,
+        clear_ratio: t.clear_ratio,
+    };
+    with_hysteresis(prev, lower, psi.inference.median_unbiased, levels)
+}
+
+/// Default relative IV drops (of the debiased development IV) for the `iv_drop` states.
+pub const DEFAULT_WARNING_IV_DROP: f64 = 0.25;
+pub const DEFAULT_ALERT_IV_DROP: f64 = 0.5;
+
+/// The `iv_drop` state of a feature, by the rule of every state: the level is the highest
+/// threshold below the one-sided `1 - alpha` lower bound of the share of the development
+/// IV lost (a share: 0.5 = half the information lost); up at once, down only once the
+/// share itself is below `clear_ratio` x the current state's threshold. Always ok when
+/// the development IV shows no information: nothing to lose.
+pub fn iv_drop_state(prev: DriftState, c: &IvChange, t: ShareThresholds) -> DriftState {
+    let (Some(lower), Some(share)) = (c.relative_drop_lower_bound, c.relative_drop) else {
+        return DriftState::Ok;
+    };
+    with_hysteresis(prev, lower, share, t)
+}
+
+/// Thresholds on a share lost (`iv_drop`, `gini_decline`) and the clearing ratio.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ShareThresholds {
+    pub warning: f64,
+    pub alert: f64,
+    pub clear_ratio: f64,
+}
+
+/// The level a lower bound shows, held on the way down while the point value stays at
+/// `clear_ratio` x the current state's threshold or above.
+pub(crate) fn with_hysteresis(
+    prev: DriftState,
+    lower: f64,
+    point: f64,
+    t: ShareThresholds,
+) -> DriftState {
+    let level = if lower > t.alert {
         DriftState::Alert
-    } else if significant && lower > t.warning_psi {
+    } else if lower > t.warning {
         DriftState::Warning
     } else {
         DriftState::Ok
@@ -59,35 +106,14 @@ pub fn next_state(prev: DriftState, psi: &PsiStats, p_adjusted: f64, t: &Thresho
     if level >= prev {
         return level;
     }
-    let hold = if psi.psi >= t.clear_ratio * t.alert_psi {
+    let hold = if point >= t.clear_ratio * t.alert {
         DriftState::Alert
-    } else if psi.psi >= t.clear_ratio * t.warning_psi {
+    } else if point >= t.clear_ratio * t.warning {
         DriftState::Warning
     } else {
         DriftState::Ok
     };
     level.max(prev.min(hold))
-}
-
-/// Default relative IV drops (of the debiased development IV) for the `iv_drop` states.
-pub const DEFAULT_WARNING_IV_DROP: f64 = 0.25;
-pub const DEFAULT_ALERT_IV_DROP: f64 = 0.5;
-
-/// The `iv_drop` state of a feature, decided as the PSI states are: alert when the
-/// one-sided test of "no drop" rejects at `alpha` and the interval's lower end, relative to
-/// the debiased development IV, is above `alert` (a share: 0.5 = half the information
-/// lost); warning likewise with `warning`; else ok (always ok when the development IV is
-/// within its noise: nothing to lose).
-pub fn iv_drop_state(c: &IvChange, alpha: f64, warning: f64, alert: f64) -> DriftState {
-    let significant = c.drop_pvalue < alpha;
-    let lower = c.relative_drop_ci_lower.unwrap_or(f64::NEG_INFINITY);
-    if significant && lower > alert {
-        DriftState::Alert
-    } else if significant && lower > warning {
-        DriftState::Warning
-    } else {
-        DriftState::Ok
-    }
 }
 
 #[cfg(test)]
@@ -118,9 +144,9 @@ mod tests {
         let none = stats(&[2500.0, 2500.0, 2500.0, 2500.0]);
         let big = stats(&[6000.0, 2000.0, 1500.0, 500.0]);
         let medium = stats(&[3900.0, 2800.0, 2000.0, 1300.0]);
-        assert!(big.inference.ci_ncx2_lower > 0.25, "{}", big.psi);
+        assert!(big.inference.ncx2_lower_bound > 0.25, "{}", big.psi);
         assert!(
-            medium.inference.ci_ncx2_lower > 0.1 && medium.psi < 0.25,
+            medium.inference.ncx2_lower_bound > 0.1 && medium.psi < 0.25,
             "{}",
             medium.psi
         );
@@ -139,7 +165,7 @@ mod tests {
         // From alert, a PSI above 0.8 x 0.25 holds the alert even though its CI dips.
         let holding = stats(&[4400.0, 2600.0, 1800.0, 1200.0]);
         assert!(
-            holding.psi >= 0.25 * 0.8 && holding.inference.ci_ncx2_lower < 0.25,
+            holding.psi >= 0.25 * 0.8 && holding.inference.ncx2_lower_bound < 0.25,
             "{}",
             holding.psi
         );
@@ -172,12 +198,12 @@ mod tests {
         // The noncentral lower bound, not the normal one, is compared with the threshold.
         let mut shifted = medium.clone();
         shifted.inference.ci_lower = 0.3;
-        shifted.inference.ci_ncx2_lower = 0.05;
+        shifted.inference.ncx2_lower_bound = 0.05;
         assert_eq!(
             next_state(DriftState::Ok, &shifted, raw, &T),
             DriftState::Ok
         );
-        shifted.inference.ci_ncx2_lower = 0.3;
+        shifted.inference.ncx2_lower_bound = 0.3;
         shifted.inference.ci_lower = 0.05;
         assert_eq!(
             next_state(DriftState::Ok, &shifted, raw, &T),

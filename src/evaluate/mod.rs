@@ -9,11 +9,11 @@ pub(crate) mod feature;
 pub(crate) mod outcome;
 
 pub use backtest::{
-    Backtest, DEFAULT_ALERT_GINI_DECLINE, DEFAULT_WARNING_GINI_DECLINE, GiniThresholds, ScoreMeta,
-    backtest, gini_decline_state,
+    Backtest, DEFAULT_ALERT_GINI_DECLINE, DEFAULT_WARNING_GINI_DECLINE, ScoreMeta, backtest,
+    gini_decline_state,
 };
 pub use drift::{
     DEFAULT_ALERT_IV_DROP, DEFAULT_ALERT_PSI, DEFAULT_WARNING_IV_DROP, DEFAULT_WARNING_PSI,
-    DriftState, Thresholds, iv_drop_state, next_state,
+    DriftState, ShareThresholds, Thresholds, iv_drop_state, next_state,
 };
 pub use feature::{BinDetail, Binning, FeatureEval, FeatureMeta, ModelMeta, evaluate_window};

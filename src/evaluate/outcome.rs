@@ -1,9 +1,9 @@
 //! Windowed IV of one model's joined outcomes: per series, the goods and bads per bin (the
 //! outcome window's counts hold each series' bins twice: goods, then bads), IV with SE,
 //! intervals and tests by the same core as `psimon stats`, and against the development IV
-//! the drop and the `iv_drop` state. Pure.
+//! the drop (the `iv_drop` state needs the published one: the evaluation sets it). Pure.
 
-use crate::evaluate::{DriftState, ModelMeta, iv_drop_state};
+use crate::evaluate::{DriftState, ModelMeta};
 use crate::stats::{IvChange, IvOptions, IvStats, StatsError, iv, iv_change};
 use crate::window::CountMatrix;
 
@@ -16,6 +16,7 @@ pub(crate) struct SeriesIv {
     pub bads: Vec<f64>,
     pub iv: Result<IvStats, StatsError>,
     pub change: Option<IvChange>,
+    /// The `iv_drop` state, set by the evaluation from the published one (hysteresis).
     pub drop_state: Option<DriftState>,
 }
 
@@ -24,7 +25,6 @@ pub(crate) fn evaluate_outcomes(
     model: &ModelMeta,
     counts: &CountMatrix,
     alpha: f64,
-    (warning, alert): (f64, f64),
 ) -> Vec<SeriesIv> {
     let opts = IvOptions { alpha, tau: None };
     model
@@ -41,16 +41,13 @@ pub(crate) fn evaluate_outcomes(
                 (Ok(n), Some(d)) => Some(iv_change(d, n, alpha)),
                 _ => None,
             };
-            let drop_state = change
-                .as_ref()
-                .map(|c| iv_drop_state(c, alpha, warning, alert));
             SeriesIv {
                 feature: f,
                 goods,
                 bads,
                 iv: now,
                 change,
-                drop_state,
+                drop_state: None,
             }
         })
         .collect()

@@ -15,6 +15,8 @@ pub(crate) struct GroupFairness {
     pub group: usize,
     pub counts: Vec<f64>,
     pub stats: Result<IvStats, StatsError>,
+    /// The level this window shows; the evaluation replaces it by the state after the
+    /// published one ([`fairness_next_state`]).
     pub state: Option<DriftState>,
 }
 
@@ -26,6 +28,26 @@ pub(crate) fn fairness_state(below_tau: bool, above_tau: bool) -> DriftState {
         DriftState::Alert
     } else {
         DriftState::Warning
+    }
+}
+
+/// The state after `prev` given this window's `level`, with hysteresis: ok holds while J
+/// itself stays below tau (in a noisy window the evidence of "J < tau" may lapse while the
+/// estimate has not moved toward tau), alert holds while J stays at `clear_ratio` x tau or
+/// above; otherwise the level. J is the median-unbiased estimate the tables show.
+pub(crate) fn fairness_next_state(
+    prev: DriftState,
+    level: DriftState,
+    j: f64,
+    tau: f64,
+    clear_ratio: f64,
+) -> DriftState {
+    match (prev, level) {
+        (DriftState::Ok, DriftState::Warning) if j < tau => DriftState::Ok,
+        (DriftState::Alert, l) if l < DriftState::Alert && j >= clear_ratio * tau => {
+            DriftState::Alert
+        }
+        _ => level,
     }
 }
 
@@ -82,5 +104,20 @@ mod tests {
         // A small group: neither side shown.
         let (_, small) = evaluate_fairness(&[4000, 4000, 2000, 9, 8, 3], 3, 0.02, 0.05);
         assert_eq!(small[0].state, Some(DriftState::Warning));
+    }
+
+    #[test]
+    fn ok_and_alert_hold_until_the_estimate_crosses() {
+        use DriftState::{Alert, Ok, Warning};
+        let next = |prev, level, j| fairness_next_state(prev, level, j, 0.02, 0.8);
+        // The demo's flap: ok, then a noisy window shows neither side with J at 0.0176.
+        assert_eq!(next(Ok, Warning, 0.0176), Ok);
+        assert_eq!(next(Ok, Warning, 0.021), Warning);
+        assert_eq!(next(Ok, Alert, 0.03), Alert);
+        // Alert holds above 0.8 tau, clears below it.
+        assert_eq!(next(Alert, Warning, 0.017), Alert);
+        assert_eq!(next(Alert, Warning, 0.015), Warning);
+        assert_eq!(next(Alert, Ok, 0.01), Ok);
+        assert_eq!(next(Warning, Ok, 0.019), Ok);
     }
 }

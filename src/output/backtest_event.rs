@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use super::cloudevent::{envelope, rfc3339, transition_id};
-use crate::evaluate::{Backtest, Binning, DriftState, GiniThresholds};
+use crate::evaluate::{Backtest, Binning, DriftState, ShareThresholds};
 use crate::state::series::segment;
 use crate::stats::{Discrimination, GiniDecline};
 
@@ -23,7 +23,7 @@ pub(crate) struct GiniDeclineTransition<'a> {
     pub now: &'a Discrimination,
     pub decline: &'a GiniDecline,
     pub backtest: &'a Backtest,
-    pub thresholds: GiniThresholds,
+    pub thresholds: ShareThresholds,
     pub alpha: f64,
     pub bounds: Option<(i64, i64)>,
     pub now_ms: i64,

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::evaluate::{Binning, DriftState, FeatureEval, Thresholds};
+use crate::evaluate::{Binning, DriftState, FeatureEval, ShareThresholds, Thresholds};
 use crate::stats::{IvChange, IvStats, PsiStats};
 
 pub const EVENT_TYPE: &str = "dev.psimon.drift.transition";
@@ -30,7 +30,7 @@ pub struct IvDropTransition<'a> {
     pub goods: f64,
     pub bads: f64,
     /// Shares of the development IV lost for warning and alert.
-    pub thresholds: (f64, f64),
+    pub thresholds: ShareThresholds,
     pub alpha: f64,
     pub bounds: Option<(i64, i64)>,
     pub now_ms: i64,
@@ -89,19 +89,23 @@ pub fn iv_drop_event(t: &IvDropTransition<'_>) -> Value {
             "statistic": "iv",
             "value": t.iv.iv,
             "se": t.iv.inference.se,
+            "median_unbiased": t.iv.inference.median_unbiased,
             "ci_ncx2_lower": t.iv.inference.ci_ncx2_lower,
             "ci_ncx2_upper": t.iv.inference.ci_ncx2_upper,
             "iv_development": c.iv_development,
+            "iv_development_debiased": c.iv_development_debiased,
+            "iv_current_debiased": c.iv_current_debiased,
             "drop": c.drop,
             "drop_se": c.drop_se,
             "drop_ci_lower": c.drop_ci_lower,
             "drop_ci_upper": c.drop_ci_upper,
             "drop_pvalue": c.drop_pvalue,
             "relative_drop": c.relative_drop,
-            "relative_drop_ci_lower": c.relative_drop_ci_lower,
+            "relative_drop_lower_bound": c.relative_drop_lower_bound,
             "thresholds": {
-                "warning_iv_drop": t.thresholds.0,
-                "alert_iv_drop": t.thresholds.1,
+                "warning_iv_drop": t.thresholds.warning,
+                "alert_iv_drop": t.thresholds.alert,
+                "clear_ratio": t.thresholds.clear_ratio,
                 "alpha": t.alpha,
             },
             "goods": t.goods,
@@ -206,6 +210,8 @@ pub fn drift_event(t: &Transition<'_>) -> Value {
             "se": p.inference.se,
             "ci_lower": p.inference.ci_lower,
             "ci_upper": p.inference.ci_upper,
+            "median_unbiased": p.inference.median_unbiased,
+            "ncx2_lower_bound": p.inference.ncx2_lower_bound,
             "ci_ncx2_lower": p.inference.ci_ncx2_lower,
             "ci_ncx2_upper": p.inference.ci_ncx2_upper,
             "chi2_pvalue": p.inference.chi2_pvalue,
@@ -247,7 +253,9 @@ pub fn drift_event(t: &Transition<'_>) -> Value {
 /// 0.1.0 (`stderr` -> `se`, `p_value` -> `chi2_pvalue`, ...).
 fn data_version(kind: &str) -> u32 {
     match kind {
-        EVENT_TYPE | IV_DROP_EVENT_TYPE => 2,
+        EVENT_TYPE => 2,
+        // 3: relative_drop_ci_lower (two-sided) became relative_drop_lower_bound (one-sided).
+        IV_DROP_EVENT_TYPE => 3,
         _ => 1,
     }
 }

@@ -60,6 +60,7 @@ pub(crate) fn fairness_event(t: &FairnessTransition<'_>) -> Value {
         "statistic": "j",
         "value": s.iv,
         "se": s.inference.se,
+        "median_unbiased": s.inference.median_unbiased,
         "ci_ncx2_lower": s.inference.ci_ncx2_lower,
         "ci_ncx2_upper": s.inference.ci_ncx2_upper,
         "chi2_pvalue": s.inference.chi2_pvalue,

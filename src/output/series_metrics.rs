@@ -18,6 +18,7 @@ pub struct SeriesMetrics {
     pub feature_psi_ci_upper: GaugeVec,
     pub feature_psi_ci_ncx2_lower: GaugeVec,
     pub feature_psi_ci_ncx2_upper: GaugeVec,
+    pub feature_psi_lower_bound: GaugeVec,
     pub feature_psi_p_value: GaugeVec,
     pub feature_psi_p_value_adjusted: GaugeVec,
     pub feature_psi_noise_floor: GaugeVec,
@@ -61,6 +62,10 @@ impl SeriesMetrics {
             feature_psi_ci_ncx2_upper: fg(
                 "psimon_feature_psi_ci_ncx2_upper",
                 "Upper end of the PSI's noncentral chi-square interval.",
+            ),
+            feature_psi_lower_bound: fg(
+                "psimon_feature_psi_lower_bound",
+                "One-sided (1 - alpha) noncentral lower confidence bound of the PSI: the drift state compares it with warning_psi and alert_psi.",
             ),
             feature_psi_p_value: fg(
                 "psimon_feature_psi_p_value",
@@ -138,6 +143,7 @@ impl SeriesMetrics {
             (&self.feature_psi_ci_upper, inf.ci_upper),
             (&self.feature_psi_ci_ncx2_lower, inf.ci_ncx2_lower),
             (&self.feature_psi_ci_ncx2_upper, inf.ci_ncx2_upper),
+            (&self.feature_psi_lower_bound, inf.ncx2_lower_bound),
             (&self.feature_psi_p_value, inf.chi2_pvalue),
             (&self.feature_psi_noise_floor, inf.null_mean),
         ] {

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::binning::baseline::{FeatureBaseline, ModelBaseline};
 use crate::binning::{BaselineFile, Binner};
 use crate::config::{Config, ModelConfig, OutcomesConfig, Repartition, WindowConfig};
-use crate::evaluate::{Binning, FeatureMeta, GiniThresholds, ModelMeta, ScoreMeta, Thresholds};
+use crate::evaluate::{Binning, FeatureMeta, ModelMeta, ScoreMeta, ShareThresholds, Thresholds};
 use crate::event::groups::GroupField;
 use crate::event::outcome::OutcomeDecoder;
 use crate::event::{Decoder, ModelFields};
@@ -70,9 +70,9 @@ pub struct OutcomePlan {
     first_set: usize,
     first_window: usize,
     /// Shares of the development IV lost for the `iv_drop` warning and alert.
-    pub iv_drop: (f64, f64),
+    pub iv_drop: ShareThresholds,
     /// The `gini_decline` thresholds of the score's back-testing.
-    pub gini_decline: GiniThresholds,
+    pub gini_decline: ShareThresholds,
 }
 
 /// The internal topic through which outcomes are repartitioned by application id.
@@ -469,8 +469,12 @@ fn outcome_plan(
             .collect(),
         first_set: sets.len(),
         first_window: windows.len(),
-        iv_drop: (o.warning_iv_drop, o.alert_iv_drop),
-        gini_decline: GiniThresholds {
+        iv_drop: ShareThresholds {
+            warning: o.warning_iv_drop,
+            alert: o.alert_iv_drop,
+            clear_ratio: config.evaluation.clear_ratio,
+        },
+        gini_decline: ShareThresholds {
             warning: o.warning_gini_decline,
             alert: o.alert_gini_decline,
             clear_ratio: config.evaluation.clear_ratio,

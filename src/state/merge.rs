@@ -19,7 +19,7 @@ use crate::window::{CountMatrix, Pane, TimeRing, WindowSpec};
 #[derive(Debug, Clone)]
 pub struct MergedWindow {
     pub counts: CountMatrix,
-    /// Oldest and newest event time counted (epoch ms; end exclusive), when any.
+    /// The oldest event time counted and the newest + 1 ms (epoch ms; half-open), when any.
     pub bounds: Option<(i64, i64)>,
     /// Input partitions that contributed panes.
     pub partitions: usize,

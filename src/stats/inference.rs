@@ -18,6 +18,15 @@ pub struct Inference {
     pub ci_log_upper: f64,
     pub ci_ncx2_lower: f64,
     pub ci_ncx2_upper: f64,
+    /// The estimate that belongs to the noncentral interval: the noncentrality whose
+    /// median is the observed statistic, over `n_eff` (0 when the statistic is below the
+    /// central law's median). Median-unbiased, and inside the interval by construction;
+    /// tables show it beside the interval, the plug-in value stays in the JSON.
+    pub median_unbiased: f64,
+    /// The one-sided `1 - alpha` noncentral lower confidence bound: the bound every state
+    /// compares with its threshold (above it is the one-sided test of "at most the
+    /// threshold" rejecting at alpha).
+    pub ncx2_lower_bound: f64,
     pub chi2_stat: f64,
     pub chi2_df: usize,
     pub chi2_pvalue: f64,
@@ -83,14 +92,15 @@ pub(crate) fn infer(ev: Evidence, alpha: f64) -> Inference {
     } else {
         (0.0, 0.0)
     };
-    let (ci_ncx2_lower, ci_ncx2_upper) = if df == 0 {
-        (0.0, 0.0)
-    } else {
-        (
-            ncx2_lambda_for_cdf(dff, chi2_stat, 1.0 - alpha / 2.0) / n_eff,
-            ncx2_lambda_for_cdf(dff, chi2_stat, alpha / 2.0) / n_eff,
-        )
+    // The noncentrality at which the observed statistic sits at quantile 1 - q, per n_eff.
+    let at = |q: f64| {
+        if df == 0 {
+            0.0
+        } else {
+            ncx2_lambda_for_cdf(dff, chi2_stat, q) / n_eff
+        }
     };
+    let (ci_ncx2_lower, ci_ncx2_upper) = (at(1.0 - alpha / 2.0), at(alpha / 2.0));
     Inference {
         se,
         ci_lower: (value - z * se).max(0.0),
@@ -99,6 +109,8 @@ pub(crate) fn infer(ev: Evidence, alpha: f64) -> Inference {
         ci_log_upper,
         ci_ncx2_lower,
         ci_ncx2_upper,
+        median_unbiased: at(0.5),
+        ncx2_lower_bound: at(1.0 - alpha),
         chi2_stat,
         chi2_df: df,
         chi2_pvalue: if df == 0 {

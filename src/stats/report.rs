@@ -227,6 +227,44 @@ mod tests {
     }
 
     #[test]
+    fn the_shown_estimate_lies_in_its_interval_and_the_bound_agrees_with_the_test() {
+        let base = [2500.0, 2500.0, 2500.0, 2500.0];
+        let mut rejected = [0, 0];
+        // From no shift to a large one, on a small and a large window.
+        for scale in [0.04, 1.0] {
+            for shift in 0..12 {
+                let d = 180.0 * f64::from(shift);
+                let current: Vec<f64> = [2500.0 + d, 2500.0, 2500.0, 2500.0 - d]
+                    .iter()
+                    .map(|x| x * scale)
+                    .collect();
+                let p = psi(&current, &base, PsiOptions::default()).unwrap();
+                let i = &p.inference;
+                assert!(
+                    i.ci_ncx2_lower <= i.median_unbiased && i.median_unbiased <= i.ci_ncx2_upper,
+                    "{p:?}"
+                );
+                assert!(
+                    i.ci_ncx2_lower <= i.ncx2_lower_bound
+                        && i.ncx2_lower_bound <= i.median_unbiased
+                );
+                // "PSI <= tau" rejected at alpha exactly when the one-sided bound is above tau.
+                let t = &p.tolerance;
+                assert_eq!(
+                    t.tau_pvalue_ncx2 <= 0.05,
+                    i.ncx2_lower_bound > t.tau,
+                    "{p:?}"
+                );
+                rejected[usize::from(t.tau_pvalue_ncx2 <= 0.05)] += 1;
+            }
+        }
+        assert!(
+            rejected[0] > 3 && rejected[1] > 3,
+            "both sides: {rejected:?}"
+        );
+    }
+
+    #[test]
     fn the_p_value_of_j_below_tau_keeps_its_digits_when_small() {
         // Two groups of 50,000 alike: J ~ 0, far below tau = 0.02 (n_eff tau = 500).
         let g = [12_500.0, 12_500.0, 12_500.0, 12_500.0];
@@ -236,12 +274,24 @@ mod tests {
         };
         let g2 = [12_600.0, 12_400.0, 12_500.0, 12_500.0];
         let t = iv(&g2, &g, opts).unwrap().tolerance.unwrap();
-        assert_eq!(1.0 - t.tau_pvalue_ncx2, 0.0, "the complement has lost every digit");
+        assert_eq!(
+            1.0 - t.tau_pvalue_ncx2,
+            0.0,
+            "the complement has lost every digit"
+        );
         assert!(t.below_tau_pvalue_ncx2 > 0.0 && t.below_tau_pvalue_ncx2 < 1e-50);
         // Where both are moderate they are complements.
-        let h = iv(&[130.0, 100.0, 100.0, 70.0], &[100.0, 100.0, 100.0, 100.0], opts).unwrap();
+        let h = iv(
+            &[130.0, 100.0, 100.0, 70.0],
+            &[100.0, 100.0, 100.0, 100.0],
+            opts,
+        )
+        .unwrap();
         let t = h.tolerance.unwrap();
-        assert!((t.below_tau_pvalue_ncx2 + t.tau_pvalue_ncx2 - 1.0).abs() < 1e-12, "{t:?}");
+        assert!(
+            (t.below_tau_pvalue_ncx2 + t.tau_pvalue_ncx2 - 1.0).abs() < 1e-12,
+            "{t:?}"
+        );
     }
 
     #[test]

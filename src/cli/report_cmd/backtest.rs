@@ -10,7 +10,7 @@ use super::super::fmt::{num, pct, pval, table};
 use crate::binning::{BinSpec, ModelBaseline};
 use crate::evaluate::batch::FeatureReport;
 use crate::evaluate::{
-    Backtest, Binning, DriftState, GiniThresholds, ScoreMeta, backtest, gini_decline_state,
+    Backtest, Binning, DriftState, ScoreMeta, ShareThresholds, backtest, gini_decline_state,
 };
 use crate::stats::{Adjustment, Calibration, Discrimination};
 
@@ -21,7 +21,7 @@ pub(super) struct BacktestReport {
     meta: ScoreMeta,
     result: Backtest,
     state: Option<DriftState>,
-    thresholds: GiniThresholds,
+    thresholds: ShareThresholds,
 }
 
 /// What `--score`, `--alpha`, the adjustment and the thresholds ask for.
@@ -29,7 +29,7 @@ pub(super) struct BacktestArgs<'a> {
     pub score: Option<&'a str>,
     pub alpha: f64,
     pub method: Adjustment,
-    pub thresholds: GiniThresholds,
+    pub thresholds: ShareThresholds,
 }
 
 /// The back-testing of the score; `None` without a score feature (unless `--score` names

@@ -159,7 +159,7 @@ pub(super) fn render_fairness(f: &Fairness<'_>) -> String {
             match &g.stats {
                 Ok(s) => {
                     let t = s.tolerance.as_ref();
-                    row.extend(estimate_cells(s.iv, &s.inference));
+                    row.extend(estimate_cells(&s.inference));
                     row.extend([
                         t.map_or(String::new(), |t| pval(t.below_tau_pvalue_ncx2)),
                         if g.below_tau {

@@ -8,7 +8,9 @@ use super::book::StateBook;
 use super::fairness::{CheckEvaluation, evaluate_checks};
 pub(crate) use super::shared::{Context, Coverage, Transition};
 use crate::evaluate::outcome::{SeriesIv, evaluate_outcomes};
-use crate::evaluate::{DriftState, FeatureEval, ModelMeta, evaluate_window, next_state};
+use crate::evaluate::{
+    DriftState, FeatureEval, ModelMeta, evaluate_window, iv_drop_state, next_state,
+};
 use crate::output::cloudevent::{
     IvDropTransition, Transition as DriftTransition, drift_event, iv_drop_event, key,
 };
@@ -207,12 +209,12 @@ fn outcome_windows(
     let mut windows = Vec::new();
     for (i, (wname, _)) in o.windows.iter().enumerate() {
         let mw = &merged[o.set_of(m)][o.window_of(i)];
-        let series = evaluate_outcomes(model, &mw.counts, alpha, o.iv_drop);
+        let mut series = evaluate_outcomes(model, &mw.counts, alpha);
         let (goods, bads) = series.first().map_or((0.0, 0.0), |s| {
             (s.goods.iter().sum::<f64>(), s.bads.iter().sum::<f64>())
         });
-        for s in &series {
-            let (Some(state), Some(change), Ok(iv)) = (s.drop_state, &s.change, &s.iv) else {
+        for s in &mut series {
+            let (Some(change), Ok(iv)) = (&s.change, &s.iv) else {
                 continue;
             };
             let meta = &model.features[s.feature];
@@ -222,6 +224,8 @@ fn outcome_windows(
                 series: meta.series_path(),
             };
             let previous = book.get(&key_of, &model.baseline_id);
+            let state = iv_drop_state(previous, change, o.iv_drop);
+            s.drop_state = Some(state);
             if state == previous {
                 continue;
             }

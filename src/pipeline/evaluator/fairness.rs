@@ -5,7 +5,7 @@
 
 use super::book::StateBook;
 use super::shared::{Context, Coverage, Transition};
-use crate::fairness::evaluate::{GroupFairness, evaluate_fairness};
+use crate::fairness::evaluate::{GroupFairness, evaluate_fairness, fairness_next_state};
 use crate::output::fairness_event::{FairnessTransition, fairness_event, fairness_key};
 use crate::pipeline::plan::{FairnessPlan, Plan};
 use crate::state::codec::DriftKey;
@@ -59,12 +59,12 @@ fn check_window(
     let t = &plan.thresholds;
     let counts = mw.counts.feature(0);
     let total: u64 = counts.iter().sum();
-    let (reference, groups) = evaluate_fairness(counts, c.bins, c.tau, t.alpha);
+    let (reference, mut groups) = evaluate_fairness(counts, c.bins, c.tau, t.alpha);
     let evaluated = total >= t.min_applications;
     let model = &plan.models[c.model];
     let wname = &plan.windows[w].0;
-    for g in groups.iter().filter(|_| evaluated) {
-        let (Ok(stats), Some(state)) = (&g.stats, g.state) else {
+    for g in groups.iter_mut().filter(|_| evaluated) {
+        let (Ok(stats), Some(level)) = (&g.stats, g.state) else {
             continue;
         };
         let group = &c.groups[g.group];
@@ -74,6 +74,9 @@ fn check_window(
             series: vec![group.clone()],
         };
         let previous = book.get(&series, &model.baseline_id);
+        let j = stats.inference.median_unbiased;
+        let state = fairness_next_state(previous, level, j, c.tau, t.clear_ratio);
+        g.state = Some(state);
         if previous == state {
             continue;
         }

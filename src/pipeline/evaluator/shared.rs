@@ -12,7 +12,7 @@ use crate::state::codec::DriftKey;
 pub(crate) struct Coverage {
     pub applications: u64,
     pub partitions: usize,
-    /// Oldest and newest event time counted, when any.
+    /// Oldest event time counted and the newest + 1 ms (half-open), when any.
     pub bounds: Option<(i64, i64)>,
 }
 
