@@ -77,7 +77,7 @@ fn the_interval_covers_the_true_divergence_between_groups() {
     let base = baseline(dir.path());
     // 30 score points (half a standard deviation) lower for group B.
     let big = grouped(dir.path(), "big.csv", 400_000, 30.0, 99);
-    let truth = fairness(&base, &big)["j"]["iv"].as_f64().unwrap();
+    let truth = fairness(&base, &big)["j"]["j"].as_f64().unwrap();
     assert!(truth > 0.15 && truth < 0.35, "true J {truth}");
     let mut covered = 0;
     let runs = 40;
@@ -152,7 +152,19 @@ fn with_no_gap_the_tolerance_test_shows_j_below_tau_and_numbers_match_offline() 
             )
             .unwrap();
             let got = &g["j"];
-            assert_eq!(got["iv"].as_f64().unwrap(), want.iv);
+            assert_eq!(got["j"].as_f64().unwrap(), want.iv);
+            assert_eq!(
+                got["group_applications"].as_f64(),
+                Some(b.iter().sum::<f64>())
+            );
+            assert_eq!(
+                got["reference_applications"].as_f64(),
+                Some(a.iter().sum::<f64>())
+            );
+            assert!(
+                got.get("G").is_none() && got.get("p_goods").is_none(),
+                "{got}"
+            );
             assert_eq!(got["se"].as_f64().unwrap(), want.inference.se);
             assert_eq!(g["rows"].as_u64().unwrap() as f64, b.iter().sum::<f64>());
         }
@@ -196,4 +208,52 @@ fn fairness_mistakes_are_explained() {
         ],
         "name one with --fairness-feature",
     );
+}
+
+/// A group with no rows says so in group words; the reference group's rows are stated
+/// even when no group could be compared.
+#[test]
+fn an_empty_group_says_so_and_the_reference_keeps_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = baseline(dir.path());
+    let sample = grouped(dir.path(), "s.csv", 500, 0.0, 3);
+    let args = |format: &'static str| {
+        [
+            "report",
+            "--baseline",
+            path_str(&base),
+            "--input",
+            path_str(&sample),
+            "--fairness",
+            "group",
+            "--reference",
+            "A",
+            "--groups",
+            "Z",
+            "--fairness-feature",
+            "bureau_score",
+            "--format",
+            format,
+        ]
+        .map(String::from)
+    };
+    let run = |format| {
+        let a = args(format);
+        ok(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let doc: serde_json::Value = serde_json::from_str(&run("json")).unwrap();
+    let f = &doc["fairness"];
+    let reference_rows = f["reference_rows"].as_u64().unwrap();
+    assert!(reference_rows > 100, "{f}");
+    assert_eq!(
+        f["groups"][0]["error"], "group Z has no applications here",
+        "{f}"
+    );
+    let text = run("table");
+    assert!(text.contains("group Z has no applications here"), "{text}");
+    assert!(
+        text.contains(&format!("reference group ({reference_rows} rows)")),
+        "{text}"
+    );
+    assert!(!text.contains("goods"), "{text}");
 }

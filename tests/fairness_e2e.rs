@@ -131,7 +131,7 @@ fn run(name: &str, count: u64, gap: f64, seed: u64) -> (Monitor, Value, Topics, 
     let (want, _, _) = compare(&want_b, &want_a, 0.02, 0.05);
     let want = want.unwrap();
     let j = &window["groups"][0]["j"];
-    assert_eq!(j["iv"].as_f64().unwrap(), want.iv, "J");
+    assert_eq!(j["j"].as_f64().unwrap(), want.iv, "J");
     assert_eq!(j["se"].as_f64().unwrap(), want.inference.se, "SE");
     assert_eq!(
         j["ci_ncx2_lower"].as_f64().unwrap(),
@@ -176,7 +176,7 @@ fn true_j(dir: &std::path::Path, gap: f64) -> f64 {
         "json",
     ]);
     let doc: Value = serde_json::from_str(&out).unwrap();
-    doc["fairness"]["groups"][0]["j"]["iv"].as_f64().unwrap()
+    doc["fairness"]["groups"][0]["j"]["j"].as_f64().unwrap()
 }
 
 #[test]
@@ -192,7 +192,7 @@ fn a_score_gap_between_groups_alerts_and_the_interval_covers_the_true_j() {
         group["j"]["ci_ncx2_lower"].as_f64().unwrap(),
         group["j"]["ci_ncx2_upper"].as_f64().unwrap(),
     );
-    eprintln!("J {} [{lo}, {hi}], true J {truth}", group["j"]["iv"]);
+    eprintln!("J {} [{lo}, {hi}], true J {truth}", group["j"]["j"]);
     assert!(lo <= truth && truth <= hi, "[{lo}, {hi}] covers {truth}");
     assert_eq!(group["state"], "alert", "J far above tau 0.02 is shown");
     let labels = r#"{check="group_b",group="B",model="retail_v3",window="last_100000"}"#;
@@ -209,7 +209,7 @@ fn a_score_gap_between_groups_alerts_and_the_interval_covers_the_true_j() {
     assert_eq!(event["subject"], "retail_v3/fairness/group_b/B/last_100000");
     assert_eq!(event["data"]["state"], "alert");
     assert_eq!(event["data"]["reference_group"], "A");
-    assert_eq!(event["data"]["value"], group["j"]["iv"]);
+    assert_eq!(event["data"]["value"], group["j"]["j"]);
     let m = monitor.metrics();
     assert_eq!(
         metric(&m, &format!("psimon_fairness_state{labels}")),
@@ -241,10 +241,10 @@ fn with_no_gap_the_tolerance_test_shows_j_below_tau() {
     let group = &window["groups"][0];
     eprintln!(
         "J {} [{}, {}], p(J >= tau) {}",
-        group["j"]["iv"],
+        group["j"]["j"],
         group["j"]["ci_ncx2_lower"],
         group["j"]["ci_ncx2_upper"],
-        1.0 - group["j"]["tau_pvalue_ncx2"].as_f64().unwrap()
+        group["j"]["below_tau_pvalue_ncx2"]
     );
     assert_eq!(group["state"], "ok", "J < 0.02 shown");
     let labels = r#"{check="group_b",group="B",model="retail_v3",window="last_100000"}"#;

@@ -7,6 +7,7 @@
 //! Pure: cells in, statistics out.
 
 pub(crate) mod evaluate;
+pub mod words;
 
 use std::collections::BTreeMap;
 

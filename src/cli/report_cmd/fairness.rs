@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use super::super::fmt::{estimate_cells, num, pval, table};
 use crate::binning::{Binner, ModelBaseline};
 use crate::data::reader::Row;
+use crate::fairness::words::{group_error, j_json};
 use crate::fairness::{FairnessCounter, GroupReport};
 
 /// `--fairness COLUMN --reference VALUE [--groups a,b] [--fairness-feature F]`.
@@ -86,6 +87,7 @@ pub(super) struct Fairness<'a> {
     args: &'a FairnessArgs,
     feature: String,
     missing_group: u64,
+    reference_rows: u64,
     groups: Vec<GroupReport>,
 }
 
@@ -115,6 +117,12 @@ pub(super) fn fairness_result<'a>(
         args: fa,
         feature: fp.feature,
         missing_group: fp.counter.missing_group,
+        reference_rows: fp
+            .counter
+            .groups()
+            .iter()
+            .find(|(g, _)| *g == fa.reference)
+            .map_or(0, |(_, n)| *n),
         groups,
     })
 }
@@ -126,6 +134,7 @@ pub(super) fn fairness_json(f: &Fairness<'_>) -> Value {
         "feature": f.feature,
         "tau": f.args.tau,
         "rows_missing_group": f.missing_group,
+        "reference_rows": f.reference_rows,
         "groups": f.groups.iter().map(|g| {
             let mut v = json!({
                 "group": g.group,
@@ -135,8 +144,8 @@ pub(super) fn fairness_json(f: &Fairness<'_>) -> Value {
                 "above_tau": g.above_tau,
             });
             match &g.stats {
-                Ok(s) => v["j"] = serde_json::to_value(s).unwrap_or(Value::Null),
-                Err(e) => v["error"] = json!(e.to_string()),
+                Ok(s) => v["j"] = j_json(s),
+                Err(e) => v["error"] = json!(group_error(e, &g.group, &f.args.reference)),
             }
             v
         }).collect::<Vec<_>>(),
@@ -171,7 +180,7 @@ pub(super) fn render_fairness(f: &Fairness<'_>) -> String {
                         },
                     ]);
                 }
-                Err(e) => row.push(format!("error: {e}")),
+                Err(e) => row.push(group_error(e, &g.group, &f.args.reference)),
             }
             row
         })
@@ -192,7 +201,7 @@ pub(super) fn render_fairness(f: &Fairness<'_>) -> String {
     out.push_str(&format!(
         "J: divergence of {}'s bins in the group from the reference group ({} rows), the IV of the protected attribute. below tau: H0 J >= tau rejected at alpha (p(J >= tau) < alpha); ABOVE tau: H0 J <= tau rejected.{}\n",
         f.feature,
-        f.groups.first().map_or(0, |g| g.reference_rows),
+        f.reference_rows,
         if f.missing_group > 0 {
             format!(" {} rows had no {} and are in no group.", f.missing_group, f.args.column)
         } else {

@@ -8,6 +8,7 @@ use super::evaluation::{Evaluation, FeatureResult, OutcomeWindowEvaluation, Wind
 use super::fairness::{CheckEvaluation, FairnessWindowEvaluation};
 use crate::evaluate::ModelMeta;
 use crate::evaluate::outcome::SeriesIv;
+use crate::fairness::words::{group_error, j_json};
 use crate::output::cloudevent::rfc3339;
 use crate::pipeline::plan::{FairnessPlan, Plan};
 
@@ -210,9 +211,12 @@ fn fairness_window(c: &FairnessPlan, wname: &str, fw: &FairnessWindowEvaluation)
             match (&g.stats, g.state) {
                 (Ok(stats), Some(state)) => {
                     v["state"] = json!(state);
-                    v["j"] = serde_json::to_value(stats).unwrap_or(Value::Null);
+                    v["j"] = j_json(stats);
                 }
-                _ => v["error"] = json!(g.stats.as_ref().err().map(|e| e.to_string())),
+                _ => {
+                    let why = |e| group_error(e, &c.groups[g.group], &c.reference);
+                    v["error"] = json!(g.stats.as_ref().err().map(why));
+                }
             }
             v
         })
