@@ -4,7 +4,7 @@
 //! coverage at two sample sizes.
 
 use psimon::data::synth::Rng;
-use psimon::stats::{Adjustment, calibration, discrimination};
+use psimon::stats::{Adjustment, Development, calibration, discrimination, expected};
 use serde_json::Value;
 
 fn oracle() -> Value {
@@ -144,5 +144,45 @@ fn the_auc_interval_covers_the_true_auc() {
         let coverage = covered as f64 / runs as f64;
         eprintln!("{goods} goods, {bads} bads: 95% interval covered {coverage}");
         assert!(coverage >= 0.93, "{goods}/{bads}: coverage {coverage}");
+    }
+}
+
+/// Binomial draw: `n` trials of chance `p`.
+fn binomial(rng: &mut Rng, n: usize, p: f64) -> f64 {
+    (0..n).filter(|_| rng.chance(p)).count() as f64
+}
+
+#[test]
+fn the_expected_figures_vary_as_their_standard_errors_say() {
+    // Current population over six score bands, development of 400 applications per band.
+    let shares = [0.1, 0.15, 0.2, 0.25, 0.2, 0.1];
+    let rates = [0.4, 0.25, 0.15, 0.08, 0.04, 0.02];
+    let mut rng = Rng::new(11);
+    let (mut aucs, mut ses, mut rates_seen, mut rate_ses) = (vec![], vec![], vec![], vec![]);
+    for _ in 0..1500 {
+        let current = draw(&mut rng, &shares, 3000);
+        let bads: Vec<f64> = rates.iter().map(|&r| binomial(&mut rng, 400, r)).collect();
+        let goods: Vec<f64> = bads.iter().map(|b| 400.0 - b).collect();
+        let dev = Development {
+            goods: &goods,
+            bads: &bads,
+            ranked: 6,
+            reversed: false,
+        };
+        let e = expected(&current, &dev).unwrap();
+        aucs.push(e.auc);
+        ses.push(e.auc_se);
+        rates_seen.push(e.bad_rate);
+        rate_ses.push(e.bad_rate_se);
+    }
+    let sd = |v: &[f64]| {
+        let m = v.iter().sum::<f64>() / v.len() as f64;
+        (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (v.len() - 1) as f64).sqrt()
+    };
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    for (name, values, errors) in [("AUC", &aucs, &ses), ("bad rate", &rates_seen, &rate_ses)] {
+        let ratio = mean(errors) / sd(values);
+        eprintln!("expected {name}: mean SE / SD over draws = {ratio:.3}");
+        assert!((0.9..1.1).contains(&ratio), "{name}: {ratio}");
     }
 }

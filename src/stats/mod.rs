@@ -9,6 +9,7 @@
 //! - `report`: `psi()` and `iv()`, the user-facing results with the reference field names.
 //! - `discrimination`: AUC, Gini and KS of a score with DeLong's SE; decline against development.
 //! - `calibration`: bad rate per score band against its PD (Jeffreys test, Hosmer-Lemeshow).
+//! - `expected`: bad rate, AUC and IV expected of a population under development bad rates.
 //! - `compare`: IV now against IV at development (the drop, its SE, test and interval).
 
 pub mod calc;
@@ -17,6 +18,7 @@ pub(crate) mod compare;
 pub(crate) mod discrimination;
 pub(crate) mod divergence;
 pub(crate) mod error;
+pub(crate) mod expected;
 pub(crate) mod inference;
 pub(crate) mod multiple;
 pub(crate) mod report;
@@ -26,6 +28,7 @@ pub use calibration::{Band, Calibration, Light, calibration, jeffreys_p};
 pub use compare::{IvChange, iv_change};
 pub use discrimination::{Discrimination, GiniDecline, discrimination, gini_decline};
 pub use error::StatsError;
+pub use expected::{Development, Expected, expected};
 pub use multiple::{Adjustment, adjust};
 pub use report::{
     DEFAULT_ALPHA, DEFAULT_PSI_TAU, IvOptions, IvStats, PsiOptions, PsiStats, iv, psi,
