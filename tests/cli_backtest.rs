@@ -197,3 +197,51 @@ fn a_score_must_be_a_numeric_feature_of_the_model() {
     ]);
     assert!(serde_json::from_str::<Value>(&out).unwrap()["backtest"].is_null());
 }
+
+/// Before outcomes: the expected bad rate of a sample under the development bad rates,
+/// with no --target; a shifted (riskier) sample is expected to cost more, and once its
+/// outcomes are known the realised bad rate lies within the expected one's noise.
+#[test]
+fn a_riskier_sample_is_expected_to_cost_more_and_outcomes_bear_it_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = generate(dir.path(), "dev.csv", 20_000, 0.0, 1);
+    let base = dir.path().join("base.json");
+    stumps_baseline(&dev, &base);
+    let expected = |input: &std::path::Path| {
+        let out = ok(&[
+            "report",
+            "--baseline",
+            path_str(&base),
+            "--input",
+            path_str(input),
+            "--score",
+            "bureau_score",
+            "--format",
+            "json",
+        ]);
+        let doc: Value = serde_json::from_str(&out).unwrap();
+        assert!(
+            doc["backtest"]["discrimination"].is_null(),
+            "no outcomes without --target"
+        );
+        doc["backtest"]["expected"].clone()
+    };
+    let like = expected(&generate(dir.path(), "like.csv", 10_000, 0.0, 5));
+    let shifted_csv = generate(dir.path(), "shifted.csv", 10_000, 0.8, 6);
+    let shifted = expected(&shifted_csv);
+    let rate = |e: &Value| e["bad_rate"].as_f64().unwrap();
+    let se = |e: &Value| e["bad_rate_se"].as_f64().unwrap();
+    assert!(
+        rate(&shifted) > rate(&like) + 4.0 * se(&shifted).hypot(se(&like)),
+        "{like} {shifted}"
+    );
+    // With the outcomes: the realised bad rate of the same bins within 3 SEs of both.
+    let (goods, bads) = offline(&shifted_csv, &score_feature(&base));
+    let realised =
+        bads.iter().sum::<f64>() / (goods.iter().sum::<f64>() + bads.iter().sum::<f64>());
+    let noise = se(&shifted).hypot((realised * (1.0 - realised) / 10_000.0).sqrt());
+    assert!(
+        (realised - rate(&shifted)).abs() < 3.0 * noise,
+        "{realised} vs {shifted}"
+    );
+}

@@ -11,8 +11,8 @@ use serde::Serialize;
 use super::DriftState;
 use super::drift::{ShareThresholds, with_hysteresis};
 use crate::stats::{
-    Adjustment, Calibration, Discrimination, GiniDecline, StatsError, calibration, discrimination,
-    gini_decline,
+    Adjustment, Calibration, Development, Discrimination, Expected, GiniDecline, StatsError,
+    calibration, discrimination, expected, gini_decline,
 };
 
 /// What the back-testing of a model knows of its score series.
@@ -94,6 +94,25 @@ impl ScoreMeta {
         }
         meta
     }
+}
+
+/// What the score's `current` counts per bin (all of its bins) are expected to show under
+/// the development bad rates of `dev` (goods and bads per bin); `None` without them.
+pub fn expected_of(
+    score: &ScoreMeta,
+    dev: Option<&(Vec<f64>, Vec<f64>)>,
+    current: &[f64],
+) -> Option<Result<Expected, StatsError>> {
+    let (goods, bads) = dev?;
+    Some(expected(
+        current,
+        &Development {
+            goods,
+            bads,
+            ranked: score.ranked,
+            reversed: score.reversed,
+        },
+    ))
 }
 
 /// The back-testing of the score's `goods` and `bads` per bin (all of its bins).

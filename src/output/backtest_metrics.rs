@@ -5,7 +5,7 @@
 use prometheus::{GaugeVec, IntGaugeVec, Registry};
 
 use super::register::{gauge_vec, int_gauge_vec};
-use crate::stats::{Band, Calibration, Discrimination};
+use crate::stats::{Band, Calibration, Discrimination, Expected};
 
 const LABELS: &[&str] = &["model", "window"];
 const BAND_LABELS: &[&str] = &["model", "window", "band"];
@@ -26,6 +26,12 @@ pub struct BacktestMetrics {
     pub band_pd: GaugeVec,
     pub band_p_value_adjusted: GaugeVec,
     pub band_light: IntGaugeVec,
+    pub expected_bad_rate: GaugeVec,
+    pub expected_bad_rate_stderr: GaugeVec,
+    pub expected_gini: GaugeVec,
+    pub expected_gini_stderr: GaugeVec,
+    pub expected_iv: GaugeVec,
+    pub expected_iv_stderr: GaugeVec,
 }
 
 impl BacktestMetrics {
@@ -95,6 +101,30 @@ impl BacktestMetrics {
                 "0 green, 1 amber, 2 red (the band's adjusted Jeffreys p-value at most alpha, at most alpha / 10).",
                 BAND_LABELS,
             ),
+            expected_bad_rate: g(
+                "psimon_score_expected_bad_rate",
+                "Bad rate the window's applications are expected to show if each score bin keeps its development bad rate (label window: a [[windows]] entry).",
+            ),
+            expected_bad_rate_stderr: g(
+                "psimon_score_expected_bad_rate_stderr",
+                "Delta-method standard error of psimon_score_expected_bad_rate.",
+            ),
+            expected_gini: g(
+                "psimon_score_expected_gini",
+                "Gini the score is expected to show on the window's applications under the development bad rates.",
+            ),
+            expected_gini_stderr: g(
+                "psimon_score_expected_gini_stderr",
+                "Delta-method standard error of psimon_score_expected_gini.",
+            ),
+            expected_iv: g(
+                "psimon_score_expected_iv",
+                "IV the score is expected to show on the window's applications under the development bad rates.",
+            ),
+            expected_iv_stderr: g(
+                "psimon_score_expected_iv_stderr",
+                "Delta-method standard error of psimon_score_expected_iv.",
+            ),
         }
     }
 
@@ -107,6 +137,20 @@ impl BacktestMetrics {
             (&self.gini_ci_lower, d.gini_ci_lower),
             (&self.gini_ci_upper, d.gini_ci_upper),
             (&self.ks, d.ks),
+        ] {
+            gauge.with_label_values(labels).set(value);
+        }
+    }
+
+    /// The gauges of one drift window's expected figures; `labels` are model and window.
+    pub fn record_expected(&self, labels: &[&str], e: &Expected) {
+        for (gauge, value) in [
+            (&self.expected_bad_rate, e.bad_rate),
+            (&self.expected_bad_rate_stderr, e.bad_rate_se),
+            (&self.expected_gini, e.gini),
+            (&self.expected_gini_stderr, e.gini_se),
+            (&self.expected_iv, e.iv),
+            (&self.expected_iv_stderr, e.iv_se),
         ] {
             gauge.with_label_values(labels).set(value);
         }

@@ -316,7 +316,10 @@ fn score_meta(
     metas: &[FeatureMeta],
     problems: &mut Vec<String>,
 ) -> Option<ScoreMeta> {
-    let configured = config.outcomes.as_ref()?.score_feature.as_deref();
+    let configured = config
+        .outcomes
+        .as_ref()
+        .and_then(|o| o.score_feature.as_deref());
     let name = configured.unwrap_or(SCORE_FEATURE);
     let found = metas
         .iter()

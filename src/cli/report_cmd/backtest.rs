@@ -10,16 +10,24 @@ use super::super::fmt::{num, pct, pval, table};
 use crate::binning::{BinSpec, ModelBaseline};
 use crate::evaluate::batch::FeatureReport;
 use crate::evaluate::{
-    Backtest, Binning, DriftState, ScoreMeta, ShareThresholds, backtest, gini_decline_state,
+    Backtest, Binning, DriftState, ScoreMeta, ShareThresholds, backtest, expected_of,
+    gini_decline_state,
 };
-use crate::stats::{Adjustment, Calibration, Discrimination};
+use crate::stats::{Adjustment, Calibration, Discrimination, Expected, GiniDecline, StatsError};
 
 /// The score's back-testing on the sample.
 pub(super) struct BacktestReport {
     feature: String,
     labels: Vec<String>,
     meta: ScoreMeta,
-    result: Backtest,
+    /// With outcomes (`--target`).
+    result: Option<Backtest>,
+    /// Under the development bad rates (a baseline with outcomes).
+    expected: Option<Result<Expected, StatsError>>,
+    /// The sample's realised IV of the score, and its goods and bads in the bins the
+    /// expected figures cover (with `--target`).
+    realised_iv: Option<f64>,
+    realised: Option<(f64, f64)>,
     state: Option<DriftState>,
     thresholds: ShareThresholds,
 }
@@ -55,9 +63,6 @@ pub(super) fn backtest_report(
     }
     let goods: Option<Vec<f64>> = r.bins.iter().map(|b| b.goods.map(|x| x as f64)).collect();
     let bads: Option<Vec<f64>> = r.bins.iter().map(|b| b.bads.map(|x| x as f64)).collect();
-    let (Some(goods), Some(bads)) = (goods, bads) else {
-        return Ok(None);
-    };
     let to_f64 = |v: &Vec<u64>| v.iter().map(|&x| x as f64).collect::<Vec<f64>>();
     let dev = f
         .goods
@@ -66,23 +71,54 @@ pub(super) fn backtest_report(
         .map(|(g, b)| (to_f64(g), to_f64(b)));
     let dev_ref = dev.as_ref().map(|(g, b)| (g.as_slice(), b.as_slice()));
     let meta = ScoreMeta::from_development(0, f.bins.regular_bins(), dev_ref, a.alpha);
-    let result = backtest(&meta, &goods, &bads, a.alpha, a.method);
+    let current: Vec<f64> = r.bins.iter().map(|b| b.current_count as f64).collect();
+    let expected = expected_of(&meta, dev.as_ref(), &current);
+    let predicted = |i: usize| dev.as_ref().is_some_and(|(g, b)| g[i] + b[i] > 0.0);
+    let realised = goods.as_ref().zip(bads.as_ref()).map(|(g, b)| {
+        let sum = |v: &[f64]| (0..v.len()).filter(|&i| predicted(i)).map(|i| v[i]).sum();
+        (sum(g), sum(b))
+    });
+    let result = goods
+        .zip(bads)
+        .map(|(g, b)| backtest(&meta, &g, &b, a.alpha, a.method));
+    if result.is_none() && expected.is_none() {
+        return Ok(None);
+    }
     let state = result
-        .decline
         .as_ref()
+        .and_then(|r| r.decline.as_ref())
         .map(|d| gini_decline_state(DriftState::Ok, d, a.thresholds));
     Ok(Some(BacktestReport {
         feature: name.to_string(),
         labels: f.labels.clone(),
         meta,
         result,
+        expected,
+        realised_iv: r
+            .iv
+            .as_ref()
+            .and_then(|iv| iv.as_ref().ok())
+            .map(|iv| iv.iv),
+        realised,
         state,
         thresholds: a.thresholds,
     }))
 }
 
 pub(super) fn backtest_json(b: &BacktestReport) -> Value {
-    let r = &b.result;
+    let mut v = json!({
+        "feature": b.feature,
+        "higher_score_is_riskier": b.meta.reversed,
+        "development": b.meta.development,
+        "expected": b.expected.as_ref().map(|e| match e {
+            Ok(e) => serde_json::to_value(e).unwrap_or(Value::Null),
+            Err(err) => json!({ "error": err.to_string() }),
+        }),
+        "thresholds": { "warning_gini_decline": b.thresholds.warning, "alert_gini_decline": b.thresholds.alert },
+    });
+    let Some(r) = &b.result else {
+        return v;
+    };
     let calibration = r.calibration.as_ref().ok().map(|c| {
         let bands: Vec<Value> = r
             .bands
@@ -102,32 +138,34 @@ pub(super) fn backtest_json(b: &BacktestReport) -> Value {
             "bands": bands,
         })
     });
-    json!({
-        "feature": b.feature,
-        "higher_score_is_riskier": b.meta.reversed,
-        "unranked": r.unranked,
-        "development": b.meta.development,
-        "discrimination": r.discrimination.as_ref().ok(),
-        "discrimination_error": r.discrimination.as_ref().err().map(|e| e.to_string()),
-        "gini_decline": r.decline,
-        "state": b.state,
-        "thresholds": { "warning_gini_decline": b.thresholds.warning, "alert_gini_decline": b.thresholds.alert },
-        "calibration": calibration,
-        "calibration_error": r.calibration.as_ref().err().map(|e| e.to_string()),
-    })
+    v["unranked"] = json!(r.unranked);
+    v["discrimination"] = json!(r.discrimination.as_ref().ok());
+    v["discrimination_error"] = json!(r.discrimination.as_ref().err().map(|e| e.to_string()));
+    v["gini_decline"] = json!(r.decline);
+    v["state"] = json!(b.state);
+    v["calibration"] = json!(calibration);
+    v["calibration_error"] = json!(r.calibration.as_ref().err().map(|e| e.to_string()));
+    v
 }
 
 pub(super) fn render_backtest(b: &BacktestReport, alpha: f64, method: Adjustment) -> String {
-    let r = &b.result;
     let direction = if b.meta.reversed {
         "a higher score is riskier"
     } else {
         "a higher score is safer"
     };
     let mut out = format!(
-        "\nBack-testing of {} (ranked as development ranks it: {direction}; {} applications in special-value and missing bins not ranked)\n",
-        b.feature, r.unranked
+        "\nBack-testing of {} (ranked as development ranks it: {direction})\n",
+        b.feature
     );
+    out.push_str(&render_expected(b));
+    let Some(r) = &b.result else {
+        return out;
+    };
+    out.push_str(&format!(
+        "{} applications in special-value and missing bins not ranked\n",
+        r.unranked
+    ));
     let mut rows = Vec::new();
     if let Some(d) = &b.meta.development {
         rows.push(discrimination_row("development", d));
@@ -144,25 +182,73 @@ pub(super) fn render_backtest(b: &BacktestReport, alpha: f64, method: Adjustment
         &rows,
     ));
     if let (Some(d), Some(state)) = (&r.decline, b.state) {
-        let share = |x: Option<f64>| x.map_or("-".into(), pct);
-        out.push_str(&format!(
-            "Gini decline {} ± {} = {} of the development Gini, at least {} ({} one-sided bound); p {} (both samples), p {} (ECB test: development AUC taken as known). gini_decline: {} (warning above {}, alert above {} lost, by the bound)\n",
-            num(d.decline),
-            num(d.decline_se),
-            share(d.relative_decline),
-            share(d.relative_decline_lower),
-            pct(1.0 - alpha),
-            pval(d.pvalue),
-            pval(d.pvalue_one_sample),
-            state.as_str().to_uppercase(),
-            pct(b.thresholds.warning),
-            pct(b.thresholds.alert),
-        ));
+        out.push_str(&render_decline(b, d, state, alpha));
     }
     match &r.calibration {
-        Ok(c) => out.push_str(&render_calibration(b, c, alpha, method)),
+        Ok(c) => out.push_str(&render_calibration(b, r, c, alpha, method)),
         Err(e) => out.push_str(&format!("no calibration: {e}\n")),
     }
+    out
+}
+
+fn render_decline(b: &BacktestReport, d: &GiniDecline, state: DriftState, alpha: f64) -> String {
+    let share = |x: Option<f64>| x.map_or("-".into(), pct);
+    format!(
+        "Gini decline {} ± {} = {} of the development Gini, at least {} ({} one-sided bound); p {} (both samples), p {} (ECB test: development AUC taken as known). gini_decline: {} (warning above {}, alert above {} lost, by the bound)\n",
+        num(d.decline),
+        num(d.decline_se),
+        share(d.relative_decline),
+        share(d.relative_decline_lower),
+        pct(1.0 - alpha),
+        pval(d.pvalue),
+        pval(d.pvalue_one_sample),
+        state.as_str().to_uppercase(),
+        pct(b.thresholds.warning),
+        pct(b.thresholds.alert),
+    )
+}
+
+/// The sample's expected figures under the development bad rates and, with outcomes,
+/// the realised ones beside them.
+fn render_expected(b: &BacktestReport) -> String {
+    let Some(e) = &b.expected else {
+        return String::new();
+    };
+    let e = match e {
+        Ok(e) => e,
+        Err(err) => return format!("no expected figures: {err}\n"),
+    };
+    let mut rows = vec![vec![
+        "expected".to_string(),
+        format!("{} ± {}", pct(e.bad_rate), pct(e.bad_rate_se)),
+        format!("{} ± {}", num(e.gini), num(e.gini_se)),
+        format!("{} ± {}", num(e.iv), num(e.iv_se)),
+    ]];
+    if let (Some(r), Some((goods, bads))) = (&b.result, b.realised)
+        && let Ok(d) = &r.discrimination
+    {
+        let rate = bads / (goods + bads);
+        let rate_se = (rate * (1.0 - rate) / (goods + bads)).sqrt();
+        rows.push(vec![
+            "realised".to_string(),
+            format!("{} ± {}", pct(rate), pct(rate_se)),
+            format!("{} ± {}", num(d.gini), num(d.gini_se)),
+            b.realised_iv.map_or("-".into(), num),
+        ]);
+    }
+    let mut out = format!(
+        "Expected of the sample's score mix if each score bin keeps its development bad rate ({} applications{}):\n",
+        e.applications,
+        if e.unpredicted > 0.0 {
+            format!(
+                "; {} in bins without development applications not predicted",
+                e.unpredicted
+            )
+        } else {
+            String::new()
+        }
+    );
+    out.push_str(&table(&["", "bad rate", "Gini", "IV"], &rows));
     out
 }
 
@@ -183,12 +269,12 @@ fn discrimination_row(name: &str, d: &Discrimination) -> Vec<String> {
 
 fn render_calibration(
     b: &BacktestReport,
+    r: &Backtest,
     c: &Calibration,
     alpha: f64,
     method: Adjustment,
 ) -> String {
-    let rows: Vec<Vec<String>> = b
-        .result
+    let rows: Vec<Vec<String>> = r
         .bands
         .iter()
         .zip(&c.bands)

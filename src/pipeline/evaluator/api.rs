@@ -11,6 +11,7 @@ use crate::evaluate::outcome::SeriesIv;
 use crate::fairness::words::{group_error, j_json};
 use crate::output::cloudevent::rfc3339;
 use crate::pipeline::plan::{FairnessPlan, Plan};
+use crate::stats::{Expected, StatsError};
 
 pub(super) fn to_json(plan: &Plan, e: &Evaluation) -> Value {
     let models: Vec<Value> = plan
@@ -58,7 +59,16 @@ fn window(plan: &Plan, model: &ModelMeta, wname: &str, we: &WindowEvaluation) ->
         "window_start": c.bounds.map(|b| rfc3339(b.0)),
         "window_end": c.bounds.map(|b| rfc3339(b.1)),
         "features": we.features.iter().map(|f| feature(model, f)).collect::<Vec<_>>(),
+        "expected": we.expected.as_ref().map(expected),
     })
+}
+
+/// The score mix's expected figures, or why there are none.
+fn expected(e: &Result<Expected, StatsError>) -> Value {
+    match e {
+        Ok(e) => serde_json::to_value(e).unwrap_or(Value::Null),
+        Err(err) => json!({ "error": err.to_string() }),
+    }
 }
 
 fn feature(model: &ModelMeta, f: &FeatureResult) -> Value {

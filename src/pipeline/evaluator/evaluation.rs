@@ -9,7 +9,7 @@ use super::fairness::{CheckEvaluation, evaluate_checks};
 pub(crate) use super::shared::{Context, Coverage, Transition};
 use crate::evaluate::outcome::{SeriesIv, evaluate_outcomes};
 use crate::evaluate::{
-    DriftState, FeatureEval, ModelMeta, evaluate_window, iv_drop_state, next_state,
+    DriftState, FeatureEval, ModelMeta, evaluate_window, expected_of, iv_drop_state, next_state,
 };
 use crate::output::cloudevent::{
     IvDropTransition, Transition as DriftTransition, drift_event, iv_drop_event, key,
@@ -17,7 +17,7 @@ use crate::output::cloudevent::{
 use crate::pipeline::plan::Plan;
 use crate::state::codec::DriftKey;
 use crate::state::{MergedWindow, SetId};
-use crate::stats::adjust;
+use crate::stats::{Expected, StatsError, adjust};
 
 /// Every series of the plan evaluated at `at_ms`.
 #[derive(Debug)]
@@ -46,6 +46,9 @@ pub(crate) struct WindowEvaluation {
     /// Whether the window holds `min_applications`; its features are empty if not.
     pub evaluated: bool,
     pub features: Vec<FeatureResult>,
+    /// What the window's score mix is expected to cost under the development bad rates
+    /// (a score with development goods and bads; evaluated windows only).
+    pub expected: Option<Result<Expected, StatsError>>,
 }
 
 /// One series' PSI and, when it has one, its state.
@@ -121,8 +124,10 @@ fn window(
             coverage,
             evaluated,
             features: Vec::new(),
+            expected: None,
         };
     }
+    let expected = expected_in(model, mw);
     let evals = evaluate_window(model, &mw.counts, t.alpha);
     // The features tested together: their no-drift p-values, adjusted.
     let raw: Vec<f64> = evals
@@ -189,7 +194,21 @@ fn window(
         coverage,
         evaluated,
         features,
+        expected,
     }
+}
+
+/// What the window's score mix is expected to show under the development bad rates.
+fn expected_in(model: &ModelMeta, mw: &MergedWindow) -> Option<Result<Expected, StatsError>> {
+    let score = model.score.as_ref()?;
+    let current: Vec<f64> = mw
+        .counts
+        .feature(score.feature)
+        .iter()
+        .map(|&c| c as f64)
+        .collect();
+    let development = model.features[score.feature].development.as_ref();
+    expected_of(score, development, &current)
 }
 
 /// IV of every series of model `m` in each outcome window, and the `iv_drop` transitions.

@@ -15,6 +15,9 @@ pub(super) fn record(metrics: &Metrics, plan: &Plan, e: &Evaluation) {
     for (model, me) in plan.models.iter().zip(&e.models) {
         for ((wname, _), we) in plan.windows.iter().zip(&me.windows) {
             window(&metrics.series, model, wname, we);
+            if let Some(Ok(e)) = &we.expected {
+                metrics.backtest.record_expected(&[&model.name, wname], e);
+            }
         }
         if let Some(o) = &plan.outcomes {
             for ((wname, _), ow) in o.windows.iter().zip(&me.outcome_windows) {

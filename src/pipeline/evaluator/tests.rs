@@ -326,6 +326,51 @@ fn a_score_that_no_longer_ranks_alerts_under_its_discrimination_series() {
 }
 
 #[test]
+fn a_riskier_score_mix_is_expected_to_cost_more_before_outcomes_arrive() {
+    let plan = plan();
+    let model = &plan.models[0];
+    let score = model.score.as_ref().unwrap().feature;
+    let (g, b) = model.features[score].development.clone().unwrap();
+    let dev_rate = b.iter().sum::<f64>() / (g.iter().sum::<f64>() + b.iter().sum::<f64>());
+    let like = run(
+        &plan,
+        &snapshot(&plan, |_| window(&plan, 0, 20_000, like_baseline)),
+        &StateBook::default(),
+    );
+    let same = like.models[0].windows[0]
+        .expected
+        .as_ref()
+        .unwrap()
+        .as_ref()
+        .unwrap();
+    assert!(
+        (same.bad_rate - dev_rate).abs() < 3.0 * same.bad_rate_se,
+        "{same:?} vs {dev_rate}"
+    );
+    // The riskiest score range twenty times as common.
+    let e = run(
+        &plan,
+        &snapshot(&plan, |_| window(&plan, 0, 20_000, moved(score))),
+        &StateBook::default(),
+    );
+    let riskier = e.models[0].windows[0]
+        .expected
+        .as_ref()
+        .unwrap()
+        .as_ref()
+        .unwrap();
+    assert!(
+        riskier.bad_rate > same.bad_rate + 5.0 * riskier.bad_rate_se,
+        "{riskier:?}"
+    );
+    let json = api::to_json(&plan, &e);
+    assert_eq!(
+        json["models"][0]["windows"][0]["expected"]["bad_rate"],
+        riskier.bad_rate
+    );
+}
+
+#[test]
 fn a_group_apart_from_the_reference_alerts_under_its_check_whatever_its_name() {
     let plan = plan();
     let check = &plan.fairness[0];
