@@ -461,7 +461,7 @@ pub(crate) fn run_batch(keep_in: Option<std::path::PathBuf>) -> Result<()> {
         features: None,
         target: Some("bad".into()),
         bad_value: None,
-        json: false,
+        format: report_cmd::ReportFormat::Table,
         psi: PsiOptions::default(),
         multiple_testing: crate::stats::Adjustment::Bh,
         fairness: None,

@@ -26,6 +26,36 @@ pub(crate) fn pct(x: f64) -> String {
     format!("{:.1}%", 100.0 * x)
 }
 
+/// How a report's tables are written: aligned text, or Markdown (for a validation file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TableStyle {
+    Text,
+    Markdown,
+}
+
+/// A table in `style`.
+pub(crate) fn table_as(style: TableStyle, header: &[&str], rows: &[Vec<String>]) -> String {
+    match style {
+        TableStyle::Text => table(header, rows),
+        TableStyle::Markdown => markdown_table(header, rows),
+    }
+}
+
+/// A Markdown table: the first column left-aligned, the others right-aligned; `|` escaped.
+fn markdown_table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let cell = |c: &str| c.replace('|', "\\|");
+    let line = |cells: Vec<String>| format!("| {} |\n", cells.join(" | "));
+    let mut out = String::from("\n");
+    out.push_str(&line(header.iter().map(|h| cell(h)).collect()));
+    let rule = (0..header.len()).map(|c| if c == 0 { ":---" } else { "---:" });
+    out.push_str(&line(rule.map(String::from).collect()));
+    for r in rows {
+        out.push_str(&line(r.iter().map(|c| cell(c)).collect()));
+    }
+    out.push('\n');
+    out
+}
+
 /// Left-aligns the first column and right-aligns the others.
 pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let cols = header.len();

@@ -1,7 +1,6 @@
 //! `psimon report`: batch PSI (and IV with a target) of a sample file against a baseline.
 //! Streams the file: memory does not grow with its size.
 
-use super::Format;
 use crate::stats::{DEFAULT_ALPHA, DEFAULT_PSI_TAU};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -10,7 +9,7 @@ use anyhow::{Result, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 
-use super::fmt::{emit, estimate_cells, num, pct, pval, table};
+use super::fmt::{TableStyle, emit, estimate_cells, num, pct, pval, table_as};
 use crate::binning::{BaselineFile, BinError, ModelBaseline};
 use crate::data::error::excerpt;
 use crate::data::target::TargetClasses;
@@ -20,8 +19,10 @@ use crate::evaluate::{DriftState, Thresholds, iv_drop_state, next_state};
 use crate::stats::{Adjustment, PsiOptions, PsiStats, adjust};
 
 mod backtest;
+mod document;
 mod fairness;
 use backtest::{BacktestArgs, backtest_json, backtest_report, render_backtest};
+pub(crate) use document::ReportFormat;
 pub(crate) use fairness::FairnessArgs;
 use fairness::{FairnessPlan, fairness_json, fairness_plan, fairness_result, render_fairness};
 
@@ -32,7 +33,7 @@ pub(crate) struct ReportArgs {
     pub features: Option<Vec<String>>,
     pub target: Option<String>,
     pub bad_value: Option<String>,
-    pub json: bool,
+    pub format: ReportFormat,
     pub psi: PsiOptions,
     pub multiple_testing: Adjustment,
     pub fairness: Option<FairnessArgs>,
@@ -103,8 +104,13 @@ pub(crate) fn run(a: ReportArgs) -> Result<()> {
         rows: counted.counter.rows(),
         rows_with_target: counted.counter.rows_with_target(),
         missing_target: counted.missing_target,
+        style: a.format.style(),
+        generated: document::timestamp(time::OffsetDateTime::now_utc()),
     };
-    if a.json {
+    if a.format == ReportFormat::Csv {
+        return Ok(emit(&document::csv(&summary, &reports)?)?);
+    }
+    if a.format == ReportFormat::Json {
         let mut doc = to_json(&summary, &reports);
         if let Some(f) = &fairness {
             doc["fairness"] = fairness_json(f);
@@ -116,10 +122,15 @@ pub(crate) fn run(a: ReportArgs) -> Result<()> {
     } else {
         emit(&render(&summary, &reports))?;
         if let Some(b) = &backtest {
-            emit(&render_backtest(b, a.psi.alpha, a.multiple_testing))?;
+            emit(&render_backtest(
+                b,
+                a.psi.alpha,
+                a.multiple_testing,
+                summary.style,
+            ))?;
         }
         if let Some(f) = &fairness {
-            emit(&render_fairness(f))?;
+            emit(&render_fairness(f, summary.style))?;
         }
     }
     Ok(())
@@ -352,6 +363,10 @@ struct Summary<'a> {
     rows: u64,
     rows_with_target: u64,
     missing_target: u64,
+    /// How tables are written (text or Markdown).
+    style: TableStyle,
+    /// When the report was made (RFC 3339, UTC).
+    generated: String,
 }
 
 fn to_json(s: &Summary<'_>, reports: &[FeatureReport]) -> Value {
@@ -390,6 +405,9 @@ fn to_json(s: &Summary<'_>, reports: &[FeatureReport]) -> Value {
         })
         .collect();
     let mut out = json!({
+        "psimon_version": env!("CARGO_PKG_VERSION"),
+        "generated_at": s.generated,
+        "settings": document::settings(s.args),
         "baseline_id": s.file.id,
         "model": s.model.name,
         "input": s.args.input.display().to_string(),
@@ -443,8 +461,9 @@ fn render_iv_change(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
         return String::new();
     }
     let bound = format!("share ≥ ({})", pct(1.0 - s.args.psi.alpha));
-    let mut out = "\nIV against development\n".to_string();
-    out.push_str(&table(
+    let mut out = document::heading(s.style, "IV against development");
+    out.push_str(&table_as(
+        s.style,
         &[
             "feature",
             "dev IV",
@@ -468,13 +487,7 @@ fn render_iv_change(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
 }
 
 fn render(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
-    let mut out = format!(
-        "baseline {}  model {}  {} rows of {}\n\n",
-        s.file.id,
-        s.model.name,
-        s.rows,
-        s.args.input.display()
-    );
+    let mut out = document::header(s);
     let q = adjusted(reports, s.args.multiple_testing);
     let mut order: Vec<(&FeatureReport, Option<f64>)> = reports.iter().zip(q).collect();
     let psi_of = |r: &FeatureReport| r.psi.as_ref().map_or(f64::NEG_INFINITY, |p| p.psi);
@@ -506,7 +519,7 @@ fn render(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
     if with_iv {
         header.push("IV ± SE");
     }
-    out.push_str(&table(&header, &rows));
+    out.push_str(&table_as(s.style, &header, &rows));
     out.push_str(&format!(
         "\nPSI: the median-unbiased estimate, which belongs to the interval (the plug-in PSI is in the JSON). CI (ncx2): {} noncentral chi-square interval. chi2 p: test of no drift; {adj}: adjusted for the {} series tested together. floor: PSI expected with no drift, (k-1)/n_eff. ",
         pct(1.0 - s.args.psi.alpha),
@@ -526,7 +539,7 @@ fn render(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
         out.push_str(&render_iv_change(s, reports));
     }
     for (r, _) in order {
-        out.push_str(&bins_table(r));
+        out.push_str(&bins_table(s.style, r));
     }
     out
 }
@@ -572,27 +585,70 @@ fn summary_row(s: &Summary<'_>, r: &FeatureReport, q: Option<f64>, with_iv: bool
 }
 
 /// One feature's bins: baseline and current counts and shares, each bin's contribution.
-fn bins_table(r: &FeatureReport) -> String {
-    let mut out = format!("\n{} ({} bins)\n", r.name, r.binning.as_str());
+fn bins_table(style: TableStyle, r: &FeatureReport) -> String {
+    let mut out = document::heading(style, &format!("{} ({} bins)", r.name, r.binning.as_str()));
+    let outcomes = outcome_columns(r);
     let rows: Vec<Vec<String>> = r
         .bins
         .iter()
-        .map(|b| {
-            vec![
+        .enumerate()
+        .map(|(i, b)| {
+            let mut row = vec![
                 b.label.clone(),
                 b.baseline_count.to_string(),
                 pct(b.baseline_share),
                 b.current_count.to_string(),
                 pct(b.current_share),
                 b.contrib.map_or("dropped".into(), num),
-            ]
+            ];
+            if let Some(columns) = &outcomes {
+                row.extend(columns.iter().map(|c| c[i].clone()));
+            }
+            row
         })
         .collect();
-    out.push_str(&table(
-        &["bin", "baseline", "share", "current", "share", "contrib"],
-        &rows,
-    ));
+    let mut header = vec!["bin", "baseline", "share", "current", "share", "contrib"];
+    if outcomes.is_some() {
+        header.extend(["bad rate dev", "bad rate now", "WoE dev", "WoE now"]);
+    }
+    out.push_str(&table_as(style, &header, &rows));
     out
+}
+
+/// With a target and development outcomes: per bin the bad rate and WoE at development
+/// and now (WoE as the IV core smooths it; `-` for a bin it dropped).
+fn outcome_columns(r: &FeatureReport) -> Option<[Vec<String>; 4]> {
+    let (Some(Ok(now)), Some(dev)) = (&r.iv, &r.development_iv) else {
+        return None;
+    };
+    let rate = |g: f64, b: f64| {
+        if g + b > 0.0 {
+            pct(b / (g + b))
+        } else {
+            "-".into()
+        }
+    };
+    let woe = |s: &crate::stats::IvStats| -> Vec<String> {
+        let mut kept = s.woe.iter();
+        (0..r.bins.len())
+            .map(|i| match s.dropped_bins.contains(&i) {
+                true => "-".into(),
+                false => kept.next().map_or("-".into(), |w| format!("{w:.3}")),
+            })
+            .collect()
+    };
+    let count = |x: Option<u64>| x.unwrap_or(0) as f64;
+    let dev_rate = r
+        .bins
+        .iter()
+        .map(|b| rate(count(b.baseline_goods), count(b.baseline_bads)))
+        .collect();
+    let now_rate = r
+        .bins
+        .iter()
+        .map(|b| rate(count(b.goods), count(b.bads)))
+        .collect();
+    Some([dev_rate, now_rate, woe(dev), woe(now)])
 }
 
 /// The arguments of `psimon report`.
@@ -616,7 +672,7 @@ pub(crate) struct ReportCli {
     #[arg(long)]
     bad_value: Option<String>,
     #[arg(long, value_enum, default_value = "table")]
-    format: Format,
+    format: ReportFormat,
     /// Significance level of intervals and tests.
     #[arg(long, default_value_t = DEFAULT_ALPHA)]
     alpha: f64,
@@ -685,7 +741,7 @@ impl ReportCli {
             features: self.features,
             target: self.target,
             bad_value: self.bad_value,
-            json: self.format == Format::Json,
+            format: self.format,
             psi: crate::stats::PsiOptions {
                 alpha: self.alpha,
                 tau: self.tau,

@@ -162,8 +162,8 @@ impl BatchCounter {
             )
         });
         // IV now against the development IV of the baseline's goods and bads.
-        let change = match (&iv_result, &f.goods, &f.bads) {
-            (Some(Ok(now)), Some(g), Some(b)) => iv(
+        let development_iv = match (&iv_result, &f.goods, &f.bads) {
+            (Some(_), Some(g), Some(b)) => iv(
                 &to_f64(g),
                 &to_f64(b),
                 IvOptions {
@@ -171,8 +171,11 @@ impl BatchCounter {
                     tau: None,
                 },
             )
-            .ok()
-            .map(|dev| iv_change(&dev, now, opts.alpha)),
+            .ok(),
+            _ => None,
+        };
+        let change = match (&iv_result, &development_iv) {
+            (Some(Ok(now)), Some(dev)) => Some(iv_change(dev, now, opts.alpha)),
             _ => None,
         };
         let cur_total: f64 = current.iter().sum();
@@ -195,6 +198,8 @@ impl BatchCounter {
                 contrib: contrib.as_ref().and_then(|c| c[b]),
                 goods: iv_result.is_some().then(|| self.goods[i][b]),
                 bads: iv_result.is_some().then(|| self.bads[i][b]),
+                baseline_goods: development_iv.as_ref().and(f.goods.as_ref()).map(|g| g[b]),
+                baseline_bads: development_iv.as_ref().and(f.bads.as_ref()).map(|d| d[b]),
             })
             .collect();
         let missing = self.counts[i][spec.missing_bin()];
@@ -212,6 +217,7 @@ impl BatchCounter {
             },
             psi: psi_result,
             iv: iv_result,
+            development_iv,
             iv_change: change,
             bins,
         }
@@ -246,6 +252,12 @@ pub struct BinReport {
     pub goods: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bads: Option<u64>,
+    /// The development goods and bads in the bin (with a target and a baseline built with
+    /// one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_goods: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_bads: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -256,6 +268,8 @@ pub struct FeatureReport {
     pub missing_ratio: f64,
     pub psi: Result<PsiStats, StatsError>,
     pub iv: Option<Result<IvStats, StatsError>>,
+    /// The development IV of the baseline's goods and bads (with a target).
+    pub development_iv: Option<IvStats>,
     /// IV now against the baseline's development IV (with a target and baseline outcomes).
     pub iv_change: Option<IvChange>,
     pub bins: Vec<BinReport>,

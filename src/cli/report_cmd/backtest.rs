@@ -6,7 +6,8 @@
 use anyhow::{Result, bail};
 use serde_json::{Value, json};
 
-use super::super::fmt::{num, pct, pval, table};
+use super::super::fmt::{TableStyle, num, pct, pval, table_as};
+use super::document::heading;
 use crate::binning::{BinSpec, ModelBaseline};
 use crate::evaluate::batch::FeatureReport;
 use crate::evaluate::{
@@ -148,17 +149,25 @@ pub(super) fn backtest_json(b: &BacktestReport) -> Value {
     v
 }
 
-pub(super) fn render_backtest(b: &BacktestReport, alpha: f64, method: Adjustment) -> String {
+pub(super) fn render_backtest(
+    b: &BacktestReport,
+    alpha: f64,
+    method: Adjustment,
+    style: TableStyle,
+) -> String {
     let direction = if b.meta.reversed {
         "a higher score is riskier"
     } else {
         "a higher score is safer"
     };
-    let mut out = format!(
-        "\nBack-testing of {} (ranked as development ranks it: {direction})\n",
-        b.feature
+    let mut out = heading(
+        style,
+        &format!(
+            "Back-testing of {} (ranked as development ranks it: {direction})",
+            b.feature
+        ),
     );
-    out.push_str(&render_expected(b));
+    out.push_str(&render_expected(b, style));
     let Some(r) = &b.result else {
         return out;
     };
@@ -175,7 +184,8 @@ pub(super) fn render_backtest(b: &BacktestReport, alpha: f64, method: Adjustment
         Err(e) => out.push_str(&format!("no discrimination on the sample: {e}\n")),
     }
     let ci = format!("{} CI", pct(1.0 - alpha));
-    out.push_str(&table(
+    out.push_str(&table_as(
+        style,
         &[
             "", "AUC", "± SE", &ci, "Gini", "± SE", &ci, "KS", "goods", "bads",
         ],
@@ -185,7 +195,7 @@ pub(super) fn render_backtest(b: &BacktestReport, alpha: f64, method: Adjustment
         out.push_str(&render_decline(b, d, state, alpha));
     }
     match &r.calibration {
-        Ok(c) => out.push_str(&render_calibration(b, r, c, alpha, method)),
+        Ok(c) => out.push_str(&render_calibration(b, r, c, (alpha, method), style)),
         Err(e) => out.push_str(&format!("no calibration: {e}\n")),
     }
     out
@@ -210,7 +220,7 @@ fn render_decline(b: &BacktestReport, d: &GiniDecline, state: DriftState, alpha:
 
 /// The sample's expected figures under the development bad rates and, with outcomes,
 /// the realised ones beside them.
-fn render_expected(b: &BacktestReport) -> String {
+fn render_expected(b: &BacktestReport, style: TableStyle) -> String {
     let Some(e) = &b.expected else {
         return String::new();
     };
@@ -248,7 +258,7 @@ fn render_expected(b: &BacktestReport) -> String {
             String::new()
         }
     );
-    out.push_str(&table(&["", "bad rate", "Gini", "IV"], &rows));
+    out.push_str(&table_as(style, &["", "bad rate", "Gini", "IV"], &rows));
     out
 }
 
@@ -271,8 +281,8 @@ fn render_calibration(
     b: &BacktestReport,
     r: &Backtest,
     c: &Calibration,
-    alpha: f64,
-    method: Adjustment,
+    (alpha, method): (f64, Adjustment),
+    style: TableStyle,
 ) -> String {
     let rows: Vec<Vec<String>> = r
         .bands
@@ -293,11 +303,13 @@ fn render_calibration(
         })
         .collect();
     let q = format!("q ({})", method.as_str());
-    let mut out = format!(
-        "\nCalibration by score band (PD: the band's development bad rate; Jeffreys test, small p: the band defaults above its PD; AMBER at {q} <= {alpha}, RED at <= {})\n",
+    let mut out = heading(style, "Calibration by score band");
+    out.push_str(&format!(
+        "PD: the band's development bad rate; Jeffreys test, small p: the band defaults above its PD; AMBER at {q} <= {alpha}, RED at <= {}\n",
         alpha / 10.0
-    );
-    out.push_str(&table(
+    ));
+    out.push_str(&table_as(
+        style,
         &[
             "band",
             "applications",

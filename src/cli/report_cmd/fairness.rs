@@ -4,7 +4,8 @@
 use anyhow::{Result, anyhow, bail};
 use serde_json::{Value, json};
 
-use super::super::fmt::{estimate_cells, num, pval, table};
+use super::super::fmt::{TableStyle, estimate_cells, num, pval, table_as};
+use super::document::heading;
 use crate::binning::{Binner, ModelBaseline};
 use crate::data::reader::Row;
 use crate::fairness::words::{group_error, j_json};
@@ -152,13 +153,16 @@ pub(super) fn fairness_json(f: &Fairness<'_>) -> Value {
     })
 }
 
-pub(super) fn render_fairness(f: &Fairness<'_>) -> String {
-    let mut out = format!(
-        "\nfairness of {} across {} (reference {}, tau {})\n",
-        f.feature,
-        f.args.column,
-        f.args.reference,
-        num(f.args.tau)
+pub(super) fn render_fairness(f: &Fairness<'_>, style: TableStyle) -> String {
+    let mut out = heading(
+        style,
+        &format!(
+            "fairness of {} across {} (reference {}, tau {})",
+            f.feature,
+            f.args.column,
+            f.args.reference,
+            num(f.args.tau)
+        ),
     );
     let rows: Vec<Vec<String>> = f
         .groups
@@ -185,7 +189,8 @@ pub(super) fn render_fairness(f: &Fairness<'_>) -> String {
             row
         })
         .collect();
-    out.push_str(&table(
+    out.push_str(&table_as(
+        style,
         &[
             "group",
             "rows",
