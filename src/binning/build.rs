@@ -37,6 +37,9 @@ pub(crate) struct BuildParams {
     pub stumps: StumpParams,
     /// Most equal-frequency population bins of a numeric feature; 0 writes none.
     pub population_bins: usize,
+    /// The scorecard's score column: binned by a stump fit of its own, outside the joint
+    /// fit of the other features.
+    pub score: Option<String>,
 }
 
 /// Candidate cells for the stumps' split search (XGBoost's default max_bin).
@@ -103,16 +106,7 @@ pub(crate) fn build_model(
         .collect();
 
     let splits = match (params.method, &sample.is_bad) {
-        (Method::Stumps, Some(is_bad)) => {
-            let feats: Vec<StumpFeature> = cells
-                .iter()
-                .map(|c| StumpFeature {
-                    codes: c.codes.clone(),
-                    cells: c.count,
-                })
-                .collect();
-            Some(boost_stumps(&feats, is_bad, params.stumps))
-        }
+        (Method::Stumps, Some(is_bad)) => Some(fit_stumps(sample, &cells, is_bad, params)),
         _ => None,
     };
 
@@ -163,6 +157,41 @@ pub(crate) fn build_model(
         }),
         features: with_population(features, sample, params),
     })
+}
+
+/// Each feature's stump splits. The score, when named, is fit on its own and left out of
+/// the joint fit: a scorecard's score carries the other features' information, so in one
+/// fit it would take the rounds and leave them without a split.
+fn fit_stumps(
+    sample: &DevSample,
+    cells: &[Cells],
+    is_bad: &[bool],
+    params: &BuildParams,
+) -> Vec<Vec<usize>> {
+    let mut feats: Vec<StumpFeature> = cells
+        .iter()
+        .map(|c| StumpFeature {
+            codes: c.codes.clone(),
+            cells: c.count,
+        })
+        .collect();
+    let score = params
+        .score
+        .as_ref()
+        .and_then(|name| sample.columns.iter().position(|c| &c.name == name));
+    let Some(at) = score else {
+        return boost_stumps(&feats, is_bad, params.stumps);
+    };
+    let alone = std::mem::replace(
+        &mut feats[at],
+        StumpFeature {
+            codes: vec![EXCLUDED; sample.rows],
+            cells: cells[at].count,
+        },
+    );
+    let mut splits = boost_stumps(&feats, is_bad, params.stumps);
+    splits[at] = boost_stumps(&[alone], is_bad, params.stumps).remove(0);
+    splits
 }
 
 fn check_params(sample: &DevSample, params: &BuildParams) -> Result<(), BuildError> {

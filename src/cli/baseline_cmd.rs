@@ -28,6 +28,8 @@ pub(crate) struct BaselineArgs {
     pub min_bin_share: f64,
     pub population_bins: usize,
     pub monotone: bool,
+    /// The score column, binned by a stump fit of its own (`--score`).
+    pub score: Option<String>,
     /// Share of the sample held out for the printed figures.
     pub holdout: Option<f64>,
     pub seed: u64,
@@ -84,6 +86,7 @@ pub(crate) fn run(a: BaselineArgs) -> Result<()> {
         special_values: a.special_values.clone(),
         stumps: StumpParams::default(),
         population_bins: a.population_bins,
+        score: a.score.clone(),
     };
     let model = match a.holdout {
         None => {
@@ -144,6 +147,17 @@ fn feature_columns(a: &BaselineArgs) -> Result<Vec<String>> {
     }
     if a.monotone && a.target.is_none() {
         bail!("--monotone needs a target (--target COLUMN)");
+    }
+    if let Some(score) = &a.score
+        && !features.contains(score)
+    {
+        bail!(
+            "--score {score}: not a feature column (features: {})",
+            features.join(", ")
+        );
+    }
+    if a.score.is_some() && a.method != Method::Stumps {
+        bail!("--score keeps the score out of the joint stump fit: it needs --method stumps");
     }
     Ok(features)
 }
@@ -385,6 +399,10 @@ pub(crate) struct BaselineCli {
     /// Merge bins until WoE is monotone (needs --target).
     #[arg(long)]
     monotone: bool,
+    /// The scorecard's score column: binned by a stump fit of its own, so that it does not
+    /// take the joint fit's rounds from the other features (with --method stumps).
+    #[arg(long)]
+    score: Option<String>,
     /// Choose the bins on the rest and report IV, SE, interval and p-value on this share
     /// of the sample (seeded, stratified by the target); the file keeps full counts.
     #[arg(long)]
@@ -416,6 +434,7 @@ impl BaselineCli {
             min_bin_share: self.min_bin_share,
             population_bins: self.population_bins,
             monotone: self.monotone,
+            score: self.score,
             holdout: self.holdout,
             seed: self.seed,
             json: self.format == Format::Json,

@@ -86,6 +86,7 @@ pub fn build_baseline(dir: &Path) -> Result<std::path::PathBuf> {
         special_values: vec![NO_HIT],
         stumps: StumpParams::default(),
         population_bins: DEFAULT_POPULATION_BINS,
+        score: None,
     };
     let model = build_model(MODEL, &sample, Some("bad"), &params)?;
     let path = dir.join("baseline.json");

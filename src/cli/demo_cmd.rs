@@ -445,6 +445,7 @@ pub(crate) fn run_batch(keep_in: Option<std::path::PathBuf>) -> Result<()> {
         min_bin_share: 0.05,
         population_bins: crate::binning::population::DEFAULT_POPULATION_BINS,
         monotone: true,
+        score: None,
         holdout: Some(0.3),
         seed: 1,
         json: false,
