@@ -159,3 +159,38 @@ fn the_score_is_fit_on_its_own_and_the_features_keep_their_own_bins() {
         "needs --method stumps",
     );
 }
+
+/// A categorical feature whose stump bins keep every level apart has population bins equal
+/// to them: they are written once (no second series watching the same bins).
+#[test]
+fn population_bins_equal_to_the_scorecard_bins_are_not_written_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("grades.csv");
+    let mut text = String::from("grade,noise,bad\n");
+    for i in 0..6000u32 {
+        let grade = ["A", "B", "C"][(i % 3) as usize];
+        let rate = [3, 10, 40][(i % 3) as usize];
+        let bad = u32::from((i * 7919 + 13) % 100 < rate);
+        text.push_str(&format!("{grade},{},{bad}\n", (i * 31) % 97));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let base = dir.path().join("base.json");
+    ok(&[
+        "baseline",
+        "--input",
+        path_str(&csv),
+        "--target",
+        "bad",
+        "--method",
+        "stumps",
+        "--out",
+        path_str(&base),
+    ]);
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&base).unwrap()).unwrap();
+    let features = doc["models"][0]["features"].as_array().unwrap();
+    let grade = features.iter().find(|f| f["name"] == "grade").unwrap();
+    assert_eq!(grade["levels"].as_array().unwrap().len(), 3, "{grade}");
+    assert!(grade.get("population").is_none(), "{grade}");
+    let noise = features.iter().find(|f| f["name"] == "noise").unwrap();
+    assert!(noise.get("population").is_some(), "{noise}");
+}

@@ -35,7 +35,8 @@ pub(crate) struct BuildParams {
     /// Codes of numeric features that get a bin each.
     pub special_values: Vec<f64>,
     pub stumps: StumpParams,
-    /// Most equal-frequency population bins of a numeric feature; 0 writes none.
+    /// Most equal-frequency population bins of a numeric feature; 0 writes none. None are
+    /// written where they would equal the scorecard bins.
     pub population_bins: usize,
     /// The scorecard's score column: binned by a stump fit of its own, outside the joint
     /// fit of the other features.
@@ -473,6 +474,27 @@ fn count_population(column: &Column, spec: BinSpec, sample: &DevSample) -> Popul
 }
 
 /// Adds population bins to every feature of `features` (columns in the same order).
+/// Whether two specs put every value in the same bin: equal edges and specials, or the
+/// same groups of levels in any order.
+fn same_bins(a: &BinSpec, b: &BinSpec) -> bool {
+    let groups = |levels: &[Vec<String>]| -> std::collections::BTreeSet<Vec<String>> {
+        levels
+            .iter()
+            .map(|g| {
+                let mut g = g.clone();
+                g.sort();
+                g
+            })
+            .collect()
+    };
+    match (a, b) {
+        (BinSpec::Categorical { levels: x }, BinSpec::Categorical { levels: y }) => {
+            groups(x) == groups(y)
+        }
+        _ => a == b,
+    }
+}
+
 fn with_population(
     mut features: Vec<FeatureBaseline>,
     sample: &DevSample,
@@ -489,7 +511,10 @@ fn with_population(
             params.population_bins,
             params.min_bin_share,
         );
-        feature.population = Some(count_population(column, spec, sample));
+        // Bins identical to the scorecard's would watch the same thing twice.
+        if !same_bins(&spec, &feature.bins) {
+            feature.population = Some(count_population(column, spec, sample));
+        }
     }
     features
 }
