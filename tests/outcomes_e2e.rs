@@ -466,6 +466,17 @@ fn a_lost_relation_to_the_outcome_raises_an_iv_drop_event() {
             .unwrap_or(Value::Null);
         !decline.is_null()
     });
+    // The bands' bad rates even out: the safe bands default far above their PDs.
+    let calibration = kcat_read(&topics.drift, "%k %s\n")
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .filter(|(k, _)| *k == "retail_v3/calibration")
+        .filter_map(|(_, v)| serde_json::from_str::<Value>(v).ok())
+        .find(|e| {
+            e["type"] == "dev.psimon.calibration.transition" && e["data"]["state"] == "alert"
+        });
+    let calibration = calibration.expect("a calibration alert");
+    assert_eq!(calibration["data"]["light"], "red", "{calibration}");
     let g = &decline["data"];
     assert_eq!(
         (&g["previous_state"], &g["state"]),

@@ -119,6 +119,7 @@ fn backtest(model: &ModelMeta, sb: &ScoreBacktest) -> Value {
         "discrimination": r.discrimination.as_ref().ok(),
         "gini_decline": r.decline,
         "state": sb.verdict.map(|(_, s)| s),
+        "calibration_state": sb.calibration_verdict.map(|(_, s)| s),
     });
     if let Err(e) = &r.discrimination {
         v["discrimination_error"] = json!(e.to_string());

@@ -9,7 +9,7 @@ use super::book::StateBook;
 use super::evaluation::{Context, Evaluation, evaluate};
 use super::{Evaluator, TickInput, api};
 use crate::evaluate::DriftState;
-use crate::output::backtest_event::GINI_DECLINE_EVENT_TYPE;
+use crate::output::backtest_event::{CALIBRATION_EVENT_TYPE, GINI_DECLINE_EVENT_TYPE};
 use crate::output::cloudevent::{EVENT_TYPE, IV_DROP_EVENT_TYPE};
 use crate::output::metrics::Metrics;
 use crate::pipeline::outbox::DriftOutbox;
@@ -228,7 +228,7 @@ fn outcomes_that_no_longer_separate_drop_the_iv_and_publish_under_the_outcome_se
         .transitions
         .iter()
         .filter(|t| t.series.set == SetId::outcomes("retail_v3"))
-        .filter(|t| t.event["type"] != GINI_DECLINE_EVENT_TYPE)
+        .filter(|t| t.event["type"] == IV_DROP_EVENT_TYPE)
         .collect();
     assert!(!dropped.is_empty());
     for t in dropped {
@@ -291,6 +291,10 @@ fn a_score_that_no_longer_ranks_alerts_under_its_discrimination_series() {
     let now = bt.result.discrimination.as_ref().unwrap();
     assert!((now.gini - dev.gini).abs() < 1e-12, "{now:?}");
     assert_eq!(bt.verdict, Some((DriftState::Ok, DriftState::Ok)));
+    assert_eq!(
+        bt.calibration_verdict,
+        Some((DriftState::Ok, DriftState::Ok))
+    );
     let c = bt.result.calibration.as_ref().unwrap();
     assert!(c.bands.iter().all(|b| b.p_adjusted > 0.3), "{c:?}");
     // The bads redrawn at random over the bins of the goods: no ranking left.
@@ -314,6 +318,22 @@ fn a_score_that_no_longer_ranks_alerts_under_its_discrimination_series() {
         "drift/retail_v3~outcomes/all_outcomes/bureau_score/discrimination"
     );
     assert_eq!(t[0].event_key, "retail_v3/discrimination");
+    // The safe bands now default at the average rate, far above their PDs: red.
+    let c: Vec<_> = e
+        .transitions
+        .iter()
+        .filter(|t| t.event["type"] == CALIBRATION_EVENT_TYPE)
+        .collect();
+    assert_eq!(c.len(), 1);
+    assert_eq!(
+        (c[0].state, c[0].event_key.as_str()),
+        (DriftState::Alert, "retail_v3/calibration")
+    );
+    assert_eq!(c[0].event["data"]["light"], "red");
+    assert_eq!(
+        StateKey::Drift(c[0].series.clone()).encode(),
+        "drift/retail_v3~outcomes/all_outcomes/bureau_score/calibration"
+    );
     assert_eq!(t[0].event["data"]["gini_development"], dev.gini);
     let json = api::to_json(&plan, &e);
     let b = &json["models"][0]["outcome_windows"][0]["backtest"];
