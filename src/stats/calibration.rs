@@ -15,6 +15,7 @@
 use serde::Serialize;
 use statrs::function::beta::{beta_reg, inv_beta_reg};
 
+use super::error::check_pair;
 use super::special::chi2_sf;
 use super::{Adjustment, StatsError, adjust};
 
@@ -138,30 +139,13 @@ pub fn jeffreys_p(n: f64, d: f64, pd: f64) -> f64 {
 }
 
 fn check(goods: &[f64], bads: &[f64], pd: &[f64], alpha: f64) -> Result<(), StatsError> {
-    for (first, second) in [(goods.len(), bads.len()), (goods.len(), pd.len())] {
-        if first != second {
-            return Err(StatsError::LengthMismatch { first, second });
-        }
+    if goods.len() != pd.len() {
+        return Err(StatsError::LengthMismatch {
+            first: goods.len(),
+            second: pd.len(),
+        });
     }
-    if goods.is_empty() {
-        return Err(StatsError::Empty);
-    }
-    if !(alpha > 0.0 && alpha < 1.0) {
-        return Err(StatsError::InvalidAlpha(alpha));
-    }
-    for (vector, v) in [("goods", goods), ("bads", bads)] {
-        if let Some((index, &value)) = v
-            .iter()
-            .enumerate()
-            .find(|(_, c)| !(c.is_finite() && **c >= 0.0))
-        {
-            return Err(StatsError::InvalidCount {
-                vector,
-                index,
-                value,
-            });
-        }
-    }
+    check_pair(goods, bads, alpha)?;
     if let Some((index, &value)) = pd
         .iter()
         .enumerate()

@@ -15,6 +15,7 @@
 use serde::Serialize;
 
 use super::StatsError;
+use super::error::check_pair;
 use super::inference::z_two_sided;
 use super::special::{normal_sf, normal_upper_quantile};
 
@@ -80,31 +81,9 @@ pub fn discrimination(
 }
 
 fn check(goods: &[f64], bads: &[f64], alpha: f64) -> Result<(), StatsError> {
-    if goods.len() != bads.len() {
-        return Err(StatsError::LengthMismatch {
-            first: goods.len(),
-            second: bads.len(),
-        });
-    }
-    if goods.is_empty() {
-        return Err(StatsError::Empty);
-    }
-    if !(alpha > 0.0 && alpha < 1.0) {
-        return Err(StatsError::InvalidAlpha(alpha));
-    }
+    check_pair(goods, bads, alpha)?;
+    // The placements' sample variance needs two of each.
     for (vector, v) in [("goods", goods), ("bads", bads)] {
-        if let Some((index, &value)) = v
-            .iter()
-            .enumerate()
-            .find(|(_, c)| !(c.is_finite() && **c >= 0.0))
-        {
-            return Err(StatsError::InvalidCount {
-                vector,
-                index,
-                value,
-            });
-        }
-        // The placements' sample variance needs two of each.
         if v.iter().sum::<f64>() < 2.0 {
             return Err(StatsError::TooFew { vector, needed: 2 });
         }

@@ -29,17 +29,8 @@ pub(crate) struct Divergence {
 }
 
 fn check_counts(vector: &'static str, counts: &[f64]) -> Result<f64, StatsError> {
-    let mut total = 0.0;
-    for (index, &value) in counts.iter().enumerate() {
-        if !value.is_finite() || value < 0.0 {
-            return Err(StatsError::InvalidCount {
-                vector,
-                index,
-                value,
-            });
-        }
-        total += value;
-    }
+    super::error::check_counts(vector, counts)?;
+    let total: f64 = counts.iter().sum();
     if total == 0.0 {
         return Err(StatsError::ZeroTotal { vector });
     }

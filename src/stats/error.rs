@@ -26,3 +26,37 @@ pub enum StatsError {
     #[error("tau = {0} must be finite and non-negative")]
     InvalidTau(f64),
 }
+
+/// The first count of `counts` that is not finite and non-negative, as an error.
+pub(crate) fn check_counts(vector: &'static str, counts: &[f64]) -> Result<(), StatsError> {
+    match counts
+        .iter()
+        .enumerate()
+        .find(|(_, c)| !(c.is_finite() && **c >= 0.0))
+    {
+        Some((index, &value)) => Err(StatsError::InvalidCount {
+            vector,
+            index,
+            value,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Goods and bads over the same bins, valid counts, and a level `alpha` in (0, 1).
+pub(crate) fn check_pair(goods: &[f64], bads: &[f64], alpha: f64) -> Result<(), StatsError> {
+    if goods.len() != bads.len() {
+        return Err(StatsError::LengthMismatch {
+            first: goods.len(),
+            second: bads.len(),
+        });
+    }
+    if goods.is_empty() {
+        return Err(StatsError::Empty);
+    }
+    if !(alpha > 0.0 && alpha < 1.0) {
+        return Err(StatsError::InvalidAlpha(alpha));
+    }
+    check_counts("goods", goods)?;
+    check_counts("bads", bads)
+}
