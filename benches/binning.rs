@@ -28,6 +28,7 @@ fn model() -> ModelBaseline {
                 goods: None,
                 bads: None,
                 population: None,
+                other_levels: Vec::new(),
             }
         })
         .collect();

@@ -163,12 +163,17 @@ fn the_score_is_fit_on_its_own_and_the_features_keep_their_own_bins() {
 /// A categorical feature whose stump bins keep every level apart has population bins equal
 /// to them: they are written once (no second series watching the same bins).
 #[test]
-fn population_bins_equal_to_the_scorecard_bins_are_not_written_twice() {
+fn population_bins_equal_to_the_scorecard_bins_are_not_written_twice_and_other_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("grades.csv");
     let mut text = String::from("grade,noise,bad\n");
     for i in 0..6000u32 {
-        let grade = ["A", "B", "C"][(i % 3) as usize];
+        // Two rare grades (2% and 1%) that the scorecard bins put in OTHER.
+        let grade = match i % 100 {
+            0 | 1 => "D",
+            2 => "E",
+            _ => ["A", "B", "C"][(i % 3) as usize],
+        };
         let rate = [3, 10, 40][(i % 3) as usize];
         let bad = u32::from((i * 7919 + 13) % 100 < rate);
         text.push_str(&format!("{grade},{},{bad}\n", (i * 31) % 97));
@@ -193,4 +198,44 @@ fn population_bins_equal_to_the_scorecard_bins_are_not_written_twice() {
     assert!(grade.get("population").is_none(), "{grade}");
     let noise = features.iter().find(|f| f["name"] == "noise").unwrap();
     assert!(noise.get("population").is_some(), "{noise}");
+    // OTHER's development members are listed, the most frequent first, in the file, the
+    // baseline's table and the report (text and JSON).
+    assert_eq!(
+        grade["other_levels"],
+        serde_json::json!(["D", "E"]),
+        "{grade}"
+    );
+    let listed = "OTHER holds the development levels too rare for a bin: D, E";
+    let table = ok(&[
+        "baseline",
+        "--input",
+        path_str(&csv),
+        "--target",
+        "bad",
+        "--method",
+        "stumps",
+        "--out",
+        path_str(&dir.path().join("again.json")),
+    ]);
+    assert!(table.contains(listed), "{table}");
+    let args = [
+        "report",
+        "--baseline",
+        path_str(&base),
+        "--input",
+        path_str(&csv),
+        "--target",
+        "bad",
+    ];
+    let text = ok(&args);
+    assert!(text.contains(listed), "{text}");
+    let json: Value =
+        serde_json::from_str(&ok(&[&args[..], &["--format", "json"]].concat())).unwrap();
+    let g = json["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["feature"] == "grade")
+        .unwrap();
+    assert_eq!(g["other_levels"], serde_json::json!(["D", "E"]));
 }

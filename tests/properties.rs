@@ -133,6 +133,7 @@ fn one_feature_model() -> ModelBaseline {
             goods: None,
             bads: None,
             population: None,
+            other_levels: Vec::new(),
         }],
     }
 }

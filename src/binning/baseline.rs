@@ -66,6 +66,10 @@ pub struct FeatureBaseline {
     /// Bins for watching the population, chosen without the target (version 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub population: Option<PopulationBins>,
+    /// A categorical feature's development levels that its Other bin holds (too rare for a
+    /// bin of their own), the most frequent first; information only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_levels: Vec<String>,
 }
 
 /// A feature's population bins and the development sample's counts in them.

@@ -451,16 +451,40 @@ fn count_feature(
         }
     }
     let with_target = sample.is_bad.is_some();
+    let other = other_levels(column, &level_bins, binner.spec());
     FeatureBaseline {
         name: column.name.clone(),
         labels: binner.spec().labels(),
         method: method.to_string(),
+        other_levels: other,
         goods: with_target.then(|| counts.iter().zip(&bads).map(|(c, b)| c - b).collect()),
         bads: with_target.then_some(bads),
         counts,
         bins: binner.spec().clone(),
         population: None,
     }
+}
+
+/// The levels of a categorical column that `spec` puts in Other, the most frequent first:
+/// what the Other bin held at development.
+fn other_levels(column: &Column, level_bins: &HashMap<u32, usize>, spec: &BinSpec) -> Vec<String> {
+    let ColumnValues::Categorical { codes, levels } = &column.values else {
+        return Vec::new();
+    };
+    let other = spec.regular_bins();
+    let mut rows: HashMap<u32, u64> = HashMap::new();
+    for c in codes.iter().filter(|c| level_bins.get(c) == Some(&other)) {
+        *rows.entry(*c).or_default() += 1;
+    }
+    let mut members: Vec<(u32, u64)> = rows.into_iter().collect();
+    members.sort_by(|a, b| {
+        b.1.cmp(&a.1)
+            .then(levels[a.0 as usize].cmp(&levels[b.0 as usize]))
+    });
+    members
+        .into_iter()
+        .map(|(c, _)| levels[c as usize].clone())
+        .collect()
 }
 
 /// The population bins `spec` with the sample's counts.

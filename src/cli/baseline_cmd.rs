@@ -346,9 +346,22 @@ fn iv_table(model: &ModelBaseline) -> String {
             &["bin", "count", "goods", "bads", "WoE", "± SE"],
             &rows,
         ));
+        out.push_str(&other_members(&f.other_levels));
     }
     out.push('\n');
     out
+}
+
+/// What a categorical feature's OTHER bin held at development, when anything.
+pub(super) fn other_members(levels: &[String]) -> String {
+    if levels.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "OTHER holds the development levels too rare for a bin: {}\n",
+            levels.join(", ")
+        )
+    }
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]

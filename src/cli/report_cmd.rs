@@ -384,6 +384,9 @@ fn to_json(s: &Summary<'_>, reports: &[FeatureReport]) -> Value {
                 "missing_ratio": r.missing_ratio,
                 "bins": r.bins,
             });
+            if !r.other_levels.is_empty() {
+                v["other_levels"] = json!(r.other_levels);
+            }
             match &r.psi {
                 Ok(p) => {
                     v["psi"] = serde_json::to_value(p).unwrap_or(Value::Null);

@@ -206,6 +206,10 @@ impl BatchCounter {
         FeatureReport {
             name: f.name.clone(),
             binning,
+            other_levels: match binning {
+                Binning::Scorecard => f.other_levels.clone(),
+                Binning::Population => Vec::new(),
+            },
             kind: match f.bins {
                 crate::binning::BinSpec::Numeric { .. } => "numeric",
                 crate::binning::BinSpec::Categorical { .. } => "categorical",
@@ -264,6 +268,8 @@ pub struct BinReport {
 pub struct FeatureReport {
     pub name: String,
     pub binning: Binning,
+    /// The development levels the scorecard bins' OTHER holds (categorical features).
+    pub other_levels: Vec<String>,
     pub kind: &'static str,
     pub missing_ratio: f64,
     pub psi: Result<PsiStats, StatsError>,
@@ -298,6 +304,7 @@ mod tests {
                 goods: None,
                 bads: None,
                 population: None,
+                other_levels: Vec::new(),
             }],
         }
     }

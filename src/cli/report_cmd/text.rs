@@ -195,6 +195,7 @@ fn bins_table(style: TableStyle, r: &FeatureReport) -> String {
         header.extend(["bad rate dev", "bad rate now", "WoE dev", "WoE now"]);
     }
     out.push_str(&table_as(style, &header, &rows));
+    out.push_str(&crate::cli::baseline_cmd::other_members(&r.other_levels));
     out
 }
 
