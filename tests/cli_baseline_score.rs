@@ -238,4 +238,43 @@ fn population_bins_equal_to_the_scorecard_bins_are_not_written_twice_and_other_i
         .find(|f| f["feature"] == "grade")
         .unwrap();
     assert_eq!(g["other_levels"], serde_json::json!(["D", "E"]));
+    assert!(
+        g.get("new_levels").is_none(),
+        "the development sample has no new level"
+    );
+
+    // A sample with a level never seen (F, 30%) and the rare E: F is named as new, E not.
+    let current = dir.path().join("current.csv");
+    let mut text = String::from("grade,noise,bad\n");
+    for i in 0..1000u32 {
+        let grade = match i % 10 {
+            0..=2 => "F",
+            3 => "E",
+            _ => "A",
+        };
+        text.push_str(&format!("{grade},{},0\n", i % 97));
+    }
+    std::fs::write(&current, text).unwrap();
+    let args = [
+        "report",
+        "--baseline",
+        path_str(&base),
+        "--input",
+        path_str(&current),
+    ];
+    let out = ok(&args);
+    assert!(
+        out.contains("levels never seen in development: 30.0% of rows (F 30.0%)"),
+        "{out}"
+    );
+    let json: Value =
+        serde_json::from_str(&ok(&[&args[..], &["--format", "json"]].concat())).unwrap();
+    let g = json["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["feature"] == "grade")
+        .unwrap();
+    assert_eq!(g["new_levels"]["rows"], 300);
+    assert_eq!(g["new_levels"]["top"][0]["level"], "F");
 }

@@ -387,6 +387,13 @@ fn to_json(s: &Summary<'_>, reports: &[FeatureReport]) -> Value {
             if !r.other_levels.is_empty() {
                 v["other_levels"] = json!(r.other_levels);
             }
+            if let Some(n) = &r.new_levels {
+                v["new_levels"] = json!({
+                    "rows": n.rows,
+                    "share": n.share,
+                    "top": n.top.iter().map(|(level, rows, share)| json!({"level": level, "rows": rows, "share": share})).collect::<Vec<_>>(),
+                });
+            }
             match &r.psi {
                 Ok(p) => {
                     v["psi"] = serde_json::to_value(p).unwrap_or(Value::Null);

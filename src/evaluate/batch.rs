@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::binning::{BinError, BinSpec, Binner, FeatureBaseline, ModelBaseline};
 use crate::data::Cell;
 use crate::evaluate::Binning;
+use crate::evaluate::new_levels::{NewLevelSummary, NewLevels};
 use crate::stats::{
     IvChange, IvOptions, IvStats, PsiOptions, PsiStats, StatsError, iv, iv_change, psi,
 };
@@ -25,6 +26,8 @@ pub struct BatchCounter {
     rows_with_target: u64,
     /// Bins of the row being added (per series), reused across rows.
     scratch: Vec<usize>,
+    /// Per series: the new levels of a categorical feature's scorecard bins.
+    new_levels: Vec<Option<NewLevels>>,
 }
 
 /// A cell that does not fit its feature's bins.
@@ -38,12 +41,15 @@ impl BatchCounter {
     pub fn new(model: &ModelBaseline) -> Self {
         let mut series = Vec::new();
         let mut binners = Vec::new();
+        let mut new_levels = Vec::new();
         for (i, f) in model.features.iter().enumerate() {
             series.push((i, Binning::Scorecard));
             binners.push(Binner::new(f.bins.clone()));
+            new_levels.push(NewLevels::for_feature(f));
             if let Some(p) = &f.population {
                 series.push((i, Binning::Population));
                 binners.push(Binner::new(p.bins.clone()));
+                new_levels.push(None);
             }
         }
         let zeros = |b: &Binner| vec![0u64; b.spec().bin_count()];
@@ -52,6 +58,7 @@ impl BatchCounter {
             bads: binners.iter().map(zeros).collect(),
             goods: binners.iter().map(zeros).collect(),
             scratch: vec![0; binners.len()],
+            new_levels,
             series,
             binners,
             rows: 0,
@@ -74,6 +81,9 @@ impl BatchCounter {
         }
         for (i, &bin) in self.scratch.iter().enumerate() {
             self.counts[i][bin] += 1;
+            if let Some(n) = &mut self.new_levels[i] {
+                n.note(bin, &cell(self.series[i].0));
+            }
             match is_bad {
                 Some(true) => self.bads[i][bin] += 1,
                 Some(false) => self.goods[i][bin] += 1,
@@ -104,6 +114,11 @@ impl BatchCounter {
         add(&mut self.counts, &other.counts);
         add(&mut self.goods, &other.goods);
         add(&mut self.bads, &other.bads);
+        for (mine, theirs) in self.new_levels.iter_mut().zip(&other.new_levels) {
+            if let (Some(m), Some(t)) = (mine, theirs) {
+                m.merge(t);
+            }
+        }
         self.rows += other.rows;
         self.rows_with_target += other.rows_with_target;
     }
@@ -206,6 +221,9 @@ impl BatchCounter {
         FeatureReport {
             name: f.name.clone(),
             binning,
+            new_levels: self.new_levels[i]
+                .as_ref()
+                .and_then(|n| n.summary(self.rows)),
             other_levels: match binning {
                 Binning::Scorecard => f.other_levels.clone(),
                 Binning::Population => Vec::new(),
@@ -270,6 +288,8 @@ pub struct FeatureReport {
     pub binning: Binning,
     /// The development levels the scorecard bins' OTHER holds (categorical features).
     pub other_levels: Vec<String>,
+    /// Levels never seen in development, when any (scorecard bins of categorical features).
+    pub new_levels: Option<NewLevelSummary>,
     pub kind: &'static str,
     pub missing_ratio: f64,
     pub psi: Result<PsiStats, StatsError>,

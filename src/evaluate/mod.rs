@@ -6,6 +6,7 @@ pub(crate) mod backtest;
 pub mod batch;
 pub(crate) mod drift;
 pub(crate) mod feature;
+pub(crate) mod new_levels;
 pub(crate) mod outcome;
 
 pub use backtest::{
@@ -17,3 +18,4 @@ pub use drift::{
     DriftState, ShareThresholds, Thresholds, iv_drop_state, next_state,
 };
 pub use feature::{BinDetail, Binning, FeatureEval, FeatureMeta, ModelMeta, evaluate_window};
+pub use new_levels::NewLevelSummary;

@@ -196,6 +196,18 @@ fn bins_table(style: TableStyle, r: &FeatureReport) -> String {
     }
     out.push_str(&table_as(style, &header, &rows));
     out.push_str(&crate::cli::baseline_cmd::other_members(&r.other_levels));
+    if let Some(n) = &r.new_levels {
+        let top: Vec<String> = n
+            .top
+            .iter()
+            .map(|(level, _, share)| format!("{level} {}", pct(*share)))
+            .collect();
+        out.push_str(&format!(
+            "levels never seen in development: {} of rows ({})\n",
+            pct(n.share),
+            top.join(", ")
+        ));
+    }
     out
 }
 
