@@ -47,17 +47,7 @@ pub fn discrimination(
 ) -> Result<Discrimination, StatsError> {
     check(goods, bads, alpha)?;
     let (g_total, b_total) = (goods.iter().sum::<f64>(), bads.iter().sum::<f64>());
-    // Placements per bin: a good's share of bads below it, a bad's share of goods above.
-    let mut bads_below = 0.0;
-    let mut goods_above = g_total;
-    let mut good_place = Vec::with_capacity(goods.len());
-    let mut bad_place = Vec::with_capacity(goods.len());
-    for (g, b) in goods.iter().zip(bads) {
-        goods_above -= g;
-        good_place.push((bads_below + 0.5 * b) / b_total);
-        bad_place.push((goods_above + 0.5 * g) / g_total);
-        bads_below += b;
-    }
+    let (good_place, bad_place) = placements(goods, bads);
     let auc = weighted_mean(goods, &good_place);
     let var = spread(goods, &good_place, auc) / g_total + spread(bads, &bad_place, auc) / b_total;
     let se = var.max(0.0).sqrt();
@@ -78,6 +68,29 @@ pub fn discrimination(
         ks,
         ks_bin,
     })
+}
+
+/// Placements per bin: a good's share of bads below it, a bad's share of goods above (ties
+/// half).
+fn placements(goods: &[f64], bads: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let (g_total, b_total) = (goods.iter().sum::<f64>(), bads.iter().sum::<f64>());
+    let mut bads_below = 0.0;
+    let mut goods_above = g_total;
+    let mut good_place = Vec::with_capacity(goods.len());
+    let mut bad_place = Vec::with_capacity(goods.len());
+    for (g, b) in goods.iter().zip(bads) {
+        goods_above -= g;
+        good_place.push((bads_below + 0.5 * b) / b_total);
+        bad_place.push((goods_above + 0.5 * g) / g_total);
+        bads_below += b;
+    }
+    (good_place, bad_place)
+}
+
+/// The AUC alone (the goods' mean placement), for callers that need no SE: NaN without
+/// goods or bads.
+pub(crate) fn auc(goods: &[f64], bads: &[f64]) -> f64 {
+    weighted_mean(goods, &placements(goods, bads).0)
 }
 
 fn check(goods: &[f64], bads: &[f64], alpha: f64) -> Result<(), StatsError> {
@@ -219,6 +232,7 @@ mod tests {
         let bads = [40.0, 30.0, 20.0, 10.0];
         let d = discrimination(&goods, &bads, 0.05).unwrap();
         assert!((d.auc - pairs(&goods, &bads)).abs() < 1e-15, "{d:?}");
+        assert_eq!(auc(&goods, &bads), d.auc);
         assert!((d.gini - (2.0 * d.auc - 1.0)).abs() < 1e-15);
         assert!(d.auc_ci_lower < d.auc && d.auc < d.auc_ci_upper);
         // KS: cumulative bads 0.4, 0.7, 0.9 against goods 0.05, 0.2, 0.5.

@@ -13,7 +13,7 @@
 use serde::Serialize;
 
 use super::StatsError;
-use super::discrimination::discrimination;
+use super::discrimination::auc;
 
 /// The expected figures of the current population and their SEs.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -130,12 +130,7 @@ impl Model {
             goods.reverse();
             bads.reverse();
         }
-        // Shares, scaled so the variance check of `discrimination` passes; the AUC does
-        // not depend on the scale.
-        let scale = 1e6;
-        let g: Vec<f64> = goods.iter().map(|x| x * scale).collect();
-        let b: Vec<f64> = bads.iter().map(|x| x * scale).collect();
-        discrimination(&g, &b, 0.05).map_or(f64::NAN, |d| d.auc)
+        auc(&goods, &bads)
     }
 }
 
@@ -188,6 +183,8 @@ mod tests {
             reversed: false,
         }
     }
+
+    use crate::stats::discrimination;
 
     #[test]
     fn the_development_mix_expects_the_development_figures() {
