@@ -15,8 +15,8 @@ use crate::data::error::excerpt;
 use crate::data::target::TargetClasses;
 use crate::data::{DataError, RowReader};
 use crate::evaluate::batch::{BatchCounter, FeatureReport};
-use crate::evaluate::{DriftState, Thresholds, iv_drop_state, next_state};
-use crate::stats::{Adjustment, PsiOptions, PsiStats, adjust};
+use crate::evaluate::{DriftState, ShareThresholds, Thresholds, iv_drop_state, next_state};
+use crate::stats::{Adjustment, IvChange, PsiOptions, PsiStats, adjust};
 
 mod backtest;
 mod document;
@@ -26,7 +26,7 @@ use backtest::{BacktestArgs, backtest_json, backtest_report, render_backtest};
 pub(crate) use document::ReportFormat;
 pub(crate) use fairness::FairnessArgs;
 use fairness::{FairnessPlan, fairness_json, fairness_plan, fairness_result, render_fairness};
-use text::{render, shares};
+use text::render;
 
 pub(crate) struct ReportArgs {
     pub baseline: PathBuf,
@@ -61,6 +61,20 @@ fn state_of(p: &PsiStats, q: f64, a: &ReportArgs) -> DriftState {
         multiple_testing: a.multiple_testing,
     };
     next_state(DriftState::Ok, p, q, &t)
+}
+
+/// Thresholds on a share lost, for a batch (no earlier state: no hysteresis to apply).
+fn shares((warning, alert): (f64, f64)) -> ShareThresholds {
+    ShareThresholds {
+        warning,
+        alert,
+        clear_ratio: 1.0,
+    }
+}
+
+/// The `iv_drop` state the monitor would give this change on its first evaluation.
+fn iv_drop_of(c: &IvChange, a: &ReportArgs) -> DriftState {
+    iv_drop_state(DriftState::Ok, c, shares(a.iv_drop))
 }
 
 /// The features' no-drift p-values adjusted together (`None` where PSI failed).
@@ -143,11 +157,7 @@ fn backtest_args(a: &ReportArgs) -> BacktestArgs<'_> {
         score: a.score.as_deref(),
         alpha: a.psi.alpha,
         method: a.multiple_testing,
-        thresholds: crate::evaluate::ShareThresholds {
-            warning: a.gini_decline.0,
-            alert: a.gini_decline.1,
-            clear_ratio: 1.0,
-        },
+        thresholds: shares(a.gini_decline),
     }
 }
 
@@ -405,8 +415,7 @@ fn to_json(s: &Summary<'_>, reports: &[FeatureReport]) -> Value {
             }
             if let Some(c) = &r.iv_change {
                 v["iv_change"] = serde_json::to_value(c).unwrap_or(Value::Null);
-                let (w, a) = s.args.iv_drop;
-                v["iv_drop"] = json!(iv_drop_state(DriftState::Ok, c, shares(w, a)));
+                v["iv_drop"] = json!(iv_drop_of(c, s.args));
             }
             match &r.iv {
                 Some(Ok(iv)) => v["iv"] = serde_json::to_value(iv).unwrap_or(Value::Null),

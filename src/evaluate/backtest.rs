@@ -57,6 +57,32 @@ fn ok_or_null<T: Serialize, S: serde::Serializer>(
     r.as_ref().ok().serialize(s)
 }
 
+impl Backtest {
+    /// The calibration as `/api/v1/drift` and `report --format json` show it: the
+    /// Hosmer-Lemeshow test, the light, and each tested band with its label (`labels`: the
+    /// score's bin labels); `None` when there is no calibration.
+    pub fn calibration_json(&self, labels: &[String]) -> Option<serde_json::Value> {
+        let c = self.calibration.as_ref().ok()?;
+        let bands: Vec<serde_json::Value> = self
+            .bands
+            .iter()
+            .zip(&c.bands)
+            .map(|(&i, band)| {
+                let mut v = serde_json::to_value(band).unwrap_or_default();
+                v["label"] = serde_json::json!(labels.get(i));
+                v
+            })
+            .collect();
+        Some(serde_json::json!({
+            "hosmer_lemeshow": c.hosmer_lemeshow,
+            "hl_df": c.hl_df,
+            "hl_pvalue": c.hl_pvalue,
+            "light": c.light,
+            "bands": bands,
+        }))
+    }
+}
+
 impl ScoreMeta {
     /// `goods[i]`, `bads[i]` of the ranges in rank order (safer upwards).
     fn ranked(&self, v: &[f64]) -> Vec<f64> {

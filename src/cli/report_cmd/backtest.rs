@@ -120,25 +120,7 @@ pub(super) fn backtest_json(b: &BacktestReport) -> Value {
     let Some(r) = &b.result else {
         return v;
     };
-    let calibration = r.calibration.as_ref().ok().map(|c| {
-        let bands: Vec<Value> = r
-            .bands
-            .iter()
-            .zip(&c.bands)
-            .map(|(&i, band)| {
-                let mut v = serde_json::to_value(band).unwrap_or(Value::Null);
-                v["label"] = json!(b.labels.get(i));
-                v
-            })
-            .collect();
-        json!({
-            "hosmer_lemeshow": c.hosmer_lemeshow,
-            "hl_df": c.hl_df,
-            "hl_pvalue": c.hl_pvalue,
-            "light": c.light,
-            "bands": bands,
-        })
-    });
+    let calibration = r.calibration_json(&b.labels);
     v["unranked"] = json!(r.unranked);
     v["discrimination"] = json!(r.discrimination.as_ref().ok());
     v["discrimination_error"] = json!(r.discrimination.as_ref().err().map(|e| e.to_string()));

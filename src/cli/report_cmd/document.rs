@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::super::fmt::TableStyle;
-use super::{ReportArgs, Summary, adjusted, state_of};
+use super::{ReportArgs, Summary, adjusted, iv_drop_of, state_of};
 use crate::evaluate::batch::FeatureReport;
 
 /// `--format`: how the report is written.
@@ -182,14 +182,7 @@ fn psi_cells(r: &FeatureReport, q: Option<f64>, a: &ReportArgs) -> Vec<String> {
 
 fn iv_cells(r: &FeatureReport, a: &ReportArgs) -> Vec<String> {
     let iv = r.iv.as_ref().and_then(|iv| iv.as_ref().ok());
-    let drop = r.iv_change.as_ref().map(|c| {
-        let t = crate::evaluate::ShareThresholds {
-            warning: a.iv_drop.0,
-            alert: a.iv_drop.1,
-            clear_ratio: 1.0,
-        };
-        crate::evaluate::iv_drop_state(crate::evaluate::DriftState::Ok, c, t)
-    });
+    let drop = r.iv_change.as_ref().map(|c| iv_drop_of(c, a));
     vec![
         iv.map_or(String::new(), |iv| text(iv.iv)),
         iv.map_or(String::new(), |iv| text(iv.inference.se)),

@@ -3,18 +3,8 @@
 //! Reads the figures; computes none.
 
 use super::super::fmt::{TableStyle, estimate_cells, num, pct, pval, table_as};
-use super::{Summary, adjusted, document, state_of};
+use super::{Summary, adjusted, document, iv_drop_of, state_of};
 use crate::evaluate::batch::FeatureReport;
-use crate::evaluate::{DriftState, iv_drop_state};
-
-/// Thresholds on a share lost, for a batch (no earlier state: no hysteresis to apply).
-pub(super) fn shares(warning: f64, alert: f64) -> crate::evaluate::ShareThresholds {
-    crate::evaluate::ShareThresholds {
-        warning,
-        alert,
-        clear_ratio: 1.0,
-    }
-}
 
 /// IV now against development, per feature with baseline outcomes.
 fn render_iv_change(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
@@ -34,9 +24,7 @@ fn render_iv_change(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
                 share(c.relative_drop),
                 share(c.relative_drop_lower_bound),
                 pval(c.drop_pvalue),
-                iv_drop_state(DriftState::Ok, c, shares(w, a))
-                    .as_str()
-                    .to_uppercase(),
+                iv_drop_of(c, s.args).as_str().to_uppercase(),
             ])
         })
         .collect();

@@ -124,27 +124,12 @@ fn backtest(model: &ModelMeta, sb: &ScoreBacktest) -> Value {
     if let Err(e) = &r.discrimination {
         v["discrimination_error"] = json!(e.to_string());
     }
-    match (&r.calibration, meta) {
-        (Ok(c), Some(meta)) => {
-            let bands: Vec<Value> = r
-                .bands
-                .iter()
-                .zip(&c.bands)
-                .map(|(&i, b)| {
-                    let mut band = serde_json::to_value(b).unwrap_or(Value::Null);
-                    band["label"] = json!(meta.labels.get(i));
-                    band
-                })
-                .collect();
-            v["calibration"] = json!({
-                "hosmer_lemeshow": c.hosmer_lemeshow,
-                "hl_df": c.hl_df,
-                "hl_pvalue": c.hl_pvalue,
-                "light": c.light,
-                "bands": bands,
-            });
-        }
-        (r, _) => v["calibration_error"] = json!(r.as_ref().err().map(|e| e.to_string())),
+    match (
+        r.calibration_json(meta.map_or(&[], |m| &m.labels)),
+        &r.calibration,
+    ) {
+        (Some(c), _) => v["calibration"] = c,
+        (None, r) => v["calibration_error"] = json!(r.as_ref().err().map(|e| e.to_string())),
     }
     v
 }
