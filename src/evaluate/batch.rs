@@ -82,7 +82,7 @@ impl BatchCounter {
         for (i, &bin) in self.scratch.iter().enumerate() {
             self.counts[i][bin] += 1;
             if let Some(n) = &mut self.new_levels[i] {
-                n.note(bin, &cell(self.series[i].0));
+                n.note(bin, || cell(self.series[i].0));
             }
             match is_bad {
                 Some(true) => self.bads[i][bin] += 1,

@@ -61,12 +61,13 @@ impl NewLevels {
         })
     }
 
-    /// Counts the row's `cell`, binned to `bin`, when its level is new.
-    pub(crate) fn note(&mut self, bin: usize, cell: &Cell<'_>) {
+    /// Counts the row's cell, binned to `bin`, when its level is new; `cell` is read only
+    /// for rows in Other.
+    pub(crate) fn note<'a>(&mut self, bin: usize, cell: impl FnOnce() -> Cell<'a>) {
         if bin != self.other_bin {
             return;
         }
-        let Some(level) = cell.as_level() else {
+        let Some(level) = cell().as_level() else {
             return;
         };
         if self.known.contains(level.as_ref()) {

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use crate::stats::{IvStats, StatsError};
 
 /// The IV core's field names and their names for a fairness comparison.
-const RENAMES: [(&str, &str); 10] = [
+const RENAMES: [(&str, &str); 9] = [
     ("iv", "j"),
     ("G", "group_applications"),
     ("B", "reference_applications"),
@@ -17,7 +17,6 @@ const RENAMES: [(&str, &str); 10] = [
     ("woe_se", "log_ratio_se"),
     ("woe_ci_lower", "log_ratio_ci_lower"),
     ("woe_ci_upper", "log_ratio_ci_upper"),
-    ("contrib", "contrib"),
 ];
 
 /// The J object of one group against the reference, with the fields named for groups.
