@@ -116,7 +116,11 @@ impl ScoreMeta {
             .collect();
         if let Ok(up) = discrimination(&g[..ranked], &b[..ranked], alpha) {
             meta.reversed = up.auc < 0.5;
-            meta.development = discrimination(&meta.ranked(g), &meta.ranked(b), alpha).ok();
+            meta.development = if meta.reversed {
+                discrimination(&meta.ranked(g), &meta.ranked(b), alpha).ok()
+            } else {
+                Some(up)
+            };
         }
         meta
     }
