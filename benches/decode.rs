@@ -90,12 +90,12 @@ fn bench(c: &mut Criterion) {
     group.throughput(Throughput::Elements(avro.len() as u64));
     group.bench_function("10000_events", |b| {
         let mut bins = Vec::with_capacity(32);
-        let mut groups = Vec::new();
+        let mut extra = psimon::event::Extra::default();
         b.iter(|| {
             let mut n = 0usize;
             for p in &avro {
                 n += decoder
-                    .decode_avro_with(p, &schema_of, &mut bins, &mut groups)
+                    .decode_avro_with(p, &schema_of, &mut bins, &mut extra)
                     .map(|d| d.model)
                     .unwrap_or(0)
                     + bins.len();

@@ -1,7 +1,8 @@
-//! Exactly-once state on the real broker: 1,000,000 applications (and bad messages) on 6
-//! partitions, psimon killed with SIGKILL five times at random moments and restarted each
-//! time. At the end every window's bin counts and PSI objects, and the dead-letter topic
-//! read read_committed, equal those of an uninterrupted run over the same input.
+//! Exactly-once state on the real broker: 1,000,000 applications (and bad messages, and
+//! applications of a level development never saw) on 6 partitions, psimon killed with
+//! SIGKILL five times at random moments and restarted each time. At the end every window's
+//! bin counts, PSI objects and new-level counts, and the dead-letter topic read
+//! read_committed, equal those of an uninterrupted run over the same input.
 
 mod common;
 
@@ -13,6 +14,7 @@ use serde_json::Value;
 
 const TOTAL_GOOD: u64 = 1_000_000;
 const BAD_PER_BATCH: usize = 30;
+const NEW_LEVEL: u64 = 3_000;
 
 fn bad_messages(tag: &str) -> Vec<(String, String)> {
     (0..BAD_PER_BATCH)
@@ -42,6 +44,7 @@ fn five_kill_9s_lose_nothing_and_count_nothing_twice() {
     produce_bad(&topics.input, "a");
     loadgen(&topics.input, TOTAL_GOOD / 2, 0.0, 31, t0);
     produce_bad(&topics.input, "b");
+    produce_new_level(&topics.input, NEW_LEVEL, "gig_worker", 33, t0 + 1_000);
     loadgen(
         &topics.input,
         TOTAL_GOOD / 2,
@@ -49,7 +52,7 @@ fn five_kill_9s_lose_nothing_and_count_nothing_twice() {
         32,
         t0 + (TOTAL_GOOD / 2) as i64,
     );
-    let total = TOTAL_GOOD + 2 * BAD_PER_BATCH as u64;
+    let total = TOTAL_GOOD + NEW_LEVEL + 2 * BAD_PER_BATCH as u64;
 
     // The uninterrupted run, in a consumer group (and state topic) of its own.
     let ref_topics = topics.other_group("chaos-ref");
@@ -67,12 +70,14 @@ fn five_kill_9s_lose_nothing_and_count_nothing_twice() {
     std::thread::sleep(Duration::from_millis(3500));
     let expected = comparable(&reference.drift());
     reference.terminate();
-    let apps = &expected[0]["windows"][0]["applications"];
+    let window = &expected[0]["windows"][0];
     assert_eq!(
-        apps,
-        &Value::from(TOTAL_GOOD),
+        window["applications"],
+        Value::from(TOTAL_GOOD + NEW_LEVEL),
         "the reference holds every good event"
     );
+    assert_eq!(window["new_levels"][0]["feature"], "employment_type");
+    assert_eq!(window["new_levels"][0]["new"], NEW_LEVEL);
 
     // The same input, killed five times.
     let chaos_dir = dir.path().join("chaos");

@@ -1,5 +1,5 @@
 //! Restore and changes on the real broker: a restarted instance serves its restored
-//! windows before any new event arrives; a window whose definition changed and a model
+//! windows (new-level shares included) before any new event arrives; a window whose definition changed and a model
 //! whose baseline changed start empty (with a metric), the others keep their counts.
 
 mod common;
@@ -29,11 +29,19 @@ fn restart_serves_restored_windows_and_changed_definitions_start_empty() {
     let config = write_config(dir.path(), &topics, port, &base, "");
     let mut monitor = Monitor::start(&config, port);
     loadgen(&topics.input, 20_000, 0.3, 51, now_ms() - 15 * 60 * 1000);
-    wait_for("20,000 in both windows", Duration::from_secs(60), || {
+    produce_new_level(
+        &topics.input,
+        500,
+        "gig_worker",
+        53,
+        now_ms() - 10 * 60 * 1000,
+    );
+    wait_for("20,500 in both windows", Duration::from_secs(60), || {
         let d = monitor.drift();
-        window_applications(&d, "1h") == Some(20_000)
-            && window_applications(&d, "last_100000") == Some(20_000)
+        window_applications(&d, "1h") == Some(20_500)
+            && window_applications(&d, "last_100000") == Some(20_500)
     });
+    new_levels_are_counted(&monitor);
     let before = comparable(&monitor.drift());
     monitor.terminate();
 
@@ -63,7 +71,7 @@ fn restart_serves_restored_windows_and_changed_definitions_start_empty() {
     let d = monitor.drift();
     assert_eq!(
         window_applications(&d, "1h"),
-        Some(20_000),
+        Some(20_500),
         "the unchanged window keeps its counts"
     );
     assert_eq!(
@@ -109,4 +117,45 @@ fn restart_serves_restored_windows_and_changed_definitions_start_empty() {
         "the stale panes were deleted from the state topic"
     );
     monitor.terminate();
+}
+
+/// The 500 applications of a level development never saw are counted as new, in both
+/// windows, on `/api/v1/drift` and `/metrics`; the synthetic ones have none.
+fn new_levels_are_counted(monitor: &Monitor) {
+    let d = monitor.drift();
+    let exposition = monitor.metrics();
+    for w in d["models"][0]["windows"].as_array().unwrap() {
+        let levels = w["new_levels"].as_array().unwrap();
+        let names: Vec<&str> = levels
+            .iter()
+            .map(|l| l["feature"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            ["employment_type", "region"],
+            "the categorical features"
+        );
+        let (employment, region) = (&levels[0], &levels[1]);
+        assert_eq!(employment["new"], 500);
+        assert_eq!(employment["applications"], 20_500);
+        let share = 500.0 / 20_500.0;
+        assert!((employment["share"].as_f64().unwrap() - share).abs() < 1e-12);
+        assert!(employment["ci_lower"].as_f64().unwrap() < share);
+        assert!(employment["ci_upper"].as_f64().unwrap() > share);
+        assert_eq!(region["new"], 0);
+        let labels = |f: &str| {
+            format!(
+                "{{binning=\"scorecard\",feature=\"{f}\",model=\"{MODEL}\",window=\"{}\"}}",
+                w["window"].as_str().unwrap()
+            )
+        };
+        let gauge = |name: &str, f: &str| metric(&exposition, &format!("{name}{}", labels(f)));
+        let got = gauge("psimon_feature_new_level_share", "employment_type").unwrap();
+        assert!((got - share).abs() < 1e-12, "{got}");
+        assert_eq!(
+            gauge("psimon_feature_new_level_applications", "employment_type"),
+            Some(500.0)
+        );
+        assert_eq!(gauge("psimon_feature_new_level_share", "region"), Some(0.0));
+    }
 }

@@ -67,7 +67,8 @@ pub struct FeatureBaseline {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub population: Option<PopulationBins>,
     /// A categorical feature's development levels that its Other bin holds (too rare for a
-    /// bin of their own), the most frequent first; information only.
+    /// bin of their own), the most frequent first: what tells a rare development level in
+    /// Other from a level new since development (`KnownLevels`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub other_levels: Vec<String>,
 }

@@ -5,12 +5,14 @@
 pub mod avro;
 #[cfg(test)]
 pub(crate) mod avro_reference;
+pub mod extra;
 pub mod extract;
 pub(crate) mod groups;
 pub(crate) mod outcome;
 pub(crate) mod scan;
 mod tree;
 
+pub use extra::{Extra, LevelField};
 use extract::{ExtractError, Extractor, Found};
 use groups::{GroupField, GroupMatcher};
 
@@ -124,6 +126,8 @@ pub struct Decoder {
     pointers: Vec<String>,
     /// Fairness checks: each with its attribute's slot and its group matcher.
     groups: Vec<(GroupField, usize, GroupMatcher)>,
+    /// `levels[model]`: the model's new-levels set and its watched features.
+    levels: Vec<Option<LevelField>>,
 }
 
 impl Decoder {
@@ -159,7 +163,19 @@ impl Decoder {
             models,
             pointers,
             groups: Vec::new(),
+            levels: Vec::new(),
         }
+    }
+
+    /// The decoder that also tells, for each watched categorical feature, whether an
+    /// event's level is new since development (`decode_with`).
+    pub fn with_levels(mut self, fields: Vec<LevelField>) -> Self {
+        self.levels = (0..self.models.len()).map(|_| None).collect();
+        for f in fields {
+            let model = f.model;
+            self.levels[model] = Some(f);
+        }
+        self
     }
 
     /// The decoder that also finds each event's group of every fairness check of its
@@ -182,20 +198,19 @@ impl Decoder {
     }
 
     pub fn decode(&self, payload: &[u8], bins: &mut Vec<u16>) -> Result<Decoded, Invalid> {
-        let mut none = Vec::new();
-        self.decode_with(payload, bins, &mut none)
+        self.decode_with(payload, bins, &mut Extra::default())
     }
 
-    /// As `decode`; `groups` also gets, for each fairness check of the event's model where
-    /// the event is in a group, `(target, group x bins + bin)`: the layout model and the bin
-    /// the check counts it in.
+    /// As `decode`; `extra` also gets, for each fairness check of the event's model where
+    /// the event is in a group, `(target, group x bins + bin)`: the layout set and the cell
+    /// the check counts it in; and the model's new-level cells.
     pub fn decode_with(
         &self,
         payload: &[u8],
         bins: &mut Vec<u16>,
-        groups: &mut Vec<(usize, u16)>,
+        extra: &mut Extra,
     ) -> Result<Decoded, Invalid> {
-        groups.clear();
+        extra.clear();
 
         within_size(payload, self.max_bytes)?;
         self.with_found(|found| {
@@ -209,7 +224,7 @@ impl Decoder {
                         invalid(InvalidReason::InvalidJson, format!("not JSON: {detail}"))
                     }
                 })?;
-            self.bin_found(found, bins, groups)
+            self.bin_found(found, bins, extra)
         })
     }
 
@@ -221,9 +236,9 @@ impl Decoder {
         payload: &[u8],
         schema_of: &dyn Fn(u32) -> Result<std::sync::Arc<avro::WriterSchema>, Invalid>,
         bins: &mut Vec<u16>,
-        groups: &mut Vec<(usize, u16)>,
+        extra: &mut Extra,
     ) -> Result<Decoded, Invalid> {
-        groups.clear();
+        extra.clear();
         within_size(payload, self.max_bytes)?;
         let framed = avro::unframe(payload).map_err(|e| invalid(InvalidReason::InvalidAvro, e))?;
         let schema = schema_of(framed.schema_id)?;
@@ -234,7 +249,7 @@ impl Decoder {
                     format!("schema id {}: {e}", framed.schema_id),
                 )
             })?;
-            self.bin_found(found, bins, groups)
+            self.bin_found(found, bins, extra)
         })
     }
 
@@ -250,12 +265,13 @@ impl Decoder {
         }
     }
 
-    /// The model, event time, bins and groups of an event whose mapped fields are found.
+    /// The model, event time, bins and extra counts of an event whose mapped fields are
+    /// found.
     fn bin_found(
         &self,
         found: &[Found<'_>],
         bins: &mut Vec<u16>,
-        groups: &mut Vec<(usize, u16)>,
+        extra: &mut Extra,
     ) -> Result<Decoded, Invalid> {
         let model = self.model_of(found)?;
         let event_time_ms = match self.time_slot {
@@ -269,17 +285,11 @@ impl Decoder {
         };
         bins.clear();
         for (f, (name, pointer, binner)) in self.models[model].features.iter().enumerate() {
-            let cell = match &found[self.feature_slots[model][f]] {
-                Found::Absent | Found::Null => Cell::Missing,
-                Found::Number(v) => Cell::Number(*v),
-                Found::Text(t) => Cell::from_text(t),
-                Found::Bool(b) => Cell::Text(if *b { "true" } else { "false" }),
-                Found::Composite => {
-                    return Err(invalid(
-                        InvalidReason::WrongType,
-                        format!("{name} ({pointer}): an object or array"),
-                    ));
-                }
+            let Some(cell) = cell_of(&found[self.feature_slots[model][f]]) else {
+                return Err(invalid(
+                    InvalidReason::WrongType,
+                    format!("{name} ({pointer}): an object or array"),
+                ));
             };
             if let Ok(Some(v)) = cell.as_number()
                 && !v.is_finite()
@@ -302,7 +312,18 @@ impl Decoder {
                 continue;
             }
             if let Some(group) = matcher.group_of(&found[*slot]) {
-                groups.push((g.target, (group * g.bins) as u16 + bins[g.feature]));
+                extra
+                    .groups
+                    .push((g.target, (group * g.bins) as u16 + bins[g.feature]));
+            }
+        }
+        if let Some(Some(watch)) = self.levels.get(model) {
+            extra.levels = Some(watch.target);
+            for (f, known) in &watch.features {
+                let found = &found[self.feature_slots[model][*f]];
+                let cell = || cell_of(found).unwrap_or(Cell::Missing);
+                let new = known.new_level(usize::from(bins[*f]), cell).is_some();
+                extra.new_levels.push(u16::from(new));
             }
         }
         Ok(Decoded {
@@ -354,6 +375,17 @@ impl Decoder {
     }
 }
 
+/// A mapped field as a cell; `None` for an object or array.
+fn cell_of<'a>(found: &'a Found<'_>) -> Option<Cell<'a>> {
+    Some(match found {
+        Found::Absent | Found::Null => Cell::Missing,
+        Found::Number(v) => Cell::Number(*v),
+        Found::Text(t) => Cell::from_text(t),
+        Found::Bool(b) => Cell::Text(if *b { "true" } else { "false" }),
+        Found::Composite => return None,
+    })
+}
+
 pub(crate) fn parse_rfc3339(text: &str) -> Option<i64> {
     let t =
         time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
@@ -363,7 +395,7 @@ pub(crate) fn parse_rfc3339(text: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::binning::BinSpec;
+    use crate::binning::{BinSpec, KnownLevels};
 
     fn decoder() -> Decoder {
         let income = Binner::new(BinSpec::Numeric {
@@ -448,5 +480,42 @@ mod tests {
             "details never carry values: {}",
             e.detail
         );
+    }
+
+    #[test]
+    fn a_watched_feature_tells_new_levels_from_known_and_rare_ones() {
+        let baseline: crate::binning::FeatureBaseline = serde_json::from_value(serde_json::json!({
+            "name": "region",
+            "type": "categorical",
+            "levels": [["north"], ["south"]],
+            "labels": ["north", "south", "Other", "Missing"],
+            "counts": [10, 10, 2, 1],
+            "other_levels": ["islands"],
+        }))
+        .unwrap();
+        let known = KnownLevels::of(&baseline).unwrap();
+        let d = decoder().with_levels(vec![LevelField {
+            model: 0,
+            target: 7,
+            features: vec![(1, known)],
+        }]);
+        let (mut bins, mut extra) = (Vec::new(), Extra::default());
+        let mut cells = |payload: &str| {
+            d.decode_with(payload.as_bytes(), &mut bins, &mut extra)
+                .unwrap();
+            assert_eq!(extra.levels, Some(7));
+            extra.new_levels.clone()
+        };
+        assert_eq!(cells(r#"{"model":"m1","region":"north"}"#), vec![0]);
+        assert_eq!(cells(r#"{"model":"m1","region":"islands"}"#), vec![0]);
+        assert_eq!(cells(r#"{"model":"m1"}"#), vec![0]);
+        assert_eq!(cells(r#"{"model":"m1","region":"moon"}"#), vec![1]);
+        assert_eq!(cells(r#"{"model":"m1","region":7}"#), vec![1]);
+        // A model without watched features adds nothing, and a reused Extra is cleared.
+        let plain = decoder();
+        plain
+            .decode_with(br#"{"model":"m1","region":"moon"}"#, &mut bins, &mut extra)
+            .unwrap();
+        assert_eq!((extra.levels, extra.new_levels.len()), (None, 0));
     }
 }

@@ -1,5 +1,5 @@
-//! The gauges of every series: PSI with its SE, intervals and tests, the drift state and
-//! missing ratio per feature and window, windowed IV and its drop with outcomes, and the
+//! The gauges of every series: PSI with its SE, intervals and tests, the drift state,
+//! missing ratio and new-level share per feature and window, windowed IV and its drop with outcomes, and the
 //! applications and outcomes per window. Set by the evaluator's gauge sink only.
 
 use prometheus::{GaugeVec, IntGaugeVec, Registry};
@@ -24,6 +24,8 @@ pub struct SeriesMetrics {
     pub feature_psi_noise_floor: GaugeVec,
     pub feature_drift_state: IntGaugeVec,
     pub feature_missing_ratio: GaugeVec,
+    pub feature_new_level_share: GaugeVec,
+    pub feature_new_level_applications: IntGaugeVec,
     pub window_applications: IntGaugeVec,
     pub feature_iv: GaugeVec,
     pub feature_iv_stderr: GaugeVec,
@@ -88,6 +90,16 @@ impl SeriesMetrics {
             feature_missing_ratio: fg(
                 "psimon_feature_missing_ratio",
                 "Share of the window's applications with the feature missing.",
+            ),
+            feature_new_level_share: fg(
+                "psimon_feature_new_level_share",
+                "Share of the window's applications whose level of this categorical feature development never saw (not one of the levels its bins or its Other bin held).",
+            ),
+            feature_new_level_applications: int_gauge_vec(
+                r,
+                "psimon_feature_new_level_applications",
+                "Applications in the window whose level of this categorical feature development never saw.",
+                FEATURE_LABELS,
             ),
             window_applications: int_gauge_vec(
                 r,

@@ -24,7 +24,7 @@ use super::registry::Registry;
 use super::status::ConsumerStatus;
 use super::txn::Source;
 use crate::event::outcome::OutcomeDecoder;
-use crate::event::{Decoder, InvalidReason};
+use crate::event::{Decoder, Extra, InvalidReason};
 use crate::join::{OutcomeSeen, PendingApp};
 use crate::kafka::log::LogThrottle;
 use crate::output::metrics::Metrics;
@@ -225,7 +225,7 @@ pub(crate) fn consume_loop(
     let metrics = &ctx.metrics;
     let mut s = Scratch {
         bins: Vec::with_capacity(64),
-        groups: Vec::with_capacity(8),
+        extra: Extra::default(),
         late_in: vec![false; settings.windows],
         delays: Vec::with_capacity(4096),
         tally: Tally::default(),
@@ -353,7 +353,7 @@ const BATCH: usize = 64;
 /// The consuming loop's buffers, reused for every message.
 struct Scratch {
     bins: Vec<u16>,
-    groups: Vec<(usize, u16)>,
+    extra: Extra,
     late_in: Vec<bool>,
     delays: Vec<f64>,
     tally: Tally,
@@ -387,12 +387,12 @@ fn handle(
     let decoded = match input.registry {
         None => input
             .decoder
-            .decode_with(payload, &mut s.bins, &mut s.groups),
+            .decode_with(payload, &mut s.bins, &mut s.extra),
         Some(registry) => input.decoder.decode_avro_with(
             payload,
             &|id| registry.schema(id),
             &mut s.bins,
-            &mut s.groups,
+            &mut s.extra,
         ),
     };
     let decoded = decoded.and_then(|d| match (d.event_time_ms, kafka_ms) {
@@ -415,7 +415,7 @@ fn handle(
                 partition,
                 offset,
                 (d.model, event_ms),
-                (&s.bins, &s.groups),
+                (&s.bins, &s.extra),
                 &mut s.late_in,
             );
             match counted {

@@ -36,6 +36,7 @@ use tracing::{info, warn};
 use super::heal::Remedy;
 use super::plan::Plan;
 use super::txn::{Source, TxnError, TxnProducer};
+use crate::event::Extra;
 use crate::output::metrics::Metrics;
 
 mod gate;
@@ -172,7 +173,7 @@ impl<S: TxnSink, R: StateSource> Owner<S, R> {
     }
 
     /// Counts a decoded event of `topic/partition` at `offset` into its model's windows and
-    /// into the fairness checks `groups` (layout model, bin) it belongs to; `None` if the
+    /// and into the other sets of `extra` (fairness checks, new levels); `None` if the
     /// partition is not (any more) owned.
     pub(crate) fn count(
         &mut self,
@@ -180,13 +181,18 @@ impl<S: TxnSink, R: StateSource> Owner<S, R> {
         partition: i32,
         offset: i64,
         (model, event_ms): (usize, i64),
-        (bins, groups): (&[u16], &[(usize, u16)]),
+        (bins, extra): (&[u16], &Extra),
         late_in: &mut [bool],
     ) -> Option<Counted> {
         let owned = self.parts.get_mut(topic)?.get_mut(&partition)?;
         let counted = owned.state.add(model, event_ms, bins, late_in);
-        for &(target, bin) in groups {
+        for &(target, bin) in &extra.groups {
             owned.state.add(target, event_ms, &[bin], late_in);
+        }
+        if let Some(target) = extra.levels {
+            owned
+                .state
+                .add(target, event_ms, &extra.new_levels, late_in);
         }
         owned.next_offset = Some(offset + 1);
         owned.dirty = true;

@@ -4,11 +4,13 @@
 //! reads the baseline files and reports every problem (a missing file, a model or feature
 //! the baseline lacks) with its config path.
 
+mod levels;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::binning::baseline::{FeatureBaseline, ModelBaseline};
-use crate::binning::{BaselineFile, Binner};
+use crate::binning::{BaselineFile, Binner, KnownLevels};
 use crate::config::{Config, ModelConfig, OutcomesConfig, Repartition, WindowConfig};
 use crate::evaluate::{Binning, FeatureMeta, ModelMeta, ScoreMeta, ShareThresholds, Thresholds};
 use crate::event::groups::GroupField;
@@ -19,6 +21,7 @@ use crate::state::layout::{SetLayout, WindowLayout};
 use crate::state::{SetId, StateLayout};
 use crate::stats::{IvOptions, iv};
 use crate::window::WindowSpec;
+pub(crate) use levels::LevelsPlan;
 
 pub(crate) use crate::config::SCORE_FEATURE;
 
@@ -36,6 +39,8 @@ pub struct Plan {
     pub outcomes: Option<OutcomePlan>,
     /// The `[[fairness]]` checks.
     pub fairness: Vec<FairnessPlan>,
+    /// The models' new-level checks (models without a watched feature have none).
+    pub levels: Vec<LevelsPlan>,
 }
 
 /// One fairness check. In the layout it is set `set` (of kind fairness, after the drift sets
@@ -134,7 +139,7 @@ fn window_spec(w: &WindowConfig) -> WindowSpec {
 impl Plan {
     /// Loads the baselines (relative paths against `base_dir`) and builds the plan.
     pub fn build(config: &Config, base_dir: &Path) -> Result<Plan, Vec<String>> {
-        let (models, fields) = load_models(config, base_dir)?;
+        let (models, fields, watched) = load_models(config, base_dir)?;
         let windows: Vec<(String, WindowSpec)> = config
             .windows
             .iter()
@@ -168,6 +173,8 @@ impl Plan {
             .collect();
         let fairness = fairness_plans(config, &models, &shapes, sets.len())?;
         sets.extend(fairness_sets(config, &models, &fairness));
+        let (levels, level_sets, level_fields) = levels::levels_plans(&models, watched, sets.len());
+        sets.extend(level_sets);
         let mut input_topics = config.kafka.input_topics.clone();
         let outcomes = match &config.outcomes {
             None => None,
@@ -185,7 +192,7 @@ impl Plan {
             idle_timeout_ms: config.state.idle_timeout.as_millis() as i64,
             input_topics,
         };
-        let decoder = decoder(config, fields, &fairness);
+        let decoder = decoder(config, fields, &fairness).with_levels(level_fields);
         let e = &config.evaluation;
         Ok(Plan {
             layout,
@@ -204,6 +211,7 @@ impl Plan {
             top_bins: e.top_bins,
             outcomes,
             fairness,
+            levels,
         })
     }
 
@@ -212,12 +220,10 @@ impl Plan {
     }
 }
 
-/// Every model's monitored series and the fields the decoder reads for them; every problem
-/// (a baseline that cannot be read, a model or feature it lacks) with its config path.
-fn load_models(
-    config: &Config,
-    base_dir: &Path,
-) -> Result<(Vec<ModelMeta>, Vec<ModelFields>), Vec<String>> {
+/// Every model's monitored series, the fields the decoder reads for them and the series
+/// whose new levels are watched; every problem (a baseline that cannot be read, a model or
+/// feature it lacks) with its config path.
+fn load_models(config: &Config, base_dir: &Path) -> Result<LoadedModels, Vec<String>> {
     let mut mapped: BTreeMap<String, String> = config.mapping.features.clone();
     if let Some(p) = &config.mapping.score {
         mapped.insert(SCORE_FEATURE.to_string(), p.clone());
@@ -225,6 +231,7 @@ fn load_models(
     let mut problems = Vec::new();
     let mut models = Vec::new();
     let mut fields = Vec::new();
+    let mut watched = Vec::new();
     for (i, m) in config.models.iter().enumerate() {
         let file = match BaselineFile::load(&base_dir.join(&m.baseline)) {
             Ok(f) => f,
@@ -245,7 +252,8 @@ fn load_models(
                 continue;
             }
         };
-        let (metas, feats) = model_series(config, m, model, &mapped, &mut problems);
+        let (metas, feats, known) = model_series(config, m, model, &mapped, &mut problems);
+        watched.push(known);
         models.push(ModelMeta {
             name: m.name.clone(),
             baseline_id: file.id.clone(),
@@ -259,23 +267,32 @@ fn load_models(
         });
     }
     if problems.is_empty() {
-        Ok((models, fields))
+        Ok((models, fields, watched))
     } else {
         Err(problems)
     }
 }
 
+/// What `load_models` gives: per model its series, its decoder fields and its watched
+/// categorical series (index in its features, known levels).
+type LoadedModels = (Vec<ModelMeta>, Vec<ModelFields>, Vec<Watched>);
+
+/// A model's watched categorical series: index in its features, known levels.
+type Watched = Vec<(usize, KnownLevels)>;
+
 /// One model's series: each mapped feature under its scorecard bins and, when configured
-/// and the baseline has them, its population bins.
+/// and the baseline has them, its population bins; and the scorecard series of the
+/// categorical features whose development levels are all known.
 fn model_series(
     config: &Config,
     m: &ModelConfig,
     model: &ModelBaseline,
     mapped: &BTreeMap<String, String>,
     problems: &mut Vec<String>,
-) -> (Vec<FeatureMeta>, Vec<(String, String, Binner)>) {
+) -> (Vec<FeatureMeta>, Vec<(String, String, Binner)>, Watched) {
     let mut metas = Vec::new();
     let mut feats = Vec::new();
+    let mut watched = Vec::new();
     for (name, pointer) in mapped {
         let Some(f) = model.features.iter().find(|f| &f.name == name) else {
             let path = if name == SCORE_FEATURE && config.mapping.score.is_some() {
@@ -289,6 +306,9 @@ fn model_series(
             ));
             continue;
         };
+        if let Some(known) = KnownLevels::of(f) {
+            watched.push((metas.len(), known));
+        }
         metas.push(scorecard_series(f, config.evaluation.alpha));
         feats.push((name.clone(), pointer.clone(), Binner::new(f.bins.clone())));
         // The same field binned a second time: the decoder reads it once.
@@ -304,7 +324,7 @@ fn model_series(
             feats.push((name.clone(), pointer.clone(), Binner::new(p.bins.clone())));
         }
     }
-    (metas, feats)
+    (metas, feats, watched)
 }
 
 /// What back-testing knows of the model's score (`outcomes.score_feature`, default `score`,

@@ -1,10 +1,12 @@
 //! Which series a state record belongs to, as a type: a set of series counted together
-//! (a model's feature drift, its outcomes, or one of its fairness checks) and its one key
+//! (a model's feature drift, its outcomes, its new levels or one of its fairness checks)
+//! and its one key
 //! segment. The kind is never part of a name: a model is called what the config calls it.
 //! Pure; the codec writes and reads the segment.
 //!
 //! A set's key segment is `<model>` (drift), `<model>~outcomes` or
-//! `<model>~fairness~<check>`, as 0.1.0 wrote them. The names in it are escaped as every
+//! `<model>~fairness~<check>`, as 0.1.0 wrote them, or `<model>~levels` (added since:
+//! 0.1.0 finds no such set in its layout and leaves the panes alone). The names in it are escaped as every
 //! key segment (`%` and `/` as `%25` and `%2F`) and `~` as `%7E`, so the segment splits on
 //! `~` unambiguously whatever the names; a name without those characters is written as is
 //! (config validation keeps `~` out of model names and check names are label-safe).
@@ -21,6 +23,9 @@ pub enum SetKind {
     Outcomes,
     /// One feature's bins once per group of a fairness check: J per group.
     Fairness { check: String },
+    /// Per categorical feature whose development levels are all known, two cells: rows
+    /// with a known level (or none), rows with a level new since development.
+    NewLevels,
 }
 
 /// A set of series counted together in one pane: the model's, of one kind.
@@ -37,6 +42,10 @@ impl SetId {
 
     pub fn outcomes(model: &str) -> Self {
         Self::of(model, SetKind::Outcomes)
+    }
+
+    pub fn new_levels(model: &str) -> Self {
+        Self::of(model, SetKind::NewLevels)
     }
 
     pub fn fairness(model: &str, check: &str) -> Self {
@@ -61,6 +70,7 @@ impl SetId {
         match &self.kind {
             SetKind::Drift => model.into_owned(),
             SetKind::Outcomes => format!("{model}~outcomes"),
+            SetKind::NewLevels => format!("{model}~levels"),
             SetKind::Fairness { check } => format!("{model}~fairness~{}", set_name(check)),
         }
     }
@@ -72,6 +82,7 @@ impl SetId {
         let kind = match (parts.next(), parts.next(), parts.next()) {
             (None, _, _) => SetKind::Drift,
             (Some("outcomes"), None, _) => SetKind::Outcomes,
+            (Some("levels"), None, _) => SetKind::NewLevels,
             (Some("fairness"), Some(check), None) => SetKind::Fairness {
                 check: name_of(check),
             },
@@ -88,6 +99,7 @@ impl fmt::Display for SetId {
         match &self.kind {
             SetKind::Drift => write!(f, "{}", self.model),
             SetKind::Outcomes => write!(f, "{}~outcomes", self.model),
+            SetKind::NewLevels => write!(f, "{}~levels", self.model),
             SetKind::Fairness { check } => write!(f, "{}~fairness~{check}", self.model),
         }
     }
@@ -143,6 +155,7 @@ mod tests {
             for set in [
                 SetId::drift(name),
                 SetId::outcomes(name),
+                SetId::new_levels(name),
                 SetId::fairness(name, name),
                 SetId::fairness("m", name),
             ] {
@@ -165,6 +178,10 @@ mod tests {
         assert_eq!(
             SetId::fairness("retail", "by_region").segment(),
             "retail~fairness~by_region"
+        );
+        assert_eq!(
+            SetId::from_segment("retail~levels"),
+            Some(SetId::new_levels("retail"))
         );
         assert_eq!(SetId::from_segment("retail~segments"), None);
         assert_eq!(SetId::from_segment("retail~outcomes~x"), None);

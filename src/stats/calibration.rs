@@ -119,18 +119,29 @@ pub fn calibration(
 
 fn band(good: f64, bad: f64, pd: f64, p_adjusted: f64, alpha: f64) -> Band {
     let n = good + bad;
-    let (a, b) = (bad + 0.5, good + 0.5);
+    let (ci_lower, ci_upper) = jeffreys_interval(n, bad, alpha);
     Band {
         applications: n,
         bads: bad,
         bad_rate: (n > 0.0).then(|| bad / n),
         pd,
-        ci_lower: inv_beta_reg(a, b, alpha / 2.0),
-        ci_upper: inv_beta_reg(a, b, 1.0 - alpha / 2.0),
+        ci_lower,
+        ci_upper,
         pvalue: jeffreys_p(n, bad, pd),
         p_adjusted,
         light: Light::of(p_adjusted, alpha),
     }
+}
+
+/// The equal-tailed `1 - alpha` Jeffreys interval of a proportion, `d` of `n`: the
+/// `Beta(d + 1/2, n - d + 1/2)` quantiles at alpha/2 and 1 - alpha/2 (Brown, Cai and
+/// DasGupta, Statistical Science 16(2), 2001).
+pub fn jeffreys_interval(n: f64, d: f64, alpha: f64) -> (f64, f64) {
+    let (a, b) = (d + 0.5, n - d + 0.5);
+    (
+        inv_beta_reg(a, b, alpha / 2.0),
+        inv_beta_reg(a, b, 1.0 - alpha / 2.0),
+    )
 }
 
 /// The Jeffreys test's p-value: `Beta(D + 1/2, N - D + 1/2)` distribution function at `pd`.

@@ -24,7 +24,7 @@ pub(crate) mod multiple;
 pub(crate) mod report;
 pub mod special;
 
-pub use calibration::{Band, Calibration, Light, calibration, jeffreys_p};
+pub use calibration::{Band, Calibration, Light, calibration, jeffreys_interval, jeffreys_p};
 pub use compare::{IvChange, iv_change};
 pub use discrimination::{Discrimination, GiniDecline, discrimination, gini_decline};
 pub use error::StatsError;

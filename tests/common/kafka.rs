@@ -471,6 +471,21 @@ pub fn loadgen_via(
     );
 }
 
+/// Produces with kcat `count` synthetic applications (of stream `seed`, one ms apart from
+/// `start_ms`) whose employment type is `level`, a level development never saw.
+pub fn produce_new_level(topic: &str, count: u64, level: &str, seed: u64, start_ms: i64) {
+    let mut rng = psimon::data::synth::Rng::new(seed);
+    let lines: Vec<(String, String)> = (0..count)
+        .map(|i| {
+            let a = psimon::data::synth::application(&mut rng, 0.0);
+            let mut event = a.to_event(seed * 1_000_000 + i, "retail_v3", start_ms + i as i64);
+            event["applicant"]["employment_type"] = serde_json::json!(level);
+            (format!("new-{seed}-{i}"), event.to_string())
+        })
+        .collect();
+    kcat_produce_partitioned(topic, &lines);
+}
+
 /// Produces raw messages (`key\tpayload` lines) with kcat, an independent client.
 pub fn kcat_produce<K: AsRef<str>, V: AsRef<str>>(topic: &str, lines: &[(K, V)]) {
     kcat_produce_with(topic, lines, &[]);

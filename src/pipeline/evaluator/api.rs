@@ -60,6 +60,11 @@ fn window(plan: &Plan, model: &ModelMeta, wname: &str, we: &WindowEvaluation) ->
         "window_end": c.bounds.map(|b| rfc3339(b.1)),
         "features": we.features.iter().map(|f| feature(model, f)).collect::<Vec<_>>(),
         "expected": we.expected.as_ref().map(expected),
+        "new_levels": we.new_levels.iter().map(|(f, share)| {
+            let mut v = serde_json::to_value(share).unwrap_or(Value::Null);
+            v["feature"] = json!(model.features[*f].name);
+            v
+        }).collect::<Vec<_>>(),
     })
 }
 

@@ -7,6 +7,7 @@ use super::backtest::{ScoreBacktest, score_backtest};
 use super::book::StateBook;
 use super::fairness::{CheckEvaluation, evaluate_checks};
 pub(crate) use super::shared::{Context, Coverage, Transition};
+use crate::evaluate::new_levels::NewLevelShare;
 use crate::evaluate::outcome::{SeriesIv, evaluate_outcomes};
 use crate::evaluate::{
     DriftState, FeatureEval, ModelMeta, evaluate_window, expected_of, iv_drop_state, next_state,
@@ -49,6 +50,9 @@ pub(crate) struct WindowEvaluation {
     /// What the window's score mix is expected to cost under the development bad rates
     /// (a score with development goods and bads; evaluated windows only).
     pub expected: Option<Result<Expected, StatsError>>,
+    /// Per watched categorical feature (index in the model's features), the share of
+    /// applications with a level new since development; every window, evaluated or not.
+    pub new_levels: Vec<(usize, NewLevelShare)>,
 }
 
 /// One series' PSI and, when it has one, its state.
@@ -92,7 +96,10 @@ pub(crate) fn evaluate(
         .enumerate()
         .map(|(m, model)| ModelEvaluation {
             windows: (0..plan.windows.len())
-                .map(|w| window(plan, m, w, &merged[m][w], book, cx, &mut transitions))
+                .map(|w| WindowEvaluation {
+                    new_levels: new_levels_in(plan, m, w, merged),
+                    ..window(plan, m, w, &merged[m][w], book, cx, &mut transitions)
+                })
                 .collect(),
             outcome_windows: outcome_windows(plan, model, m, merged, book, cx, &mut transitions),
         })
@@ -125,6 +132,7 @@ fn window(
             evaluated,
             features: Vec::new(),
             expected: None,
+            new_levels: Vec::new(),
         };
     }
     let expected = expected_in(model, mw);
@@ -195,7 +203,25 @@ fn window(
         evaluated,
         features,
         expected,
+        new_levels: Vec::new(),
     }
+}
+
+/// The new-level share of each feature model `m` watches, in window `w`.
+fn new_levels_in(
+    plan: &Plan,
+    m: usize,
+    w: usize,
+    merged: &[Vec<MergedWindow>],
+) -> Vec<(usize, NewLevelShare)> {
+    let Some(levels) = plan.levels.iter().find(|l| l.model == m) else {
+        return Vec::new();
+    };
+    let counts = &merged[levels.set][w].counts;
+    let alpha = plan.thresholds.alpha;
+    (levels.features.iter().enumerate())
+        .map(|(i, &f)| (f, NewLevelShare::of(counts.feature(i), alpha)))
+        .collect()
 }
 
 /// What the window's score mix is expected to show under the development bad rates.

@@ -43,6 +43,20 @@ fn window(metrics: &SeriesMetrics, model: &ModelMeta, wname: &str, we: &WindowEv
         .window_applications
         .with_label_values(&[&model.name, wname])
         .set(we.coverage.applications as i64);
+    for (f, share) in &we.new_levels {
+        let meta = &model.features[*f];
+        let labels = [&model.name, &meta.name, wname, meta.binning.as_str()];
+        metrics
+            .feature_new_level_applications
+            .with_label_values(&labels)
+            .set(share.new as i64);
+        if let Some(s) = share.share {
+            metrics
+                .feature_new_level_share
+                .with_label_values(&labels)
+                .set(s);
+        }
+    }
     for f in &we.features {
         let meta = &model.features[f.eval.feature];
         let labels = [

@@ -515,3 +515,45 @@ fn the_publisher_hands_each_transition_over_once_and_a_follower_reads_the_table(
         Some(1_700_000_000.0)
     );
 }
+
+#[test]
+fn the_new_level_share_of_each_watched_feature_is_shown_in_every_window() {
+    let plan = plan();
+    let levels = &plan.levels[0];
+    let features = &plan.models[0].features;
+    let names: Vec<&str> = (levels.features.iter())
+        .map(|&f| features[f].name.as_str())
+        .collect();
+    assert_eq!(names, ["employment_type", "region"]);
+    // Too few applications for PSI: the share is shown all the same.
+    let mut merged = snapshot(&plan, |_| window(&plan, 0, 200, like_baseline));
+    let shape = &plan.layout.sets[levels.set].shape;
+    assert_eq!(shape, &vec![2, 2]);
+    for mw in merged[levels.set].iter_mut() {
+        *mw = MergedWindow {
+            counts: CountMatrix::from_flat(shape, vec![150, 50, 200, 0], 200).unwrap(),
+            bounds: Some((0, 1)),
+            partitions: 1,
+        };
+    }
+    let e = run(&plan, &merged, &StateBook::default());
+    let we = &e.models[0].windows[0];
+    assert!(!we.evaluated);
+    let shares: Vec<(usize, u64, Option<f64>)> = (we.new_levels.iter())
+        .map(|(f, s)| (*f, s.new, s.share))
+        .collect();
+    assert_eq!(
+        shares,
+        vec![
+            (levels.features[0], 50, Some(0.25)),
+            (levels.features[1], 0, Some(0.0))
+        ]
+    );
+    let json = api::to_json(&plan, &e);
+    let shown = &json["models"][0]["windows"][0]["new_levels"];
+    assert_eq!(shown[0]["feature"], "employment_type");
+    assert_eq!(shown[0]["share"], 0.25);
+    assert!(shown[0]["ci_lower"].as_f64().unwrap() < 0.25);
+    assert!(shown[0]["ci_upper"].as_f64().unwrap() > 0.25);
+    assert_eq!(shown[1]["new"], 0);
+}

@@ -258,7 +258,7 @@ impl Rig {
     /// Counts the applications at `offsets` of partition 0 (as the consuming loop would,
     /// skipping what is already counted).
     fn count(&mut self, offsets: std::ops::Range<i64>) {
-        let (mut bins, mut groups) = (Vec::new(), Vec::new());
+        let (mut bins, mut extra) = (Vec::new(), crate::event::Extra::default());
         let mut late = vec![false; self.plan.layout.windows.len()];
         let mut rng = crate::data::synth::Rng::new(7);
         for o in offsets {
@@ -270,11 +270,11 @@ impl Rig {
             let d = self
                 .plan
                 .decoder
-                .decode_with(event.to_string().as_bytes(), &mut bins, &mut groups)
+                .decode_with(event.to_string().as_bytes(), &mut bins, &mut extra)
                 .unwrap();
             let ms = d.event_time_ms.unwrap();
             self.owner
-                .count(TOPIC, 0, o, (d.model, ms), (&bins, &groups), &mut late)
+                .count(TOPIC, 0, o, (d.model, ms), (&bins, &extra), &mut late)
                 .unwrap();
         }
     }
