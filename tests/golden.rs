@@ -103,7 +103,7 @@ fn every_metric_family_is_documented_in_the_readme() {
         &metrics.series.feature_psi_p_value_adjusted,
         &metrics.series.feature_psi_noise_floor,
         &metrics.series.feature_missing_ratio,
-        &metrics.series.feature_new_level_share,
+        &metrics.series.new_levels.share,
         &metrics.series.feature_iv,
         &metrics.series.feature_iv_stderr,
         &metrics.series.feature_iv_ci_ncx2_lower,
@@ -130,7 +130,8 @@ fn every_metric_family_is_documented_in_the_readme() {
         .set(0);
     metrics
         .series
-        .feature_new_level_applications
+        .new_levels
+        .applications
         .with_label_values(&labels)
         .set(0);
     metrics

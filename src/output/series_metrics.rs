@@ -24,8 +24,7 @@ pub struct SeriesMetrics {
     pub feature_psi_noise_floor: GaugeVec,
     pub feature_drift_state: IntGaugeVec,
     pub feature_missing_ratio: GaugeVec,
-    pub feature_new_level_share: GaugeVec,
-    pub feature_new_level_applications: IntGaugeVec,
+    pub new_levels: NewLevelMetrics,
     pub window_applications: IntGaugeVec,
     pub feature_iv: GaugeVec,
     pub feature_iv_stderr: GaugeVec,
@@ -91,16 +90,7 @@ impl SeriesMetrics {
                 "psimon_feature_missing_ratio",
                 "Share of the window's applications with the feature missing.",
             ),
-            feature_new_level_share: fg(
-                "psimon_feature_new_level_share",
-                "Share of the window's applications whose level of this categorical feature development never saw (not one of the levels its bins or its Other bin held).",
-            ),
-            feature_new_level_applications: int_gauge_vec(
-                r,
-                "psimon_feature_new_level_applications",
-                "Applications in the window whose level of this categorical feature development never saw.",
-                FEATURE_LABELS,
-            ),
+            new_levels: NewLevelMetrics::register(r),
             window_applications: int_gauge_vec(
                 r,
                 "psimon_window_applications",
@@ -160,6 +150,32 @@ impl SeriesMetrics {
             (&self.feature_psi_noise_floor, inf.null_mean),
         ] {
             gauge.with_label_values(labels).set(value);
+        }
+    }
+}
+
+/// The new-level gauges of the categorical features watched.
+#[derive(Clone)]
+pub struct NewLevelMetrics {
+    pub share: GaugeVec,
+    pub applications: IntGaugeVec,
+}
+
+impl NewLevelMetrics {
+    fn register(r: &Registry) -> Self {
+        Self {
+            share: gauge_vec(
+                r,
+                "psimon_feature_new_level_share",
+                "Share of the window's applications whose level of this categorical feature development never saw (not one of the levels its bins or its Other bin held).",
+                FEATURE_LABELS,
+            ),
+            applications: int_gauge_vec(
+                r,
+                "psimon_feature_new_level_applications",
+                "Applications in the window whose level of this categorical feature development never saw.",
+                FEATURE_LABELS,
+            ),
         }
     }
 }

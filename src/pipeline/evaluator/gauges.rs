@@ -46,15 +46,11 @@ fn window(metrics: &SeriesMetrics, model: &ModelMeta, wname: &str, we: &WindowEv
     for (f, share) in &we.new_levels {
         let meta = &model.features[*f];
         let labels = [&model.name, &meta.name, wname, meta.binning.as_str()];
-        metrics
-            .feature_new_level_applications
-            .with_label_values(&labels)
-            .set(share.new as i64);
+        let gauges = &metrics.new_levels;
+        let applications = gauges.applications.with_label_values(&labels);
+        applications.set(share.new as i64);
         if let Some(s) = share.share {
-            metrics
-                .feature_new_level_share
-                .with_label_values(&labels)
-                .set(s);
+            gauges.share.with_label_values(&labels).set(s);
         }
     }
     for f in &we.features {
