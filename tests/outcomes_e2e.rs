@@ -55,6 +55,17 @@ panes = 10
     )
 }
 
+/// The scorecard scaling of `windowed_iv_equals_an_offline_join`: 680 points at 10:1,
+/// 60 points to double the odds, scores from 300 to 850.
+const SCALING: &str = "
+[outcomes.scaling]
+base_score = 680
+base_odds = 10
+points_to_double_odds = 60
+min_score = 300
+max_score = 850
+";
+
 /// Produces `count` applications and their outcomes (a share of 0.8) with loadgen.
 fn produce(apps: &str, outcomes: &str, count: u64, seed: u64, rate: u64) {
     produce_with(apps, outcomes, count, seed, rate, 0.0);
@@ -203,7 +214,7 @@ fn windowed_iv_equals_an_offline_join() {
     }
     kcat_produce_partitioned(&outcome_topic, &extra);
 
-    let (monitor, _) = d.start(&outcomes_section(&outcome_topic));
+    let (monitor, _) = d.start(&(outcomes_section(&outcome_topic) + SCALING));
     let joined_all = produced.len() as f64;
     wait_for("every outcome joined", Duration::from_secs(90), || {
         let m = monitor.metrics();
@@ -230,6 +241,7 @@ fn windowed_iv_equals_an_offline_join() {
     );
     check_against_offline(&window, &want);
     check_backtest_against_offline(&window, &baseline, &want);
+    check_scaled_calibration(&window, &baseline, &want);
     // The bad values are in the dead-letter topic with their reason.
     let dead = kcat_read(&topics.dlq, "%h\n");
     assert_eq!(
@@ -355,6 +367,59 @@ fn check_backtest_against_offline(
     let unranked: f64 = goods[ranked..].iter().chain(&bads[ranked..]).sum();
     assert_eq!(window["backtest"]["unranked"].as_f64(), Some(unranked));
     assert_eq!(window["backtest"]["state"], "ok", "{}", window["backtest"]);
+}
+
+/// Each band of bureau_score is tested against the mean PD of `SCALING` across it (Simpson's
+/// rule here), with the Jeffreys p-value of the offline join's goods and bads.
+fn check_scaled_calibration(
+    window: &Value,
+    baseline: &Value,
+    want: &HashMap<String, (Vec<f64>, Vec<f64>)>,
+) {
+    use statrs::distribution::{Beta, ContinuousCDF};
+    let f = baseline["models"][0]["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "bureau_score")
+        .unwrap();
+    let edges: Vec<f64> = serde_json::from_value(f["edges"].clone()).unwrap();
+    let pd = |s: f64| 1.0 / (1.0 + 10.0 * 2f64.powf((s - 680.0) / 60.0));
+    let mean_pd = |lo: f64, hi: f64| {
+        let n = 2000;
+        let h = (hi - lo) / n as f64;
+        let weight = |i: usize| match i {
+            0 => 1.0,
+            i if i == n => 1.0,
+            i if i % 2 == 1 => 4.0,
+            _ => 2.0,
+        };
+        let sum: f64 = (0..=n).map(|i| weight(i) * pd(lo + i as f64 * h)).sum();
+        sum * h / 3.0 / (hi - lo)
+    };
+    let mut bounds = vec![300.0];
+    bounds.extend(&edges);
+    bounds.push(850.0);
+    let c = &window["backtest"]["calibration"];
+    assert_eq!(c["pd_source"], "scaling", "{c}");
+    let bands = c["bands"].as_array().unwrap();
+    assert_eq!(bands.len(), edges.len() + 1);
+    let (goods, bads) = &want["bureau_score"];
+    for (i, band) in bands.iter().enumerate() {
+        let expected = mean_pd(bounds[i], bounds[i + 1]);
+        let got = band["pd"].as_f64().unwrap();
+        assert!(
+            (got - expected).abs() < 1e-10 * expected,
+            "band {i}: {got} vs {expected}"
+        );
+        let (n, d) = (goods[i] + bads[i], bads[i]);
+        assert_eq!(band["applications"].as_f64(), Some(n));
+        let p = Beta::new(d + 0.5, n - d + 0.5).unwrap().cdf(expected);
+        assert!(
+            (band["pvalue"].as_f64().unwrap() - p).abs() < 1e-9,
+            "band {i}: {band}"
+        );
+    }
 }
 
 #[test]

@@ -43,6 +43,8 @@ pub(crate) struct ReportArgs {
     pub iv_drop: (f64, f64),
     /// The back-tested score feature (`--score`) and the `gini_decline` thresholds.
     pub score: Option<String>,
+    /// The scorecard's scaling (`--scaling`): the PDs calibration tests against.
+    pub scaling: Option<crate::evaluate::ScoreScaling>,
     pub gini_decline: (f64, f64),
     /// PSI thresholds of the drift state, as `[evaluation] warning_psi` and `alert_psi`.
     pub warning_psi: f64,
@@ -155,6 +157,7 @@ pub(crate) fn run(a: ReportArgs) -> Result<()> {
 fn backtest_args(a: &ReportArgs) -> BacktestArgs<'_> {
     BacktestArgs {
         score: a.score.as_deref(),
+        scaling: a.scaling.as_ref(),
         alpha: a.psi.alpha,
         method: a.multiple_testing,
         thresholds: shares(a.gini_decline),
@@ -511,6 +514,11 @@ pub(crate) struct ReportCli {
     /// default `score` when the model has it.
     #[arg(long)]
     score: Option<String>,
+    /// The scorecard's scaling, to calibrate each score band against the PD it promises
+    /// instead of its development bad rate:
+    /// "base_score=600,base_odds=50,points_to_double_odds=20[,min_score=300,max_score=850]".
+    #[arg(long, requires = "target")]
+    scaling: Option<crate::evaluate::ScoreScaling>,
     /// gini_decline warning: this share of the development Gini lost (with --target).
     #[arg(long, default_value_t = crate::evaluate::DEFAULT_WARNING_GINI_DECLINE)]
     warning_gini_decline: f64,
@@ -545,6 +553,7 @@ impl ReportCli {
             fairness,
             iv_drop: (self.warning_iv_drop, self.alert_iv_drop),
             score: self.score,
+            scaling: self.scaling,
             gini_decline: (self.warning_gini_decline, self.alert_gini_decline),
             warning_psi: self.warning_psi,
             alert_psi: self.alert_psi,

@@ -1,7 +1,7 @@
 //! Back-testing of a model's score on one outcome window: how well it ranks (AUC, Gini, KS
 //! with DeLong's SE, against development: the `gini_decline` state) and whether each score
-//! band's bad rate still matches its development bad rate (Jeffreys test per band,
-//! Hosmer-Lemeshow). Pure: goods and bads per score bin in, statistics and a state out.
+//! band's bad rate still matches its PD, the development bad rate or the PD of the
+//! scorecard's scaling (Jeffreys test per band, Hosmer-Lemeshow). Pure: goods and bads per score bin in, statistics and a state out.
 //!
 //! Only the score's ranges are ranked: special values and Missing have no place in the
 //! order, so their applications are counted as `unranked` and left out.
@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::DriftState;
 use super::drift::{ShareThresholds, with_hysteresis};
+use super::scaling::ScoreScaling;
 use crate::stats::{
     Adjustment, Calibration, Development, Discrimination, Expected, GiniDecline, StatsError,
     calibration, discrimination, expected, gini_decline,
@@ -27,8 +28,29 @@ pub struct ScoreMeta {
     pub reversed: bool,
     /// Discrimination of the development goods and bads (a baseline built with a target).
     pub development: Option<Discrimination>,
-    /// Each range's development bad rate (`None` when it is 0 or 1: no test against it).
+    /// Each range's PD, the development bad rate or the scaling's (`None` when it is 0 or
+    /// 1: no test against it).
     pub pd: Vec<Option<f64>>,
+    pub pd_source: PdSource,
+}
+
+/// Where the PD of a score band comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PdSource {
+    /// The band's bad rate in the development sample.
+    Development,
+    /// The scorecard's scaling (`ScoreScaling`): the mean PD across the band.
+    Scaling,
+}
+
+impl PdSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PdSource::Development => "development",
+            PdSource::Scaling => "scaling",
+        }
+    }
 }
 
 /// Default shares of the development Gini lost for the `gini_decline` states.
@@ -44,8 +66,9 @@ pub struct Backtest {
     pub discrimination: Result<Discrimination, StatsError>,
     /// Against development, when the baseline has its goods and bads.
     pub decline: Option<GiniDecline>,
-    /// The ranges tested (those with a development bad rate) and their calibration.
+    /// The ranges tested (those with a PD) and their calibration.
     pub bands: Vec<usize>,
+    pub pd_source: PdSource,
     #[serde(serialize_with = "ok_or_null")]
     pub calibration: Result<Calibration, StatsError>,
 }
@@ -74,6 +97,7 @@ impl Backtest {
             })
             .collect();
         Some(serde_json::json!({
+            "pd_source": self.pd_source,
             "hosmer_lemeshow": c.hosmer_lemeshow,
             "hl_df": c.hl_df,
             "hl_pvalue": c.hl_pvalue,
@@ -107,6 +131,7 @@ impl ScoreMeta {
             reversed: false,
             development: None,
             pd: vec![None; ranked],
+            pd_source: PdSource::Development,
         };
         let Some((g, b)) = dev else {
             return meta;
@@ -123,6 +148,22 @@ impl ScoreMeta {
             };
         }
         meta
+    }
+
+    /// The same with each range's PD from the scorecard's scaling (the score binned at
+    /// `edges`); without development counts, the scaling also gives the direction.
+    pub fn with_scaling(mut self, edges: &[f64], scaling: &ScoreScaling) -> Self {
+        let pds = scaling.band_pds(edges);
+        debug_assert_eq!(pds.len(), self.ranked);
+        self.pd = pds
+            .into_iter()
+            .map(|p| Some(p).filter(|p| *p > 0.0 && *p < 1.0))
+            .collect();
+        self.pd_source = PdSource::Scaling;
+        if self.development.is_none() {
+            self.reversed = scaling.points_to_double_odds < 0.0;
+        }
+        self
     }
 }
 
@@ -171,6 +212,7 @@ pub fn backtest(
         discrimination: now,
         decline,
         bands,
+        pd_source: score.pd_source,
         calibration,
     }
 }
@@ -259,6 +301,42 @@ mod tests {
             gini_decline_state(DriftState::Ok, &holding, T),
             DriftState::Ok
         );
+    }
+
+    #[test]
+    fn a_scaling_gives_the_band_pds_and_without_development_the_direction() {
+        let scaling = ScoreScaling {
+            base_score: 600.0,
+            base_odds: 50.0,
+            points_to_double_odds: -20.0,
+            min_score: Some(300.0),
+            max_score: Some(850.0),
+        };
+        let edges = [550.0, 600.0, 650.0];
+        let m = ScoreMeta::from_development(0, 4, None, 0.05).with_scaling(&edges, &scaling);
+        assert!(m.reversed, "a negative PDO: a higher score is riskier");
+        let pds = scaling.band_pds(&edges);
+        assert_eq!(m.pd, pds.iter().map(|&p| Some(p)).collect::<Vec<_>>());
+        let bt = backtest(
+            &m,
+            &[500.0, 500.0, 500.0, 500.0, 9.0],
+            &[5.0, 10.0, 20.0, 40.0, 1.0],
+            0.05,
+            Adjustment::Bh,
+        );
+        assert_eq!(
+            (bt.bands.clone(), bt.pd_source),
+            (vec![0, 1, 2, 3], PdSource::Scaling)
+        );
+        let c = bt.calibration.as_ref().unwrap();
+        for (band, pd) in c.bands.iter().zip(&pds) {
+            assert_eq!(band.pd, *pd);
+        }
+        let json = bt.calibration_json(&["a".into(), "b".into(), "c".into(), "d".into()]);
+        assert_eq!(json.unwrap()["pd_source"], "scaling");
+        // With development counts the direction stays development's.
+        let dev = meta(false).with_scaling(&edges, &scaling);
+        assert!(!dev.reversed);
     }
 
     #[test]

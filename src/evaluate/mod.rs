@@ -8,10 +8,11 @@ pub(crate) mod drift;
 pub(crate) mod feature;
 pub(crate) mod new_levels;
 pub(crate) mod outcome;
+pub mod scaling;
 
 pub use backtest::{
-    Backtest, DEFAULT_ALERT_GINI_DECLINE, DEFAULT_WARNING_GINI_DECLINE, ScoreMeta, backtest,
-    expected_of, gini_decline_state,
+    Backtest, DEFAULT_ALERT_GINI_DECLINE, DEFAULT_WARNING_GINI_DECLINE, PdSource, ScoreMeta,
+    backtest, expected_of, gini_decline_state,
 };
 pub use drift::{
     DEFAULT_ALERT_IV_DROP, DEFAULT_ALERT_PSI, DEFAULT_WARNING_IV_DROP, DEFAULT_WARNING_PSI,
@@ -19,3 +20,4 @@ pub use drift::{
 };
 pub use feature::{BinDetail, Binning, FeatureEval, FeatureMeta, ModelMeta, evaluate_window};
 pub use new_levels::NewLevelSummary;
+pub use scaling::ScoreScaling;

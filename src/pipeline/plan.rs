@@ -5,6 +5,7 @@
 //! the baseline lacks) with its config path.
 
 mod levels;
+mod score;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -12,7 +13,7 @@ use std::path::{Path, PathBuf};
 use crate::binning::baseline::{FeatureBaseline, ModelBaseline};
 use crate::binning::{BaselineFile, Binner, KnownLevels};
 use crate::config::{Config, ModelConfig, OutcomesConfig, Repartition, WindowConfig};
-use crate::evaluate::{Binning, FeatureMeta, ModelMeta, ScoreMeta, ShareThresholds, Thresholds};
+use crate::evaluate::{Binning, FeatureMeta, ModelMeta, ShareThresholds, Thresholds};
 use crate::event::groups::GroupField;
 use crate::event::outcome::OutcomeDecoder;
 use crate::event::{Decoder, ModelFields};
@@ -258,7 +259,7 @@ fn load_models(config: &Config, base_dir: &Path) -> Result<LoadedModels, Vec<Str
             name: m.name.clone(),
             baseline_id: file.id.clone(),
             baseline_applications: model.applications,
-            score: score_meta(config, model, &metas, &mut problems),
+            score: score::score_meta(config, (&m.name, model), &metas, &mut problems),
             features: metas,
         });
         fields.push(ModelFields {
@@ -325,46 +326,6 @@ fn model_series(
         }
     }
     (metas, feats, watched)
-}
-
-/// What back-testing knows of the model's score (`outcomes.score_feature`, default `score`,
-/// under its scorecard bins): its ranges, their development bad rates and discrimination.
-/// A configured feature that is not monitored or not numeric is a problem.
-fn score_meta(
-    config: &Config,
-    model: &ModelBaseline,
-    metas: &[FeatureMeta],
-    problems: &mut Vec<String>,
-) -> Option<ScoreMeta> {
-    let configured = config
-        .outcomes
-        .as_ref()
-        .and_then(|o| o.score_feature.as_deref());
-    let name = configured.unwrap_or(SCORE_FEATURE);
-    let found = metas
-        .iter()
-        .position(|f| f.name == name && f.binning == Binning::Scorecard)
-        .zip(model.features.iter().find(|f| f.name == name))
-        .filter(|(_, f)| matches!(f.bins, crate::binning::BinSpec::Numeric { .. }));
-    let Some((feature, f)) = found else {
-        if configured.is_some() {
-            problems.push(format!(
-                "outcomes.score_feature = \"{name}\": not a monitored numeric feature of model \"{}\"",
-                model.name
-            ));
-        }
-        return None;
-    };
-    let dev = metas[feature]
-        .development
-        .as_ref()
-        .map(|(g, b)| (g.as_slice(), b.as_slice()));
-    Some(ScoreMeta::from_development(
-        feature,
-        f.bins.regular_bins(),
-        dev,
-        config.evaluation.alpha,
-    ))
 }
 
 /// A feature under its scorecard bins, with its development goods, bads and IV when the

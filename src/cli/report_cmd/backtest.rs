@@ -11,8 +11,8 @@ use super::document::heading;
 use crate::binning::{BinSpec, ModelBaseline};
 use crate::evaluate::batch::FeatureReport;
 use crate::evaluate::{
-    Backtest, Binning, DriftState, ScoreMeta, ShareThresholds, backtest, expected_of,
-    gini_decline_state,
+    Backtest, Binning, DriftState, PdSource, ScoreMeta, ScoreScaling, ShareThresholds, backtest,
+    expected_of, gini_decline_state,
 };
 use crate::stats::{Adjustment, Calibration, Discrimination, Expected, GiniDecline, StatsError};
 
@@ -36,6 +36,7 @@ pub(super) struct BacktestReport {
 /// What `--score`, `--alpha`, the adjustment and the thresholds ask for.
 pub(super) struct BacktestArgs<'a> {
     pub score: Option<&'a str>,
+    pub scaling: Option<&'a ScoreScaling>,
     pub alpha: f64,
     pub method: Adjustment,
     pub thresholds: ShareThresholds,
@@ -59,9 +60,9 @@ pub(super) fn backtest_report(
         }
         return Ok(None);
     };
-    if !matches!(f.bins, BinSpec::Numeric { .. }) {
+    let BinSpec::Numeric { edges, .. } = &f.bins else {
         bail!("--score {name}: the feature is categorical; a score has numeric bins");
-    }
+    };
     let goods: Option<Vec<f64>> = r.bins.iter().map(|b| b.goods.map(|x| x as f64)).collect();
     let bads: Option<Vec<f64>> = r.bins.iter().map(|b| b.bads.map(|x| x as f64)).collect();
     let to_f64 = |v: &Vec<u64>| v.iter().map(|&x| x as f64).collect::<Vec<f64>>();
@@ -71,7 +72,15 @@ pub(super) fn backtest_report(
         .zip(f.bads.as_ref())
         .map(|(g, b)| (to_f64(g), to_f64(b)));
     let dev_ref = dev.as_ref().map(|(g, b)| (g.as_slice(), b.as_slice()));
-    let meta = ScoreMeta::from_development(0, f.bins.regular_bins(), dev_ref, a.alpha);
+    let mut meta = ScoreMeta::from_development(0, f.bins.regular_bins(), dev_ref, a.alpha);
+    if let Some(scaling) = a.scaling {
+        let cut = scaling.edge_problems(edges);
+        if !cut.is_empty() {
+            let why: Vec<String> = cut.iter().map(|(f, w)| format!("{f} {w}")).collect();
+            bail!("--scaling: {} of {name}", why.join("; "));
+        }
+        meta = meta.with_scaling(edges, scaling);
+    }
     let current: Vec<f64> = r.bins.iter().map(|b| b.current_count as f64).collect();
     let expected = expected_of(&meta, dev.as_ref(), &current);
     let predicted = |i: usize| dev.as_ref().is_some_and(|(g, b)| g[i] + b[i] > 0.0);
@@ -286,8 +295,12 @@ fn render_calibration(
         .collect();
     let q = format!("q ({})", method.as_str());
     let mut out = heading(style, "Calibration by score band");
+    let pd = match r.pd_source {
+        PdSource::Development => "the band's development bad rate",
+        PdSource::Scaling => "the mean PD across the band of the scorecard's scaling (--scaling)",
+    };
     out.push_str(&format!(
-        "PD: the band's development bad rate; Jeffreys test, small p: the band defaults above its PD; AMBER at {q} <= {alpha}, RED at <= {}\n",
+        "PD: {pd}; Jeffreys test, small p: the band defaults above its PD; AMBER at {q} <= {alpha}, RED at <= {}\n",
         alpha / 10.0
     ));
     out.push_str(&table_as(

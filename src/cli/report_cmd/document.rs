@@ -52,6 +52,7 @@ pub(super) fn settings(a: &ReportArgs) -> Value {
         "alert_iv_drop": a.iv_drop.1,
         "warning_gini_decline": a.gini_decline.0,
         "alert_gini_decline": a.gini_decline.1,
+        "scaling": a.scaling,
     })
 }
 

@@ -65,6 +65,10 @@ pub struct OutcomesConfig {
     /// `gini_decline` alert: this share lost.
     #[serde(default = "default_alert_gini_decline")]
     pub alert_gini_decline: f64,
+    /// The scorecard's scaling: when given, each score band is calibrated against the PD
+    /// it promises instead of its development bad rate.
+    #[serde(default)]
+    pub scaling: Option<crate::evaluate::ScoreScaling>,
 }
 
 /// When outcomes are repartitioned by application id.

@@ -26,6 +26,18 @@ fn share_thresholds(o: &crate::config::OutcomesConfig, bad: Bad<'_>) {
 /// The problems of the `[outcomes]` section.
 pub(super) fn outcomes_problems(c: &Config, bad: Bad<'_>) {
     let k = &c.kafka;
+    if let Some(s) = c.outcomes.as_ref().and_then(|o| o.scaling.as_ref()) {
+        for (field, why) in s.problems() {
+            let value = match field {
+                "base_score" => Some(s.base_score),
+                "base_odds" => Some(s.base_odds),
+                "points_to_double_odds" => Some(s.points_to_double_odds),
+                _ => s.max_score,
+            };
+            let shown = value.map_or("none".to_string(), |v| v.to_string());
+            bad(&format!("outcomes.scaling.{field}"), &shown, &why);
+        }
+    }
     if let Some(o) = &c.outcomes {
         if o.topic.trim().is_empty() {
             bad("outcomes.topic", &"\"\"", "must not be empty");

@@ -42,10 +42,15 @@ feature = "bureau_score"
 "#;
 
 fn plan() -> Plan {
+    plan_with("").unwrap()
+}
+
+/// The plan of the example config, `EXTRA` and `more`, or its problems.
+fn plan_with(more: &str) -> Result<Plan, Vec<String>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
-    let text = std::fs::read_to_string(dir.join("psimon.example.toml")).unwrap() + EXTRA;
-    let config = crate::config::load(&text, &[]).unwrap();
-    Plan::build(&config, &dir).unwrap()
+    let text = std::fs::read_to_string(dir.join("psimon.example.toml")).unwrap() + EXTRA + more;
+    let config = crate::config::load(&text, &[]).map_err(|e| vec![e.to_string()])?;
+    Plan::build(&config, &dir)
 }
 
 /// `n` applications spread over each series' bins as `shares(series, baseline)` says.
@@ -556,4 +561,73 @@ fn the_new_level_share_of_each_watched_feature_is_shown_in_every_window() {
     assert!(shown[0]["ci_lower"].as_f64().unwrap() < 0.25);
     assert!(shown[0]["ci_upper"].as_f64().unwrap() > 0.25);
     assert_eq!(shown[1]["new"], 0);
+}
+
+#[test]
+fn a_scaling_sets_the_pds_of_the_stream_calibration() {
+    let plan = plan_with(
+        "\n[outcomes.scaling]\nbase_score = 680\nbase_odds = 10\npoints_to_double_odds = 60\nmin_score = 300\nmax_score = 850\n",
+    )
+    .unwrap();
+    let model = &plan.models[0];
+    let score = model.score.as_ref().unwrap();
+    assert_eq!(score.pd_source, crate::evaluate::PdSource::Scaling);
+    let scaling = crate::evaluate::ScoreScaling {
+        base_score: 680.0,
+        base_odds: 10.0,
+        points_to_double_odds: 60.0,
+        min_score: Some(300.0),
+        max_score: Some(850.0),
+    };
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+    let file = crate::binning::BaselineFile::load(&dir.join("baseline.example.json")).unwrap();
+    let f = (file.models[0].features.iter())
+        .find(|f| f.name == "bureau_score")
+        .unwrap();
+    let crate::binning::BinSpec::Numeric { edges, .. } = &f.bins else {
+        panic!("numeric")
+    };
+    let pds = scaling.band_pds(edges);
+    assert_eq!(score.pd, pds.iter().map(|&p| Some(p)).collect::<Vec<_>>());
+    // The stream's calibration tests each band against them, and says so.
+    let o = plan.outcomes.as_ref().unwrap();
+    let mut merged = snapshot(&plan, |_| window(&plan, 0, 20_000, like_baseline));
+    let development = |f: usize| {
+        let meta = &model.features[f];
+        let both = (meta.baseline.clone(), meta.baseline.clone());
+        meta.development.clone().unwrap_or(both)
+    };
+    merged[o.set_of(0)][o.window_of(0)] = outcome_window(&plan, development);
+    let e = run(&plan, &merged, &StateBook::default());
+    let bt = e.models[0].outcome_windows[0].backtest.as_ref().unwrap();
+    let c = bt.result.calibration.as_ref().unwrap();
+    let tested: Vec<f64> = c.bands.iter().map(|b| b.pd).collect();
+    let expected: Vec<f64> = bt.result.bands.iter().map(|&i| pds[i]).collect();
+    assert_eq!(tested, expected);
+    let json = api::to_json(&plan, &e);
+    let shown = &json["models"][0]["outcome_windows"][0]["backtest"]["calibration"];
+    assert_eq!(shown["pd_source"], "scaling");
+    // A score range that cuts the score's first bin, and bad numbers: every problem.
+    let cut = plan_with(&format!(
+        "\n[outcomes.scaling]\nbase_score = 680\nbase_odds = 10\npoints_to_double_odds = 60\nmin_score = {}\n",
+        edges[0] + 1.0
+    ))
+    .err()
+    .unwrap();
+    assert!(
+        cut.iter()
+            .any(|p| p.starts_with("outcomes.scaling.min_score: must be below the first bin edge")),
+        "{cut:?}"
+    );
+    let bad = plan_with(
+        "\n[outcomes.scaling]\nbase_score = 680\nbase_odds = -1\npoints_to_double_odds = 0\n",
+    )
+    .err()
+    .unwrap()
+    .join("\n");
+    assert!(bad.contains("outcomes.scaling.base_odds"), "{bad}");
+    assert!(
+        bad.contains("outcomes.scaling.points_to_double_odds"),
+        "{bad}"
+    );
 }
