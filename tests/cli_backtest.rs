@@ -252,7 +252,6 @@ fn a_riskier_sample_is_expected_to_cost_more_and_outcomes_bear_it_out() {
 /// scaling that promises a tenth of the risk is red; bad numbers are refused, all at once.
 #[test]
 fn a_scaling_gives_each_band_the_pd_it_promises() {
-    use statrs::distribution::{Beta, ContinuousCDF};
     let dir = tempfile::tempdir().unwrap();
     let dev = generate(dir.path(), "dev.csv", 20_000, 0.0, 1);
     let base = dir.path().join("base.json");
@@ -261,8 +260,8 @@ fn a_scaling_gives_each_band_the_pd_it_promises() {
     let edges: Vec<f64> = serde_json::from_value(f["edges"].clone()).unwrap();
     let cur = generate(dir.path(), "cur.csv", 20_000, 0.0, 2);
     let (goods, bads) = offline(&cur, &f);
-    let run = |scaling: &str| -> Value {
-        let out = ok(&[
+    let args = |scaling: &str| -> Vec<String> {
+        [
             "report",
             "--baseline",
             path_str(&base),
@@ -276,89 +275,46 @@ fn a_scaling_gives_each_band_the_pd_it_promises() {
             scaling,
             "--format",
             "json",
-        ]);
-        serde_json::from_str::<Value>(&out).unwrap()
+        ]
+        .map(String::from)
+        .to_vec()
     };
-    let (base_score, base_odds, pdo) = (680.0, 10.0, 60.0);
+    let run = |scaling: &str| -> Value {
+        let a = args(scaling);
+        serde_json::from_str(&ok(&a.iter().map(String::as_str).collect::<Vec<_>>())).unwrap()
+    };
+    let refused = |scaling: &str, needle: &str| -> String {
+        let a = args(scaling);
+        fails_with(&a.iter().map(String::as_str).collect::<Vec<_>>(), needle)
+    };
     let doc =
         run("base_score=680,base_odds=10,points_to_double_odds=60,min_score=300,max_score=850");
     assert_eq!(doc["settings"]["scaling"]["base_odds"], 10.0);
     let c = &doc["backtest"]["calibration"];
     assert_eq!(c["pd_source"], "scaling");
-    let pd = |s: f64| 1.0 / (1.0 + base_odds * 2f64.powf((s - base_score) / pdo));
-    let simpson = |lo: f64, hi: f64| {
-        let n = 2000;
-        let h = (hi - lo) / n as f64;
-        let sum: f64 = (0..=n)
-            .map(|i| {
-                let w = if i == 0 || i == n {
-                    1.0
-                } else if i % 2 == 1 {
-                    4.0
-                } else {
-                    2.0
-                };
-                w * pd(lo + i as f64 * h)
-            })
-            .sum();
-        sum * h / 3.0 / (hi - lo)
-    };
-    let mut bounds = vec![300.0];
-    bounds.extend(&edges);
-    bounds.push(850.0);
+    let pds = scaled_band_pds((680.0, 10.0, 60.0), &edges, (300.0, 850.0));
     let bands = c["bands"].as_array().unwrap();
-    assert_eq!(bands.len(), edges.len() + 1);
-    for (i, band) in bands.iter().enumerate() {
-        let expected = simpson(bounds[i], bounds[i + 1]);
+    assert_eq!(bands.len(), pds.len());
+    for (i, (band, expected)) in bands.iter().zip(&pds).enumerate() {
         let got = band["pd"].as_f64().unwrap();
         assert!(
             (got - expected).abs() < 1e-10 * expected,
             "band {i}: {got} vs {expected}"
         );
-        let (n, d) = (goods[i] + bads[i], bads[i]);
-        let p = Beta::new(d + 0.5, n - d + 0.5).unwrap().cdf(expected);
+        let p = jeffreys_pvalue(goods[i] + bads[i], bads[i], *expected);
         let got_p = band["pvalue"].as_f64().unwrap();
         assert!((got_p - p).abs() < 1e-9, "band {i}: p {got_p} vs {p}");
     }
     // Odds ten times better than the sample shows: far too low a PD in every band.
     let optimistic = run("base_score=680,base_odds=100,points_to_double_odds=60");
     assert_eq!(optimistic["backtest"]["calibration"]["light"], "red");
-    let e = fails_with(
-        &[
-            "report",
-            "--baseline",
-            path_str(&base),
-            "--input",
-            path_str(&cur),
-            "--target",
-            "bad",
-            "--score",
-            "bureau_score",
-            "--scaling",
-            "base_score=680,base_odds=0",
-        ],
-        "--scaling",
-    );
+    let e = refused("base_score=680,base_odds=0", "--scaling");
     assert!(e.contains("points_to_double_odds is missing"), "{e}");
     assert!(e.contains("base_odds must be a positive number"), "{e}");
-    let e = fails_with(
-        &[
-            "report",
-            "--baseline",
-            path_str(&base),
-            "--input",
-            path_str(&cur),
-            "--target",
-            "bad",
-            "--score",
-            "bureau_score",
-            "--scaling",
-            &format!(
-                "base_score=680,base_odds=10,points_to_double_odds=60,min_score={}",
-                edges[0] + 1.0
-            ),
-        ],
-        "min_score must be below the first bin edge",
+    let cut = format!(
+        "base_score=680,base_odds=10,points_to_double_odds=60,min_score={}",
+        edges[0] + 1.0
     );
+    let e = refused(&cut, "min_score must be below the first bin edge");
     assert!(e.contains("bureau_score"), "{e}");
 }

@@ -329,12 +329,7 @@ fn check_backtest_against_offline(
     baseline: &Value,
     want: &HashMap<String, (Vec<f64>, Vec<f64>)>,
 ) {
-    let f = baseline["models"][0]["features"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["name"] == "bureau_score")
-        .unwrap();
+    let f = bureau_score(baseline);
     let ranked = f["edges"].as_array().unwrap().len() + 1;
     let dev = |k: &str| -> Vec<f64> {
         f[k].as_array().unwrap()[..ranked]
@@ -369,44 +364,22 @@ fn check_backtest_against_offline(
     assert_eq!(window["backtest"]["state"], "ok", "{}", window["backtest"]);
 }
 
-/// Each band of bureau_score is tested against the mean PD of `SCALING` across it (Simpson's
-/// rule here), with the Jeffreys p-value of the offline join's goods and bads.
+/// Each band of bureau_score is tested against the mean PD of `SCALING` across it, with the
+/// Jeffreys p-value of the offline join's goods and bads.
 fn check_scaled_calibration(
     window: &Value,
     baseline: &Value,
     want: &HashMap<String, (Vec<f64>, Vec<f64>)>,
 ) {
-    use statrs::distribution::{Beta, ContinuousCDF};
-    let f = baseline["models"][0]["features"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["name"] == "bureau_score")
-        .unwrap();
+    let f = bureau_score(baseline);
     let edges: Vec<f64> = serde_json::from_value(f["edges"].clone()).unwrap();
-    let pd = |s: f64| 1.0 / (1.0 + 10.0 * 2f64.powf((s - 680.0) / 60.0));
-    let mean_pd = |lo: f64, hi: f64| {
-        let n = 2000;
-        let h = (hi - lo) / n as f64;
-        let weight = |i: usize| match i {
-            0 => 1.0,
-            i if i == n => 1.0,
-            i if i % 2 == 1 => 4.0,
-            _ => 2.0,
-        };
-        let sum: f64 = (0..=n).map(|i| weight(i) * pd(lo + i as f64 * h)).sum();
-        sum * h / 3.0 / (hi - lo)
-    };
-    let mut bounds = vec![300.0];
-    bounds.extend(&edges);
-    bounds.push(850.0);
+    let pds = scaled_band_pds((680.0, 10.0, 60.0), &edges, (300.0, 850.0));
     let c = &window["backtest"]["calibration"];
     assert_eq!(c["pd_source"], "scaling", "{c}");
     let bands = c["bands"].as_array().unwrap();
-    assert_eq!(bands.len(), edges.len() + 1);
+    assert_eq!(bands.len(), pds.len());
     let (goods, bads) = &want["bureau_score"];
-    for (i, band) in bands.iter().enumerate() {
-        let expected = mean_pd(bounds[i], bounds[i + 1]);
+    for (i, (band, expected)) in bands.iter().zip(&pds).enumerate() {
         let got = band["pd"].as_f64().unwrap();
         assert!(
             (got - expected).abs() < 1e-10 * expected,
@@ -414,12 +387,22 @@ fn check_scaled_calibration(
         );
         let (n, d) = (goods[i] + bads[i], bads[i]);
         assert_eq!(band["applications"].as_f64(), Some(n));
-        let p = Beta::new(d + 0.5, n - d + 0.5).unwrap().cdf(expected);
+        let p = jeffreys_pvalue(n, d, *expected);
         assert!(
             (band["pvalue"].as_f64().unwrap() - p).abs() < 1e-9,
             "band {i}: {band}"
         );
     }
+}
+
+/// The baseline's bureau_score feature.
+fn bureau_score(baseline: &Value) -> &Value {
+    baseline["models"][0]["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "bureau_score")
+        .unwrap()
 }
 
 #[test]

@@ -133,6 +133,41 @@ pub fn offline_counts(feature: &serde_json::Value, values: &[Option<String>]) ->
     counts
 }
 
+/// The mean PD a scorecard scaling (`base_score`, `base_odds`, `pdo`) promises across each
+/// score band of `edges`, the end bands closed at `min`, `max`: Simpson's rule on 2,000
+/// intervals of `1 / (1 + base_odds * 2^((s - base_score) / pdo))` (independently of
+/// psimon's closed form).
+pub fn scaled_band_pds(
+    (base_score, base_odds, pdo): (f64, f64, f64),
+    edges: &[f64],
+    (min, max): (f64, f64),
+) -> Vec<f64> {
+    let pd = |s: f64| 1.0 / (1.0 + base_odds * 2f64.powf((s - base_score) / pdo));
+    let mean = |lo: f64, hi: f64| {
+        let n = 2000;
+        let h = (hi - lo) / n as f64;
+        let weight = |i: usize| match i {
+            0 => 1.0,
+            i if i == n => 1.0,
+            i if i % 2 == 1 => 4.0,
+            _ => 2.0,
+        };
+        let sum: f64 = (0..=n).map(|i| weight(i) * pd(lo + i as f64 * h)).sum();
+        sum * h / 3.0 / (hi - lo)
+    };
+    let mut bounds = vec![min];
+    bounds.extend(edges);
+    bounds.push(max);
+    bounds.windows(2).map(|w| mean(w[0], w[1])).collect()
+}
+
+/// The Jeffreys test's p-value of `d` bads of `n` against `pd`: the Beta(d + 1/2,
+/// n - d + 1/2) distribution function (statrs).
+pub fn jeffreys_pvalue(n: f64, d: f64, pd: f64) -> f64 {
+    use statrs::distribution::{Beta, ContinuousCDF};
+    Beta::new(d + 0.5, n - d + 0.5).unwrap().cdf(pd)
+}
+
 /// Runs `promtool` with `args` in `dir`; panics with its output unless it succeeds.
 pub fn promtool(dir: &Path, args: &[&str]) {
     let out = Command::new("promtool")
