@@ -18,6 +18,7 @@
 //! - [`state`]: the durable state: typed series, the compacted state topic and its codec,
 //!   the global table every instance reads, restore and the merge of windows.
 //! - [`join`]: the outcome join's store and changelog.
+//! - [`render`]: HTML pages of a report document and of the latest evaluation (pure).
 //! - [`output`]: drift events (CloudEvents), Prometheus metrics, HTTP endpoints.
 //! - [`pipeline`]: the streaming shell: workers, their owners and transactions, the
 //!   evaluation, supervision, `run`.
@@ -35,6 +36,7 @@ pub mod join;
 pub(crate) mod kafka;
 pub mod output;
 pub mod pipeline;
+pub mod render;
 pub mod state;
 pub mod stats;
 pub mod window;

@@ -71,7 +71,7 @@ fn metrics_and_the_api_need_credentials_and_the_probes_do_not() {
             base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pw}"))
         )
     };
-    for path in ["/metrics", "/api/v1/drift"] {
+    for path in ["/metrics", "/api/v1/drift", "/"] {
         assert_eq!(status(port, path, None), Some(401), "{path}");
         assert_eq!(
             status(port, path, Some(&basic("prometheus", "wrong"))),

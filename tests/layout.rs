@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 /// The floors, from the pure core up.
 const FLOORS: &[&[&str]] = &[
-    &["stats", "window", "data"],
+    &["stats", "window", "data", "render"],
     &["binning"],
     &["evaluate"],
     &["fairness", "event"],

@@ -99,9 +99,10 @@ pub(crate) fn run_streaming(
     // Shown above every screen: a redraw must not wipe what to open and when drift starts.
     let intro = format!(
         "embedded Kafka (mock cluster) at {brokers}; {} applications/s; drift on income, bureau score and employment after {}s\n\
-         metrics: http://{}/metrics   latest evaluation: http://{}/api/v1/drift   Ctrl-C stops\n{}; evaluated every {}\n\n",
+         page: http://{}/   metrics: http://{}/metrics   JSON: http://{}/api/v1/drift   Ctrl-C stops\n{}; evaluated every {}\n\n",
         opts.rate,
         opts.drift_after.as_secs(),
+        config.http.address,
         config.http.address,
         config.http.address,
         windows_line(&config),

@@ -128,13 +128,16 @@ pub(crate) fn run(a: ReportArgs) -> Result<()> {
     if a.format == ReportFormat::Csv {
         return Ok(emit(&document::csv(&summary, &reports)?)?);
     }
-    if a.format == ReportFormat::Json {
+    if matches!(a.format, ReportFormat::Json | ReportFormat::Html) {
         let mut doc = to_json(&summary, &reports);
         if let Some(f) = &fairness {
             doc["fairness"] = fairness_json(f);
         }
         if let Some(b) = &backtest {
             doc["backtest"] = backtest_json(b);
+        }
+        if a.format == ReportFormat::Html {
+            return Ok(emit(&crate::render::report_html(&doc))?);
         }
         emit(&(serde_json::to_string_pretty(&doc)? + "\n"))?;
     } else {

@@ -199,8 +199,11 @@ impl BatchCounter {
             .as_ref()
             .ok()
             .map(|p| expand(&p.contrib, &p.dropped_bins, baseline.len()));
+        let ci = |b: usize| super::feature::share_interval(current[b], cur_total, opts.alpha);
         let bins = (0..baseline.len())
             .map(|b| BinReport {
+                current_ci_lower: ci(b).map(|c| c.0),
+                current_ci_upper: ci(b).map(|c| c.1),
                 label: labels.get(b).cloned().unwrap_or_default(),
                 baseline_count: baseline_counts[b],
                 baseline_share: baseline[b] / base_total,
@@ -267,6 +270,10 @@ pub struct BinReport {
     pub baseline_share: f64,
     pub current_count: u64,
     pub current_share: f64,
+    /// The equal-tailed `1 - alpha` Jeffreys interval of the current share (each bin on
+    /// its own); null for an empty sample.
+    pub current_ci_lower: Option<f64>,
+    pub current_ci_upper: Option<f64>,
     /// PSI contribution; null for a bin empty in both samples (dropped).
     pub contrib: Option<f64>,
     /// The sample's goods and bads in the bin (with a target, scorecard bins).

@@ -82,6 +82,10 @@ pub struct BinDetail {
     pub baseline_share: f64,
     pub current_share: f64,
     pub current_count: u64,
+    /// The equal-tailed `1 - alpha` Jeffreys interval of the current share (each bin on
+    /// its own, not simultaneous); null for an empty window.
+    pub current_ci_lower: Option<f64>,
+    pub current_ci_upper: Option<f64>,
     /// PSI contribution; null for a bin empty in both (dropped).
     pub contrib: Option<f64>,
 }
@@ -93,6 +97,11 @@ pub struct FeatureEval {
     pub missing_ratio: f64,
     pub psi: Result<PsiStats, StatsError>,
     pub bins: Vec<BinDetail>,
+}
+
+/// The Jeffreys interval of a share, `count` of `total`; `None` when `total` is 0.
+pub(crate) fn share_interval(count: f64, total: f64, alpha: f64) -> Option<(f64, f64)> {
+    (total > 0.0).then(|| crate::stats::jeffreys_interval(total, count, alpha))
 }
 
 /// Evaluates every feature of `model` on `counts`.
@@ -121,8 +130,11 @@ pub fn evaluate_window(model: &ModelMeta, counts: &CountMatrix, alpha: f64) -> V
                         }
                         _ => None,
                     };
+                    let ci = share_interval(current[b], cur_total, alpha);
                     BinDetail {
                         label: meta.labels.get(b).cloned().unwrap_or_default(),
+                        current_ci_lower: ci.map(|c| c.0),
+                        current_ci_upper: ci.map(|c| c.1),
                         baseline_share: meta.baseline[b] / base_total,
                         current_share: if cur_total > 0.0 {
                             current[b] / cur_total

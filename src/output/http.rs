@@ -1,5 +1,5 @@
-//! The HTTP endpoints: `/metrics`, `/livez`, `/readyz` and `/api/v1/drift` (the latest
-//! evaluation as JSON, per-bin detail included). `serve(listener, state, shutdown)` so tests
+//! The HTTP endpoints: `/metrics`, `/livez`, `/readyz`, `/api/v1/drift` (the latest
+//! evaluation as JSON, per-bin detail included) and `/` (the same as a page). `serve(listener, state, shutdown)` so tests
 //! bind port 0 and stop cleanly.
 
 use std::sync::{Arc, RwLock};
@@ -91,6 +91,7 @@ pub fn router(state: Arc<HttpState>) -> Router {
         .route("/livez", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/api/v1/drift", get(drift))
+        .route("/", get(page))
         .with_state(state)
 }
 
@@ -124,6 +125,31 @@ async fn readyz(State(s): State<Arc<HttpState>>) -> impl IntoResponse {
             format!("not ready: {}\n", crate::config::secrets::redact(&why)),
         ),
     }
+}
+
+/// The live page: the latest evaluation rendered, behind the same authentication as
+/// `/api/*`; no script may run on it and nothing may be fetched by it.
+async fn page(State(s): State<Arc<HttpState>>, headers: HeaderMap) -> axum::response::Response {
+    if let Some(denied) = s.denied(&headers) {
+        return denied;
+    }
+    let body = s
+        .latest
+        .read()
+        .map(|v| crate::render::live_html(&v))
+        .unwrap_or_default();
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 async fn drift(State(s): State<Arc<HttpState>>, headers: HeaderMap) -> axum::response::Response {

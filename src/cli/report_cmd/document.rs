@@ -20,6 +20,8 @@ pub(crate) enum ReportFormat {
     Markdown,
     /// One row per series with the report's header in columns.
     Csv,
+    /// One self-contained page (inline CSS and SVG, no script) of the JSON document.
+    Html,
 }
 
 impl ReportFormat {

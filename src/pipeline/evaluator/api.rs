@@ -45,7 +45,20 @@ pub(super) fn to_json(plan: &Plan, e: &Evaluation) -> Value {
         .zip(&e.fairness)
         .map(|(c, ce)| check(plan, c, ce))
         .collect();
-    json!({ "evaluated_at": rfc3339(e.at_ms), "models": models, "fairness": fairness })
+    let t = &plan.thresholds;
+    json!({
+        "evaluated_at": rfc3339(e.at_ms),
+        "thresholds": {
+            "alpha": t.alpha,
+            "warning_psi": t.warning_psi,
+            "alert_psi": t.alert_psi,
+            "clear_ratio": t.clear_ratio,
+            "min_applications": t.min_applications,
+            "multiple_testing": t.multiple_testing.as_str(),
+        },
+        "models": models,
+        "fairness": fairness,
+    })
 }
 
 fn window(plan: &Plan, model: &ModelMeta, wname: &str, we: &WindowEvaluation) -> Value {

@@ -1,0 +1,262 @@
+//! The HTML pages opened in a real headless Chromium (Debian's, installed by
+//! `scripts/install-test-tools.sh`): `psimon report --format html` and the live page `/` of
+//! a monitor on the real broker. Every number a table shows carries its JSON pointer and
+//! value; after Chromium has parsed the page, each must equal the JSON document
+//! (`report --format json`, `/api/v1/drift`) at that pointer, and each state badge must
+//! say its state. Chromium logs no console message (no script error, no blocked resource
+//! under the live page's Content-Security-Policy). Screenshots are kept in
+//! `target/artefacts/` for CI.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use common::kafka::*;
+use common::*;
+use serde_json::Value;
+
+/// Runs headless Chromium on `url` with `args`; its stdout, and every console message it
+/// logged.
+fn chromium(url: &str, args: &[&str]) -> (String, Vec<String>) {
+    let profile = tempfile::tempdir().unwrap();
+    let out = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(args)
+        .arg(url)
+        .output()
+        .expect("chromium is installed (scripts/install-test-tools.sh)");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let console = stderr
+        .lines()
+        .filter(|l| l.contains("CONSOLE"))
+        .map(String::from)
+        .collect();
+    (String::from_utf8_lossy(&out.stdout).into_owned(), console)
+}
+
+/// The DOM after Chromium parsed `url`, asserting it logged nothing to the console.
+fn dom(url: &str) -> String {
+    let (dom, console) = chromium(url, &["--dump-dom"]);
+    assert!(console.is_empty(), "console messages: {console:?}");
+    assert!(dom.contains("</html>"), "no page: {dom}");
+    dom
+}
+
+/// A screenshot of `url` kept as a CI artefact.
+fn screenshot(url: &str, name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/artefacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    let _ = std::fs::remove_file(&path);
+    chromium(
+        url,
+        &[
+            &format!("--screenshot={}", path.display()),
+            "--window-size=1200,4000",
+        ],
+    );
+    assert!(
+        std::fs::metadata(&path)
+            .map(|m| m.len() > 10_000)
+            .unwrap_or(false),
+        "no screenshot at {}",
+        path.display()
+    );
+    path
+}
+
+/// One element of the page that names its JSON pointer: the pointer, the exact value of a
+/// number, and the text shown.
+struct Shown {
+    pointer: String,
+    value: Option<f64>,
+    text: String,
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// Every `data-json` element of `dom`.
+fn shown(dom: &str) -> Vec<Shown> {
+    let mut out = Vec::new();
+    let mut rest = dom;
+    while let Some(at) = rest.find("data-json=\"") {
+        rest = &rest[at + 11..];
+        let end = rest.find('"').unwrap();
+        let pointer = unescape(&rest[..end]);
+        let tag_end = rest.find('>').unwrap();
+        let attrs = &rest[..tag_end];
+        let value = attrs.find("data-value=\"").map(|v| {
+            let v = &attrs[v + 12..];
+            v[..v.find('"').unwrap()].parse::<f64>().unwrap()
+        });
+        let text = &rest[tag_end + 1..];
+        let text = unescape(&text[..text.find('<').unwrap()]);
+        out.push(Shown {
+            pointer,
+            value,
+            text,
+        });
+    }
+    out
+}
+
+/// Every pointer shown equals `doc` there (numbers exactly, texts as written, states in
+/// capitals); returns how many numbers were compared. `skip`: pointers of values that
+/// differ between two runs (a timestamp).
+fn equals_json(dom: &str, doc: &Value, skip: &[&str]) -> usize {
+    let mut numbers = 0;
+    for s in shown(dom)
+        .iter()
+        .filter(|s| !skip.contains(&s.pointer.as_str()))
+    {
+        let want = doc
+            .pointer(&s.pointer)
+            .unwrap_or_else(|| panic!("{} is not in the JSON", s.pointer));
+        match s.value {
+            Some(v) => {
+                assert_eq!(Some(v), want.as_f64(), "{}", s.pointer);
+                numbers += 1;
+            }
+            None => {
+                let text = want.as_str().map_or(want.to_string(), String::from);
+                assert!(
+                    s.text == text || s.text == text.to_uppercase(),
+                    "{}: page {:?}, JSON {text:?}",
+                    s.pointer,
+                    s.text
+                );
+            }
+        }
+    }
+    numbers
+}
+
+#[test]
+fn the_html_report_shows_the_numbers_of_the_json_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = generate(dir.path(), "dev.csv", 20_000, 0.0, 1);
+    let cur = generate(dir.path(), "cur.csv", 5_000, 0.5, 2);
+    let base = dir.path().join("base.json");
+    stumps_baseline(&dev, &base);
+    let args = |format: &str| {
+        ok(&[
+            "report",
+            "--baseline",
+            path_str(&base),
+            "--input",
+            path_str(&cur),
+            "--target",
+            "bad",
+            "--score",
+            "bureau_score",
+            "--fairness",
+            "region",
+            "--reference",
+            "north",
+            "--fairness-feature",
+            "bureau_score",
+            "--format",
+            format,
+        ])
+    };
+    let doc: Value = serde_json::from_str(&args("json")).unwrap();
+    let page = dir.path().join("report.html");
+    std::fs::write(&page, args("html")).unwrap();
+    let url = format!("file://{}", page.display());
+    let dom = dom(&url);
+    let numbers = equals_json(&dom, &doc, &["/generated_at"]);
+    let features = doc["features"].as_array().unwrap();
+    // Per series its verdict row and every bin's shares, interval, count and part.
+    let bins: usize = features
+        .iter()
+        .map(|f| f["bins"].as_array().unwrap().len())
+        .sum();
+    assert!(numbers > 6 * bins, "{numbers} numbers for {bins} bins");
+    for (i, f) in features.iter().enumerate() {
+        assert!(dom.contains(&format!("id=\"series-{i}\"")), "{f}");
+        let state = f["state"].as_str().unwrap();
+        assert!(
+            dom.contains(&format!(
+                "data-json=\"/features/{i}/state\">{}</span>",
+                state.to_uppercase()
+            )),
+            "series {i}: {state}"
+        );
+    }
+    for pointer in [
+        "/backtest/discrimination/auc",
+        "/backtest/calibration/bands/0/pd",
+        "/backtest/calibration/hosmer_lemeshow",
+        "/fairness/groups/0/j/median_unbiased",
+        "/features/0/bins/0/current_ci_upper",
+    ] {
+        assert!(
+            dom.contains(&format!("data-json=\"{pointer}\"")),
+            "{pointer} is not shown"
+        );
+    }
+    assert!(!dom.contains("<script"), "no script in the report");
+    screenshot(&url, "report.png");
+}
+
+#[test]
+fn the_live_page_shows_the_latest_evaluation() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = built_baseline(dir.path());
+    let topics = Topics::new("live");
+    let port = free_port();
+    let config = write_config(dir.path(), &topics, port, &base, "");
+    let monitor = Monitor::start(&config, port);
+    loadgen(&topics.input, 3_000, 0.6, 71, now_ms() - 5 * 60 * 1000);
+    produce_new_level(
+        &topics.input,
+        100,
+        "gig_worker",
+        72,
+        now_ms() - 4 * 60 * 1000,
+    );
+    wait_for(
+        "3,100 applications evaluated",
+        Duration::from_secs(60),
+        || window_applications(&monitor.drift(), "1h") == Some(3_100),
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    let url = format!("http://127.0.0.1:{port}/");
+    let dom = dom(&url);
+    let api = monitor.drift();
+    let numbers = equals_json(&dom, &api, &["/evaluated_at"]);
+    let features = api["models"][0]["windows"][0]["features"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert!(
+        numbers > 5 * features,
+        "{numbers} numbers for {features} series"
+    );
+    assert!(dom.contains("http-equiv=\"refresh\""));
+    assert!(dom.contains("data-json=\"/models/0/windows/0/new_levels/0/share\""));
+    assert!(!dom.contains("gig_worker"), "the stream names no level");
+    let shot = screenshot(&url, "live.png");
+    eprintln!("live page screenshot: {}", shot.display());
+    drop(monitor);
+}
