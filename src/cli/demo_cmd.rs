@@ -473,6 +473,7 @@ pub(crate) fn run_batch(keep_in: Option<std::path::PathBuf>) -> Result<()> {
         ),
         score: Some("bureau_score".into()),
         scaling: None,
+        bundle: None,
         gini_decline: (
             crate::evaluate::DEFAULT_WARNING_GINI_DECLINE,
             crate::evaluate::DEFAULT_ALERT_GINI_DECLINE,

@@ -3,6 +3,7 @@
 //! prints. Errors go up as `anyhow` with their context and are printed redacted.
 
 pub(crate) mod baseline_cmd;
+pub(crate) mod bundle;
 mod config_secrets;
 pub mod demo;
 pub(crate) mod demo_cmd;
@@ -56,6 +57,8 @@ enum Command {
     Loadgen(loadgen_cmd::LoadgenCli),
     /// Batch PSI (and IV with --target) of a sample against a baseline.
     Report(report_cmd::ReportCli),
+    /// Check a report bundle (`report --out-dir`): every file's hash and its signature.
+    Verify(bundle::VerifyCli),
 }
 
 /// The psimon command line.
@@ -86,6 +89,7 @@ pub fn main() -> ExitCode {
         Command::Generate(a) => a.run(),
         Command::Loadgen(a) => a.run(),
         Command::Report(a) => a.run(),
+        Command::Verify(a) => a.run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -45,6 +45,8 @@ pub(crate) struct ReportArgs {
     pub score: Option<String>,
     /// The scorecard's scaling (`--scaling`): the PDs calibration tests against.
     pub scaling: Option<crate::evaluate::ScoreScaling>,
+    /// Write a bundle into this directory (`--out-dir`), signed with the key (`--sign`).
+    pub bundle: Option<(PathBuf, Option<PathBuf>)>,
     pub gini_decline: (f64, f64),
     /// PSI thresholds of the drift state, as `[evaluation] warning_psi` and `alert_psi`.
     pub warning_psi: f64,
@@ -125,16 +127,28 @@ pub(crate) fn run(a: ReportArgs) -> Result<()> {
         style: a.format.style(),
         generated: document::timestamp(time::OffsetDateTime::now_utc()),
     };
-    if a.format == ReportFormat::Csv {
+    if a.format == ReportFormat::Csv && a.bundle.is_none() {
         return Ok(emit(&document::csv(&summary, &reports)?)?);
     }
-    if matches!(a.format, ReportFormat::Json | ReportFormat::Html) {
+    if matches!(a.format, ReportFormat::Json | ReportFormat::Html) || a.bundle.is_some() {
         let mut doc = to_json(&summary, &reports);
         if let Some(f) = &fairness {
             doc["fairness"] = fairness_json(f);
         }
         if let Some(b) = &backtest {
             doc["backtest"] = backtest_json(b);
+        }
+        if let Some((dir, key)) = &a.bundle {
+            let inputs = [
+                ("baseline", a.baseline.as_path()),
+                ("sample", a.input.as_path()),
+            ];
+            let files = super::bundle::write_bundle(dir, &doc, &inputs, key.as_deref())?;
+            let names: Vec<String> = files
+                .iter()
+                .map(|f| f.display().to_string() + "\n")
+                .collect();
+            return Ok(emit(&names.concat())?);
         }
         if a.format == ReportFormat::Html {
             return Ok(emit(&crate::render::report_html(&doc))?);
@@ -522,6 +536,15 @@ pub(crate) struct ReportCli {
     /// "base_score=600,base_odds=50,points_to_double_odds=20[,min_score=300,max_score=850]".
     #[arg(long, requires = "target")]
     scaling: Option<crate::evaluate::ScoreScaling>,
+    /// Write the report as a bundle into this directory instead of printing it:
+    /// report.json, report.html, report.pdf (with Chromium) and MANIFEST.json with the
+    /// SHA-256 of each, of the baseline and of the sample.
+    #[arg(long)]
+    out_dir: Option<PathBuf>,
+    /// Sign the bundle's manifest with this Ed25519 private key (PKCS#8 PEM, as `openssl
+    /// genpkey -algorithm ed25519` writes it): MANIFEST.sig.
+    #[arg(long, requires = "out_dir")]
+    sign: Option<PathBuf>,
     /// gini_decline warning: this share of the development Gini lost (with --target).
     #[arg(long, default_value_t = crate::evaluate::DEFAULT_WARNING_GINI_DECLINE)]
     warning_gini_decline: f64,
@@ -557,6 +580,7 @@ impl ReportCli {
             iv_drop: (self.warning_iv_drop, self.alert_iv_drop),
             score: self.score,
             scaling: self.scaling,
+            bundle: self.out_dir.map(|dir| (dir, self.sign)),
             gini_decline: (self.warning_gini_decline, self.alert_gini_decline),
             warning_psi: self.warning_psi,
             alert_psi: self.alert_psi,
