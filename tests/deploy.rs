@@ -187,19 +187,63 @@ fn the_grafana_dashboard_queries_parse_and_use_only_exported_metrics() {
     )
     .unwrap();
     let families = std::fs::read_to_string("tests/golden/metric_families.txt").unwrap();
-    let exprs: Vec<String> = dash["panels"]
+    let panels: Vec<&serde_json::Value> = dash["panels"]
         .as_array()
         .unwrap()
         .iter()
-        .flat_map(|p| {
-            p["targets"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|t| t["expr"].as_str().unwrap().to_string())
-        })
+        .filter(|p| p["type"] != "row")
         .collect();
-    assert!(exprs.len() >= 15, "{} queries", exprs.len());
+    let mut exprs = Vec::new();
+    for p in &panels {
+        let title = p["title"].as_str().unwrap();
+        assert!(
+            p["description"].as_str().is_some_and(|d| d.len() > 40),
+            "panel {title:?} has no description"
+        );
+        for t in p["targets"].as_array().unwrap() {
+            let e = t["expr"].as_str().unwrap();
+            // A state or light shown is shown by its word (a value mapping), never as
+            // 0/1/2 (counting the series in a state shows no state).
+            if e.starts_with("max by") && (e.contains("_state{") || e.contains("_light{")) {
+                let text = p.to_string();
+                assert!(
+                    text.contains("\"text\":\"OK\"") || text.contains("\"text\":\"GREEN\""),
+                    "panel {title:?} shows a state without its words"
+                );
+            }
+            exprs.push(e.to_string());
+        }
+    }
+    assert!(exprs.len() >= 30, "{} queries", exprs.len());
+    // The PSI chart shows the top series by PSI (the `top` variable), not every series.
+    assert!(
+        exprs.iter().any(|e| e.starts_with(
+            "topk($top, max by (model, feature, window, binning) (psimon_feature_psi{"
+        )),
+        "no top-k PSI chart"
+    );
+    let vars: Vec<&str> = dash["templating"]["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["name"].as_str().unwrap())
+        .collect();
+    assert!(vars.contains(&"top"), "{vars:?}");
+    // The p-value column is named as adjusted.
+    assert!(dash.to_string().contains("p-value (adjusted)"));
+    for needed in [
+        "psimon_ready",
+        "psimon_transactions_total",
+        "psimon_feature_iv",
+        "psimon_fairness_j",
+        "psimon_score_gini",
+        "psimon_score_calibration_light",
+    ] {
+        assert!(
+            exprs.iter().any(|e| e.contains(needed)),
+            "no panel reads {needed}"
+        );
+    }
     let mut rules = String::from("groups:\n  - name: dashboard\n    rules:\n");
     for (i, e) in exprs.iter().enumerate() {
         // Every psimon_* name in a query is a metric psimon exports (or a summary's quantile series).
@@ -212,6 +256,8 @@ fn the_grafana_dashboard_queries_parse_and_use_only_exported_metrics() {
                 "the dashboard uses {name}, which psimon does not export"
             );
         }
+        // Grafana puts the variable's value in place of `$top`.
+        let e = e.replace("$top", "10");
         rules.push_str(&format!(
             "      - record: dashboard:query_{i}\n        expr: '{}'\n",
             e.replace('\'', "''")

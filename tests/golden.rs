@@ -102,6 +102,7 @@ fn every_metric_family_is_documented_in_the_readme() {
         &metrics.series.feature_psi_p_value,
         &metrics.series.feature_psi_p_value_adjusted,
         &metrics.series.feature_psi_noise_floor,
+        &metrics.series.feature_psi_lower_bound,
         &metrics.series.feature_missing_ratio,
         &metrics.series.new_levels.share,
         &metrics.series.feature_iv,
@@ -134,6 +135,47 @@ fn every_metric_family_is_documented_in_the_readme() {
         .applications
         .with_label_values(&labels)
         .set(0);
+    let bt = &metrics.backtest;
+    for g in [
+        &bt.auc,
+        &bt.auc_stderr,
+        &bt.gini,
+        &bt.gini_ci_lower,
+        &bt.gini_ci_upper,
+        &bt.ks,
+        &bt.gini_decline,
+        &bt.hosmer_lemeshow_p_value,
+        &bt.expected_bad_rate,
+        &bt.expected_bad_rate_stderr,
+        &bt.expected_gini,
+        &bt.expected_gini_stderr,
+        &bt.expected_iv,
+        &bt.expected_iv_stderr,
+    ] {
+        g.with_label_values(&["m", "w"]).set(0.0);
+    }
+    for g in [&bt.gini_decline_state, &bt.calibration_light] {
+        g.with_label_values(&["m", "w"]).set(0);
+    }
+    for g in [&bt.band_bad_rate, &bt.band_pd, &bt.band_p_value_adjusted] {
+        g.with_label_values(&["m", "w", "b"]).set(0.0);
+    }
+    bt.band_light.with_label_values(&["m", "w", "b"]).set(0);
+    let fair = &metrics.fairness;
+    let group = ["m", "c", "w", "g"];
+    for g in [
+        &fair.j,
+        &fair.j_stderr,
+        &fair.j_ci_ncx2_lower,
+        &fair.j_ci_ncx2_upper,
+        &fair.p_value,
+        &fair.below_tau_p_value,
+    ] {
+        g.with_label_values(&group).set(0.0);
+    }
+    for g in [&fair.state, &fair.applications] {
+        g.with_label_values(&group).set(0);
+    }
     metrics
         .series
         .window_applications
