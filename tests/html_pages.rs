@@ -9,44 +9,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use common::kafka::*;
 use common::*;
 use serde_json::Value;
-
-/// Runs headless Chromium on `url` with `args`; its stdout, and every console message it
-/// logged.
-fn chromium(url: &str, args: &[&str]) -> (String, Vec<String>) {
-    let profile = tempfile::tempdir().unwrap();
-    let out = Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--enable-logging=stderr",
-            "--v=0",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .args(args)
-        .arg(url)
-        .output()
-        .expect("chromium is installed (scripts/install-test-tools.sh)");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let console = stderr
-        .lines()
-        .filter(|l| l.contains("CONSOLE"))
-        .map(String::from)
-        .collect();
-    (String::from_utf8_lossy(&out.stdout).into_owned(), console)
-}
 
 /// The DOM after Chromium parsed `url`, asserting it logged nothing to the console.
 fn dom(url: &str) -> String {
@@ -54,29 +21,6 @@ fn dom(url: &str) -> String {
     assert!(console.is_empty(), "console messages: {console:?}");
     assert!(dom.contains("</html>"), "no page: {dom}");
     dom
-}
-
-/// A screenshot of `url` kept as a CI artefact.
-fn screenshot(url: &str, name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/artefacts");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    let _ = std::fs::remove_file(&path);
-    chromium(
-        url,
-        &[
-            &format!("--screenshot={}", path.display()),
-            "--window-size=1200,4000",
-        ],
-    );
-    assert!(
-        std::fs::metadata(&path)
-            .map(|m| m.len() > 10_000)
-            .unwrap_or(false),
-        "no screenshot at {}",
-        path.display()
-    );
-    path
 }
 
 /// One element of the page that names its JSON pointer: the pointer, the exact value of a

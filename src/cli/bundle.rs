@@ -1,6 +1,6 @@
-//! A report filed as a bundle a committee can sign: `report.json` (every number),
-//! `report.html` (the same, readable), `report.pdf` (printed by headless Chromium when one
-//! is installed), and `MANIFEST.json`: psimon's version, when, and the SHA-256 of every file
+//! A report or a pack filed as a bundle a committee can sign: `<stem>.json` (every
+//! number), `<stem>.html` (the same, readable), `<stem>.pdf` (printed by headless Chromium
+//! when one is installed), and `MANIFEST.json`: psimon's version, when, and the SHA-256 of every file
 //! of the bundle, of the baseline and of the sample. With a key, `MANIFEST.sig` is a
 //! detached Ed25519 signature over the manifest's bytes; the key is a PKCS#8 PEM as
 //! `openssl genpkey -algorithm ed25519` writes it, so `openssl pkeyutl -verify -rawin`
@@ -29,21 +29,29 @@ fn sha256_of(path: &Path) -> Result<String> {
     Ok(format!("sha256:{hex}"))
 }
 
-/// Writes the bundle of `doc` into `dir`; `inputs` are the files it was computed from
+/// The bundle's documents: the files are `<stem>.json`, `<stem>.html`, `<stem>.pdf`.
+pub(crate) struct Documents<'a> {
+    pub stem: &'a str,
+    pub json: &'a Value,
+    pub html: String,
+}
+
+/// Writes the bundle of `docs` into `dir`; `inputs` are the files it was computed from
 /// (name, path), hashed into the manifest. Returns the files written.
 pub(crate) fn write_bundle(
     dir: &Path,
-    doc: &Value,
+    docs: &Documents<'_>,
     inputs: &[(&str, &Path)],
     key: Option<&Path>,
 ) -> Result<Vec<PathBuf>> {
+    let (stem, doc) = (docs.stem, docs.json);
     std::fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
-    let json_path = dir.join("report.json");
+    let json_path = dir.join(format!("{stem}.json"));
     std::fs::write(&json_path, serde_json::to_string_pretty(doc)? + "\n")?;
-    let html_path = dir.join("report.html");
-    std::fs::write(&html_path, crate::render::report_html(doc))?;
+    let html_path = dir.join(format!("{stem}.html"));
+    std::fs::write(&html_path, &docs.html)?;
     let mut files = vec![json_path, html_path.clone()];
-    let pdf_path = dir.join("report.pdf");
+    let pdf_path = dir.join(format!("{stem}.pdf"));
     match print_pdf(&html_path, &pdf_path) {
         Ok(()) => files.push(pdf_path),
         Err(why) => tracing::warn!("no PDF: {why:#}"),
@@ -209,7 +217,7 @@ pub(crate) fn verify(dir: &Path, key: Option<&Path>) -> Result<Vec<String>> {
 /// `psimon verify DIR [--public-key PEM]`.
 #[derive(clap::Args)]
 pub(crate) struct VerifyCli {
-    /// The bundle's directory (`report --out-dir`).
+    /// The bundle's directory (`report --out-dir`, `pack --out-dir`).
     dir: PathBuf,
     /// The signer's Ed25519 public key (PEM); without it only the hashes are checked.
     #[arg(long)]

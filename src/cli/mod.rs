@@ -12,6 +12,7 @@ pub(crate) mod generate_cmd;
 pub(crate) mod loadgen_avro;
 pub(crate) mod loadgen_cmd;
 pub(crate) mod logging;
+pub(crate) mod pack_cmd;
 pub(crate) mod report_cmd;
 pub(crate) mod run_cmd;
 pub(crate) mod stats_cmd;
@@ -59,6 +60,9 @@ enum Command {
     Report(report_cmd::ReportCli),
     /// Check a report bundle (`report --out-dir`): every file's hash and its signature.
     Verify(bundle::VerifyCli),
+    /// A period's monitoring pack from a running deployment: read from its state and drift
+    /// topics, written as a bundle (JSON, HTML, PDF, manifest, signature).
+    Pack(pack_cmd::PackCli),
 }
 
 /// The psimon command line.
@@ -74,6 +78,7 @@ pub fn main() -> ExitCode {
     let config_path = match &cli.command {
         Command::Run(a) => Some(a.config()),
         Command::CheckConfig(a) => Some(a.config()),
+        Command::Pack(a) => a.config(),
         _ => None,
     };
     logging::init(logging::format(
@@ -90,6 +95,7 @@ pub fn main() -> ExitCode {
         Command::Loadgen(a) => a.run(),
         Command::Report(a) => a.run(),
         Command::Verify(a) => a.run(),
+        Command::Pack(a) => a.run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -23,7 +23,7 @@ mod document;
 mod fairness;
 mod text;
 use backtest::{BacktestArgs, backtest_json, backtest_report, render_backtest};
-pub(crate) use document::ReportFormat;
+pub(crate) use document::{ReportFormat, timestamp};
 pub(crate) use fairness::FairnessArgs;
 use fairness::{FairnessPlan, fairness_json, fairness_plan, fairness_result, render_fairness};
 use text::render;
@@ -143,7 +143,12 @@ pub(crate) fn run(a: ReportArgs) -> Result<()> {
                 ("baseline", a.baseline.as_path()),
                 ("sample", a.input.as_path()),
             ];
-            let files = super::bundle::write_bundle(dir, &doc, &inputs, key.as_deref())?;
+            let docs = super::bundle::Documents {
+                stem: "report",
+                json: &doc,
+                html: crate::render::report_html(&doc),
+            };
+            let files = super::bundle::write_bundle(dir, &docs, &inputs, key.as_deref())?;
             let names: Vec<String> = files
                 .iter()
                 .map(|f| f.display().to_string() + "\n")

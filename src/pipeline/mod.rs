@@ -1,7 +1,8 @@
 //! The streaming shell around the pure core: the plan built from config and baselines, the
 //! Kafka consumer loop and the partitions it owns, the transactions of state and dead
 //! letters, the producer of drift events, the evaluation tick, supervision and the
-//! orchestration of start and ordered shutdown.
+//! orchestration of start and ordered shutdown, and the monitoring pack of a period read
+//! back from the state topic (`pack`).
 
 mod abandon;
 pub(crate) mod clock;
@@ -12,6 +13,7 @@ mod fetch_watch;
 pub(crate) mod heal;
 mod outbox;
 pub(crate) mod owner;
+pub(crate) mod pack;
 pub(crate) mod plan;
 mod ports;
 pub(crate) mod producer;

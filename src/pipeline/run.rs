@@ -96,7 +96,7 @@ async fn start_http(config: &Config, http_state: &Arc<HttpState>) -> Result<Http
 }
 
 /// librdkafka settings shared by every client.
-fn client_config(config: &Config) -> ClientConfig {
+pub(crate) fn client_config(config: &Config) -> ClientConfig {
     let mut cfg = ClientConfig::new();
     cfg.set("bootstrap.servers", &config.kafka.brokers);
     for (k, v) in &config.kafka.properties {

@@ -234,6 +234,77 @@ pub(super) fn roc(points: &[(f64, f64)], title: &str) -> String {
     out
 }
 
+/// A series over time: per point (label, estimate, interval); the interval as a band, the
+/// estimate as a line with dots, a dashed reference line at `reference`.
+pub(super) fn trend(
+    points: &[(String, f64, f64, f64)],
+    reference: (f64, &str),
+    title: &str,
+) -> String {
+    let (w, h, left, top) = (PLOT_W + LABEL_W, 150.0, 50.0, 12.0);
+    let max = points
+        .iter()
+        .map(|p| if p.3.is_finite() { p.3 } else { p.1 })
+        .fold(reference.0, f64::max)
+        .max(1e-9)
+        * 1.08;
+    let n = points.len().max(2) as f64 - 1.0;
+    let x = |i: usize| left + (w - left - 10.0) * i as f64 / n;
+    let y = |v: f64| top + h * (1.0 - v.clamp(0.0, max) / max);
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {:.0}\" width=\"{w}\" role=\"img\"><title>{}</title>",
+        h + top + 30.0,
+        escape(title)
+    );
+    let step = tick_step(max);
+    let mut t = 0.0;
+    while t <= max {
+        let _ = write!(
+            out,
+            "<line x1=\"{left}\" y1=\"{0:.1}\" x2=\"{w}\" y2=\"{0:.1}\" stroke=\"#e6e6e6\"/><text x=\"{1}\" y=\"{2:.1}\" text-anchor=\"end\">{3}</text>",
+            y(t),
+            left - 4.0,
+            y(t) + 4.0,
+            shown(t)
+        );
+        t += step;
+    }
+    let upper: Vec<String> = (points.iter().enumerate())
+        .map(|(i, p)| format!("{:.1},{:.1}", x(i), y(p.3)))
+        .collect();
+    let lower: Vec<String> = (points.iter().enumerate())
+        .rev()
+        .map(|(i, p)| format!("{:.1},{:.1}", x(i), y(p.2)))
+        .collect();
+    let line: Vec<String> = (points.iter().enumerate())
+        .map(|(i, p)| format!("{:.1},{:.1}", x(i), y(p.1)))
+        .collect();
+    let _ = write!(
+        out,
+        "<polygon points=\"{0} {1}\" fill=\"{NOW}\" fill-opacity=\"0.18\"/><polyline points=\"{2}\" fill=\"none\" stroke=\"{NOW}\" stroke-width=\"2\"/><line x1=\"{left}\" y1=\"{3:.1}\" x2=\"{w}\" y2=\"{3:.1}\" stroke=\"{REFERENCE}\" stroke-dasharray=\"4 3\"/><text x=\"{w}\" y=\"{4:.1}\" text-anchor=\"end\">{5}</text>",
+        upper.join(" "),
+        lower.join(" "),
+        line.join(" "),
+        y(reference.0),
+        y(reference.0) - 3.0,
+        escape(reference.1)
+    );
+    if let (Some(first), Some(last)) = (points.first(), points.last()) {
+        let _ = write!(
+            out,
+            "<text x=\"{left}\" y=\"{0:.1}\">{1}</text><text x=\"{w}\" y=\"{0:.1}\" text-anchor=\"end\">{2}</text>",
+            top + h + 16.0,
+            escape(&first.0),
+            escape(&last.0)
+        );
+    }
+    out.push_str("</svg>");
+    out.push('\n');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

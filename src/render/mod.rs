@@ -1,5 +1,5 @@
-//! HTML pages from psimon's JSON documents, pure: a `psimon report` document or an
-//! `/api/v1/drift` evaluation in, one self-contained HTML page out (inline CSS and SVG, no
+//! HTML pages from psimon's JSON documents, pure: a `psimon report` or `psimon pack`
+//! document or an `/api/v1/drift` evaluation in, one self-contained HTML page out (inline CSS and SVG, no
 //! script, nothing fetched). Every number is read from the JSON given, and every number a
 //! table shows carries the JSON pointer it came from and its exact value
 //! (`data-json`, `data-value`), so the page and the JSON cannot disagree and a test can
@@ -8,8 +8,10 @@
 
 mod chart;
 mod live;
+mod pack;
 mod page;
 mod report;
 
 pub use live::live_html;
+pub use pack::pack_html;
 pub use report::report_html;

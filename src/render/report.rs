@@ -29,12 +29,12 @@ pub fn report_html(doc: &Value) -> String {
     document(&format!("psimon report: {model}"), &body, None)
 }
 
-fn features(doc: &Value) -> &[Value] {
+pub(super) fn features(doc: &Value) -> &[Value] {
     doc["features"].as_array().map_or(&[], Vec::as_slice)
 }
 
 /// What was run on which data with which settings.
-fn meta(doc: &Value) -> String {
+pub(super) fn meta(doc: &Value) -> String {
     let rows = vec![
         vec![Cell::text("psimon"), Cell::field(doc, "/psimon_version")],
         vec![Cell::text("made (UTC)"), Cell::field(doc, "/generated_at")],
@@ -71,7 +71,7 @@ fn meta(doc: &Value) -> String {
 }
 
 /// The series ordered by their median-unbiased PSI, largest first (those without PSI last).
-fn by_psi(doc: &Value) -> Vec<usize> {
+pub(super) fn by_psi(doc: &Value) -> Vec<usize> {
     let psi = |i: usize| {
         features(doc)[i]["psi"]["median_unbiased"]
             .as_f64()
@@ -82,7 +82,7 @@ fn by_psi(doc: &Value) -> Vec<usize> {
     order
 }
 
-fn verdict(doc: &Value) -> String {
+pub(super) fn verdict(doc: &Value) -> String {
     let count = |state: &str| features(doc).iter().filter(|f| f["state"] == state).count();
     let mut out = format!(
         "<section><h2>Verdict</h2><p>{} series: <b>{} alert</b>, {} warning, {} ok. A state is warning or alert when the PSI's one-sided {} lower bound is above the threshold and the adjusted no-drift p-value is at most alpha. PSI shown is the median-unbiased estimate, inside its noncentral interval.</p>\n",
@@ -134,7 +134,7 @@ fn verdict(doc: &Value) -> String {
     out
 }
 
-fn series_name(doc: &Value, i: usize) -> String {
+pub(super) fn series_name(doc: &Value, i: usize) -> String {
     let f = &features(doc)[i];
     let name = f["feature"].as_str().unwrap_or("");
     match f["binning"].as_str() {
@@ -166,7 +166,7 @@ fn verdict_row(doc: &Value, i: usize, target: bool) -> Vec<Cell> {
 }
 
 /// One series: its bins' shares, baseline against now, and their table.
-fn series(doc: &Value, i: usize) -> String {
+pub(super) fn series(doc: &Value, i: usize) -> String {
     let f = &features(doc)[i];
     let bins = f["bins"].as_array().map_or(&[][..], Vec::as_slice);
     let num = |b: &Value, k: &str| b[k].as_f64().unwrap_or(0.0);

@@ -81,6 +81,30 @@ impl GlobalTable {
         model: usize,
         window: usize,
     ) -> Vec<(&PaneKey, Pane)> {
+        self.window_records(layout, model, window)
+            .filter_map(|(k, r)| to_pane(r, &layout.sets[model].shape).map(|p| (k, p)))
+            .collect()
+    }
+
+    /// The same with each pane's checkpoint: the partition's next offset when the pane
+    /// was last written (its counts come from the offsets below it).
+    pub fn window_panes_as_of(
+        &self,
+        layout: &StateLayout,
+        model: usize,
+        window: usize,
+    ) -> Vec<(&PaneKey, Pane, i64)> {
+        self.window_records(layout, model, window)
+            .filter_map(|(k, r)| to_pane(r, &layout.sets[model].shape).map(|p| (k, p, r.as_of)))
+            .collect()
+    }
+
+    fn window_records<'a>(
+        &'a self,
+        layout: &StateLayout,
+        model: usize,
+        window: usize,
+    ) -> std::vec::IntoIter<(&'a PaneKey, &'a PaneRecord)> {
         let (m, w) = (&layout.sets[model], &layout.windows[window]);
         let start = PaneKey {
             set: m.id.clone(),
@@ -99,8 +123,8 @@ impl GlobalTable {
                     && r.window_fingerprint == w.fingerprint
                     && layout.input_topics.contains(&k.part.topic)
             })
-            .filter_map(|(k, r)| to_pane(r, &m.shape).map(|p| (k, p)))
-            .collect()
+            .collect::<Vec<_>>()
+            .into_iter()
     }
 
     /// Rebuilds `part`'s state as of its last checkpoint in the table.

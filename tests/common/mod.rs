@@ -194,3 +194,57 @@ pub fn promtool_test_rules(dir: &Path, tests: &str) {
     std::fs::write(dir.join("rules.test.yml"), text).unwrap();
     promtool(dir, &["test", "rules", "rules.test.yml"]);
 }
+
+/// Runs headless Chromium on `url` with `args`; its stdout, and every console message it
+/// logged.
+pub fn chromium(url: &str, args: &[&str]) -> (String, Vec<String>) {
+    let profile = tempfile::tempdir().unwrap();
+    let out = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(args)
+        .arg(url)
+        .output()
+        .expect("chromium is installed (scripts/install-test-tools.sh)");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let console = stderr
+        .lines()
+        .filter(|l| l.contains("CONSOLE"))
+        .map(String::from)
+        .collect();
+    (String::from_utf8_lossy(&out.stdout).into_owned(), console)
+}
+
+/// A screenshot of `url` kept as a CI artefact.
+pub fn screenshot(url: &str, name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/artefacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    let _ = std::fs::remove_file(&path);
+    chromium(
+        url,
+        &[
+            &format!("--screenshot={}", path.display()),
+            "--window-size=1200,4000",
+        ],
+    );
+    assert!(
+        std::fs::metadata(&path)
+            .map(|m| m.len() > 10_000)
+            .unwrap_or(false),
+        "no screenshot at {}",
+        path.display()
+    );
+    path
+}

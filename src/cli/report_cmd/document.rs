@@ -34,7 +34,7 @@ impl ReportFormat {
 }
 
 /// When the report was made (UTC), as RFC 3339 seconds.
-pub(super) fn timestamp(at: OffsetDateTime) -> String {
+pub(crate) fn timestamp(at: OffsetDateTime) -> String {
     at.replace_nanosecond(0)
         .ok()
         .and_then(|t| t.format(&Rfc3339).ok())
