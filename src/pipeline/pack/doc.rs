@@ -203,3 +203,91 @@ fn offsets_json(inside: &[StoredPane], watermarks: &Watermarks) -> Vec<Value> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn plan() -> Plan {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        let text = std::fs::read_to_string(dir.join("psimon.example.toml")).unwrap();
+        let config = crate::config::load(&text, &[]).unwrap();
+        Plan::build(&config, &dir).unwrap()
+    }
+
+    /// A pane of `n` applications in every series' first bin.
+    fn pane(plan: &Plan, n: u64) -> Pane {
+        let shape = &plan.shapes[0];
+        let mut counts = CountMatrix::new(shape);
+        for _ in 0..n {
+            counts.add(&vec![0; shape.len()]);
+        }
+        Pane {
+            counts,
+            min_ms: 0,
+            max_ms: 0,
+        }
+    }
+
+    fn part(p: i32) -> PartitionId {
+        PartitionId {
+            topic: "in".into(),
+            partition: p,
+        }
+    }
+
+    #[test]
+    fn whole_panes_of_the_period_are_merged_and_their_newest_checkpoint_is_stated() {
+        let plan = plan();
+        let scope = PackScope {
+            plan: &plan,
+            model: 0,
+            window: 0,
+            slide_ms: 1000,
+            period: (10_500, 14_000),
+            generated_at: "now".into(),
+        };
+        let stored = |p: i32, id: i64, n: u64, as_of: i64| StoredPane {
+            part: part(p),
+            id,
+            pane: pane(&plan, n),
+            as_of,
+        };
+        let panes = vec![
+            stored(0, 10, 5, 40), // starts before the period: out
+            stored(0, 11, 7, 50),
+            stored(1, 11, 3, 20),
+            stored(0, 13, 2, 90),
+            stored(1, 14, 9, 99), // ends after the period: out
+        ];
+        let marks = vec![(part(0), 0, 100), (part(1), 4, 120)];
+        let doc = pack_doc(&scope, panes, &marks, Vec::new());
+        assert_eq!(doc["rows"], 12);
+        assert_eq!(doc["period"]["panes"], 2);
+        assert_eq!(doc["period"]["covered_from"], rfc3339(11_000));
+        assert_eq!(doc["period"]["covered_to"], rfc3339(14_000));
+        let trend: Vec<u64> = (doc["trend"].as_array().unwrap().iter())
+            .map(|p| p["applications"].as_u64().unwrap())
+            .collect();
+        assert_eq!(trend, vec![10, 2]);
+        let offsets = &doc["offsets"];
+        assert_eq!(offsets[0]["counted_below"], 90);
+        assert_eq!(offsets[0]["applications"], 9);
+        assert_eq!(
+            (
+                offsets[1]["counted_below"].clone(),
+                offsets[1]["low_watermark"].clone()
+            ),
+            (json!(20), json!(4))
+        );
+        let f = &doc["features"][0];
+        assert_eq!(f["bins"][0]["current_count"], 12);
+        assert!(
+            f["psi"]["psi"].as_f64().unwrap() > 0.5,
+            "all in one bin: {f}"
+        );
+        assert_eq!(f["state"], "alert");
+    }
+}
