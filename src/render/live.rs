@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use super::chart::{IntervalRow, interval_chart};
-use super::page::{Cell, document, escape, percent, shown, table};
+use super::page::{Cell, Col, document, escape, item_rows, percent, shown, table};
 
 /// Seconds between reloads of the live page.
 const REFRESH_S: u32 = 15;
@@ -87,21 +87,23 @@ fn window(doc: &Value, m: usize, w: usize, (warning, alert): (f64, f64)) -> Stri
             "PSI with its noncentral interval",
         ));
     }
-    let rows = (0..features.len())
-        .map(|i| {
-            let f = |k: &str| format!("{at}/features/{i}/{k}");
-            vec![
-                Cell::text(&name(&features[i])),
-                Cell::state(doc, &f("state")),
-                Cell::num(doc, &f("psi/median_unbiased"), shown),
-                Cell::num(doc, &f("psi/ci_ncx2_lower"), shown),
-                Cell::num(doc, &f("psi/ci_ncx2_upper"), shown),
-                Cell::num(doc, &f("psi/ncx2_lower_bound"), shown),
-                Cell::num(doc, &f("p_value_adjusted"), shown),
-                Cell::num(doc, &f("missing_ratio"), percent),
-            ]
-        })
-        .collect();
+    let mut rows = item_rows(
+        doc,
+        &format!("{at}/features"),
+        features.len(),
+        &[
+            Col::State("state"),
+            Col::Num("psi/median_unbiased", shown),
+            Col::Num("psi/ci_ncx2_lower", shown),
+            Col::Num("psi/ci_ncx2_upper", shown),
+            Col::Num("psi/ncx2_lower_bound", shown),
+            Col::Num("p_value_adjusted", shown),
+            Col::Num("missing_ratio", percent),
+        ],
+    );
+    for (row, f) in rows.iter_mut().zip(features) {
+        row.insert(0, Cell::text(&name(f)));
+    }
     out.push_str(&table(
         &[
             "series",
@@ -136,18 +138,18 @@ fn new_levels(doc: &Value, at: &str) -> String {
     if levels == 0 {
         return String::new();
     }
-    let rows = (0..levels)
-        .map(|i| {
-            let f = |k: &str| format!("{at}/new_levels/{i}/{k}");
-            vec![
-                Cell::field(doc, &f("feature")),
-                Cell::num(doc, &f("new"), shown),
-                Cell::num(doc, &f("share"), percent),
-                Cell::num(doc, &f("ci_lower"), percent),
-                Cell::num(doc, &f("ci_upper"), percent),
-            ]
-        })
-        .collect();
+    let rows = item_rows(
+        doc,
+        &format!("{at}/new_levels"),
+        levels,
+        &[
+            Col::Field("feature"),
+            Col::Num("new", shown),
+            Col::Num("share", percent),
+            Col::Num("ci_lower", percent),
+            Col::Num("ci_upper", percent),
+        ],
+    );
     format!(
         "<p class=\"note\">Levels development never saw:</p>{}",
         table(&["feature", "applications", "share", "interval", ""], rows)
@@ -164,19 +166,21 @@ fn outcome_window(doc: &Value, m: usize, w: usize) -> String {
         Cell::num(doc, &format!("{at}/bads"), shown).into_html()
     );
     let features = win["features"].as_array().map_or(0, Vec::len);
-    let rows = (0..features)
-        .map(|i| {
-            let f = |k: &str| format!("{at}/features/{i}/{k}");
-            vec![
-                Cell::text(&name(&win["features"][i])),
-                Cell::num(doc, &f("iv/iv"), shown),
-                Cell::num(doc, &f("iv/ci_ncx2_lower"), shown),
-                Cell::num(doc, &f("iv/ci_ncx2_upper"), shown),
-                Cell::num(doc, &f("iv_change/iv_development"), shown),
-                Cell::state(doc, &f("iv_drop")),
-            ]
-        })
-        .collect();
+    let mut rows = item_rows(
+        doc,
+        &format!("{at}/features"),
+        features,
+        &[
+            Col::Num("iv/iv", shown),
+            Col::Num("iv/ci_ncx2_lower", shown),
+            Col::Num("iv/ci_ncx2_upper", shown),
+            Col::Num("iv_change/iv_development", shown),
+            Col::State("iv_drop"),
+        ],
+    );
+    for (i, row) in rows.iter_mut().enumerate() {
+        row.insert(0, Cell::text(&name(&win["features"][i])));
+    }
     out.push_str(&table(
         &[
             "series",
@@ -228,19 +232,19 @@ fn fairness(doc: &Value, c: usize) -> String {
     let windows = check["windows"].as_array().map_or(&[][..], Vec::as_slice);
     for (w, win) in windows.iter().enumerate() {
         let groups = win["groups"].as_array().map_or(0, Vec::len);
-        let rows = (0..groups)
-            .map(|g| {
-                let f = |k: &str| format!("{at}/windows/{w}/groups/{g}/{k}");
-                vec![
-                    Cell::field(doc, &f("group")),
-                    Cell::state(doc, &f("state")),
-                    Cell::num(doc, &f("applications"), shown),
-                    Cell::num(doc, &f("j/median_unbiased"), shown),
-                    Cell::num(doc, &f("j/ci_ncx2_lower"), shown),
-                    Cell::num(doc, &f("j/ci_ncx2_upper"), shown),
-                ]
-            })
-            .collect();
+        let rows = item_rows(
+            doc,
+            &format!("{at}/windows/{w}/groups"),
+            groups,
+            &[
+                Col::Field("group"),
+                Col::State("state"),
+                Col::Num("applications", shown),
+                Col::Num("j/median_unbiased", shown),
+                Col::Num("j/ci_ncx2_lower", shown),
+                Col::Num("j/ci_ncx2_upper", shown),
+            ],
+        );
         out.push_str(&format!(
             "<h3>Window {}</h3>{}",
             escape(win["window"].as_str().unwrap_or("")),

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::chart::trend;
-use super::page::{Cell, document, escape, shown, table};
+use super::page::{Cell, Col, document, escape, item_rows, shown, table};
 use super::report::{by_psi, features, meta, series, series_name, verdict};
 
 /// Series whose trend is charted, the largest PSI of the period first.
@@ -69,19 +69,19 @@ fn trends(doc: &Value) -> String {
 
 fn offsets(doc: &Value) -> String {
     let n = doc["offsets"].as_array().map_or(0, Vec::len);
-    let rows = (0..n)
-        .map(|i| {
-            let at = |k: &str| format!("/offsets/{i}/{k}");
-            vec![
-                Cell::field(doc, &at("topic")),
-                Cell::num(doc, &at("partition"), shown),
-                Cell::num(doc, &at("low_watermark"), shown),
-                Cell::num(doc, &at("counted_below"), shown),
-                Cell::num(doc, &at("high_watermark"), shown),
-                Cell::num(doc, &at("applications"), shown),
-            ]
-        })
-        .collect();
+    let rows = item_rows(
+        doc,
+        "/offsets",
+        n,
+        &[
+            Col::Field("topic"),
+            Col::Num("partition", shown),
+            Col::Num("low_watermark", shown),
+            Col::Num("counted_below", shown),
+            Col::Num("high_watermark", shown),
+            Col::Num("applications", shown),
+        ],
+    );
     format!(
         "<section><h2>Where the counts came from</h2><p class=\"note\">Per input partition: reading offsets from the low watermark up to <i>counted below</i> and keeping the events whose time lies in the covered panes recounts the period.</p>{}</section>\n",
         table(
@@ -103,18 +103,18 @@ fn events(doc: &Value) -> String {
     if n == 0 {
         return "<section><h2>Drift events</h2><p>None in the period.</p></section>\n".into();
     }
-    let rows = (0..n)
-        .map(|i| {
-            let at = |k: &str| format!("/events/{i}/{k}");
-            vec![
-                Cell::field(doc, &at("time")),
-                Cell::field(doc, &at("type")),
-                Cell::field(doc, &at("subject")),
-                Cell::state(doc, &at("data/previous_state")),
-                Cell::state(doc, &at("data/state")),
-            ]
-        })
-        .collect();
+    let rows = item_rows(
+        doc,
+        "/events",
+        n,
+        &[
+            Col::Field("time"),
+            Col::Field("type"),
+            Col::Field("subject"),
+            Col::State("data/previous_state"),
+            Col::State("data/state"),
+        ],
+    );
     format!(
         "<section><h2>Drift events</h2>{}</section>\n",
         table(&["time", "type", "subject", "from", "to"], rows)

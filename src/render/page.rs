@@ -129,6 +129,29 @@ impl Cell {
 }
 
 /// A table with a header row; numeric cells right-aligned.
+/// One column of a table of JSON array items: the field (a pointer below the item) and
+/// how it is shown.
+pub(super) enum Col {
+    Num(&'static str, fn(f64) -> String),
+    Field(&'static str),
+    State(&'static str),
+}
+
+/// The rows of the `n` items of the array at `array` in `doc`, one cell per column.
+pub(super) fn item_rows(doc: &Value, array: &str, n: usize, cols: &[Col]) -> Vec<Vec<Cell>> {
+    (0..n)
+        .map(|i| {
+            cols.iter()
+                .map(|c| match c {
+                    Col::Num(k, how) => Cell::num(doc, &format!("{array}/{i}/{k}"), *how),
+                    Col::Field(k) => Cell::field(doc, &format!("{array}/{i}/{k}")),
+                    Col::State(k) => Cell::state(doc, &format!("{array}/{i}/{k}")),
+                })
+                .collect()
+        })
+        .collect()
+}
+
 /// Without any header text, no header row.
 pub(super) fn table(headers: &[&str], rows: Vec<Vec<Cell>>) -> String {
     let mut out = String::from("<table>");

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::chart::{IntervalRow, interval_chart, roc, share_bars};
-use super::page::{Cell, document, escape, percent, shown, table};
+use super::page::{Cell, Col, document, escape, item_rows, percent, shown, table};
 
 /// The page of a report document (`psimon report --format json`).
 pub fn report_html(doc: &Value) -> String {
@@ -374,23 +374,23 @@ fn calibration(doc: &Value) -> String {
         &[],
         "bad rate by score band against its PD",
     ));
-    let rows = (0..bands.len())
-        .map(|i| {
-            let at = |k: &str| format!("{c}/bands/{i}/{k}");
-            vec![
-                Cell::field(doc, &at("label")),
-                Cell::num(doc, &at("applications"), shown),
-                Cell::num(doc, &at("bads"), shown),
-                Cell::num(doc, &at("bad_rate"), percent),
-                Cell::num(doc, &at("ci_lower"), percent),
-                Cell::num(doc, &at("ci_upper"), percent),
-                Cell::num(doc, &at("pd"), percent),
-                Cell::num(doc, &at("pvalue"), shown),
-                Cell::num(doc, &at("p_adjusted"), shown),
-                Cell::state(doc, &at("light")),
-            ]
-        })
-        .collect();
+    let rows = item_rows(
+        doc,
+        &format!("{c}/bands"),
+        bands.len(),
+        &[
+            Col::Field("label"),
+            Col::Num("applications", shown),
+            Col::Num("bads", shown),
+            Col::Num("bad_rate", percent),
+            Col::Num("ci_lower", percent),
+            Col::Num("ci_upper", percent),
+            Col::Num("pd", percent),
+            Col::Num("pvalue", shown),
+            Col::Num("p_adjusted", shown),
+            Col::State("light"),
+        ],
+    );
     out.push_str(&table(
         &[
             "band",
@@ -443,20 +443,20 @@ fn fairness(doc: &Value) -> String {
         &[(tau, "tau")],
         "J per group with its noncentral interval",
     ));
-    let rows = (0..groups.len())
-        .map(|i| {
-            let at = |k: &str| format!("/fairness/groups/{i}/{k}");
-            vec![
-                Cell::field(doc, &at("group")),
-                Cell::num(doc, &at("rows"), shown),
-                Cell::num(doc, &at("j/median_unbiased"), shown),
-                Cell::num(doc, &at("j/ci_ncx2_lower"), shown),
-                Cell::num(doc, &at("j/ci_ncx2_upper"), shown),
-                Cell::num(doc, &at("j/below_tau_pvalue_ncx2"), shown),
-                Cell::field(doc, &at("below_tau")),
-            ]
-        })
-        .collect();
+    let rows = item_rows(
+        doc,
+        "/fairness/groups",
+        groups.len(),
+        &[
+            Col::Field("group"),
+            Col::Num("rows", shown),
+            Col::Num("j/median_unbiased", shown),
+            Col::Num("j/ci_ncx2_lower", shown),
+            Col::Num("j/ci_ncx2_upper", shown),
+            Col::Num("j/below_tau_pvalue_ncx2", shown),
+            Col::Field("below_tau"),
+        ],
+    );
     out.push_str(&table(
         &[
             "group",
