@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::kafka::*;
 use common::*;
-use psimon::stats::{PsiOptions, psi};
+use psimon::stats::{IvOptions, PsiOptions, iv, psi};
 use serde_json::Value;
 
 /// Every message of `topic` as (partition, offset, event).
@@ -60,7 +60,8 @@ fn a_pack_states_offsets_that_recount_to_its_numbers() {
     let base = built_baseline(d);
     let topics = Topics::with_partitions("pack", 2);
     let port = free_port();
-    let config = write_config(d, &topics, port, &base, "");
+    let fairness = "[[fairness]]\nname = \"by_region\"\nattribute = \"/applicant/region\"\nreference = \"north\"\ngroups = [\"south\"]\nfeature = \"bureau_score\"\n";
+    let config = write_config(d, &topics, port, &base, fairness);
     let monitor = Monitor::start(&config, port);
     // 40 minutes of applications ending two minutes ago (so the period's whole panes hold
     // them all), one every 300 ms of event time: 10 like development, then 30 shifted.
@@ -190,10 +191,47 @@ fn a_pack_states_offsets_that_recount_to_its_numbers() {
     let panes = pack["period"]["panes"].as_u64().unwrap();
     assert_eq!(pack["trend"].as_array().unwrap().len() as u64, panes);
     assert!(panes >= 38, "{panes} panes");
-    let events = pack["events"].as_array().unwrap();
-    assert!(!events.is_empty(), "no drift event in the pack");
-    assert!(events.iter().all(|e| e["data"]["model"] == "retail_v3"));
+    let drift_events = pack["events"].as_array().unwrap();
+    assert!(!drift_events.is_empty(), "no drift event in the pack");
+    assert!(
+        drift_events
+            .iter()
+            .all(|e| e["data"]["model"] == "retail_v3")
+    );
+    // The fairness check over the period: J of bureau_score's bins, south against north,
+    // equals the IV core on the recounted rows of each region.
+    let spec = features
+        .iter()
+        .find(|b| b["name"] == "bureau_score")
+        .unwrap();
+    let region = |r: &str| {
+        let values: Vec<Option<String>> = events
+            .iter()
+            .filter(|e| value(e, "region").as_deref() == Some(r))
+            .map(|e| value(e, "bureau_score"))
+            .collect();
+        offline_counts(spec, &values)
+    };
+    let (south, north) = (region("south"), region("north"));
+    let opts = IvOptions {
+        alpha: 0.05,
+        tau: Some(0.02),
+    };
+    let want = iv(&south, &north, opts).unwrap();
+    let check = &pack["fairness_checks"][0];
+    assert_eq!(check["groups"][0]["group"], "south");
+    assert_eq!(
+        check["groups"][0]["rows"].as_f64(),
+        Some(south.iter().sum::<f64>())
+    );
+    let j = check["groups"][0]["j"]["j"].as_f64().unwrap();
+    assert!(
+        (j - want.iv).abs() <= 1e-9 * want.iv,
+        "J {j} vs {}",
+        want.iv
+    );
     let html = std::fs::read_to_string(out.join("pack.html")).unwrap();
+    assert!(html.contains("Fairness of bureau_score"));
     assert!(html.contains("PSI per pane") && html.contains("counted below"));
     let url = format!("file://{}", out.join("pack.html").display());
     let (_, console) = chromium(&url, &["--dump-dom"]);

@@ -4,6 +4,8 @@
 //! The document itself is `pack/doc.rs`, pure.
 
 mod doc;
+mod extra;
+mod panes;
 
 use std::time::{Duration, Instant};
 
@@ -16,10 +18,12 @@ use serde_json::Value;
 use super::plan::Plan;
 use crate::config::Config;
 use crate::output::metrics::Metrics;
+use crate::state::GlobalTable;
 use crate::state::reader::StateReader;
 use crate::state::{PartitionId, SetId};
 use crate::window::WindowSpec;
-use doc::{PackScope, StoredPane, Watermarks, pack_doc};
+use doc::{Watermarks, pack_doc};
+use panes::{PackPanes, PackScope, StoredPane};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -46,7 +50,8 @@ pub(crate) fn collect(config: &Config, plan: &Plan, request: &PackRequest<'_>) -
         );
     };
     let base = super::run::client_config(config);
-    let panes = stored_panes(config, plan, &base, model, window)?;
+    let table = state_table(config, &base)?;
+    let panes = pack_panes(&table, plan, model, window)?;
     let watermarks = watermarks(&base, &config.kafka.input_topics)?;
     let events = drift_events(&base, &config.kafka.drift_topic, request)?;
     let scope = PackScope {
@@ -81,15 +86,8 @@ fn partitions(consumer: &BaseConsumer, topic: &str) -> Result<i32> {
     Ok(n as i32)
 }
 
-/// Every stored pane of the model's drift set in the window, read from the state topic up
-/// to its last stable offsets.
-fn stored_panes(
-    config: &Config,
-    plan: &Plan,
-    base: &ClientConfig,
-    model: usize,
-    window: usize,
-) -> Result<Vec<StoredPane>> {
+/// The state topic read up to its last stable offsets.
+fn state_table(config: &Config, base: &ClientConfig) -> Result<GlobalTable> {
     let topic = config.state_topic();
     let n = partitions(&reader(base)?, &topic)?;
     let state = StateReader::start(base, &topic, n, Metrics::new().state_reader())
@@ -102,15 +100,13 @@ fn stored_panes(
         .clone();
     state.stop();
     caught_up.context("reading the state topic")?;
-    let layout = &plan.layout;
-    let set = layout
-        .set_index(&SetId::drift(&plan.models[model].name))
-        .ok_or_else(|| anyhow!("no drift set"))?;
-    let w = layout
-        .window_index(&plan.windows[window].0)
-        .ok_or_else(|| anyhow!("no such window in the layout"))?;
-    Ok(table
-        .window_panes_as_of(layout, set, w)
+    Ok(table)
+}
+
+/// The stored panes of layout set `set` in layout window `window`.
+fn panes_of(table: &GlobalTable, plan: &Plan, set: usize, window: usize) -> Vec<StoredPane> {
+    table
+        .window_panes_as_of(&plan.layout, set, window)
         .into_iter()
         .map(|(k, pane, as_of)| StoredPane {
             part: k.part.clone(),
@@ -118,7 +114,41 @@ fn stored_panes(
             pane,
             as_of,
         })
-        .collect())
+        .collect()
+}
+
+/// The model's drift panes and its fairness checks' in the window, and its time outcome
+/// windows' panes.
+fn pack_panes(table: &GlobalTable, plan: &Plan, model: usize, window: usize) -> Result<PackPanes> {
+    let layout = &plan.layout;
+    let set = layout
+        .set_index(&SetId::drift(&plan.models[model].name))
+        .ok_or_else(|| anyhow!("no drift set"))?;
+    let w = layout
+        .window_index(&plan.windows[window].0)
+        .ok_or_else(|| anyhow!("no such window in the layout"))?;
+    let fairness = (plan.fairness.iter().enumerate())
+        .filter(|(_, c)| c.model == model)
+        .map(|(i, c)| (i, panes_of(table, plan, c.set, w)))
+        .collect();
+    let outcomes = plan.outcomes.iter().flat_map(|o| {
+        o.windows
+            .iter()
+            .enumerate()
+            .filter_map(move |(i, (_, spec))| match spec {
+                WindowSpec::Time { slide_ms, .. } => {
+                    Some((i, *slide_ms, o.set_of(model), o.window_of(i)))
+                }
+                WindowSpec::Count { .. } => None,
+            })
+    });
+    Ok(PackPanes {
+        drift: panes_of(table, plan, set, w),
+        fairness,
+        outcomes: outcomes
+            .map(|(i, slide, s, ow)| (i, slide, panes_of(table, plan, s, ow)))
+            .collect(),
+    })
 }
 
 /// Each input partition's low and high watermarks now.

@@ -1,12 +1,13 @@
 //! `psimon pack`: the pack document as a page: the report's verdict and series for the
-//! period, and what only a pack has: each series' PSI per pane with its interval band, the
-//! Kafka offsets the counts came from, and the drift events of the period.
+//! period, its time outcome windows (IV, back-testing) and fairness checks, and what only a
+//! pack has: each series' PSI per pane with its interval band, the Kafka offsets the
+//! counts came from, and the drift events of the period.
 
 use serde_json::Value;
 
 use super::chart::trend;
 use super::page::{Cell, Col, document, escape, item_rows, shown, table};
-use super::report::{by_psi, features, meta, series, series_name, verdict};
+use super::report::{backtest, by_psi, fairness, features, meta, series, series_name, verdict};
 
 /// Series whose trend is charted, the largest PSI of the period first.
 const TRENDS: usize = 8;
@@ -27,6 +28,11 @@ pub fn pack_html(doc: &Value) -> String {
     );
     body.push_str(&verdict(doc));
     body.push_str(&trends(doc));
+    body.push_str(&outcome_windows(doc));
+    let checks = doc["fairness_checks"].as_array().map_or(0, Vec::len);
+    for c in 0..checks {
+        body.push_str(&fairness(doc, &format!("/fairness_checks/{c}")));
+    }
     body.push_str(&offsets(doc));
     body.push_str(&events(doc));
     body.push_str("<h2>Series</h2>\n");
@@ -64,6 +70,58 @@ fn trends(doc: &Value) -> String {
         ));
     }
     out.push_str("</section>\n");
+    out
+}
+
+/// Each time outcome window over the period: IV per series with its drop, and the
+/// score's back-testing.
+fn outcome_windows(doc: &Value) -> String {
+    let windows = doc["outcome_windows"]
+        .as_array()
+        .map_or(&[][..], Vec::as_slice);
+    let mut out = String::new();
+    for (i, w) in windows.iter().enumerate() {
+        let at = format!("/outcome_windows/{i}");
+        let n = w["features"].as_array().map_or(0, Vec::len);
+        let rows = item_rows(
+            doc,
+            &format!("{at}/features"),
+            n,
+            &[
+                Col::Field("feature"),
+                Col::Field("binning"),
+                Col::Num("goods", shown),
+                Col::Num("bads", shown),
+                Col::Num("iv/iv", shown),
+                Col::Num("iv/ci_ncx2_lower", shown),
+                Col::Num("iv/ci_ncx2_upper", shown),
+                Col::Num("iv_change/iv_development", shown),
+                Col::State("iv_drop"),
+            ],
+        );
+        out.push_str(&format!(
+            "<section><h2>Outcome window {} over the period</h2><p>{} panes.</p>{}</section>\n",
+            escape(w["window"].as_str().unwrap_or("")),
+            Cell::num(doc, &format!("{at}/panes"), shown).into_html(),
+            table(
+                &[
+                    "series",
+                    "binning",
+                    "goods",
+                    "bads",
+                    "IV",
+                    "interval",
+                    "",
+                    "IV development",
+                    "IV drop"
+                ],
+                rows
+            )
+        ));
+        if w["backtest"].is_object() {
+            out.push_str(&backtest(doc, &format!("{at}/backtest")));
+        }
+    }
     out
 }
 

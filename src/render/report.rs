@@ -17,10 +17,10 @@ pub fn report_html(doc: &Value) -> String {
     );
     body.push_str(&verdict(doc));
     if doc["backtest"].is_object() {
-        body.push_str(&backtest(doc));
+        body.push_str(&backtest(doc, "/backtest"));
     }
     if doc["fairness"].is_object() {
-        body.push_str(&fairness(doc));
+        body.push_str(&fairness(doc, "/fairness"));
     }
     body.push_str("<h2>Series</h2>\n");
     for (i, _) in features(doc).iter().enumerate() {
@@ -257,11 +257,12 @@ fn bin_row(doc: &Value, i: usize, b: usize, outcomes: bool) -> Vec<Cell> {
 }
 
 /// The score's back-testing: discrimination, its ROC curve, calibration by band.
-fn backtest(doc: &Value) -> String {
-    let b = "/backtest";
+/// The back-testing object at pointer `b` of `doc`.
+pub(super) fn backtest(doc: &Value, b: &str) -> String {
+    let bt = doc.pointer(b).unwrap_or(&Value::Null);
     let mut out = format!(
         "<section><h2>Back-testing of {}</h2>",
-        escape(doc["backtest"]["feature"].as_str().unwrap_or(""))
+        escape(bt["feature"].as_str().unwrap_or(""))
     );
     let d = |src: &str, name: &str| -> Vec<Cell> {
         let at = |k: &str| format!("{b}/{src}/{k}");
@@ -283,7 +284,7 @@ fn backtest(doc: &Value) -> String {
             d("discrimination", "sample"),
         ],
     ));
-    if doc["backtest"]["gini_decline"].is_object() {
+    if bt["gini_decline"].is_object() {
         let g = |k: &str| Cell::num(doc, &format!("{b}/gini_decline/{k}"), shown).into_html();
         let share = Cell::num(
             doc,
@@ -301,10 +302,10 @@ fn backtest(doc: &Value) -> String {
         ));
     }
     out.push_str(&roc(
-        &roc_points(&doc["backtest"]),
+        &roc_points(bt),
         "ROC curve of the sample, by score band",
     ));
-    out.push_str(&calibration(doc));
+    out.push_str(&calibration(doc, b));
     out.push_str("</section>\n");
     out
 }
@@ -342,8 +343,8 @@ fn roc_points(bt: &Value) -> Vec<(f64, f64)> {
     points
 }
 
-fn calibration(doc: &Value) -> String {
-    let c = "/backtest/calibration";
+fn calibration(doc: &Value, b: &str) -> String {
+    let c = &format!("{b}/calibration");
     let Some(bands) = doc.pointer(c).and_then(|v| v["bands"].as_array()) else {
         return String::new();
     };
@@ -416,8 +417,9 @@ fn calibration(doc: &Value) -> String {
 }
 
 /// The fairness check: J of each group against the reference, with its interval.
-fn fairness(doc: &Value) -> String {
-    let f = &doc["fairness"];
+/// The fairness check at pointer `at` of `doc`.
+pub(super) fn fairness(doc: &Value, at: &str) -> String {
+    let f = doc.pointer(at).unwrap_or(&Value::Null);
     let groups = f["groups"].as_array().map_or(&[][..], Vec::as_slice);
     let mut out = format!(
         "<section><h2>Fairness of {} across {}</h2><p class=\"note\">J: the divergence between the bins of the group's rows and the reference group's ({}). \"below tau\" means J &lt; tau is shown at alpha.</p>",
@@ -445,7 +447,7 @@ fn fairness(doc: &Value) -> String {
     ));
     let rows = item_rows(
         doc,
-        "/fairness/groups",
+        &format!("{at}/groups"),
         groups.len(),
         &[
             Col::Field("group"),

@@ -8,49 +8,30 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
+use super::panes::{PackPanes, PackScope, StoredPane, whole_in};
 use crate::evaluate::{DriftState, FeatureEval, evaluate_window, next_state};
 use crate::output::cloudevent::rfc3339;
 use crate::pipeline::plan::Plan;
 use crate::state::PartitionId;
 use crate::stats::adjust;
-use crate::window::{CountMatrix, Pane};
-
-/// One stored pane of the model's window: its partition, its id, its counts and its
-/// checkpoint (the partition's next offset when it was last written).
-pub(crate) struct StoredPane {
-    pub part: PartitionId,
-    pub id: i64,
-    pub pane: Pane,
-    pub as_of: i64,
-}
-
-/// What the pack is of and when it was made.
-pub(crate) struct PackScope<'a> {
-    pub plan: &'a Plan,
-    pub model: usize,
-    /// Index of the time window in `plan.windows`, and its slide.
-    pub window: usize,
-    pub slide_ms: i64,
-    /// The period asked for, `[from, to)`; only whole panes inside it are counted.
-    pub period: (i64, i64),
-    pub generated_at: String,
-}
+use crate::window::CountMatrix;
 
 /// The input partitions' offsets at the time of the pack: (partition, low, high).
 pub(crate) type Watermarks = Vec<(PartitionId, i64, i64)>;
 
-/// The pack document of `panes` (every stored pane of the model's window; those outside
-/// the period are left out), the input's watermarks and the period's drift events.
+/// The pack document of `panes` (those outside the period are left out), the input's
+/// watermarks and the period's drift events.
 pub(crate) fn pack_doc(
     scope: &PackScope<'_>,
-    panes: Vec<StoredPane>,
+    panes: PackPanes,
     watermarks: &Watermarks,
     events: Vec<Value>,
 ) -> Value {
     let (from, to) = scope.period;
     let inside: Vec<StoredPane> = panes
+        .drift
         .into_iter()
-        .filter(|p| p.id * scope.slide_ms >= from && (p.id + 1) * scope.slide_ms <= to)
+        .filter(|p| whole_in(p, scope.slide_ms, scope.period))
         .collect();
     let shape = &scope.plan.shapes[scope.model];
     let mut by_pane: BTreeMap<i64, CountMatrix> = BTreeMap::new();
@@ -96,6 +77,8 @@ pub(crate) fn pack_doc(
         "trend": trend_json(scope, &by_pane),
         "offsets": offsets_json(&inside, watermarks),
         "events": events,
+        "fairness_checks": super::extra::fairness_json(scope, &panes.fairness),
+        "outcome_windows": super::extra::outcomes_json(scope, &panes.outcomes),
     })
 }
 
@@ -209,6 +192,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+    use crate::window::Pane;
 
     fn plan() -> Plan {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
@@ -263,6 +247,10 @@ mod tests {
             stored(1, 14, 9, 99), // ends after the period: out
         ];
         let marks = vec![(part(0), 0, 100), (part(1), 4, 120)];
+        let panes = PackPanes {
+            drift: panes,
+            ..PackPanes::default()
+        };
         let doc = pack_doc(&scope, panes, &marks, Vec::new());
         assert_eq!(doc["rows"], 12);
         assert_eq!(doc["period"]["panes"], 2);
