@@ -7,6 +7,8 @@ pub mod kafka;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use serde_json::Value;
+
 pub fn psimon(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_psimon"))
         .args(args)
@@ -247,4 +249,84 @@ pub fn screenshot(url: &str, name: &str) -> PathBuf {
         path.display()
     );
     path
+}
+
+/// The DOM after Chromium parsed `url`, asserting it logged nothing to the console.
+pub fn dom(url: &str) -> String {
+    let (dom, console) = chromium(url, &["--dump-dom"]);
+    assert!(console.is_empty(), "console messages: {console:?}");
+    assert!(dom.contains("</html>"), "no page: {dom}");
+    dom
+}
+
+/// One element of the page that names its JSON pointer: the pointer, the exact value of a
+/// number, and the text shown.
+pub struct Shown {
+    pub pointer: String,
+    pub value: Option<f64>,
+    pub text: String,
+}
+
+pub fn unescape(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// Every `data-json` element of `dom`.
+pub fn shown(dom: &str) -> Vec<Shown> {
+    let mut out = Vec::new();
+    let mut rest = dom;
+    while let Some(at) = rest.find("data-json=\"") {
+        rest = &rest[at + 11..];
+        let end = rest.find('"').unwrap();
+        let pointer = unescape(&rest[..end]);
+        let tag_end = rest.find('>').unwrap();
+        let attrs = &rest[..tag_end];
+        let value = attrs.find("data-value=\"").map(|v| {
+            let v = &attrs[v + 12..];
+            v[..v.find('"').unwrap()].parse::<f64>().unwrap()
+        });
+        let text = &rest[tag_end + 1..];
+        let text = unescape(&text[..text.find('<').unwrap()]);
+        out.push(Shown {
+            pointer,
+            value,
+            text,
+        });
+    }
+    out
+}
+
+/// Every pointer shown equals `doc` there (numbers exactly, texts as written, states in
+/// capitals); returns how many numbers were compared. `skip`: pointers of values that
+/// differ between two runs (a timestamp).
+pub fn equals_json(dom: &str, doc: &Value, skip: &[&str]) -> usize {
+    let mut numbers = 0;
+    for s in shown(dom)
+        .iter()
+        .filter(|s| !skip.contains(&s.pointer.as_str()))
+    {
+        let want = doc
+            .pointer(&s.pointer)
+            .unwrap_or_else(|| panic!("{} is not in the JSON", s.pointer));
+        match s.value {
+            Some(v) => {
+                assert_eq!(Some(v), want.as_f64(), "{}", s.pointer);
+                numbers += 1;
+            }
+            None => {
+                let text = want.as_str().map_or(want.to_string(), String::from);
+                assert!(
+                    s.text == text || s.text == text.to_uppercase(),
+                    "{}: page {:?}, JSON {text:?}",
+                    s.pointer,
+                    s.text
+                );
+            }
+        }
+    }
+    numbers
 }
