@@ -228,9 +228,47 @@ pub fn gini_decline_state(prev: DriftState, d: &GiniDecline, t: ShareThresholds)
     with_hysteresis(prev, lower, share, t)
 }
 
+/// The calibration state by the worst band's adjusted Jeffreys p-value `q`, with the
+/// lights' bounds: up at once (warning at `q <= alpha`, alert at `q <= alpha / 10`); down
+/// only once `q` is above the held state's bound divided by `clear_ratio`, so a window
+/// whose worst band sits at a bound does not flap between lights.
+pub fn calibration_state(prev: DriftState, q: f64, alpha: f64, clear_ratio: f64) -> DriftState {
+    let level_at = |q: f64| {
+        if q <= alpha / 10.0 {
+            DriftState::Alert
+        } else if q <= alpha {
+            DriftState::Warning
+        } else {
+            DriftState::Ok
+        }
+    };
+    let level = level_at(q);
+    if level >= prev {
+        return level;
+    }
+    // The state held is the level of the p-value scaled by the clear ratio, at most prev.
+    level_at(q * clear_ratio).min(prev)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_calibration_state_rises_at_once_and_falls_only_clearly() {
+        use DriftState::*;
+        let state = |prev, q| calibration_state(prev, q, 0.05, 0.8);
+        assert_eq!(state(Ok, 0.004), Alert);
+        assert_eq!(state(Ok, 0.03), Warning);
+        assert_eq!(state(Ok, 0.06), Ok);
+        // Red holds until q is above 0.005 / 0.8 = 0.00625, then it is the light's level.
+        assert_eq!(state(Alert, 0.006), Alert);
+        assert_eq!(state(Alert, 0.007), Warning);
+        assert_eq!(state(Alert, 0.5), Ok);
+        // Amber holds until q is above 0.05 / 0.8 = 0.0625.
+        assert_eq!(state(Warning, 0.06), Warning);
+        assert_eq!(state(Warning, 0.07), Ok);
+    }
 
     const T: ShareThresholds = ShareThresholds {
         warning: 0.1,

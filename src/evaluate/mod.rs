@@ -12,7 +12,7 @@ pub mod scaling;
 
 pub use backtest::{
     Backtest, DEFAULT_ALERT_GINI_DECLINE, DEFAULT_WARNING_GINI_DECLINE, PdSource, ScoreMeta,
-    backtest, expected_of, gini_decline_state,
+    backtest, calibration_state, expected_of, gini_decline_state,
 };
 pub use drift::{
     DEFAULT_ALERT_IV_DROP, DEFAULT_ALERT_PSI, DEFAULT_WARNING_IV_DROP, DEFAULT_WARNING_PSI,

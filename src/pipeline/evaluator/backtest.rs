@@ -7,7 +7,9 @@
 use super::book::StateBook;
 use super::shared::{Context, Transition};
 use crate::evaluate::outcome::SeriesIv;
-use crate::evaluate::{Backtest, DriftState, ModelMeta, backtest, gini_decline_state};
+use crate::evaluate::{
+    Backtest, DriftState, ModelMeta, backtest, calibration_state, gini_decline_state,
+};
 use crate::output::backtest_event::{
     CalibrationTransition, GiniDeclineTransition, calibration_event, calibration_key,
     gini_decline_event, gini_decline_key,
@@ -15,7 +17,6 @@ use crate::output::backtest_event::{
 use crate::pipeline::plan::Plan;
 use crate::state::SetId;
 use crate::state::codec::DriftKey;
-use crate::stats::Light;
 
 /// The score's back-testing in one outcome window and its state.
 #[derive(Debug)]
@@ -124,7 +125,7 @@ fn discrimination(
 }
 
 /// The calibration state (the worst band's traffic light: green ok, amber warning, red
-/// alert; no hysteresis, a light is read afresh each time) and its transition.
+/// alert, with hysteresis on the worst band's adjusted p-value) and its transition.
 fn calibration(
     plan: &Plan,
     at: &Place<'_>,
@@ -135,11 +136,9 @@ fn calibration(
     let (model, c) = (at.model, result.calibration.as_ref().ok()?);
     let key_of = series_key(model, at.window, "calibration")?;
     let previous = book.get(&key_of, &model.baseline_id);
-    let state = match c.light {
-        Light::Green => DriftState::Ok,
-        Light::Amber => DriftState::Warning,
-        Light::Red => DriftState::Alert,
-    };
+    let worst = c.bands.iter().map(|b| b.p_adjusted).fold(1.0, f64::min);
+    let t = &plan.thresholds;
+    let state = calibration_state(previous, worst, t.alpha, t.clear_ratio);
     if state != previous {
         let score = model.score.as_ref()?;
         let labels = &model.features[score.feature].labels;
