@@ -75,12 +75,12 @@ impl GlobalTable {
 
     /// The stored panes of `(model, window)` over all partitions that match the layout's
     /// fingerprints, as panes of the model's shape.
-    pub fn window_panes(
-        &self,
-        layout: &StateLayout,
+    pub fn window_panes<'a>(
+        &'a self,
+        layout: &'a StateLayout,
         model: usize,
         window: usize,
-    ) -> Vec<(&PaneKey, Pane)> {
+    ) -> Vec<(&'a PaneKey, Pane)> {
         self.window_records(layout, model, window)
             .filter_map(|(k, r)| to_pane(r, &layout.sets[model].shape).map(|p| (k, p)))
             .collect()
@@ -88,12 +88,12 @@ impl GlobalTable {
 
     /// The same with each pane's checkpoint: the partition's next offset when the pane
     /// was last written (its counts come from the offsets below it).
-    pub fn window_panes_as_of(
-        &self,
-        layout: &StateLayout,
+    pub fn window_panes_as_of<'a>(
+        &'a self,
+        layout: &'a StateLayout,
         model: usize,
         window: usize,
-    ) -> Vec<(&PaneKey, Pane, i64)> {
+    ) -> Vec<(&'a PaneKey, Pane, i64)> {
         self.window_records(layout, model, window)
             .filter_map(|(k, r)| to_pane(r, &layout.sets[model].shape).map(|p| (k, p, r.as_of)))
             .collect()
@@ -101,10 +101,10 @@ impl GlobalTable {
 
     fn window_records<'a>(
         &'a self,
-        layout: &StateLayout,
+        layout: &'a StateLayout,
         model: usize,
         window: usize,
-    ) -> std::vec::IntoIter<(&'a PaneKey, &'a PaneRecord)> {
+    ) -> impl Iterator<Item = (&'a PaneKey, &'a PaneRecord)> + 'a {
         let (m, w) = (&layout.sets[model], &layout.windows[window]);
         let start = PaneKey {
             set: m.id.clone(),
@@ -117,14 +117,12 @@ impl GlobalTable {
         };
         self.panes
             .range(start..)
-            .take_while(|(k, _)| k.set == m.id && k.window == w.name)
-            .filter(|(k, r)| {
+            .take_while(move |(k, _)| k.set == m.id && k.window == w.name)
+            .filter(move |(k, r)| {
                 r.model_fingerprint == m.fingerprint
                     && r.window_fingerprint == w.fingerprint
                     && layout.input_topics.contains(&k.part.topic)
             })
-            .collect::<Vec<_>>()
-            .into_iter()
     }
 
     /// Rebuilds `part`'s state as of its last checkpoint in the table.
