@@ -50,10 +50,12 @@ pub(crate) fn collect(config: &Config, plan: &Plan, request: &PackRequest<'_>) -
         );
     };
     let base = super::run::client_config(config);
-    let table = state_table(config, &base)?;
+    // One client for metadata, watermarks and, last (it assigns partitions), the drift topic.
+    let consumer = reader(&base)?;
+    let table = state_table(config, &base, &consumer)?;
     let panes = pack_panes(&table, plan, model, window)?;
-    let watermarks = watermarks(&base, &config.kafka.input_topics)?;
-    let events = drift_events(&base, &config.kafka.drift_topic, request)?;
+    let watermarks = watermarks(&consumer, &config.kafka.input_topics)?;
+    let events = drift_events(&consumer, &config.kafka.drift_topic, request)?;
     let scope = PackScope {
         plan,
         model,
@@ -87,9 +89,13 @@ fn partitions(consumer: &BaseConsumer, topic: &str) -> Result<i32> {
 }
 
 /// The state topic read up to its last stable offsets.
-fn state_table(config: &Config, base: &ClientConfig) -> Result<GlobalTable> {
+fn state_table(
+    config: &Config,
+    base: &ClientConfig,
+    consumer: &BaseConsumer,
+) -> Result<GlobalTable> {
     let topic = config.state_topic();
-    let n = partitions(&reader(base)?, &topic)?;
+    let n = partitions(consumer, &topic)?;
     let state = StateReader::start(base, &topic, n, Metrics::new().state_reader())
         .context("reading the state topic")?;
     let caught_up = state.wait_caught_up(TIMEOUT);
@@ -152,11 +158,10 @@ fn pack_panes(table: &GlobalTable, plan: &Plan, model: usize, window: usize) -> 
 }
 
 /// Each input partition's low and high watermarks now.
-fn watermarks(base: &ClientConfig, topics: &[String]) -> Result<Watermarks> {
-    let consumer = reader(base)?;
+fn watermarks(consumer: &BaseConsumer, topics: &[String]) -> Result<Watermarks> {
     let mut out = Vec::new();
     for topic in topics {
-        for p in 0..partitions(&consumer, topic)? {
+        for p in 0..partitions(consumer, topic)? {
             let (low, high) = consumer
                 .fetch_watermarks(topic, p, TIMEOUT)
                 .with_context(|| format!("watermarks of {topic}/{p}"))?;
@@ -171,9 +176,8 @@ fn watermarks(base: &ClientConfig, topics: &[String]) -> Result<Watermarks> {
 }
 
 /// The drift topic's committed events of the model whose time lies in the period.
-fn drift_events(base: &ClientConfig, topic: &str, r: &PackRequest<'_>) -> Result<Vec<Value>> {
-    let consumer = reader(base)?;
-    let n = partitions(&consumer, topic)?;
+fn drift_events(consumer: &BaseConsumer, topic: &str, r: &PackRequest<'_>) -> Result<Vec<Value>> {
+    let n = partitions(consumer, topic)?;
     let mut tpl = TopicPartitionList::new();
     let mut ends = Vec::new();
     for p in 0..n {
@@ -193,7 +197,7 @@ fn drift_events(base: &ClientConfig, topic: &str, r: &PackRequest<'_>) -> Result
             ends[p as usize] == 0 || pos.is_some_and(|o| o >= ends[p as usize])
         })
     };
-    while !done(&consumer) && Instant::now() < deadline {
+    while !done(consumer) && Instant::now() < deadline {
         let Some(msg) = consumer.poll(Duration::from_millis(200)) else {
             continue;
         };
