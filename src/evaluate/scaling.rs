@@ -111,12 +111,15 @@ impl ScoreScaling {
         let Some((&first, &last)) = edges.first().zip(edges.last()) else {
             return vec![self.pd(self.base_score)];
         };
-        let width = |i: usize| edges.get(i + 1).map(|e| e - edges[i]);
+        // The first and last closed bands' widths (`pdo` when there is only one edge).
         let pdo = self.points_to_double_odds.abs();
-        let lo = self.min_score.unwrap_or(first - width(0).unwrap_or(pdo));
         let n = edges.len();
-        let hi = (self.max_score)
-            .unwrap_or(last + (n >= 2).then(|| width(n - 2)).flatten().unwrap_or(pdo));
+        let (first_w, last_w) = match n {
+            1 => (pdo, pdo),
+            _ => (edges[1] - first, last - edges[n - 2]),
+        };
+        let lo = self.min_score.unwrap_or(first - first_w);
+        let hi = self.max_score.unwrap_or(last + last_w);
         let mut bounds = Vec::with_capacity(n + 2);
         bounds.push(lo);
         bounds.extend_from_slice(edges);
