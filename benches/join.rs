@@ -39,6 +39,11 @@ fn outcome(n: u64) -> Arrival {
     })
 }
 
+/// The changelog batch of application `n`, as the monitor fills them.
+fn batch(n: u64) -> Option<i64> {
+    Some((n / 2048 * 2048) as i64)
+}
+
 fn rss_bytes() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -56,23 +61,24 @@ fn bench(c: &mut Criterion) {
         horizon_ms: 400 * 86_400_000,
         grace_ms: 86_400_000,
     };
-    let store = PendingStore::open(dir.path(), limits, 32 << 20).expect("the store opens");
+    let mut store = PendingStore::open(dir.path(), limits).expect("the store opens");
     let rss_before = rss_bytes();
     let started = Instant::now();
     let pending = pending();
     for n in 0..pending {
-        store.arrive(0, &id(n), app(n)).expect("stored");
+        store.arrive(0, &id(n), app(n), batch(n)).expect("stored");
     }
     let load = started.elapsed();
     // Let the background flushes and compactions settle before measuring the disk.
     std::thread::sleep(Duration::from_secs(3));
     println!(
         "join store: {pending} pending applications stored in {:.2} s ({:.0}/s); disk {:.1} MB; \
-         resident memory +{:.1} MB (block cache 32 MB, memtables 16 MB per keyspace)",
+         resident memory +{:.1} MB (index {:.1} MB)",
         load.as_secs_f64(),
         pending as f64 / load.as_secs_f64(),
         store.disk_bytes() as f64 / 1e6,
         rss_bytes().saturating_sub(rss_before) as f64 / 1e6,
+        store.memory_bytes() as f64 / 1e6,
     );
 
     let mut group = c.benchmark_group("join_with_1m_pending");
@@ -84,12 +90,15 @@ fn bench(c: &mut Criterion) {
             // outcome finds its application among more than a million pending.
             let first = next;
             for n in first..first + iters {
-                store.arrive(0, &id(n), app(n)).expect("stored");
+                store.arrive(0, &id(n), app(n), batch(n)).expect("stored");
             }
             next += iters;
             let t = Instant::now();
             for n in first..first + iters {
-                let (event, _) = store.arrive(0, &id(n), outcome(n)).expect("joined");
+                let event = store
+                    .arrive(0, &id(n), outcome(n), None)
+                    .expect("joined")
+                    .event;
                 debug_assert!(matches!(event, JoinEvent::Joined { .. }));
                 black_box(event);
             }
@@ -102,7 +111,7 @@ fn bench(c: &mut Criterion) {
             next += iters;
             let t = Instant::now();
             for n in first..first + iters {
-                black_box(store.arrive(0, &id(n), app(n)).expect("stored"));
+                black_box(store.arrive(0, &id(n), app(n), batch(n)).expect("stored"));
             }
             t.elapsed()
         })

@@ -11,8 +11,8 @@ use std::path::Path;
 
 use crate::config::LogFormat;
 
-/// The default filter: info, the embedded store's crates at warn.
-const DEFAULT_FILTER: &str = "info,fjall=warn,lsm_tree=warn";
+/// The default filter.
+const DEFAULT_FILTER: &str = "info";
 
 /// The format asked for by the environment, else by the config file at `config`.
 pub(crate) fn format(config: Option<&Path>, env: Option<String>) -> LogFormat {

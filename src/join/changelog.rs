@@ -12,6 +12,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 
+use super::batch::{self, Key, Watermarks};
 use super::store::{PendingStore, StoreError};
 use crate::kafka::log::QuietContext;
 
@@ -30,6 +31,13 @@ pub enum ChangelogError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("join changelog {topic}[{partition}] at offset {offset}: {what}")]
+    Damaged {
+        topic: String,
+        partition: i32,
+        offset: i64,
+        what: String,
+    },
     #[error("join changelog {topic}[{partition}]: not read to its end within {waited:?}")]
     Timeout {
         topic: String,
@@ -38,15 +46,25 @@ pub enum ChangelogError {
     },
 }
 
-/// Replaces `partition` of the store with the changelog's committed content. Returns the
-/// records applied.
+/// What a restore read besides the entries.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Restored {
+    /// Records applied.
+    pub records: u64,
+    /// The watermarks of the last checkpoint, if the changelog has them.
+    pub watermarks: Option<Watermarks>,
+    /// Batches whose applications are none of them pending any more.
+    pub released: Vec<i64>,
+}
+
+/// Replaces `partition` of the store with the changelog's committed content.
 pub fn restore_partition(
     base: &ClientConfig,
     topic: &str,
     partition: i32,
-    store: &PendingStore,
+    store: &mut PendingStore,
     timeout: Duration,
-) -> Result<u64, ChangelogError> {
+) -> Result<Restored, ChangelogError> {
     let kafka = |source| ChangelogError::Kafka {
         topic: topic.to_string(),
         partition,
@@ -77,23 +95,29 @@ pub fn restore_partition(
         })
         .unwrap_or(0);
     store.clear_partition(partition)?;
+    let mut restored = Restored::default();
     if end <= 0 {
-        return Ok(0);
+        return Ok(restored);
     }
     let mut tpl = TopicPartitionList::new();
     tpl.add_partition_offset(topic, partition, Offset::Beginning)
         .map_err(kafka)?;
     consumer.assign(&tpl).map_err(kafka)?;
     let started = Instant::now();
-    let mut applied = 0u64;
     loop {
         match consumer.poll(Duration::from_millis(50)) {
             Some(Ok(msg)) => {
-                let id = msg.key().unwrap_or_default();
-                store.restore(partition, id, msg.payload())?;
-                applied += 1;
+                let key = msg.key().unwrap_or_default();
+                apply_record(store, partition, key, msg.payload(), &mut restored).map_err(
+                    |what| ChangelogError::Damaged {
+                        topic: topic.to_string(),
+                        partition,
+                        offset: msg.offset(),
+                        what,
+                    },
+                )?;
                 if msg.offset() + 1 >= end {
-                    return Ok(applied);
+                    return Ok(restored);
                 }
             }
             Some(Err(e)) => return Err(kafka(e)),
@@ -105,7 +129,7 @@ pub fn restore_partition(
                         .any(|e| matches!(e.offset(), Offset::Offset(o) if o >= end))
                 });
                 if caught_up {
-                    return Ok(applied);
+                    return Ok(restored);
                 }
             }
         }
@@ -117,4 +141,41 @@ pub fn restore_partition(
             });
         }
     }
+}
+
+/// Applies one changelog record to the store (the restore's step; public for tests that
+/// replay a changelog without a broker).
+pub fn apply_record(
+    store: &mut PendingStore,
+    partition: i32,
+    key: &[u8],
+    value: Option<&[u8]>,
+    restored: &mut Restored,
+) -> Result<(), String> {
+    restored.records += 1;
+    let released = match (batch::key(key), value) {
+        (Key::Id(id), value) => store
+            .restore(partition, id, value)
+            .map_err(|e| e.to_string())?,
+        (Key::Batch(b), Some(v)) => {
+            for (id, entry) in batch::decode_batch(v).map_err(|e| e.to_string())? {
+                let r = store
+                    .restore_batched(partition, b, id, entry)
+                    .map_err(|e| e.to_string())?;
+                restored.released.extend(r);
+            }
+            None
+        }
+        // A batch dropped: what it held has been joined or has expired, which the records
+        // logged under their ids and the watermarks tell.
+        (Key::Batch(_), None) => None,
+        (Key::Watermarks, Some(v)) => {
+            restored.watermarks = Some(Watermarks::decode(v).map_err(|e| e.to_string())?);
+            None
+        }
+        (Key::Watermarks, None) => None,
+        (Key::Unknown, _) => return Err("a record of a newer psimon".into()),
+    };
+    restored.released.extend(released);
+    Ok(())
 }

@@ -4,9 +4,12 @@
 //! passes: the pending application (model, every series' bin, application time), an outcome
 //! that came before its application (it waits `grace`), or, after a join, a marker that
 //! makes a duplicate outcome count once. `step` is the pure state machine; `store` keeps the
-//! entries on disk (fjall), indexed by the event time at which each expires.
+//! entries (`spill`: scratch segment files; `index`: id fingerprints in memory), and
+//! expires them by event time.
 //!
-//! `changelog` rebuilds a partition of the store from its compacted changelog topic.
+//! `batch` is what the changelog holds besides one id's entry (batches of entries, the
+//! watermarks) and the `Batcher` that fills the batches; `changelog` rebuilds a partition
+//! of the store from its compacted changelog topic.
 //! `partitioner` is Java Kafka's default partitioner: outcomes not co-partitioned with
 //! their applications are forwarded to the repartition topic, keyed by the application id,
 //! in the partition that holds the application.
@@ -16,13 +19,17 @@
 //! `pipeline::consumer` (which topic a message comes from); windowed IV is
 //! `evaluate::outcome`.
 
+pub mod batch;
 pub(crate) mod changelog;
+mod index;
 pub mod partitioner;
 pub(crate) mod record;
+mod spill;
 pub(crate) mod step;
 pub(crate) mod store;
 
-pub use changelog::{ChangelogError, changelog_topic, restore_partition};
+pub use changelog::{ChangelogError, Restored, apply_record, changelog_topic, restore_partition};
 pub use record::{Entry, OutcomeSeen, PendingApp};
+pub use spill::SpillError;
 pub use step::{Arrival, JoinEvent, step};
-pub use store::{Deadlines, Expired, PendingStore, StoreError};
+pub use store::{Arrived, Deadlines, Expired, Log, PendingStore, StoreError};

@@ -433,7 +433,7 @@ fn handle(
                     app_ms: event_ms,
                     bins: s.bins.clone(),
                 };
-                owner.join_application(partition, msg.key(), app)?;
+                owner.join_application((partition, offset), msg.key(), app)?;
             }
             Ok(())
         }

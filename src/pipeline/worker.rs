@@ -314,7 +314,7 @@ impl Lives {
                 std::fs::create_dir_all(&dir).with_context(|| {
                     format!("creating the join store directory {}", dir.display())
                 })?;
-                let store = PendingStore::open(&dir, o.deadlines, 64 << 20)
+                let store = PendingStore::open(&dir, o.deadlines)
                     .with_context(|| format!("opening the join store in {}", dir.display()))?;
                 let joined = env.join_topics.as_ref().map_or(&o.topic, |j| &j.joined);
                 Some(Join::new(

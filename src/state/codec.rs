@@ -272,6 +272,11 @@ impl<'a> Reader<'a> {
         Ok((v >> 1) as i64 ^ -((v & 1) as i64))
     }
 
+    /// Whether every byte has been read.
+    pub(crate) fn at_end(&self) -> bool {
+        self.at == self.raw.len()
+    }
+
     /// Refuses trailing bytes.
     pub(crate) fn finish(&self) -> Result<(), CodecError> {
         if self.at == self.raw.len() {
@@ -281,7 +286,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn bytes(&mut self, n: usize) -> Result<&'a [u8], CodecError> {
+    pub(crate) fn bytes(&mut self, n: usize) -> Result<&'a [u8], CodecError> {
         let end = self.at.checked_add(n).ok_or(CodecError::Malformed)?;
         let s = self.raw.get(self.at..end).ok_or(CodecError::Malformed)?;
         self.at = end;

@@ -3,14 +3,23 @@
 //! transaction; joined applications are counted into the outcome windows of the outcome
 //! topic's partition p; expiry at each checkpoint; the store rebuilt from the changelog on
 //! assignment and after an abort. Only the consumer thread calls this.
+//!
+//! Pending applications and join markers are logged in batches (one changelog record for up
+//! to 2,048 entries of a partition, written when full and at every checkpoint), early
+//! outcomes under their ids; a batch gets a tombstone once none of its entries is current.
+//! The partition's watermarks are logged at every checkpoint that moved them, so that a
+//! restore drops what a live batch still holds but had expired.
 
 use std::collections::HashMap;
 
 use tracing::info;
 
 use super::{Owner, OwnerError};
+use crate::join::batch::{self, Batcher, Watermarks};
 use crate::join::partitioner::partition_of;
-use crate::join::{Arrival, JoinEvent, OutcomeSeen, PendingApp, PendingStore, restore_partition};
+use crate::join::{
+    Arrival, JoinEvent, OutcomeSeen, PendingApp, PendingStore, Restored, restore_partition,
+};
 use crate::pipeline::ports::{StateSource, TxnSink};
 use crate::state::PartitionId;
 
@@ -27,6 +36,14 @@ pub(crate) struct Join {
     app_watermark: HashMap<i32, i64>,
     outcome_watermark: HashMap<i32, i64>,
     late_in: Vec<bool>,
+    /// The open batches of new pending applications.
+    batcher: Batcher,
+    /// Records to write (reused).
+    records: batch::Records,
+    /// Per partition, the watermarks last logged.
+    logged: HashMap<i32, Watermarks>,
+    /// Per partition, changelog keys to drop at the next checkpoint (found by a restore).
+    carry: HashMap<i32, Vec<Vec<u8>>>,
 }
 
 impl Join {
@@ -44,17 +61,21 @@ impl Join {
             app_watermark: HashMap::new(),
             outcome_watermark: HashMap::new(),
             late_in: Vec::new(),
+            batcher: Batcher::default(),
+            records: Vec::new(),
+            logged: HashMap::new(),
+            carry: HashMap::new(),
         }
     }
 }
 
 impl<S: TxnSink, R: StateSource> Owner<S, R> {
-    /// The join's record of an application counted on `partition` (the same partition
-    /// number of the outcome topic holds its outcome): it waits for its outcome, or joins
-    /// one that came first.
+    /// The join's record of an application counted at `offset` of `partition` (the same
+    /// partition number of the outcome topic holds its outcome): it waits for its outcome,
+    /// or joins one that came first.
     pub(crate) fn join_application(
         &mut self,
-        partition: i32,
+        (partition, offset): (i32, i64),
         key: Option<&[u8]>,
         app: PendingApp,
     ) -> Result<(), OwnerError> {
@@ -81,7 +102,8 @@ impl<S: TxnSink, R: StateSource> Owner<S, R> {
         }
         let wm = join.app_watermark.entry(partition).or_insert(i64::MIN);
         *wm = (*wm).max(app.app_ms);
-        self.arrive(partition, key, Arrival::Application(app))
+        let batch = batch::batch_id(offset, false);
+        self.arrive(partition, key, Arrival::Application(app), Some(batch))
     }
 
     /// An outcome at `offset` of the outcome topic's `partition`. `Ok(false)`: not owned.
@@ -106,7 +128,8 @@ impl<S: TxnSink, R: StateSource> Owner<S, R> {
         owned.dirty = true;
         let wm = join.outcome_watermark.entry(partition).or_insert(i64::MIN);
         *wm = (*wm).max(outcome.outcome_ms);
-        self.arrive(partition, key, Arrival::Outcome(outcome))?;
+        let batch = batch::batch_id(offset, true);
+        self.arrive(partition, key, Arrival::Outcome(outcome), Some(batch))?;
         Ok(true)
     }
 
@@ -144,20 +167,42 @@ impl<S: TxnSink, R: StateSource> Owner<S, R> {
         Ok(true)
     }
 
-    /// Applies an arrival to the store, logs the change and counts a join.
-    fn arrive(&mut self, partition: i32, key: &[u8], arrival: Arrival) -> Result<(), OwnerError> {
+    /// Applies an arrival to the store, logs the change and counts a join. Its entry goes
+    /// into the partition's open batch, named `batch` if it opens one.
+    fn arrive(
+        &mut self,
+        partition: i32,
+        key: &[u8],
+        arrival: Arrival,
+        batch: Option<i64>,
+    ) -> Result<(), OwnerError> {
         let Some(join) = self.join.as_mut() else {
             return Ok(());
         };
-        let (event, change) = join
-            .store
-            .arrive(partition, key, arrival)
-            .map_err(|e| OwnerError::Restore(e.to_string()))?;
-        if let Some(bytes) = change {
-            self.txn
-                .changelog(&join.changelog, partition, key, Some(&bytes))?;
+        if batch::is_reserved(key) {
+            self.metrics
+                .outcomes
+                .with_label_values(&["reserved_id"])
+                .inc();
+            return Ok(());
         }
-        let result = match event {
+        let batch = batch.map(|b| join.batcher.batch_at(partition, b));
+        let arrived = join
+            .store
+            .arrive(partition, key, arrival, batch)
+            .map_err(|e| OwnerError::Restore(e.to_string()))?;
+        let store = &join.store;
+        join.batcher.log(
+            (partition, key),
+            (arrived.log, arrived.released),
+            |b| store.batch_pending(partition, b),
+            &mut join.records,
+        );
+        for (k, v) in join.records.drain(..) {
+            self.txn
+                .changelog(&join.changelog, partition, &k, v.as_deref())?;
+        }
+        let result = match arrived.event {
             JoinEvent::Joined { app, bad } => {
                 self.count_joined(partition, &app, bad);
                 "joined"
@@ -167,6 +212,22 @@ impl<S: TxnSink, R: StateSource> Owner<S, R> {
             JoinEvent::Waiting | JoinEvent::DuplicateApplication => return Ok(()),
         };
         self.metrics.outcomes.with_label_values(&[result]).inc();
+        Ok(())
+    }
+
+    /// Writes the open batch of every partition.
+    fn flush_batches(&mut self) -> Result<(), OwnerError> {
+        let Some(join) = self.join.as_mut() else {
+            return Ok(());
+        };
+        let store = &join.store;
+        for p in join.batcher.open_partitions() {
+            join.batcher
+                .flush(p, |b| store.batch_pending(p, b), &mut join.records);
+            for (k, v) in join.records.drain(..) {
+                self.txn.changelog(&join.changelog, p, &k, v.as_deref())?;
+            }
+        }
         Ok(())
     }
 
@@ -198,10 +259,11 @@ impl<S: TxnSink, R: StateSource> Owner<S, R> {
         }
     }
 
-    /// Removes the join's entries whose time is up on every owned outcome partition, with
-    /// tombstones in the changelog.
+    /// Writes the open batches, then removes the join's entries whose time is up on every
+    /// owned outcome partition, with tombstones in the changelog, and logs the watermarks
+    /// that moved.
     pub(super) fn expire_joins(&mut self) -> Result<(), OwnerError> {
-        let Some(join) = self.join.as_mut() else {
+        let Some(join) = self.join.as_ref() else {
             return Ok(());
         };
         let owned: Vec<i32> = self
@@ -209,62 +271,128 @@ impl<S: TxnSink, R: StateSource> Owner<S, R> {
             .get(&join.outcome_topic)
             .map(|t| t.keys().copied().collect())
             .unwrap_or_default();
+        self.flush_batches()?;
         for p in owned {
-            let app_wm = join.app_watermark.get(&p).copied().unwrap_or(i64::MIN);
-            let out_wm = join.outcome_watermark.get(&p).copied().unwrap_or(i64::MIN);
-            if app_wm == i64::MIN && out_wm == i64::MIN {
-                continue;
-            }
-            let expired = join
-                .store
-                .expire(p, app_wm, out_wm)
-                .map_err(|e| OwnerError::Restore(e.to_string()))?;
-            for id in &expired.ids {
-                self.txn.changelog(&join.changelog, p, id, None)?;
-            }
-            if !expired.ids.is_empty()
-                && let Some(owned) = self
-                    .parts
-                    .get_mut(&join.outcome_topic)
-                    .and_then(|t| t.get_mut(&p))
-            {
-                owned.dirty = true;
-            }
-            self.metrics
-                .outcomes
-                .with_label_values(&["expired_application"])
-                .inc_by(expired.applications);
-            self.metrics
-                .outcomes
-                .with_label_values(&["unknown_application"])
-                .inc_by(expired.outcomes);
+            self.expire_partition(p)?;
+        }
+        if let Some(join) = self.join.as_mut() {
+            join.carry.clear();
         }
         Ok(())
     }
 
+    fn expire_partition(&mut self, p: i32) -> Result<(), OwnerError> {
+        let Some(join) = self.join.as_mut() else {
+            return Ok(());
+        };
+        let mut written = 0;
+        for key in join.carry.remove(&p).unwrap_or_default() {
+            self.txn.changelog(&join.changelog, p, &key, None)?;
+            written += 1;
+        }
+        let marks = Watermarks {
+            applications: join.app_watermark.get(&p).copied().unwrap_or(i64::MIN),
+            outcomes: join.outcome_watermark.get(&p).copied().unwrap_or(i64::MIN),
+        };
+        let expired = if marks.applications == i64::MIN && marks.outcomes == i64::MIN {
+            Default::default()
+        } else {
+            join.store
+                .expire(p, marks.applications, marks.outcomes)
+                .map_err(|e| OwnerError::Restore(e.to_string()))?
+        };
+        let keys = expired.ids.iter().cloned();
+        let keys = keys.chain(expired.released.iter().map(|&b| batch::batch_key(b)));
+        for key in keys {
+            self.txn.changelog(&join.changelog, p, &key, None)?;
+            written += 1;
+        }
+        let removed = expired.applications + expired.outcomes + expired.markers > 0;
+        if (written > 0 || removed) && join.logged.get(&p) != Some(&marks) {
+            // Logged with the expiry it made: a restore drops what a batch still holds of
+            // it. Watermarks that removed nothing need no record.
+            let key = batch::watermarks_key();
+            self.txn
+                .changelog(&join.changelog, p, key, Some(&marks.encode()))?;
+            join.logged.insert(p, marks);
+            written += 1;
+        }
+        if written > 0
+            && let Some(owned) = self
+                .parts
+                .get_mut(&join.outcome_topic)
+                .and_then(|t| t.get_mut(&p))
+        {
+            // The changelog records need a commit, which a clean partition would not get.
+            owned.dirty = true;
+        }
+        self.metrics
+            .outcomes
+            .with_label_values(&["expired_application"])
+            .inc_by(expired.applications);
+        self.metrics
+            .outcomes
+            .with_label_values(&["unknown_application"])
+            .inc_by(expired.outcomes);
+        Ok(())
+    }
+
     /// Rebuilds the store's partitions of the outcome partitions in `parts` from the
-    /// changelog.
+    /// changelog, with the watermarks of the last checkpoint; entries a batch still holds
+    /// but that had expired are dropped again (not counted twice).
     pub(super) fn restore_joins(&mut self, parts: &[PartitionId]) -> Result<(), OwnerError> {
         let Some(join) = self.join.as_mut() else {
             return Ok(());
         };
-        for part in parts.iter().filter(|p| p.topic == join.outcome_topic) {
-            let n = restore_partition(
+        let topic = join.outcome_topic.clone();
+        for part in parts.iter().filter(|p| p.topic == topic) {
+            let p = part.partition;
+            join.batcher.discard(p);
+            join.carry.remove(&p);
+            let restored = restore_partition(
                 &join.base,
                 &join.changelog,
-                part.partition,
-                &join.store,
+                p,
+                &mut join.store,
                 self.restore_timeout,
             )
             .map_err(|e| OwnerError::Restore(e.to_string()))?;
-            join.app_watermark.remove(&part.partition);
-            join.outcome_watermark.remove(&part.partition);
+            let carry = join.settle(p, &restored)?;
             info!(
-                partition = part.partition,
-                records = n,
+                partition = p,
+                records = restored.records,
+                pending = join.store.count(p).unwrap_or(0),
                 "join store restored from its changelog"
             );
+            join.carry.insert(p, carry);
         }
         Ok(())
+    }
+}
+
+impl Join {
+    /// After partition `p` was restored: its watermarks back, what had expired dropped.
+    /// Returns the changelog keys to drop at the next checkpoint.
+    fn settle(&mut self, p: i32, restored: &Restored) -> Result<Vec<Vec<u8>>, OwnerError> {
+        self.app_watermark.remove(&p);
+        self.outcome_watermark.remove(&p);
+        self.logged.remove(&p);
+        let mut carry: Vec<Vec<u8>> = restored
+            .released
+            .iter()
+            .map(|&b| batch::batch_key(b))
+            .collect();
+        if let Some(w) = restored.watermarks {
+            self.app_watermark.insert(p, w.applications);
+            self.outcome_watermark.insert(p, w.outcomes);
+            self.logged.insert(p, w);
+            let expired = self
+                .store
+                .expire(p, w.applications, w.outcomes)
+                .map_err(|e| OwnerError::Restore(e.to_string()))?;
+            carry.extend(expired.ids);
+            carry.extend(expired.released.iter().map(|&b| batch::batch_key(b)));
+        }
+        Ok(carry)
     }
 }
