@@ -24,8 +24,12 @@ const HEADER: usize = 4;
 /// A first read takes this much, enough for most records.
 const FIRST_READ: usize = 128;
 
-/// A record of a segment as a scan reads it: its location, id and body.
-pub(crate) type Scanned = (u32, Vec<u8>, Vec<u8>);
+/// A segment as a scan reads it: its bytes, and per record its location and where its id
+/// and body are in the bytes.
+pub(crate) struct Scanned {
+    pub raw: Vec<u8>,
+    pub records: Vec<(u32, std::ops::Range<usize>, std::ops::Range<usize>)>,
+}
 
 /// One record read back: its id and body, as slices of the log's scratch buffer.
 pub(crate) struct Record<'a> {
@@ -257,32 +261,46 @@ impl Spill {
     }
 
     /// Segments holding a live record whose deadline may be before `watermarks` (per
-    /// clock), and segments under a quarter live (to compact).
+    /// clock), and segments under a quarter live (to compact) once dead records take more
+    /// than half the files and a segment besides. (Joined applications mostly leave
+    /// segments wholly dead, which go without a read: compacting at once would copy the
+    /// last quarter of each segment about to die.)
     pub(crate) fn due(&self, watermarks: [i64; 2]) -> Vec<usize> {
+        let segments = || self.slots.iter().flatten();
+        let total: u64 = segments().map(|s| u64::from(s.total_bytes)).sum();
+        let live: u64 = segments().map(|s| u64::from(s.live_bytes)).sum();
+        let compact = total > 2 * live + u64::from(SEGMENT_BYTES);
         self.slots
             .iter()
             .enumerate()
             .filter_map(|(i, s)| s.as_ref().map(|s| (i, s)))
             .filter(|(_, s)| {
-                s.sparse || (s.live > 0 && (0..2).any(|c| s.min_deadline[c] < watermarks[c]))
+                (compact && s.sparse)
+                    || (s.live > 0 && (0..2).any(|c| s.min_deadline[c] < watermarks[c]))
             })
             .map(|(i, _)| i)
             .collect()
     }
 
-    /// Every record of segment `slot` with its location: (loc, id, body).
-    pub(crate) fn records(&self, slot: usize) -> Result<Vec<Scanned>, SpillError> {
+    /// Every record of segment `slot`.
+    pub(crate) fn records(&self, slot: usize) -> Result<Scanned, SpillError> {
         let seg = self.slots[slot].as_ref().ok_or(SpillError::Damaged)?;
         let mut raw = Vec::new();
         seg.read(0, seg.len() as usize, &mut raw)?;
-        let mut out = Vec::new();
+        let mut records = Vec::with_capacity(seg.live as usize);
         let mut at = 0;
         while at < raw.len() {
             let (id, body, taken) = parse(&raw[at..]).ok_or(SpillError::Damaged)?;
-            out.push((location(slot, at as u32), id.to_vec(), body.to_vec()));
+            let id_at = at + HEADER;
+            let body_at = id_at + id.len();
+            records.push((
+                location(slot, at as u32),
+                id_at..body_at,
+                body_at..body_at + body.len(),
+            ));
             at += taken;
         }
-        Ok(out)
+        Ok(Scanned { raw, records })
     }
 
     /// After a scan: the segment's exact earliest deadlines; drops it when nothing in it
@@ -356,7 +374,7 @@ mod tests {
         assert_eq!(spill.due([6, i64::MIN]), vec![0, 1, 2]);
         assert_eq!(spill.due([5, i64::MIN]), Vec::<usize>::new());
         let live = |s: &Spill, slot: usize| s.slots[slot].as_ref().unwrap().live as usize;
-        assert_eq!(spill.records(0).unwrap().len(), live(&spill, 0));
+        assert_eq!(spill.records(0).unwrap().records.len(), live(&spill, 0));
         let in_slot = |slot: usize| -> Vec<usize> {
             (0..locs.len())
                 .filter(|&n| split(locs[n]).0 == slot)
@@ -370,9 +388,18 @@ mod tests {
             "an empty sealed segment is deleted"
         );
         let second = in_slot(1);
-        for &n in &second[..second.len() * 4 / 5] {
+        for &n in &second[..second.len() * 9 / 10] {
             spill.release(locs[n], size(n)).unwrap();
         }
+        // Not yet due: dead records do not take half the files and a segment besides.
+        assert_eq!(spill.due([i64::MIN; 2]), Vec::<usize>::new());
+        for n in in_slot(2) {
+            spill.release(locs[n], size(n)).unwrap();
+        }
+        assert!(
+            spill.slots[2].is_some(),
+            "the active segment stays, empty or not"
+        );
         assert_eq!(spill.due([i64::MIN; 2]), vec![1], "a sparse segment is due");
         assert!(spill.rescanned(1, [i64::MAX; 2]), "and worth compacting");
         assert!(!spill.rescanned(2, [i64::MAX; 2]), "the active one is not");

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use super::index::Index;
 use super::record::Entry;
-use super::spill::{Scanned, Spill, SpillError};
+use super::spill::{Spill, SpillError};
 use super::step::{Arrival, JoinEvent, step};
 
 /// The batch of a pending entry logged on its own (not in a changelog batch).
@@ -86,6 +86,9 @@ pub struct Arrived {
     /// A batch none of whose entries is current any more (its changelog record can go).
     pub released: Option<i64>,
 }
+
+/// A live record found by a scan: location, id, body and deadline (clock, time).
+type Live<'a> = (u32, &'a [u8], &'a [u8], (usize, i64));
 
 /// A stored record found for an id.
 struct Found {
@@ -318,33 +321,34 @@ impl PendingStore {
         let mut out = Expired::default();
         let due = self.part(partition).spill.due(watermarks);
         for slot in due {
-            let records = self.part(partition).spill.records(slot)?;
+            let scanned = self.part(partition).spill.records(slot)?;
             let mut earliest = [i64::MAX; 2];
             let mut live = Vec::new();
-            for (loc, id, body) in records {
-                let fp = self.fingerprint(&id);
+            for (loc, id_at, body_at) in scanned.records {
+                let (id, body) = (&scanned.raw[id_at], &scanned.raw[body_at]);
+                let fp = self.fingerprint(id);
                 if !self.part(partition).index.contains(fp, loc) {
                     continue;
                 }
-                let (batch, entry) = parse_body(&body)?;
+                let (batch, entry) = parse_body(body)?;
                 let (clock, at) = self.deadline(&entry);
                 if at >= watermarks[clock as usize] {
                     earliest[clock as usize] = earliest[clock as usize].min(at);
-                    live.push((loc, id, body));
+                    live.push((loc, id, body, (clock as usize, at)));
                     continue;
                 }
-                let size = Spill::size(&id, &body);
+                let size = Spill::size(id, body);
                 let found = Found {
                     loc,
                     size,
                     batch,
                     entry,
                 };
-                self.count_expired(partition, &id, &found, &mut out);
-                self.put(partition, &id, Some(&found), None)?;
+                self.count_expired(partition, id, &found, &mut out);
+                self.put(partition, id, Some(&found), None)?;
             }
             if self.part(partition).spill.rescanned(slot, earliest) {
-                self.compact(partition, slot, live)?;
+                self.compact(partition, slot, &live)?;
             }
         }
         Ok(out)
@@ -369,19 +373,18 @@ impl PendingStore {
         (batched && self.batch_pending(partition, found.batch) == 1).then_some(found.batch)
     }
 
-    /// Moves the live records of segment `slot` to the active segment and deletes it.
+    /// Moves the live records of segment `slot` (location, id, body, deadline) to the
+    /// active segment and deletes it.
     fn compact(
         &mut self,
         partition: i32,
         slot: usize,
-        live: Vec<Scanned>,
+        live: &[Live<'_>],
     ) -> Result<(), StoreError> {
-        for (loc, id, body) in live {
-            let fp = self.fingerprint(&id);
-            let (_, entry) = parse_body(&body)?;
-            let (clock, at) = self.deadline(&entry);
+        for &(loc, id, body, deadline) in live {
+            let fp = self.fingerprint(id);
             let part = self.part(partition);
-            let moved = part.spill.append(&id, &body, (clock as usize, at))?;
+            let moved = part.spill.append(id, body, deadline)?;
             part.index.relocate(fp, loc, Some(moved));
         }
         self.part(partition).spill.drop_segment(slot);
