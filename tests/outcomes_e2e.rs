@@ -594,10 +594,19 @@ fn outcomes_after_the_horizon_find_no_application_and_are_counted() {
     // the changelog, whose batches still hold the expired applications (their tombstones
     // are not compacted yet, and a restore reads past them); the logged watermarks drop
     // them again, without counting them twice.
-    let committed = r#"psimon_transactions_total{result="committed"}"#;
-    let seen = metric(&monitor.metrics(), committed).unwrap_or(0.0);
+    // Committed: the watermarks, logged in the transaction of the expiry, on all three
+    // partitions of the join's changelog.
+    let changelog = format!("{}.psimon-join", topics.group);
     wait_for("the expiry committed", Duration::from_secs(30), || {
-        metric(&monitor.metrics(), committed).unwrap_or(0.0) > seen
+        let keys = kcat_read_committed(&changelog, "%p %k\n");
+        let mut parts: Vec<&str> = keys
+            .iter()
+            .filter(|l| l.ends_with("psimon-watermarks"))
+            .map(|l| l.split(' ').next().unwrap_or(""))
+            .collect();
+        parts.sort();
+        parts.dedup();
+        parts.len() == 3
     });
     monitor.kill9();
     let monitor = Monitor::start(&config, d.port);
