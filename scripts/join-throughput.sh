@@ -2,10 +2,10 @@
 # The outcome join's cost end to end on the real broker. COUNT applications (default
 # 1,000,000; the example config's events, about 260 bytes) are produced once, then counted
 # twice, each time by a fresh consumer group: by psimon without [outcomes], then by psimon
-# with it (the same build, pinned to one core); then the applications' outcomes are
-# produced and joined with COUNT pending. Reports applications/s of both runs and their
-# ratio, outcomes joined/s, each run's peak resident memory (VmHWM) and the join store on
-# disk. Rates are read from /metrics, from the first counted event to the last.
+# with it (the same build, pinned to one core); then, psimon stopped, the applications'
+# outcomes are produced, and psimon restarted restores COUNT pending and joins them.
+# Reports applications/s of both runs and their ratio, outcomes joined/s, each run's peak
+# resident memory (VmHWM) and the join store on disk. Rates are read from /metrics, from the first counted event to the last.
 #
 #   scripts/join-throughput.sh [COUNT]
 #   PARTITIONS=12 scripts/join-throughput.sh   (applications and outcomes on 12 partitions;
@@ -72,7 +72,7 @@ rate() {
   while :; do
     n=$(metric "$m" || true); n=${n:-0}; n=${n%.*}
     now=$(date +%s.%N)
-    if [ -z "$first" ] && [ "$n" -gt 0 ]; then first=$now; fi
+    if [ -z "$first" ] && [ "$n" -gt 0 ]; then first=$now; echo "$now" > "$work/first"; fi
     if [ "$n" -ge "$target" ]; then break; fi
     kill -0 "$pid" 2>/dev/null || { echo "psimon stopped:" >&2; tail -5 "$work/psimon.log" >&2; exit 1; }
     sleep 0.2
@@ -88,21 +88,30 @@ stop
 echo "psimon with [outcomes] ..."
 start "$work/join.toml"
 joined=$(rate psimon_events_counted_total "$count")
-sleep 2
+apps_peak=$(peak_mb)
+# The outcomes are produced while psimon is stopped, so that their rate is the join's and
+# not the load generator's (which shares the machine); psimon restores its pending
+# applications from the changelog on restart, then joins the backlog.
+stop
 echo "producing their outcomes to $outcomes ($outcome_partitions partitions) ..."
 "$psimon" loadgen --topic "$apps" --count "$count" --start-ms "$start_ms" --step-ms 1000 \
-  --outcomes-topic "$outcomes" --outcome-delay 30d --only-outcomes &
-loadgen_pid=$!
+  --outcomes-topic "$outcomes" --outcome-delay 30d --only-outcomes
+echo "psimon with [outcomes] again: restores its pending applications, joins the outcomes ..."
+restart_at=$(date +%s.%N)
+start "$work/join.toml"
 outcomes_rate=$(rate 'psimon_outcomes_total{result="joined"}' "$count")
-wait "$loadgen_pid"
 join_peak=$(peak_mb)
+restore=$(python3 -c "print(f'{$(cat "$work/first") - $restart_at:.1f}')")
 store=$(du -sm "$work/psimon-join" | cut -f1)
-python3 - "$count" "$plain" "$joined" "$outcomes_rate" "$plain_peak" "$join_peak" "$store" <<'PY'
+python3 - "$count" "$plain" "$joined" "$outcomes_rate" "$plain_peak" "$apps_peak" "$join_peak" "$store" "$restore" <<'PY'
 import sys
-count, plain, joined, outcomes, plain_peak, join_peak, store = map(int, sys.argv[1:])
+count, plain, joined, outcomes, plain_peak, apps_peak, join_peak, store = map(int, sys.argv[1:9])
+restore = sys.argv[9]
 print(f"applications without the join: {plain:,}/s; peak resident memory {plain_peak} MiB")
 print(f"applications with the join:    {joined:,}/s = {joined / plain:.2f} of the rate without; "
       f"outcomes joined with up to {count:,} pending: {outcomes:,}/s")
-print(f"with the join: peak resident memory {join_peak} MiB; join store on disk {store} MB "
+print(f"restart with {count:,} pending: first outcome joined {restore} s after the start")
+print(f"with the join: peak resident memory {apps_peak} MiB counting the applications, "
+      f"{join_peak} MiB restoring and joining their outcomes; join store on disk {store} MB "
       f"({store * 1e6 / count:.0f} bytes per application)")
 PY

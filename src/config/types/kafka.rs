@@ -50,11 +50,12 @@ fn default_group() -> String {
     "psimon".into()
 }
 
-/// `[kafka] prefetch_bytes` by default: 96 MiB ahead. Measured with
-/// `scripts/throughput.sh` (2,000,000 events of 20 features, one core): peak resident
-/// memory 176 MB on 12 partitions and 142 MB on one, at 515-545k events/s; 24 MiB gave
-/// 61 MB at 453k/s, 128 MiB 220 MB at 524k/s.
-pub const DEFAULT_PREFETCH_BYTES: u64 = 96 << 20;
+/// `[kafka] prefetch_bytes` by default: 64 MiB ahead. Measured with
+/// `PARTITIONS=12 scripts/join-throughput.sh 2000000` (small events, one core): peak
+/// resident memory 101 MiB counting, 201 MiB restoring 2,000,000 pending applications and
+/// joining their outcomes, at the rates of 96 MiB (whose peaks were 146 and 263 MiB);
+/// 32 MiB gave 69 and 160 MiB, 5-7% slower.
+pub const DEFAULT_PREFETCH_BYTES: u64 = 64 << 20;
 
 fn default_prefetch_bytes() -> u64 {
     DEFAULT_PREFETCH_BYTES
