@@ -6,21 +6,32 @@ use psimon::binning::{BinSpec, Binner};
 use psimon::data::synth::{Rng, wide_columns, wide_row};
 use psimon::event::{Decoder, ModelFields};
 
-fn bench(c: &mut Criterion) {
-    let names = wide_columns();
+/// Deciles of the standard normal: the bins of every feature (the population bins when
+/// `population` adds scorecard bins, which are coarser, before them).
+const DECILES: [f64; 9] = [
+    -1.2816, -0.8416, -0.5244, -0.2533, 0.0, 0.2533, 0.5244, 0.8416, 1.2816,
+];
+
+fn wide_decoder(names: &[String], population: bool) -> Decoder {
+    let numeric = |edges: &[f64]| {
+        Binner::new(BinSpec::Numeric {
+            edges: edges.to_vec(),
+            special_values: vec![],
+        })
+    };
     let features = names
         .iter()
-        .map(|n| {
-            let bins = BinSpec::Numeric {
-                edges: vec![
-                    -1.2816, -0.8416, -0.5244, -0.2533, 0.0, 0.2533, 0.5244, 0.8416, 1.2816,
-                ],
-                special_values: vec![],
-            };
-            (n.clone(), format!("/{n}"), Binner::new(bins))
+        .flat_map(|n| {
+            let deciles = (n.clone(), format!("/{n}"), numeric(&DECILES));
+            let scorecard = (n.clone(), format!("/{n}"), numeric(&[-1.0, -0.3, 0.4, 1.1]));
+            if population {
+                vec![scorecard, deciles]
+            } else {
+                vec![deciles]
+            }
         })
         .collect();
-    let decoder = Decoder::new(
+    Decoder::new(
         1 << 20,
         Some("/model".into()),
         None,
@@ -29,7 +40,12 @@ fn bench(c: &mut Criterion) {
             name: "wide".into(),
             features,
         }],
-    );
+    )
+}
+
+fn bench(c: &mut Criterion) {
+    let names = wide_columns();
+    let decoder = wide_decoder(&names, false);
     let mut rng = Rng::new(1);
     let payloads: Vec<Vec<u8>> = (0..10_000)
         .map(|i| {
@@ -51,6 +67,23 @@ fn bench(c: &mut Criterion) {
             for p in &payloads {
                 n += decoder.decode(p, &mut bins).map(|d| d.model).unwrap_or(0) + bins.len();
             }
+            n
+        })
+    });
+    group.finish();
+
+    // Every feature binned twice, as scorecard and population bins (the default baseline).
+    let both = wide_decoder(&names, true);
+    let mut group = c.benchmark_group("decode_and_bin_20_numeric_with_population_bins");
+    group.throughput(Throughput::Elements(payloads.len() as u64));
+    group.bench_function("10000_events", |b| {
+        let mut bins = Vec::with_capacity(64);
+        b.iter(|| {
+            let mut n = 0usize;
+            for p in &payloads {
+                n += both.decode(p, &mut bins).map(|d| d.model).unwrap_or(0) + bins.len();
+            }
+            assert_eq!(n, payloads.len() * 40, "every event decodes");
             n
         })
     });

@@ -16,7 +16,7 @@ pub use extra::{Extra, LevelField};
 use extract::{ExtractError, Extractor, Found};
 use groups::{GroupField, GroupMatcher};
 
-use crate::binning::{BinError, Binner};
+use crate::binning::{BinError, Binner, PairedBinner};
 use crate::data::Cell;
 
 /// Why a message could not be counted; the label of `psimon_events_invalid_total{reason}`.
@@ -122,12 +122,33 @@ pub struct Decoder {
     time_slot: Option<usize>,
     /// `feature_slots[model][f]`: the extractor slot of the model's feature `f`.
     feature_slots: Vec<Vec<usize>>,
+    /// `pairs[model][f]`: features `f` and `f + 1` read one field under two numeric
+    /// binnings, binned at once.
+    pairs: Vec<Vec<Option<PairedBinner>>>,
     /// Pointer of each slot, for error details.
     pointers: Vec<String>,
     /// Fairness checks: each with its attribute's slot and its group matcher.
     groups: Vec<(GroupField, usize, GroupMatcher)>,
     /// `levels[model]`: the model's new-levels set and its watched features.
     levels: Vec<Option<LevelField>>,
+}
+
+/// For each feature, the pair it makes with the next when both read the same field under
+/// numeric binnings (a feature's scorecard and population bins are listed side by side).
+fn pairs_of(features: &[(String, String, Binner)], slots: &[usize]) -> Vec<Option<PairedBinner>> {
+    let mut pairs: Vec<Option<PairedBinner>> = vec![None; features.len()];
+    let mut f = 0;
+    while f + 1 < features.len() {
+        if slots[f] == slots[f + 1]
+            && let Some(p) = PairedBinner::new(&features[f].2, &features[f + 1].2)
+        {
+            pairs[f] = Some(p);
+            f += 2;
+        } else {
+            f += 1;
+        }
+    }
+    pairs
 }
 
 impl Decoder {
@@ -148,9 +169,14 @@ impl Decoder {
         };
         let model_slot = model_pointer.as_deref().map(&mut slot_of);
         let time_slot = time_pointer.as_deref().map(&mut slot_of);
-        let feature_slots = models
+        let feature_slots: Vec<Vec<usize>> = models
             .iter()
             .map(|m| m.features.iter().map(|(_, p, _)| slot_of(p)).collect())
+            .collect();
+        let pairs = models
+            .iter()
+            .zip(&feature_slots)
+            .map(|(m, slots)| pairs_of(&m.features, slots))
             .collect();
         let refs: Vec<&str> = pointers.iter().map(String::as_str).collect();
         Self {
@@ -160,6 +186,7 @@ impl Decoder {
             model_slot,
             time_slot,
             feature_slots,
+            pairs,
             models,
             pointers,
             groups: Vec::new(),
@@ -283,9 +310,50 @@ impl Decoder {
                 _ => return Err(self.bad_time(slot)),
             },
         };
+        self.bin_features(model, found, bins)?;
+        for (g, slot, matcher) in &self.groups {
+            if g.model != model {
+                continue;
+            }
+            if let Some(group) = matcher.group_of(&found[*slot]) {
+                extra
+                    .groups
+                    .push((g.target, (group * g.bins) as u16 + bins[g.feature]));
+            }
+        }
+        if let Some(Some(watch)) = self.levels.get(model) {
+            self.new_levels(watch, &self.feature_slots[model], (found, bins), extra);
+        }
+        Ok(Decoded {
+            model,
+            event_time_ms,
+        })
+    }
+
+    /// One bin per feature of `model` into `bins`. A feature binned twice (scorecard and
+    /// population bins) takes one count against the merged edges when its value is an
+    /// ordinary number; everything else goes through each binner.
+    fn bin_features(
+        &self,
+        model: usize,
+        found: &[Found<'_>],
+        bins: &mut Vec<u16>,
+    ) -> Result<(), Invalid> {
         bins.clear();
-        for (f, (name, pointer, binner)) in self.models[model].features.iter().enumerate() {
-            let Some(cell) = cell_of(&found[self.feature_slots[model][f]]) else {
+        let features = &self.models[model].features;
+        let (slots, pairs) = (&self.feature_slots[model], &self.pairs[model]);
+        let mut f = 0;
+        while f < features.len() {
+            if let (Some(pair), Found::Number(v)) = (&pairs[f], &found[slots[f]])
+                && v.is_finite()
+                && let Some((a, b)) = pair.bin_pair(*v)
+            {
+                bins.extend([a, b]);
+                f += 2;
+                continue;
+            }
+            let (name, pointer, binner) = &features[f];
+            let Some(cell) = cell_of(&found[slots[f]]) else {
                 return Err(invalid(
                     InvalidReason::WrongType,
                     format!("{name} ({pointer}): an object or array"),
@@ -306,24 +374,9 @@ impl Decoder {
                 ),
             })?;
             bins.push(bin as u16);
+            f += 1;
         }
-        for (g, slot, matcher) in &self.groups {
-            if g.model != model {
-                continue;
-            }
-            if let Some(group) = matcher.group_of(&found[*slot]) {
-                extra
-                    .groups
-                    .push((g.target, (group * g.bins) as u16 + bins[g.feature]));
-            }
-        }
-        if let Some(Some(watch)) = self.levels.get(model) {
-            self.new_levels(watch, &self.feature_slots[model], (found, bins), extra);
-        }
-        Ok(Decoded {
-            model,
-            event_time_ms,
-        })
+        Ok(())
     }
 
     /// The new-level cells of a model's watched features (kept out of `bin_found`'s body:
