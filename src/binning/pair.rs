@@ -3,12 +3,17 @@
 //! each binning, since every edge of either is a merged edge. Owns only that lookup; special
 //! values, missing values and text go to the binners themselves. Pure.
 
+use super::fast::{count, padded};
 use super::spec::{BinSpec, Binner};
+
+/// Merged edges a pair may have (beyond, the fixed-length count stops paying).
+const PAIR_EDGES: usize = 32;
 
 /// The merged edges of two numeric binnings and, per merged bin, the bin under each.
 #[derive(Debug, Clone)]
 pub struct PairedBinner {
-    merged: Vec<f64>,
+    /// The merged edges, padded with +inf.
+    merged: [f64; PAIR_EDGES],
     /// `first[k]`, `second[k]`: the bins of a value with `k` merged edges at or below it.
     first: Vec<u16>,
     second: Vec<u16>,
@@ -17,8 +22,7 @@ pub struct PairedBinner {
 }
 
 impl PairedBinner {
-    /// The pair of two numeric binners with at most 32 merged edges (beyond, the branch-free
-    /// count stops paying); `None` otherwise.
+    /// The pair of two numeric binners with at most 32 merged edges; `None` otherwise.
     pub fn new(a: &Binner, b: &Binner) -> Option<Self> {
         let (
             BinSpec::Numeric {
@@ -36,9 +40,7 @@ impl PairedBinner {
         let mut merged: Vec<f64> = ea.iter().chain(eb).copied().collect();
         merged.sort_by(f64::total_cmp);
         merged.dedup();
-        if merged.len() > 32 || merged.iter().any(|e| !e.is_finite()) {
-            return None;
-        }
+        let padded_edges = padded::<PAIR_EDGES>(&merged)?;
         // Bin under `edges` of a value whose merged bin is k: its edges among merged[..k].
         let table = |edges: &[f64]| -> Vec<u16> {
             (0..=merged.len())
@@ -49,7 +51,7 @@ impl PairedBinner {
             first: table(ea),
             second: table(eb),
             specials: sa.iter().chain(sb).copied().collect(),
-            merged,
+            merged: padded_edges,
         })
     }
 
@@ -60,7 +62,7 @@ impl PairedBinner {
         if self.specials.contains(&v) {
             return None;
         }
-        let k: usize = self.merged.iter().map(|e| usize::from(*e <= v)).sum();
+        let k = count(&self.merged, v);
         Some((self.first[k], self.second[k]))
     }
 }

@@ -16,7 +16,7 @@ pub use extra::{Extra, LevelField};
 use extract::{ExtractError, Extractor, Found};
 use groups::{GroupField, GroupMatcher};
 
-use crate::binning::{BinError, Binner, PairedBinner};
+use crate::binning::{BinError, Binner, FastBins, PairedBinner};
 use crate::data::Cell;
 
 /// Why a message could not be counted; the label of `psimon_events_invalid_total{reason}`.
@@ -125,6 +125,8 @@ pub struct Decoder {
     /// `pairs[model][f]`: features `f` and `f + 1` read one field under two numeric
     /// binnings, binned at once.
     pairs: Vec<Vec<Option<PairedBinner>>>,
+    /// `fast[model][f]`: feature `f`'s numeric bins ready for the fast path.
+    fast: Vec<Vec<Option<FastBins>>>,
     /// Pointer of each slot, for error details.
     pointers: Vec<String>,
     /// Fairness checks: each with its attribute's slot and its group matcher.
@@ -178,6 +180,15 @@ impl Decoder {
             .zip(&feature_slots)
             .map(|(m, slots)| pairs_of(&m.features, slots))
             .collect();
+        let fast = models
+            .iter()
+            .map(|m| {
+                m.features
+                    .iter()
+                    .map(|(_, _, b)| FastBins::new(b))
+                    .collect()
+            })
+            .collect();
         let refs: Vec<&str> = pointers.iter().map(String::as_str).collect();
         Self {
             max_bytes,
@@ -187,6 +198,7 @@ impl Decoder {
             time_slot,
             feature_slots,
             pairs,
+            fast,
             models,
             pointers,
             groups: Vec::new(),
@@ -330,9 +342,10 @@ impl Decoder {
         })
     }
 
-    /// One bin per feature of `model` into `bins`. A feature binned twice (scorecard and
-    /// population bins) takes one count against the merged edges when its value is an
-    /// ordinary number; everything else goes through each binner.
+    /// One bin per feature of `model` into `bins`. An ordinary number takes the fast path:
+    /// one count against the merged edges for a feature binned twice (scorecard and
+    /// population bins), against its padded edges otherwise; everything else goes through
+    /// each binner.
     fn bin_features(
         &self,
         model: usize,
@@ -342,6 +355,7 @@ impl Decoder {
         bins.clear();
         let features = &self.models[model].features;
         let (slots, pairs) = (&self.feature_slots[model], &self.pairs[model]);
+        let fasts = &self.fast[model];
         let mut f = 0;
         while f < features.len() {
             if let (Some(pair), Found::Number(v)) = (&pairs[f], &found[slots[f]])
@@ -350,6 +364,14 @@ impl Decoder {
             {
                 bins.extend([a, b]);
                 f += 2;
+                continue;
+            }
+            if let (Some(fast), Found::Number(v)) = (&fasts[f], &found[slots[f]])
+                && v.is_finite()
+                && let Some(bin) = fast.bin(*v)
+            {
+                bins.push(bin);
+                f += 1;
                 continue;
             }
             let (name, pointer, binner) = &features[f];

@@ -34,8 +34,14 @@ type R<T> = Result<T, ScanError>;
 
 /// Fills `out` from `payload` for the members `root` names.
 pub(crate) fn scan<'a>(root: &Node, payload: &'a [u8], out: &mut [Found<'a>]) -> R<()> {
-    let text = std::str::from_utf8(payload)
-        .map_err(|e| ScanError::Syntax("invalid UTF-8", e.valid_up_to()))?;
+    // simdutf8 checks with SIMD (detected at run time); the standard library finds where
+    // a refused payload goes wrong.
+    let text = simdutf8::basic::from_utf8(payload).map_err(|_| {
+        let at = std::str::from_utf8(payload)
+            .err()
+            .map_or(0, |e| e.valid_up_to());
+        ScanError::Syntax("invalid UTF-8", at)
+    })?;
     let mut s = Scanner {
         b: payload,
         text,
