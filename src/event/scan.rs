@@ -307,61 +307,64 @@ impl<'a> Scanner<'a> {
         Ok(v)
     }
 
-    /// A number per the JSON grammar; parsed only when `wanted`.
+    /// A number per the JSON grammar; parsed only when `wanted`. Walks a local index (the
+    /// field `i` is written once at the end, not per digit).
     #[inline]
     fn number(&mut self, wanted: bool) -> R<f64> {
+        let b = self.b;
         let start = self.i;
-        let negative = self.peek() == Some(b'-');
-        if negative {
-            self.i += 1;
-        }
+        let at = |i: usize| b.get(i).copied();
+        let mut i = start;
+        let negative = at(i) == Some(b'-');
+        i += usize::from(negative);
         // The digits as an integer while they fit (the fast path's mantissa).
-        let mut mantissa: u64 = 0;
-        let mut significant = 0u32;
-        match self.peek() {
-            Some(b'0') => self.i += 1,
-            Some(b'1'..=b'9') => self.digits_into(&mut mantissa, &mut significant),
-            _ => return self.err("invalid number"),
+        let mut digits = Digits::default();
+        match at(i) {
+            Some(b'0') => i += 1,
+            Some(b'1'..=b'9') => i = digits.read(b, i),
+            _ => return Err(ScanError::Syntax("invalid number", i)),
         }
         let mut exponent: i64 = 0;
-        if self.peek() == Some(b'.') {
-            self.i += 1;
-            if !matches!(self.peek(), Some(b'0'..=b'9')) {
-                return self.err("invalid number");
+        if at(i) == Some(b'.') {
+            i += 1;
+            if !matches!(at(i), Some(b'0'..=b'9')) {
+                return Err(ScanError::Syntax("invalid number", i));
             }
-            let before = self.i;
-            self.digits_into(&mut mantissa, &mut significant);
-            exponent -= (self.i - before) as i64;
+            let before = i;
+            i = digits.read(b, i);
+            exponent -= (i - before) as i64;
         }
-        if let Some(b'e' | b'E') = self.peek() {
-            self.i += 1;
-            let sign = match self.peek() {
+        if let Some(b'e' | b'E') = at(i) {
+            i += 1;
+            let sign = match at(i) {
                 Some(b'-') => {
-                    self.i += 1;
+                    i += 1;
                     -1
                 }
                 Some(b'+') => {
-                    self.i += 1;
+                    i += 1;
                     1
                 }
                 _ => 1,
             };
-            if !matches!(self.peek(), Some(b'0'..=b'9')) {
-                return self.err("invalid number");
+            if !matches!(at(i), Some(b'0'..=b'9')) {
+                return Err(ScanError::Syntax("invalid number", i));
             }
             let mut e: i64 = 0;
-            while let Some(d @ b'0'..=b'9') = self.peek() {
+            while let Some(d @ b'0'..=b'9') = at(i) {
                 e = (e * 10 + i64::from(d - b'0')).min(1 << 40);
-                self.i += 1;
+                i += 1;
             }
             exponent += sign * e;
         }
+        self.i = i;
         if !wanted {
             return Ok(0.0);
         }
         // Clinger's fast path: an integer below 2^53 and a power of ten up to 10^22 are
         // exact doubles, and IEEE multiplication and division round correctly, so the
         // result is the correctly rounded value (what the standard parser returns).
+        let (mantissa, significant) = (digits.mantissa, digits.significant);
         if significant <= 19 && mantissa <= 1 << 53 && (-22..=22).contains(&exponent) {
             let m = mantissa as f64;
             let v = if exponent >= 0 {
@@ -371,7 +374,7 @@ impl<'a> Scanner<'a> {
             };
             return Ok(if negative { -v } else { v });
         }
-        let text = &self.text[start..self.i];
+        let text = &self.text[start..i];
         let v: f64 = text
             .parse()
             .map_err(|_| ScanError::Syntax("invalid number", start))?;
@@ -381,21 +384,31 @@ impl<'a> Scanner<'a> {
         }
         Ok(v)
     }
+}
 
-    /// Digits, accumulated into `mantissa` while fewer than 19 significant ones have been
-    /// seen; `significant` counts them all (more than 19: the standard parser decides).
+/// A number's digits: the first 19 significant ones as an integer, and how many
+/// significant ones there are in all (more than 19: the standard parser decides).
+#[derive(Default)]
+struct Digits {
+    mantissa: u64,
+    significant: u32,
+}
+
+impl Digits {
+    /// Reads the run of digits of `b` from `i`; returns the index after it.
     #[inline]
-    fn digits_into(&mut self, mantissa: &mut u64, significant: &mut u32) {
-        while let Some(d @ b'0'..=b'9') = self.peek() {
-            if *significant < 19 {
-                *mantissa = *mantissa * 10 + u64::from(d - b'0');
+    fn read(&mut self, b: &[u8], mut i: usize) -> usize {
+        while let Some(&d @ b'0'..=b'9') = b.get(i) {
+            if self.significant < 19 {
+                self.mantissa = self.mantissa * 10 + u64::from(d - b'0');
             }
             // Leading zeros (as in 0.0012) add nothing to the mantissa.
-            if *significant > 0 || d != b'0' {
-                *significant += 1;
+            if self.significant > 0 || d != b'0' {
+                self.significant += 1;
             }
-            self.i += 1;
+            i += 1;
         }
+        i
     }
 }
 
