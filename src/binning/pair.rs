@@ -3,17 +3,13 @@
 //! each binning, since every edge of either is a merged edge. Owns only that lookup; special
 //! values, missing values and text go to the binners themselves. Pure.
 
-use super::fast::{count, padded};
+use super::fast::{FAST_EDGES, count};
 use super::spec::{BinSpec, Binner};
-
-/// Merged edges a pair may have (beyond, the fixed-length count stops paying).
-const PAIR_EDGES: usize = 32;
 
 /// The merged edges of two numeric binnings and, per merged bin, the bin under each.
 #[derive(Debug, Clone)]
 pub struct PairedBinner {
-    /// The merged edges, padded with +inf.
-    merged: [f64; PAIR_EDGES],
+    merged: Box<[f64]>,
     /// `first[k]`, `second[k]`: the bins of a value with `k` merged edges at or below it.
     first: Vec<u16>,
     second: Vec<u16>,
@@ -40,7 +36,9 @@ impl PairedBinner {
         let mut merged: Vec<f64> = ea.iter().chain(eb).copied().collect();
         merged.sort_by(f64::total_cmp);
         merged.dedup();
-        let padded_edges = padded::<PAIR_EDGES>(&merged)?;
+        if merged.len() > FAST_EDGES || merged.iter().any(|e| !e.is_finite()) {
+            return None;
+        }
         // Bin under `edges` of a value whose merged bin is k: its edges among merged[..k].
         let table = |edges: &[f64]| -> Vec<u16> {
             (0..=merged.len())
@@ -51,7 +49,7 @@ impl PairedBinner {
             first: table(ea),
             second: table(eb),
             specials: sa.iter().chain(sb).copied().collect(),
-            merged: padded_edges,
+            merged: merged.into(),
         })
     }
 
