@@ -1,8 +1,9 @@
 //! Bins come from the baseline, never from the current data. This module owns bin specs
 //! (`spec`), the baseline file (`baseline`) and the builders that choose bins from a
-//! development sample (`quantile`, `stumps`, `merge`, `build`), and the population bins
-//! kept next to the scorecard's (`population`) and both binned at once (`pair`), the decoder's fast path (`fast`), and which categorical levels development
-//! saw (`known`).
+//! development sample (`quantile`, `stumps`, `merge`, `build`), the population bins kept
+//! next to the scorecard's (`population`), the decoder's fast path for numbers (`fast`,
+//! with both binnings of a field at once: `pair`), and which categorical levels
+//! development saw (`known`).
 
 pub(crate) mod baseline;
 pub(crate) mod build;
@@ -18,7 +19,7 @@ pub(crate) mod stumps;
 pub use baseline::{
     BaselineError, BaselineFile, FeatureBaseline, ModelBaseline, PopulationBins, TargetInfo,
 };
-pub use fast::FastBins;
+pub use fast::{FastBins, FastPath};
 pub use known::KnownLevels;
 pub use pair::PairedBinner;
 pub use spec::{BinError, BinSpec, Binner};

@@ -3,8 +3,7 @@
 //! each binning, since every edge of either is a merged edge. Owns only that lookup; special
 //! values, missing values and text go to the binners themselves. Pure.
 
-use super::fast::{FAST_EDGES, count};
-use super::spec::{BinSpec, Binner};
+use super::spec::{BinSpec, Binner, COUNTED_EDGES, count_at_or_below};
 
 /// The merged edges of two numeric binnings and, per merged bin, the bin under each.
 #[derive(Debug, Clone)]
@@ -36,7 +35,7 @@ impl PairedBinner {
         let mut merged: Vec<f64> = ea.iter().chain(eb).copied().collect();
         merged.sort_by(f64::total_cmp);
         merged.dedup();
-        if merged.len() > FAST_EDGES || merged.iter().any(|e| !e.is_finite()) {
+        if merged.len() > COUNTED_EDGES || merged.iter().any(|e| !e.is_finite()) {
             return None;
         }
         // Bin under `edges` of a value whose merged bin is k: its edges among merged[..k].
@@ -60,7 +59,7 @@ impl PairedBinner {
         if self.specials.contains(&v) {
             return None;
         }
-        let k = count(&self.merged, v);
+        let k = count_at_or_below(&self.merged, v);
         Some((self.first[k], self.second[k]))
     }
 }

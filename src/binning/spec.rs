@@ -156,6 +156,18 @@ impl BinSpec {
     }
 }
 
+/// Edges up to which a bin is found by counting rather than by a binary search.
+pub(crate) const COUNTED_EDGES: usize = 32;
+
+/// The edges at or below `v`: its bin. A branch-free count for the usual handful of edges
+/// (random values make a binary search mispredict); the same bin as the search on sorted
+/// edges. Over the real edges only: padding them to a fixed length for the compiler to
+/// unroll measured 5% slower (`cargo bench --bench decode`).
+#[inline]
+pub(crate) fn count_at_or_below(edges: &[f64], v: f64) -> usize {
+    edges.iter().map(|e| usize::from(*e <= v)).sum()
+}
+
 /// A spec ready to bin values fast (a level index for categorical features).
 #[derive(Debug, Clone)]
 pub struct Binner {
@@ -198,9 +210,7 @@ impl Binner {
             None => self.spec.missing_bin(),
             Some(v) => match special_values.iter().position(|s| *s == v) {
                 Some(i) => edges.len() + 1 + i,
-                // A branch-free count for the usual handful of edges (random values make
-                // a binary search mispredict); the same bin as the search on sorted edges.
-                None if edges.len() <= 32 => edges.iter().map(|e| usize::from(*e <= v)).sum(),
+                None if edges.len() <= COUNTED_EDGES => count_at_or_below(edges, v),
                 None => edges.partition_point(|e| *e <= v),
             },
         }

@@ -16,7 +16,7 @@ pub use extra::{Extra, LevelField};
 use extract::{ExtractError, Extractor, Found};
 use groups::{GroupField, GroupMatcher};
 
-use crate::binning::{BinError, Binner, FastBins, PairedBinner};
+use crate::binning::{BinError, Binner, FastPath};
 use crate::data::Cell;
 
 /// Why a message could not be counted; the label of `psimon_events_invalid_total{reason}`.
@@ -122,35 +122,15 @@ pub struct Decoder {
     time_slot: Option<usize>,
     /// `feature_slots[model][f]`: the extractor slot of the model's feature `f`.
     feature_slots: Vec<Vec<usize>>,
-    /// `pairs[model][f]`: features `f` and `f + 1` read one field under two numeric
-    /// binnings, binned at once.
-    pairs: Vec<Vec<Option<PairedBinner>>>,
-    /// `fast[model][f]`: feature `f`'s numeric bins ready for the fast path.
-    fast: Vec<Vec<Option<FastBins>>>,
+    /// `fast[model][f]`: how feature `f` bins a finite number (with `f + 1` when both
+    /// read one field under numeric binnings).
+    fast: Vec<Vec<FastPath>>,
     /// Pointer of each slot, for error details.
     pointers: Vec<String>,
     /// Fairness checks: each with its attribute's slot and its group matcher.
     groups: Vec<(GroupField, usize, GroupMatcher)>,
     /// `levels[model]`: the model's new-levels set and its watched features.
     levels: Vec<Option<LevelField>>,
-}
-
-/// For each feature, the pair it makes with the next when both read the same field under
-/// numeric binnings (a feature's scorecard and population bins are listed side by side).
-fn pairs_of(features: &[(String, String, Binner)], slots: &[usize]) -> Vec<Option<PairedBinner>> {
-    let mut pairs: Vec<Option<PairedBinner>> = vec![None; features.len()];
-    let mut f = 0;
-    while f + 1 < features.len() {
-        if slots[f] == slots[f + 1]
-            && let Some(p) = PairedBinner::new(&features[f].2, &features[f + 1].2)
-        {
-            pairs[f] = Some(p);
-            f += 2;
-        } else {
-            f += 1;
-        }
-    }
-    pairs
 }
 
 impl Decoder {
@@ -175,18 +155,12 @@ impl Decoder {
             .iter()
             .map(|m| m.features.iter().map(|(_, p, _)| slot_of(p)).collect())
             .collect();
-        let pairs = models
-            .iter()
-            .zip(&feature_slots)
-            .map(|(m, slots)| pairs_of(&m.features, slots))
-            .collect();
         let fast = models
             .iter()
-            .map(|m| {
-                m.features
-                    .iter()
-                    .map(|(_, _, b)| FastBins::new(b))
-                    .collect()
+            .zip(&feature_slots)
+            .map(|(m, slots)| {
+                let binners: Vec<&Binner> = m.features.iter().map(|(_, _, b)| b).collect();
+                FastPath::plan(&binners, |f| slots[f] == slots[f + 1])
             })
             .collect();
         let refs: Vec<&str> = pointers.iter().map(String::as_str).collect();
@@ -197,7 +171,6 @@ impl Decoder {
             model_slot,
             time_slot,
             feature_slots,
-            pairs,
             fast,
             models,
             pointers,
@@ -342,10 +315,9 @@ impl Decoder {
         })
     }
 
-    /// One bin per feature of `model` into `bins`. An ordinary number takes the fast path:
-    /// one count against the merged edges for a feature binned twice (scorecard and
-    /// population bins), against its padded edges otherwise; everything else goes through
-    /// each binner.
+    /// One bin per feature of `model` into `bins`. A finite number takes the fast path
+    /// (one count against the merged edges for a field binned twice, scorecard and
+    /// population bins); everything else goes through each binner.
     fn bin_features(
         &self,
         model: usize,
@@ -354,25 +326,17 @@ impl Decoder {
     ) -> Result<(), Invalid> {
         bins.clear();
         let features = &self.models[model].features;
-        let (slots, pairs) = (&self.feature_slots[model], &self.pairs[model]);
-        let fasts = &self.fast[model];
+        let (slots, fast) = (&self.feature_slots[model], &self.fast[model]);
         let mut f = 0;
         while f < features.len() {
-            if let (Some(pair), Found::Number(v)) = (&pairs[f], &found[slots[f]])
+            if let Found::Number(v) = &found[slots[f]]
                 && v.is_finite()
-                && let Some((a, b)) = pair.bin_pair(*v)
             {
-                bins.extend([a, b]);
-                f += 2;
-                continue;
-            }
-            if let (Some(fast), Found::Number(v)) = (&fasts[f], &found[slots[f]])
-                && v.is_finite()
-                && let Some(bin) = fast.bin(*v)
-            {
-                bins.push(bin);
-                f += 1;
-                continue;
+                let taken = fast[f].bin(*v, bins);
+                if taken > 0 {
+                    f += taken;
+                    continue;
+                }
             }
             let (name, pointer, binner) = &features[f];
             let Some(cell) = cell_of(&found[slots[f]]) else {
