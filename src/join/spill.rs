@@ -101,10 +101,16 @@ fn split(loc: u32) -> (usize, u32) {
     )
 }
 
+/// The id and body lengths in the header at the start of `raw`.
+fn lengths(raw: &[u8]) -> Option<(usize, usize)> {
+    let h = raw.get(..HEADER)?;
+    let id_len = usize::from(u16::from_le_bytes([h[0], h[1]]));
+    Some((id_len, usize::from(u16::from_le_bytes([h[2], h[3]]))))
+}
+
 /// Parses the record at the start of `raw`: (id, body, bytes taken with padding).
 fn parse(raw: &[u8]) -> Option<(&[u8], &[u8], usize)> {
-    let id_len = usize::from(u16::from_le_bytes(raw.get(0..2)?.try_into().ok()?));
-    let body_len = usize::from(u16::from_le_bytes(raw.get(2..4)?.try_into().ok()?));
+    let (id_len, body_len) = lengths(raw)?;
     let id = raw.get(HEADER..HEADER + id_len)?;
     let body = raw.get(HEADER + id_len..HEADER + id_len + body_len)?;
     Some((id, body, padded(HEADER + id_len + body_len)))
@@ -149,7 +155,7 @@ impl Spill {
         body: &[u8],
         deadline: (usize, i64),
     ) -> Result<u32, SpillError> {
-        let size = padded(HEADER + id.len() + body.len());
+        let size = Self::size(id, body);
         let (Ok(id_len), Ok(body_len)) = (u16::try_from(id.len()), u16::try_from(body.len()))
         else {
             return Err(SpillError::TooLong(size));
@@ -222,17 +228,9 @@ impl Spill {
             .and_then(Option::as_ref)
             .ok_or(SpillError::Damaged)?;
         seg.read(offset, FIRST_READ, &mut self.scratch)?;
-        let need = match parse(&self.scratch) {
-            Some(_) => None,
-            None => {
-                let h = self.scratch.get(0..HEADER).ok_or(SpillError::Damaged)?;
-                let id_len = usize::from(u16::from_le_bytes([h[0], h[1]]));
-                let body_len = usize::from(u16::from_le_bytes([h[2], h[3]]));
-                Some(HEADER + id_len + body_len)
-            }
-        };
-        if let Some(len) = need {
-            seg.read(offset, len, &mut self.scratch)?;
+        if parse(&self.scratch).is_none() {
+            let (id_len, body_len) = lengths(&self.scratch).ok_or(SpillError::Damaged)?;
+            seg.read(offset, HEADER + id_len + body_len, &mut self.scratch)?;
         }
         let (id, body, _) = parse(&self.scratch).ok_or(SpillError::Damaged)?;
         Ok(Record { id, body })

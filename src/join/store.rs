@@ -171,10 +171,9 @@ impl PendingStore {
     /// The record stored for `id` on `partition`, if any.
     fn find(&mut self, partition: i32, id: &[u8]) -> Result<Option<Found>, StoreError> {
         let fp = self.fingerprint(id);
-        let part = self.part(partition);
-        let candidates: Vec<u32> = part.index.candidates(fp).collect();
-        for loc in candidates {
-            let r = part.spill.read(loc)?;
+        let Part { index, spill } = self.part(partition);
+        for loc in index.candidates(fp) {
+            let r = spill.read(loc)?;
             if r.id == id {
                 let size = Spill::size(r.id, r.body);
                 let (batch, entry) = parse_body(r.body)?;
@@ -194,25 +193,25 @@ impl PendingStore {
         Ok(self.find(partition, id)?.map(|f| f.entry))
     }
 
-    /// Replaces what `old` stored for the id with `new` (in `batch`, for a pending entry).
-    /// Returns the batch released by the replacement, if any.
+    /// Replaces what `old` stored for the id with `new`: the entry, its encoded bytes and
+    /// its batch (for a pending entry). Returns the batch released by the replacement.
     fn put(
         &mut self,
         partition: i32,
         id: &[u8],
         old: Option<&Found>,
-        new: Option<(&Entry, i64)>,
+        new: Option<(&Entry, &[u8], i64)>,
     ) -> Result<Option<i64>, StoreError> {
         let fp = self.fingerprint(id);
         let mut released = None;
         if let Some(o) = old {
             let part = self.part(partition);
             part.spill.release(o.loc, o.size)?;
-            if !matches!(new, Some((_, b)) if b == o.batch) {
+            if !matches!(new, Some((_, _, b)) if b == o.batch) {
                 released = self.unbatch(partition, o);
             }
         }
-        let Some((entry, batch)) = new else {
+        let Some((entry, bytes, batch)) = new else {
             if let Some(o) = old {
                 self.part(partition).index.relocate(fp, o.loc, None);
             }
@@ -220,7 +219,7 @@ impl PendingStore {
         };
         let deadline = self.deadline(entry);
         let mut body = std::mem::take(&mut self.body);
-        body_of(batch, &entry.encode(), &mut body);
+        body_of(batch, bytes, &mut body);
         let part = self.part(partition);
         let loc = part
             .spill
@@ -287,13 +286,9 @@ impl PendingStore {
             (_, Some(o), _) if o.batch == NO_BATCH => NO_BATCH,
             (_, _, Some(b)) => b,
         };
-        let released = self.put(
-            partition,
-            id,
-            old.as_ref(),
-            new.as_ref().map(|e| (e, batch)),
-        )?;
-        let bytes = new.map(|n| n.encode()).unwrap_or_default();
+        let bytes = new.as_ref().map(Entry::encode).unwrap_or_default();
+        let new = new.as_ref().map(|e| (e, bytes.as_slice(), batch));
+        let released = self.put(partition, id, old.as_ref(), new)?;
         let log = if batch == NO_BATCH {
             Log::Entry(bytes)
         } else {
@@ -407,12 +402,9 @@ impl PendingStore {
         if old.is_none() && new.is_none() {
             return Ok(None);
         }
-        self.put(
-            partition,
-            id,
-            old.as_ref(),
-            new.as_ref().map(|e| (e, NO_BATCH)),
-        )
+        // The bytes read are stored as they are (they decoded): no encoding again.
+        let new = new.as_ref().zip(value).map(|(e, v)| (e, v, NO_BATCH));
+        self.put(partition, id, old.as_ref(), new)
     }
 
     /// Applies one entry of a changelog batch while restoring. The entries of a partition's
@@ -432,7 +424,7 @@ impl PendingStore {
         if matches!(new, Entry::Early(_)) {
             return Err(StoreError::Damaged("a batch holds an early outcome".into()));
         }
-        self.put(partition, id, old.as_ref(), Some((&new, batch)))
+        self.put(partition, id, old.as_ref(), Some((&new, entry, batch)))
     }
 
     /// Drops everything of `partition` (before restoring it from the changelog).

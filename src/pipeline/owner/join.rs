@@ -18,7 +18,7 @@ use super::{Owner, OwnerError};
 use crate::join::batch::{self, Batcher, Watermarks};
 use crate::join::partitioner::partition_of;
 use crate::join::{
-    Arrival, JoinEvent, OutcomeSeen, PendingApp, PendingStore, Restored, restore_partition,
+    Arrival, Expired, JoinEvent, OutcomeSeen, PendingApp, PendingStore, Restored, restore_partition,
 };
 use crate::pipeline::ports::{StateSource, TxnSink};
 use crate::state::PartitionId;
@@ -198,10 +198,7 @@ impl<S: TxnSink, R: StateSource> Owner<S, R> {
             |b| store.batch_pending(partition, b),
             &mut join.records,
         );
-        for (k, v) in join.records.drain(..) {
-            self.txn
-                .changelog(&join.changelog, partition, &k, v.as_deref())?;
-        }
+        write_records(&mut self.txn, &join.changelog, partition, &mut join.records)?;
         let result = match arrived.event {
             JoinEvent::Joined { app, bad } => {
                 self.count_joined(partition, &app, bad);
@@ -224,9 +221,7 @@ impl<S: TxnSink, R: StateSource> Owner<S, R> {
         for p in join.batcher.open_partitions() {
             join.batcher
                 .flush(p, |b| store.batch_pending(p, b), &mut join.records);
-            for (k, v) in join.records.drain(..) {
-                self.txn.changelog(&join.changelog, p, &k, v.as_deref())?;
-            }
+            write_records(&mut self.txn, &join.changelog, p, &mut join.records)?;
         }
         Ok(())
     }
@@ -301,9 +296,7 @@ impl<S: TxnSink, R: StateSource> Owner<S, R> {
                 .expire(p, marks.applications, marks.outcomes)
                 .map_err(|e| OwnerError::Restore(e.to_string()))?
         };
-        let keys = expired.ids.iter().cloned();
-        let keys = keys.chain(expired.released.iter().map(|&b| batch::batch_key(b)));
-        for key in keys {
+        for key in dropped_keys(&expired) {
             self.txn.changelog(&join.changelog, p, &key, None)?;
             written += 1;
         }
@@ -370,6 +363,25 @@ impl<S: TxnSink, R: StateSource> Owner<S, R> {
     }
 }
 
+/// Writes `records` (key, value or tombstone) to the changelog's `partition`, emptying it.
+fn write_records(
+    txn: &mut impl TxnSink,
+    changelog: &str,
+    partition: i32,
+    records: &mut batch::Records,
+) -> Result<(), OwnerError> {
+    for (k, v) in records.drain(..) {
+        txn.changelog(changelog, partition, &k, v.as_deref())?;
+    }
+    Ok(())
+}
+
+/// The changelog keys an expiry drops: the ids logged on their own, the batches released.
+fn dropped_keys(expired: &Expired) -> impl Iterator<Item = Vec<u8>> + '_ {
+    let batches = expired.released.iter().map(|&b| batch::batch_key(b));
+    expired.ids.iter().cloned().chain(batches)
+}
+
 impl Join {
     /// After partition `p` was restored: its watermarks back, what had expired dropped.
     /// Returns the changelog keys to drop at the next checkpoint.
@@ -390,8 +402,7 @@ impl Join {
                 .store
                 .expire(p, w.applications, w.outcomes)
                 .map_err(|e| OwnerError::Restore(e.to_string()))?;
-            carry.extend(expired.ids);
-            carry.extend(expired.released.iter().map(|&b| batch::batch_key(b)));
+            carry.extend(dropped_keys(&expired));
         }
         Ok(carry)
     }
