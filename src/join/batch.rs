@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 
 use super::store::Log;
-use crate::state::codec::{CodecError, Reader, put_varint, zigzag};
+use crate::state::codec::{CodecError, Reader, put_prefixed, put_varint, zigzag};
 
 /// A batch is written once it holds this many entries or `BATCH_BYTES`.
 const BATCH_ENTRIES: usize = 2048;
@@ -92,10 +92,8 @@ impl BatchBuf {
     }
 
     pub fn push(&mut self, id: &[u8], entry: &[u8]) {
-        put_varint(&mut self.value, id.len() as u64);
-        self.value.extend_from_slice(id);
-        put_varint(&mut self.value, entry.len() as u64);
-        self.value.extend_from_slice(entry);
+        put_prefixed(&mut self.value, id);
+        put_prefixed(&mut self.value, entry);
         self.len += 1;
     }
 
@@ -192,10 +190,8 @@ pub fn decode_batch(raw: &[u8]) -> Result<Vec<BatchEntry<'_>>, CodecError> {
     }
     let mut out = Vec::new();
     while !r.at_end() {
-        let n = usize::try_from(r.varint()?).map_err(|_| CodecError::Malformed)?;
-        let id = r.bytes(n)?;
-        let n = usize::try_from(r.varint()?).map_err(|_| CodecError::Malformed)?;
-        out.push((id, r.bytes(n)?));
+        let id = r.prefixed()?;
+        out.push((id, r.prefixed()?));
     }
     Ok(out)
 }

@@ -146,8 +146,7 @@ pub fn encode_pane(r: &PaneRecord, out: &mut Vec<u8>) {
     out.extend_from_slice(&r.as_of.to_le_bytes());
     out.extend_from_slice(&r.min_ms.to_le_bytes());
     out.extend_from_slice(&r.max_ms.to_le_bytes());
-    put_varint(out, r.baseline_id.len() as u64);
-    out.extend_from_slice(r.baseline_id.as_bytes());
+    put_prefixed(out, r.baseline_id.as_bytes());
     put_varint(out, r.applications);
     put_varint(out, r.counts.len() as u64);
     for &c in &r.counts {
@@ -163,8 +162,7 @@ pub fn decode_pane(raw: &[u8]) -> Result<PaneRecord, CodecError> {
     let as_of = r.u64()? as i64;
     let min_ms = r.u64()? as i64;
     let max_ms = r.u64()? as i64;
-    let id_len = r.varint()? as usize;
-    let baseline_id = std::str::from_utf8(r.bytes(id_len)?)
+    let baseline_id = std::str::from_utf8(r.prefixed()?)
         .map_err(|_| CodecError::Malformed)?
         .to_string();
     let applications = r.varint()?;
@@ -213,8 +211,7 @@ pub struct DriftRecord {
 
 pub fn encode_drift(r: &DriftRecord) -> Vec<u8> {
     let mut out = vec![FORMAT_VERSION, r.state];
-    put_varint(&mut out, r.baseline_id.len() as u64);
-    out.extend_from_slice(r.baseline_id.as_bytes());
+    put_prefixed(&mut out, r.baseline_id.as_bytes());
     out
 }
 
@@ -222,8 +219,7 @@ pub fn decode_drift(raw: &[u8]) -> Result<DriftRecord, CodecError> {
     let mut r = Reader { raw, at: 0 };
     r.version()?;
     let state = r.bytes(1)?[0];
-    let len = r.varint()? as usize;
-    let baseline_id = std::str::from_utf8(r.bytes(len)?)
+    let baseline_id = std::str::from_utf8(r.prefixed()?)
         .map_err(|_| CodecError::Malformed)?
         .to_string();
     if r.at != raw.len() || state > 2 {
@@ -245,6 +241,12 @@ pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
         v >>= 7;
     }
     out.push(v as u8);
+}
+
+/// Appends `bytes` after their length, a varint (`Reader::prefixed` reads them back).
+pub(crate) fn put_prefixed(out: &mut Vec<u8>, bytes: &[u8]) {
+    put_varint(out, bytes.len() as u64);
+    out.extend_from_slice(bytes);
 }
 
 /// Zig-zag: small negative and positive integers both become small varints.
@@ -279,14 +281,20 @@ impl<'a> Reader<'a> {
 
     /// Refuses trailing bytes.
     pub(crate) fn finish(&self) -> Result<(), CodecError> {
-        if self.at == self.raw.len() {
+        if self.at_end() {
             Ok(())
         } else {
             Err(CodecError::Malformed)
         }
     }
 
-    pub(crate) fn bytes(&mut self, n: usize) -> Result<&'a [u8], CodecError> {
+    /// Bytes written by `put_prefixed`.
+    pub(crate) fn prefixed(&mut self) -> Result<&'a [u8], CodecError> {
+        let n = usize::try_from(self.varint()?).map_err(|_| CodecError::Malformed)?;
+        self.bytes(n)
+    }
+
+    fn bytes(&mut self, n: usize) -> Result<&'a [u8], CodecError> {
         let end = self.at.checked_add(n).ok_or(CodecError::Malformed)?;
         let s = self.raw.get(self.at..end).ok_or(CodecError::Malformed)?;
         self.at = end;
