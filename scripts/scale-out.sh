@@ -44,14 +44,15 @@ start_all() {
 }
 # METRIC of each instance, one line each.
 of_each() {
-  local p
+  local p v
   for p in "${ports[@]}"; do
-    curl -s "127.0.0.1:$p/metrics" | awk -v m="$1" '$1 == m {v=$2} END {print v+0}'
+    v=$(metric "$1" "$p")
+    echo "${v:-0}"
   done
 }
 sum_of() { of_each "$1" | awk '{t += $1} END {print t+0}'; }
 for i in $(seq 1 "$instances"); do
-  ports+=("$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')")
+  ports+=("$(free_port)")
   sed -e "s/127.0.0.1:$port/127.0.0.1:${ports[-1]}/" "$work/base.toml" > "$work/i$i.toml"
 done
 # The group forms on the empty topic first; its static members then stop and come back

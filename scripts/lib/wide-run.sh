@@ -1,10 +1,11 @@
-# Shared by scripts/throughput.sh and scripts/restore-time.sh (sourced, not run): the
-# psimon binary, the local broker, a work directory cleaned up on exit, a free HTTP port,
-# a /metrics reader, and the head of a `psimon run` config for the 20 numeric features
-# `f00..f19` that `psimon generate/loadgen --wide` write.
+# Shared by scripts/throughput.sh, restore-time.sh, join-throughput.sh and scale-out.sh
+# (sourced, not run): the psimon binary, the local broker, a work directory cleaned up on
+# exit, a free HTTP port, a /metrics reader, and the head of a `psimon run` config for the
+# 20 numeric features `f00..f19` that `psimon generate/loadgen --wide` write.
 #
-# Sets: psimon, work, port, suffix. Defines: metric NAME, wide_config_head NAME TOPIC
-# [MAPPING_LINE...]. The caller sets `pid` to the psimon it starts; cleanup stops it.
+# Sets: psimon, work, port, suffix. Defines: metric NAME [PORT], free_port,
+# wide_config_head NAME TOPIC [MAPPING_LINE...]. The caller sets `pid` to the psimon it
+# starts; cleanup stops it.
 
 psimon=${PSIMON_BIN:-target/release/psimon}
 [ -x "$psimon" ] || cargo build --release
@@ -18,9 +19,14 @@ cleanup() {
 }
 trap cleanup EXIT
 suffix=$(date +%s%N)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# A port free on 127.0.0.1 now.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+port=$(free_port)
 
-metric() { curl -s "127.0.0.1:$port/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+# METRIC's value on the /metrics of psimon at PORT (default $port); nothing if absent.
+metric() { curl -s "127.0.0.1:${2:-$port}/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 
 # [kafka], [http], [mapping] with the wide features, and the model `wide` (baseline.json in
 # the work directory); windows and evaluation are the caller's.
