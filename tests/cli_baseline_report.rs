@@ -513,3 +513,74 @@ fn report_states_follow_the_monitors_rule_and_field_names_match_the_api() {
         assert_eq!(words[words.len() - 2], state, "{line}");
     }
 }
+
+#[test]
+fn report_divergences_are_those_of_the_series_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = generate(dir.path(), "dev.csv", 10_000, 0.0, 21);
+    let cur = generate(dir.path(), "cur.csv", 4_000, 0.6, 22);
+    let base = dir.path().join("base.json");
+    stumps_baseline(&dev, &base);
+    let args = [
+        "report",
+        "--baseline",
+        path_str(&base),
+        "--input",
+        path_str(&cur),
+    ];
+    let json = ok(&[&args[..], &["--divergences", "--format", "json"]].concat());
+    let report: Value = serde_json::from_str(&json).unwrap();
+    let mut checked = 0;
+    for f in report["features"].as_array().unwrap() {
+        let bins = f["bins"].as_array().unwrap();
+        let count = |k: &str| -> Vec<f64> { bins.iter().map(|b| b[k].as_f64().unwrap()).collect() };
+        let (x, y) = (count("current_count"), count("baseline_count"));
+        // Offline: the kept bins, +0.5 smoothing, KL(now || baseline) and Pearson's chi2.
+        let kept: Vec<usize> = (0..x.len()).filter(|&i| x[i] + y[i] > 0.0).collect();
+        let k = kept.len() as f64;
+        let (sx, sy): (f64, f64) = (x.iter().sum(), y.iter().sum());
+        let p: Vec<f64> = kept
+            .iter()
+            .map(|&i| (x[i] + 0.5) / (sx + 0.5 * k))
+            .collect();
+        let q: Vec<f64> = kept
+            .iter()
+            .map(|&i| (y[i] + 0.5) / (sy + 0.5 * k))
+            .collect();
+        let kl: f64 = p.iter().zip(&q).map(|(p, q)| p * (p / q).ln()).sum();
+        let chi: f64 = p.iter().zip(&q).map(|(p, q)| (p - q).powi(2) / q).sum();
+        let d = &f["divergences"];
+        let got = |m: &str| d[m]["value"].as_f64().unwrap();
+        assert!(
+            (got("kl_pq") - kl).abs() <= 1e-12 * kl.max(1e-12),
+            "{}",
+            f["feature"]
+        );
+        assert!((got("chi_square") - chi).abs() <= 1e-12 * chi.max(1e-12));
+        // Every member tests the same hypothesis as PSI: the same degrees of freedom.
+        assert_eq!(d["hellinger"]["chi2_df"], f["psi"]["chi2_df"]);
+        checked += 1;
+    }
+    assert!(checked >= 8, "{checked} series");
+    // The shifted sample moves bureau_score: every member finds it.
+    let score = report["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["feature"] == "bureau_score" && f["binning"] == "scorecard")
+        .unwrap();
+    for (m, v) in score["divergences"].as_object().unwrap() {
+        assert!(v["chi2_pvalue"].as_f64().unwrap() < 1e-6, "{m}: {v}");
+    }
+    let table = ok(&[&args[..], &["--divergences"]].concat());
+    assert!(
+        table.contains("Divergences of now against the baseline"),
+        "{table}"
+    );
+    let html = ok(&[&args[..], &["--divergences", "--format", "html"]].concat());
+    assert!(html.contains("jensen_shannon"));
+    // Without the flag, nothing changes.
+    let plain: Value =
+        serde_json::from_str(&ok(&[&args[..], &["--format", "json"]].concat())).unwrap();
+    assert!(plain["features"][0].get("divergences").is_none());
+}

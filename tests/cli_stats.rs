@@ -98,3 +98,48 @@ fn malformed_files_fail_cleanly() {
         "reading /nonexistent/x.json",
     );
 }
+
+#[test]
+fn divergences_through_the_cli_equal_scipy() {
+    // The oracle's cases as `psimon stats` input: first/second as current/baseline.
+    let oracle: Value = serde_json::from_str(include_str!("data/divergence_oracle.json")).unwrap();
+    let case = &oracle["cases"][0];
+    assert_eq!(case["second_fixed"], false);
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("case.json");
+    let doc = serde_json::json!({"current": case["first"], "baseline": case["second"]});
+    std::fs::write(&input, doc.to_string()).unwrap();
+    let path = input.to_str().unwrap();
+    let out: Value =
+        serde_json::from_str(&ok(&["stats", "--input", path, "--divergences"])).unwrap();
+    let members = &out["results"][0]["divergences"]["psi"];
+    for name in [
+        "jensen_shannon",
+        "hellinger",
+        "kl_pq",
+        "kl_qp",
+        "chi_square",
+    ] {
+        let (g, e) = (
+            members[name]["value"].as_f64().unwrap(),
+            case["expected"][name]["value"].as_f64().unwrap(),
+        );
+        assert!((g - e).abs() <= 1e-10 * e, "{name}: {g} vs {e}");
+    }
+    // Without the flag the output is the reference schema: no divergences.
+    let plain: Value = serde_json::from_str(&ok(&["stats", "--input", path])).unwrap();
+    assert!(plain["results"][0].get("divergences").is_none());
+    let table = ok(&[
+        "stats",
+        "--input",
+        path,
+        "--divergences",
+        "--format",
+        "table",
+    ]);
+    assert!(
+        table.contains("Divergences, current vs baseline"),
+        "{table}"
+    );
+    assert!(table.contains("jensen_shannon"), "{table}");
+}

@@ -19,6 +19,7 @@ use crate::evaluate::{DriftState, ShareThresholds, Thresholds, iv_drop_state, ne
 use crate::stats::{Adjustment, IvChange, PsiOptions, PsiStats, adjust};
 
 mod backtest;
+mod divergences;
 mod document;
 mod fairness;
 mod text;
@@ -51,6 +52,8 @@ pub(crate) struct ReportArgs {
     /// PSI thresholds of the drift state, as `[evaluation] warning_psi` and `alert_psi`.
     pub warning_psi: f64,
     pub alert_psi: f64,
+    /// Add the divergence family of each series (`--divergences`).
+    pub divergences: bool,
 }
 
 /// The drift state the monitor would give this PSI on its first evaluation (the stream's
@@ -161,6 +164,9 @@ pub(crate) fn run(a: ReportArgs) -> Result<()> {
         emit(&(serde_json::to_string_pretty(&doc)? + "\n"))?;
     } else {
         emit(&render(&summary, &reports))?;
+        if a.divergences {
+            emit(&divergences::render(&reports, a.psi, summary.style))?;
+        }
         if let Some(b) = &backtest {
             emit(&render_backtest(
                 b,
@@ -442,6 +448,11 @@ fn to_json(s: &Summary<'_>, reports: &[FeatureReport]) -> Value {
                 v["iv_change"] = serde_json::to_value(c).unwrap_or(Value::Null);
                 v["iv_drop"] = json!(iv_drop_of(c, s.args));
             }
+            if s.args.divergences
+                && let Some(d) = divergences::json(r, s.args.psi)
+            {
+                v["divergences"] = d;
+            }
             match &r.iv {
                 Some(Ok(iv)) => v["iv"] = serde_json::to_value(iv).unwrap_or(Value::Null),
                 Some(Err(e)) => v["iv_error"] = json!(e.to_string()),
@@ -556,6 +567,10 @@ pub(crate) struct ReportCli {
     /// gini_decline alert: this share of the development Gini lost.
     #[arg(long, default_value_t = crate::evaluate::DEFAULT_ALERT_GINI_DECLINE)]
     alert_gini_decline: f64,
+    /// Add Jensen-Shannon, Hellinger, KL both ways and chi-square of each series, each
+    /// with its SE, interval and no-drift test, on the same bins as PSI.
+    #[arg(long)]
+    divergences: bool,
 }
 
 impl ReportCli {
@@ -589,6 +604,7 @@ impl ReportCli {
             gini_decline: (self.warning_gini_decline, self.alert_gini_decline),
             warning_psi: self.warning_psi,
             alert_psi: self.alert_psi,
+            divergences: self.divergences,
         })
     }
 }

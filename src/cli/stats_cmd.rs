@@ -8,9 +8,9 @@ use anyhow::{Context, Result};
 use serde_json::Value;
 
 use super::fmt::{emit, num, pval, table};
-use crate::stats::calc::{cases_of, evaluate_case};
+use crate::stats::calc::{cases_of, evaluate_case_with};
 
-pub(crate) fn run(input: &Path, table_format: bool) -> Result<()> {
+pub(crate) fn run(input: &Path, table_format: bool, divergences: bool) -> Result<()> {
     let text =
         std::fs::read_to_string(input).with_context(|| format!("reading {}", input.display()))?;
     let doc: Value = serde_json::from_str(&text)
@@ -19,7 +19,10 @@ pub(crate) fn run(input: &Path, table_format: bool) -> Result<()> {
     if cases.is_empty() {
         anyhow::bail!("{}: no cases", input.display());
     }
-    let results: Vec<Value> = cases.into_iter().map(evaluate_case).collect();
+    let results: Vec<Value> = cases
+        .into_iter()
+        .map(|c| evaluate_case_with(c, divergences))
+        .collect();
     if table_format {
         for (i, r) in results.iter().enumerate() {
             emit(&render_case(i, r))?;
@@ -110,7 +113,40 @@ fn render_case(i: usize, r: &Value) -> String {
             out.push_str(&format!("  dropped (empty in both): {dropped:?}\n"));
         }
     }
+    if let Some(family) = r.get("divergences") {
+        out.push_str(&render_family(family));
+    }
     out.push('\n');
+    out
+}
+
+/// The divergence family of each pair as one table: value, SE, interval, test.
+fn render_family(family: &Value) -> String {
+    let mut out = String::new();
+    for (key, title) in [("psi", "current vs baseline"), ("iv", "goods vs bads")] {
+        let Some(Value::Object(members)) = family.get(key) else {
+            continue;
+        };
+        out.push_str(&format!("Divergences, {title} (p = first, q = second):\n"));
+        let rows: Vec<Vec<String>> = members
+            .iter()
+            .map(|(name, s)| {
+                let f = |k: &str| s[k].as_f64().unwrap_or(f64::NAN);
+                vec![
+                    name.clone(),
+                    num(f("value")),
+                    num(f("se")),
+                    format!("[{}, {}]", num(f("ci_lower")), num(f("ci_upper"))),
+                    num(f("chi2_stat")),
+                    pval(f("chi2_pvalue")),
+                ]
+            })
+            .collect();
+        out.push_str(&table(
+            &["measure", "value", "SE", "CI", "chi2", "p"],
+            &rows,
+        ));
+    }
     out
 }
 
@@ -122,10 +158,14 @@ pub(crate) struct StatsCli {
     input: PathBuf,
     #[arg(long, value_enum, default_value = "json")]
     format: Format,
+    /// Add Jensen-Shannon, Hellinger, KL both ways and chi-square, each with its SE,
+    /// interval and test, on the same bins (as a case's own "divergences": true does).
+    #[arg(long)]
+    divergences: bool,
 }
 
 impl StatsCli {
     pub(super) fn run(self) -> Result<()> {
-        run(&self.input, self.format == Format::Table)
+        run(&self.input, self.format == Format::Table, self.divergences)
     }
 }

@@ -217,6 +217,7 @@ pub(super) fn series(doc: &Value, i: usize) -> String {
         .map(|b| bin_row(doc, i, b, outcomes))
         .collect();
     out.push_str(&table(&headers, rows));
+    out.push_str(&divergences(doc, i));
     if let Some(top) = f["new_levels"]["top"].as_array() {
         out.push_str(&format!(
             "<p class=\"note\">Levels never seen in development: {} of the rows. Most frequent: {}</p>",
@@ -229,6 +230,36 @@ pub(super) fn series(doc: &Value, i: usize) -> String {
     }
     out.push_str("</section>\n");
     out
+}
+
+/// The divergence family of series `i` (`report --divergences`), or nothing.
+fn divergences(doc: &Value, i: usize) -> String {
+    let Some(members) = doc["features"][i]["divergences"].as_object() else {
+        return String::new();
+    };
+    let rows = members
+        .keys()
+        .map(|name| {
+            let at = |field: &str| format!("/features/{i}/divergences/{name}/{field}");
+            vec![
+                Cell::text(name),
+                Cell::num(doc, &at("value"), shown),
+                Cell::num(doc, &at("se"), shown),
+                Cell::num(doc, &at("ci_lower"), shown),
+                Cell::num(doc, &at("ci_upper"), shown),
+                Cell::num(doc, &at("chi2_pvalue"), shown),
+            ]
+        })
+        .collect();
+    let headers = [
+        "divergence",
+        "value",
+        "± SE",
+        "interval",
+        "",
+        "p (no drift)",
+    ];
+    table(&headers, rows)
 }
 
 fn bin_row(doc: &Value, i: usize, b: usize, outcomes: bool) -> Vec<Cell> {

@@ -4,7 +4,9 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::stats::{DEFAULT_ALPHA, DEFAULT_PSI_TAU, IvOptions, PsiOptions, iv, psi};
+use crate::stats::{
+    DEFAULT_ALPHA, DEFAULT_PSI_TAU, FamilyOptions, IvOptions, PsiOptions, family, iv, psi,
+};
 
 const KNOWN_KEYS: &[&str] = &[
     "id",
@@ -18,6 +20,7 @@ const KNOWN_KEYS: &[&str] = &[
     "alpha",
     "tau",
     "iv_tau",
+    "divergences",
 ];
 /// Keys of a reference-file case wrapped around its `input`; accepted and ignored.
 const WRAPPER_KEYS: &[&str] = &["id", "description", "input", "expected", "expected_error"];
@@ -37,6 +40,12 @@ pub fn cases_of(doc: &Value) -> Result<Vec<&Value>, String> {
 
 /// Computes one case. Always returns an object: the results, or `{"error": ...}`.
 pub fn evaluate_case(case: &Value) -> Value {
+    evaluate_case_with(case, false)
+}
+
+/// As `evaluate_case`; `divergences` adds the divergence family to every case (as the
+/// case's own `"divergences": true` does).
+pub fn evaluate_case_with(case: &Value, divergences: bool) -> Value {
     let mut out = Map::new();
     let Some(obj) = case.as_object() else {
         out.insert("error".into(), json!("a case must be a JSON object"));
@@ -46,7 +55,7 @@ pub fn evaluate_case(case: &Value) -> Value {
     if let Some(id) = &id {
         out.insert("id".into(), id.clone());
     }
-    match compute(obj) {
+    match compute(obj, divergences) {
         Ok(results) => out.extend(results),
         Err(e) => {
             out.insert("error".into(), Value::String(e));
@@ -55,7 +64,7 @@ pub fn evaluate_case(case: &Value) -> Value {
     Value::Object(out)
 }
 
-fn compute(obj: &Map<String, Value>) -> Result<Map<String, Value>, String> {
+fn compute(obj: &Map<String, Value>, divergences: bool) -> Result<Map<String, Value>, String> {
     // A reference-file case: the input sits under "input".
     let input = match obj.get("input") {
         Some(Value::Object(inner)) => {
@@ -81,11 +90,9 @@ fn compute(obj: &Map<String, Value>) -> Result<Map<String, Value>, String> {
     let alpha = number(input, "alpha")?.unwrap_or(DEFAULT_ALPHA);
     let tau = number(input, "tau")?.unwrap_or(DEFAULT_PSI_TAU);
     let iv_tau = number(input, "iv_tau")?;
-    let baseline_fixed = match input.get("baseline_fixed") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => return Err("\"baseline_fixed\" must be true or false".into()),
-    };
+    let baseline_fixed = flag(input, "baseline_fixed")?;
+    let divergences = divergences || flag(input, "divergences")?;
+    let mut family = Map::new();
 
     let mut out = Map::new();
     let mut any = false;
@@ -118,6 +125,9 @@ fn compute(obj: &Map<String, Value>) -> Result<Map<String, Value>, String> {
             let stats = psi(c, b, opts).map_err(|e| format!("psi: {e}"))?;
             out.insert("psi".into(), reference_fields(serde_json::to_value(stats)));
             any = true;
+            if divergences {
+                family.insert("psi".into(), members(c, b, alpha, baseline_fixed)?);
+            }
         }
         (None, None) => {}
         _ => return Err("\"current\" and \"baseline\" go together".into()),
@@ -128,6 +138,9 @@ fn compute(obj: &Map<String, Value>) -> Result<Map<String, Value>, String> {
             let stats = iv(g, b, opts).map_err(|e| format!("iv: {e}"))?;
             out.insert("iv".into(), reference_fields(serde_json::to_value(stats)));
             any = true;
+            if divergences {
+                family.insert("iv".into(), members(g, b, alpha, false)?);
+            }
         }
         (None, None) => {}
         _ => return Err("\"goods\" and \"bads\" go together".into()),
@@ -138,7 +151,36 @@ fn compute(obj: &Map<String, Value>) -> Result<Map<String, Value>, String> {
                 .into(),
         );
     }
+    if divergences {
+        out.insert("divergences".into(), Value::Object(family));
+    }
     Ok(out)
+}
+
+fn flag(obj: &Map<String, Value>, key: &str) -> Result<bool, String> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(_) => Err(format!("\"{key}\" must be true or false")),
+    }
+}
+
+/// The divergence family of one pair, keyed by measure name.
+fn members(x: &[f64], y: &[f64], alpha: f64, second_fixed: bool) -> Result<Value, String> {
+    let opts = FamilyOptions {
+        alpha,
+        second_fixed,
+    };
+    let stats = family(x, y, opts).map_err(|e| format!("divergences: {e}"))?;
+    let mut by_name = Map::new();
+    for s in stats {
+        let mut v = serde_json::to_value(&s).map_err(|e| e.to_string())?;
+        if let Value::Object(fields) = &mut v {
+            fields.remove("measure");
+        }
+        by_name.insert(s.measure.name().into(), v);
+    }
+    Ok(Value::Object(by_name))
 }
 
 fn counts(obj: &Map<String, Value>, key: &str) -> Result<Option<Vec<f64>>, String> {

@@ -94,7 +94,7 @@ pub(crate) fn jeffreys(
 /// `sum_i w_i (v_i - v_bar)^2` with `v_bar = sum_i w_i v_i` (weights sum to 1). The mean is
 /// divided by the computed sum of the weights, which is 1 up to rounding: then a constant
 /// `v` (no drift, p = q) gives exactly `v_bar = v` and a variance of exactly 0.
-fn centred_variance(weights: &[f64], values: &[f64]) -> f64 {
+pub(crate) fn centred_variance(weights: &[f64], values: &[f64]) -> f64 {
     let total: f64 = weights.iter().sum();
     let mean: f64 = weights.iter().zip(values).map(|(w, v)| w * v).sum::<f64>() / total;
     weights

@@ -10,6 +10,7 @@
 //! - `discrimination`: AUC, Gini and KS of a score with DeLong's SE; decline against development.
 //! - `calibration`: bad rate per score band against its PD (Jeffreys test, Hosmer-Lemeshow).
 //! - `expected`: bad rate, AUC and IV expected of a population under development bad rates.
+//! - `family`: Jensen-Shannon, Hellinger, KL both ways and chi-square with their SEs.
 //! - `compare`: IV now against IV at development (the drop, its SE, test and interval).
 
 pub mod calc;
@@ -19,6 +20,7 @@ pub(crate) mod discrimination;
 pub(crate) mod divergence;
 pub(crate) mod error;
 pub(crate) mod expected;
+pub(crate) mod family;
 pub(crate) mod inference;
 pub(crate) mod multiple;
 pub(crate) mod report;
@@ -29,6 +31,7 @@ pub use compare::{IvChange, iv_change};
 pub use discrimination::{Discrimination, GiniDecline, discrimination, gini_decline};
 pub use error::StatsError;
 pub use expected::{Development, Expected, expected};
+pub use family::{DivergenceStats, FamilyOptions, Measure, family};
 pub use multiple::{Adjustment, adjust};
 pub use report::{
     DEFAULT_ALPHA, DEFAULT_PSI_TAU, IvOptions, IvStats, PsiOptions, PsiStats, iv, psi,
