@@ -27,6 +27,7 @@ fn drift_event_json() {
         baseline_id: "sha256:0123456789abcdef".into(),
         baseline_applications: 20_000,
         score: None,
+        divergences: Vec::new(),
         features: vec![FeatureMeta {
             name: "bureau_score".into(),
             binning: Binning::Scorecard,
@@ -114,6 +115,16 @@ fn every_metric_family_is_documented_in_the_readme() {
     ] {
         g.with_label_values(&labels).set(0.0);
     }
+    let family = psimon::stats::family(
+        &[10.0, 20.0],
+        &[20.0, 10.0],
+        psimon::stats::FamilyOptions {
+            alpha: 0.05,
+            second_fixed: false,
+        },
+    )
+    .unwrap();
+    metrics.series.divergence.record(&labels, &family[..1]);
     metrics
         .series
         .feature_iv_drop_state

@@ -2,7 +2,9 @@
 
 use serde::Serialize;
 
-use crate::stats::{PsiOptions, PsiStats, StatsError, psi};
+use crate::stats::{
+    DivergenceStats, FamilyOptions, Measure, PsiOptions, PsiStats, StatsError, family, psi,
+};
 use crate::window::CountMatrix;
 
 /// Which of a feature's two sets of bins a series uses: the scorecard's (did the model's
@@ -74,6 +76,8 @@ pub struct ModelMeta {
     pub features: Vec<FeatureMeta>,
     /// The score series back-testing ranks, when the model monitors `score`.
     pub score: Option<super::ScoreMeta>,
+    /// The divergences computed beside PSI for every series (`[[models]] divergences`).
+    pub divergences: Vec<Measure>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -97,6 +101,9 @@ pub struct FeatureEval {
     pub missing_ratio: f64,
     pub psi: Result<PsiStats, StatsError>,
     pub bins: Vec<BinDetail>,
+    /// The model's configured divergences of this window, in `Measure::ALL`'s order (empty
+    /// when none are configured or the counts give none).
+    pub divergences: Vec<DivergenceStats>,
 }
 
 /// The Jeffreys interval of a share, `count` of `total`; `None` when `total` is 0.
@@ -157,9 +164,33 @@ pub fn evaluate_window(model: &ModelMeta, counts: &CountMatrix, alpha: f64) -> V
                 },
                 psi: result,
                 bins,
+                divergences: divergences(&model.divergences, &current, &meta.baseline, alpha),
             }
         })
         .collect()
+}
+
+/// The `wanted` members of the family of `current` against `baseline` (two samples, as PSI).
+fn divergences(
+    wanted: &[Measure],
+    current: &[f64],
+    baseline: &[f64],
+    alpha: f64,
+) -> Vec<DivergenceStats> {
+    if wanted.is_empty() {
+        return Vec::new();
+    }
+    let opts = FamilyOptions {
+        alpha,
+        second_fixed: false,
+    };
+    family(current, baseline, opts)
+        .map(|all| {
+            all.into_iter()
+                .filter(|s| wanted.contains(&s.measure))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 impl FeatureEval {

@@ -5,7 +5,7 @@
 use prometheus::{GaugeVec, IntGaugeVec, Registry};
 
 use super::register::{gauge_vec, int_gauge_vec};
-use crate::stats::PsiStats;
+use crate::stats::{DivergenceStats, PsiStats};
 
 /// `binning` tells a feature's scorecard bins from its population bins.
 pub(super) const FEATURE_LABELS: &[&str] = &["model", "feature", "window", "binning"];
@@ -34,6 +34,7 @@ pub struct SeriesMetrics {
     pub feature_iv_drop: GaugeVec,
     pub feature_iv_drop_state: IntGaugeVec,
     pub window_outcomes: IntGaugeVec,
+    pub divergence: DivergenceMetrics,
 }
 
 impl SeriesMetrics {
@@ -133,6 +134,7 @@ impl SeriesMetrics {
                 "Joined outcomes in the outcome window at the last evaluation, by outcome (good, bad).",
                 &["model", "window", "outcome"],
             ),
+            divergence: DivergenceMetrics::register(r),
         }
     }
 
@@ -150,6 +152,64 @@ impl SeriesMetrics {
             (&self.feature_psi_noise_floor, inf.null_mean),
         ] {
             gauge.with_label_values(labels).set(value);
+        }
+    }
+}
+
+/// The divergences a model asks for beside PSI (`[[models]] divergences`), one series per
+/// measure: the feature's labels and `measure`.
+#[derive(Clone)]
+pub struct DivergenceMetrics {
+    value: GaugeVec,
+    stderr: GaugeVec,
+    ci_lower: GaugeVec,
+    ci_upper: GaugeVec,
+    p_value: GaugeVec,
+}
+
+const DIVERGENCE_LABELS: &[&str] = &["model", "feature", "window", "binning", "measure"];
+
+impl DivergenceMetrics {
+    fn register(r: &Registry) -> Self {
+        let g = |name: &str, help: &str| gauge_vec(r, name, help, DIVERGENCE_LABELS);
+        Self {
+            value: g(
+                "psimon_feature_divergence",
+                "A divergence of the feature's current window from its baseline, on PSI's bins and smoothing (measure: jensen_shannon, hellinger, kl_pq, kl_qp, chi_square; opt-in per model).",
+            ),
+            stderr: g(
+                "psimon_feature_divergence_stderr",
+                "Delta-method standard error of the divergence.",
+            ),
+            ci_lower: g(
+                "psimon_feature_divergence_ci_lower",
+                "Lower end of the divergence's normal confidence interval (cut at 0).",
+            ),
+            ci_upper: g(
+                "psimon_feature_divergence_ci_upper",
+                "Upper end of the divergence's normal confidence interval.",
+            ),
+            p_value: g(
+                "psimon_feature_divergence_p_value",
+                "p-value of the divergence's chi-square test of no drift.",
+            ),
+        }
+    }
+
+    /// The feature's labels (`FEATURE_LABELS`) and each divergence's measure.
+    pub fn record(&self, feature_labels: &[&str], stats: &[DivergenceStats]) {
+        for s in stats {
+            let mut labels = feature_labels.to_vec();
+            labels.push(s.measure.name());
+            for (gauge, value) in [
+                (&self.value, s.value),
+                (&self.stderr, s.se),
+                (&self.ci_lower, s.ci_lower),
+                (&self.ci_upper, s.ci_upper),
+                (&self.p_value, s.chi2_pvalue),
+            ] {
+                gauge.with_label_values(&labels).set(value);
+            }
         }
     }
 }

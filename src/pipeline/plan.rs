@@ -20,7 +20,7 @@ use crate::event::{Decoder, ModelFields};
 use crate::join::Deadlines;
 use crate::state::layout::{SetLayout, WindowLayout};
 use crate::state::{SetId, StateLayout};
-use crate::stats::{IvOptions, iv};
+use crate::stats::{IvOptions, Measure, iv};
 use crate::window::WindowSpec;
 pub(crate) use levels::LevelsPlan;
 
@@ -261,6 +261,7 @@ fn load_models(config: &Config, base_dir: &Path) -> Result<LoadedModels, Vec<Str
             baseline_applications: model.applications,
             score: score::score_meta(config, (&m.name, model), &metas, &mut problems),
             features: metas,
+            divergences: divergences_of(i, m, &mut problems),
         });
         fields.push(ModelFields {
             name: m.name.clone(),
@@ -277,6 +278,24 @@ fn load_models(config: &Config, base_dir: &Path) -> Result<LoadedModels, Vec<Str
 /// What `load_models` gives: per model its series, its decoder fields and its watched
 /// categorical series (index in its features, known levels).
 type LoadedModels = (Vec<ModelMeta>, Vec<ModelFields>, Vec<Watched>);
+
+/// The divergences `[[models]] divergences` names, each name checked.
+fn divergences_of(i: usize, m: &ModelConfig, problems: &mut Vec<String>) -> Vec<Measure> {
+    let mut out = Vec::new();
+    for (j, name) in m.divergences.iter().enumerate() {
+        match Measure::from_name(name) {
+            Some(measure) if !out.contains(&measure) => out.push(measure),
+            Some(_) => problems.push(format!(
+                "models[{i}].divergences[{j}] = \"{name}\": named twice"
+            )),
+            None => problems.push(format!(
+                "models[{i}].divergences[{j}] = \"{name}\": not a divergence psimon computes (known: {})",
+                Measure::ALL.map(Measure::name).join(", ")
+            )),
+        }
+    }
+    out
+}
 
 /// A model's watched categorical series: index in its features, known levels.
 type Watched = Vec<(usize, KnownLevels)>;

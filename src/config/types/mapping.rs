@@ -52,6 +52,11 @@ pub struct ModelConfig {
     /// feature, `binning = "population"`. Off halves the per-feature series.
     #[serde(default = "yes")]
     pub population_bins: bool,
+    /// Divergences published beside PSI for every series of this model, by name
+    /// (`jensen_shannon`, `hellinger`, `kl_pq`, `kl_qp`, `chi_square`): each adds five
+    /// gauges per series and window, so the cardinality stays a choice. None by default.
+    #[serde(default)]
+    pub divergences: Vec<String>,
 }
 
 fn yes() -> bool {

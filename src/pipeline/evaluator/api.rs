@@ -95,7 +95,7 @@ fn feature(model: &ModelMeta, f: &FeatureResult) -> Value {
         let error = fe.psi.as_ref().err().map(|e| e.to_string());
         return json!({ "feature": meta.name, "binning": meta.binning, "error": error });
     };
-    json!({
+    let mut out = json!({
         "feature": meta.name,
         "binning": meta.binning,
         "state": v.state,
@@ -105,7 +105,11 @@ fn feature(model: &ModelMeta, f: &FeatureResult) -> Value {
         "missing_ratio": fe.missing_ratio,
         "psi": psi,
         "bins": fe.bins,
-    })
+    });
+    if !fe.divergences.is_empty() {
+        out["divergences"] = json!(fe.divergences);
+    }
+    out
 }
 
 fn outcome_window(model: &ModelMeta, wname: &str, ow: &OutcomeWindowEvaluation) -> Value {

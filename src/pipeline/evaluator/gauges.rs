@@ -69,6 +69,7 @@ fn window(metrics: &SeriesMetrics, model: &ModelMeta, wname: &str, we: &WindowEv
             continue;
         };
         metrics.record_psi(&labels, psi);
+        metrics.divergence.record(&labels, &f.eval.divergences);
         metrics
             .feature_psi_p_value_adjusted
             .with_label_values(&labels)

@@ -417,3 +417,75 @@ fn the_new_level_share_of_each_watched_feature_is_shown_in_every_window() {
 }
 
 mod backtest;
+
+/// The example config with `divergences` set on its model.
+fn plan_with_divergences(names: &str) -> Result<Plan, Vec<String>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+    let text = std::fs::read_to_string(dir.join("psimon.example.toml")).unwrap();
+    let line = "name = \"retail_v3\"\n";
+    assert!(text.contains(line));
+    let text = text.replacen(line, &format!("{line}divergences = {names}\n"), 1);
+    let config = crate::config::load(&text, &[]).map_err(|e| vec![e.to_string()])?;
+    Plan::build(&config, &dir)
+}
+
+#[test]
+fn the_divergences_a_model_names_are_evaluated_and_gauged() {
+    let with = plan_with_divergences(r#"["hellinger", "jensen_shannon"]"#).unwrap();
+    let merged = snapshot(&with, |_| window(&with, 0, 20_000, moved(2)));
+    let e = run(&with, &merged, &StateBook::default());
+    let f = &e.models[0].windows[0].features[2];
+    let names: Vec<&str> = f
+        .eval
+        .divergences
+        .iter()
+        .map(|d| d.measure.name())
+        .collect();
+    assert_eq!(names, ["jensen_shannon", "hellinger"]);
+    assert!(f.eval.divergences.iter().all(|d| d.chi2_pvalue < 1e-6));
+    let metrics = Metrics::new();
+    super::gauges::record(&metrics, &with, &e);
+    let text = metrics.render();
+    let meta = &with.models[0].features[2];
+    let needle = format!(
+        "psimon_feature_divergence{{binning=\"{}\",feature=\"{}\",measure=\"hellinger\",model=\"retail_v3\",window=\"{}\"}} {}",
+        meta.binning.as_str(),
+        meta.name,
+        with.windows[0].0,
+        f.eval.divergences[1].value
+    );
+    assert!(text.contains(&needle), "{needle} not in\n{text}");
+    assert!(!text.contains("measure=\"kl_pq\""), "only the named ones");
+    let json = api::to_json(&with, &e);
+    let api_f = &json["models"][0]["windows"][0]["features"][2];
+    assert_eq!(api_f["divergences"][1]["measure"], "hellinger");
+    // Without the setting: none computed, none gauged.
+    let plain = plan();
+    let e = run(
+        &plain,
+        &snapshot(&plain, |_| window(&plain, 0, 20_000, moved(2))),
+        &StateBook::default(),
+    );
+    assert!(
+        e.models[0].windows[0].features[2]
+            .eval
+            .divergences
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_divergence_psimon_does_not_know_is_a_problem_with_its_path() {
+    let problems = plan_with_divergences(r#"["hellinger", "wasserstein", "hellinger"]"#)
+        .err()
+        .expect("problems");
+    let all = problems.join("\n");
+    assert!(
+        all.contains("models[0].divergences[1] = \"wasserstein\": not a divergence"),
+        "{all}"
+    );
+    assert!(
+        all.contains("models[0].divergences[2] = \"hellinger\": named twice"),
+        "{all}"
+    );
+}
