@@ -12,6 +12,8 @@ command -v curl >/dev/null || missing+=(curl)
 command -v openssl >/dev/null || missing+=(openssl)
 # Headless Chromium opens the HTML report and the live page (tests/html_pages.rs).
 command -v chromium >/dev/null || missing+=(chromium)
+# A virtual environment's pip fetches the public samples (scripts/public-samples.sh).
+python3 -c "import ensurepip, venv" 2>/dev/null || missing+=(python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo_cmd=""
   [ "$(id -u)" = 0 ] || sudo_cmd="sudo"

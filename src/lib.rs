@@ -18,6 +18,10 @@
 //! - [`state`]: the durable state: typed series, the compacted state topic and its codec,
 //!   the global table every instance reads, restore and the merge of windows.
 //! - [`join`]: the outcome join's store and changelog.
+//! - [`scorecard`]: a logistic regression on the baseline's bins (WoE or one-hot) scaled
+//!   to points.
+//! - [`frontier`]: the features and bin merges that maximise predictive IV under a bound
+//!   on a protected attribute's IV, traced over bounds (a MIP).
 //! - [`render`]: HTML pages of a report document and of the latest evaluation (pure).
 //! - [`output`]: drift events (CloudEvents), Prometheus metrics, HTTP endpoints.
 //! - [`pipeline`]: the streaming shell: workers, their owners and transactions, the
@@ -32,11 +36,13 @@ pub mod data;
 pub mod evaluate;
 pub mod event;
 pub mod fairness;
+pub mod frontier;
 pub mod join;
 pub(crate) mod kafka;
 pub mod output;
 pub mod pipeline;
 pub mod render;
+pub mod scorecard;
 pub mod state;
 pub mod stats;
 pub mod window;

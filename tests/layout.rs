@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 /// The floors, from the pure core up.
 const FLOORS: &[&[&str]] = &[
     &["stats", "window", "data", "render"],
-    &["binning"],
+    &["binning", "scorecard", "frontier"],
     &["evaluate"],
     &["fairness", "event"],
     &["config"],

@@ -15,9 +15,26 @@ pub(crate) fn run(out: &Path, rows: u64, shift: f64, seed: u64) -> Result<()> {
     write_sample(out, rows, shift, seed, false, None, 0.0)
 }
 
+/// The protected attribute of a credit sample: group B's bureau scores `gap` points lower;
+/// with `proxy`, a column `postcode` that follows the group (a planted proxy of it).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Grouping {
+    pub gap: f64,
+    pub proxy: bool,
+}
+
+/// The postcode band of a row of `group`: group B lives mostly in P1 and P2.
+fn postcode(side: &mut Rng, group: Option<&str>) -> &'static str {
+    if group == Some("B") {
+        side.pick(&[("P1", 0.55), ("P2", 0.25), ("P3", 0.1), ("P4", 0.1)])
+    } else {
+        side.pick(&[("P1", 0.1), ("P2", 0.15), ("P3", 0.35), ("P4", 0.4)])
+    }
+}
+
 /// Writes the credit sample, or with `wide` 20 numeric features f00..f19. With
-/// `protected_gap` the credit sample has a last column `group` (A 70%, B 30%) whose group B
-/// has bureau scores that many points lower. `label_noise` is the share of rows whose
+/// `protected` the credit sample has a column `group` (A 70%, B 30%) whose group B
+/// has bureau scores that many points lower (and, with its proxy, a last column `postcode`). `label_noise` is the share of rows whose
 /// `bad` is redrawn at random (at the development bad rate), which weakens every feature's
 /// relation to the outcome.
 pub(crate) fn write_sample(
@@ -26,9 +43,11 @@ pub(crate) fn write_sample(
     shift: f64,
     seed: u64,
     wide: bool,
-    protected_gap: Option<f64>,
+    protected: Option<Grouping>,
     label_noise: f64,
 ) -> Result<()> {
+    let protected_gap = protected.map(|g| g.gap);
+    let proxy = protected.is_some_and(|g| g.proxy);
     if !(0.0..=1.0).contains(&label_noise) {
         bail!("--label-noise must lie in [0, 1], got {label_noise}");
     }
@@ -80,10 +99,10 @@ pub(crate) fn write_sample(
         return Ok(());
     }
     if !jsonl {
-        let group = if protected_gap.is_some() {
-            ",group"
-        } else {
-            ""
+        let group = match (protected_gap.is_some(), proxy) {
+            (true, true) => ",group,postcode",
+            (true, false) => ",group",
+            _ => "",
         };
         writeln!(w, "{}{group}", COLUMNS.join(","))?;
     }
@@ -96,10 +115,18 @@ pub(crate) fn write_sample(
         if label_noise > 0.0 && side.uniform() < label_noise {
             app.bad = side.uniform() < DEVELOPMENT_BAD_RATE;
         }
+        // Drawn last from the side stream: the other columns are as without the proxy.
+        let band = proxy.then(|| postcode(&mut side, app.group));
         if jsonl {
-            writeln!(w, "{}", app.to_json())?;
+            let mut obj = app.to_json();
+            if let Some(b) = band {
+                obj["postcode"] = serde_json::json!(b);
+            }
+            writeln!(w, "{obj}")?;
         } else {
-            writeln!(w, "{}", app.csv_fields().join(","))?;
+            let mut fields = app.csv_fields();
+            fields.extend(band.map(String::from));
+            writeln!(w, "{}", fields.join(","))?;
         }
     }
     w.flush()?;
@@ -125,6 +152,10 @@ pub(crate) struct GenerateCli {
     /// scores this many points lower (0: no difference).
     #[arg(long)]
     protected_gap: Option<f64>,
+    /// With --protected-gap: add a column `postcode` (P1-P4) that follows the group, a
+    /// planted proxy of the protected attribute (for `psimon frontier`).
+    #[arg(long, requires = "protected_gap")]
+    proxy: bool,
     /// Share of rows whose outcome is redrawn at random: weakens every feature's
     /// relation to the outcome (an IV drop to detect).
     #[arg(long, default_value_t = 0.0)]
@@ -139,7 +170,10 @@ impl GenerateCli {
             self.shift,
             self.seed,
             self.wide,
-            self.protected_gap,
+            self.protected_gap.map(|gap| Grouping {
+                gap,
+                proxy: self.proxy,
+            }),
             self.label_noise,
         )
     }

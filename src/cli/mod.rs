@@ -3,11 +3,13 @@
 //! prints. Errors go up as `anyhow` with their context and are printed redacted.
 
 pub(crate) mod baseline_cmd;
+mod binned_read;
 pub(crate) mod bundle;
 mod config_secrets;
 pub mod demo;
 pub(crate) mod demo_cmd;
 pub(crate) mod fmt;
+pub(crate) mod frontier_cmd;
 pub(crate) mod generate_cmd;
 pub(crate) mod loadgen_avro;
 pub(crate) mod loadgen_cmd;
@@ -15,6 +17,7 @@ pub(crate) mod logging;
 pub(crate) mod pack_cmd;
 pub(crate) mod report_cmd;
 pub(crate) mod run_cmd;
+pub(crate) mod scorecard_cmd;
 pub(crate) mod stats_cmd;
 
 use std::process::ExitCode;
@@ -63,6 +66,12 @@ enum Command {
     /// A period's monitoring pack from a running deployment: read from its state and drift
     /// topics, written as a bundle (JSON, HTML, PDF, manifest, signature).
     Pack(pack_cmd::PackCli),
+    /// Fit a scorecard on the baseline's bins (logistic regression on WoE and on one-hot
+    /// bins), scale it to points, and report both encodings' AUC and Gini with intervals.
+    Scorecard(scorecard_cmd::ScorecardCli),
+    /// The features (and bin merges) that keep the most predictive IV under a bound on a
+    /// protected attribute's IV, traced over bounds: the fairness frontier, plain and robust.
+    Frontier(frontier_cmd::FrontierCli),
 }
 
 /// The psimon command line.
@@ -96,6 +105,8 @@ pub fn main() -> ExitCode {
         Command::Report(a) => a.run(),
         Command::Verify(a) => a.run(),
         Command::Pack(a) => a.run(),
+        Command::Scorecard(a) => a.run(),
+        Command::Frontier(a) => a.run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

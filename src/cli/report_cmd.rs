@@ -332,7 +332,7 @@ fn value_error(path: &std::path::Path, line: u64, column: &str, message: String)
     }
 }
 
-fn select_model(
+pub(super) fn select_model(
     file: &BaselineFile,
     name: Option<&str>,
     features: Option<&[String]>,

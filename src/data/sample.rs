@@ -71,29 +71,40 @@ impl DevSample {
     /// A seeded split into (training rows, holdout rows) with `fraction` of each outcome
     /// class (or of all rows, without a target) held out.
     pub(crate) fn split_holdout(&self, fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
-        let mut rng = crate::data::synth::Rng::new(seed);
-        let classes: Vec<Vec<usize>> = match &self.is_bad {
-            Some(bad) => vec![
-                (0..self.rows).filter(|&r| !bad[r]).collect(),
-                (0..self.rows).filter(|&r| bad[r]).collect(),
-            ],
-            None => vec![(0..self.rows).collect()],
-        };
-        let (mut train, mut hold) = (Vec::new(), Vec::new());
-        for mut rows in classes {
-            // Fisher-Yates with the sample's own generator: the same seed, the same split.
-            for i in (1..rows.len()).rev() {
-                let j = ((rng.uniform() * (i + 1) as f64) as usize).min(i);
-                rows.swap(i, j);
-            }
-            let n_hold = (rows.len() as f64 * fraction).round() as usize;
-            hold.extend_from_slice(&rows[..n_hold]);
-            train.extend_from_slice(&rows[n_hold..]);
-        }
-        train.sort_unstable();
-        hold.sort_unstable();
-        (train, hold)
+        split_holdout(self.rows, self.is_bad.as_deref(), fraction, seed)
     }
+}
+
+/// A seeded split of `rows` rows into (training rows, holdout rows) with `fraction` of each
+/// outcome class (or of all rows, without outcomes) held out.
+pub(crate) fn split_holdout(
+    rows: usize,
+    is_bad: Option<&[bool]>,
+    fraction: f64,
+    seed: u64,
+) -> (Vec<usize>, Vec<usize>) {
+    let mut rng = crate::data::synth::Rng::new(seed);
+    let classes: Vec<Vec<usize>> = match is_bad {
+        Some(bad) => vec![
+            (0..rows).filter(|&r| !bad[r]).collect(),
+            (0..rows).filter(|&r| bad[r]).collect(),
+        ],
+        None => vec![(0..rows).collect()],
+    };
+    let (mut train, mut hold) = (Vec::new(), Vec::new());
+    for mut rows in classes {
+        // Fisher-Yates with the sample's own generator: the same seed, the same split.
+        for i in (1..rows.len()).rev() {
+            let j = ((rng.uniform() * (i + 1) as f64) as usize).min(i);
+            rows.swap(i, j);
+        }
+        let n_hold = (rows.len() as f64 * fraction).round() as usize;
+        hold.extend_from_slice(&rows[..n_hold]);
+        train.extend_from_slice(&rows[n_hold..]);
+    }
+    train.sort_unstable();
+    hold.sort_unstable();
+    (train, hold)
 }
 
 /// What to load.

@@ -7,11 +7,13 @@
 //! shape as well as colour and print in black and white. Owns no I/O and no clock.
 
 mod chart;
+mod frontier;
 mod live;
 mod pack;
 mod page;
 mod report;
 
+pub use frontier::frontier_html;
 pub use live::live_html;
 pub use pack::pack_html;
 pub use report::report_html;
