@@ -320,3 +320,108 @@ fn bad_arguments_are_listed_together() {
         "the target must have two values",
     );
 }
+
+#[test]
+fn report_points_gives_each_features_mean_points_now_and_then() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = generate(dir.path(), "dev.csv", 8_000, 0.0, 12);
+    let cur = generate(dir.path(), "cur.csv", 3_000, 0.7, 13);
+    let base = dir.path().join("base.json");
+    ok(&[
+        "baseline",
+        "--input",
+        path_str(&dev),
+        "--target",
+        "bad",
+        "--out",
+        path_str(&base),
+    ]);
+    let card = dir.path().join("card.csv");
+    ok(&[
+        "scorecard",
+        "--baseline",
+        path_str(&base),
+        "--input",
+        path_str(&dev),
+        "--target",
+        "bad",
+        "--out",
+        path_str(&card),
+    ]);
+    let report = |extra: &[&str]| {
+        let args = [
+            "report",
+            "--baseline",
+            path_str(&base),
+            "--input",
+            path_str(&cur),
+            "--points",
+            path_str(&card),
+        ];
+        ok(&[&args[..], extra].concat())
+    };
+    let doc: Value = serde_json::from_str(&report(&["--format", "json"])).unwrap();
+    let (_, rows) = read_csv(&card);
+    let mut checked = 0;
+    for f in doc["features"].as_array().unwrap() {
+        let c = &f["characteristic"];
+        if f["binning"] != "scorecard" {
+            assert!(c.is_null(), "population bins have no points");
+            continue;
+        }
+        let name = f["feature"].as_str().unwrap();
+        let pts: Vec<f64> = rows
+            .iter()
+            .filter(|r| r[0] == name)
+            .map(|r| r[8].parse().unwrap())
+            .collect();
+        let mean = |key: &str| {
+            let bins = f["bins"].as_array().unwrap();
+            let n: f64 = bins.iter().map(|b| b[key].as_f64().unwrap()).sum();
+            bins.iter()
+                .zip(&pts)
+                .map(|(b, p)| b[key].as_f64().unwrap() * p)
+                .sum::<f64>()
+                / n
+        };
+        let (then, now) = (mean("baseline_count"), mean("current_count"));
+        assert!(
+            (c["baseline_points"].as_f64().unwrap() - then).abs() < 1e-9,
+            "{name}"
+        );
+        assert!(
+            (c["shift"].as_f64().unwrap() - (now - then)).abs() < 1e-9,
+            "{name}"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 8);
+    // The shift moves bureau scores down: their points fall, beyond the interval's noise.
+    let score = doc["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["feature"] == "bureau_score")
+        .unwrap();
+    assert!(
+        score["characteristic"]["ci_upper"].as_f64().unwrap() < 0.0,
+        "{}",
+        score["characteristic"]
+    );
+    assert!(report(&[]).contains("Characteristic analysis in points"));
+    // A scorecard of other bins is refused with every mismatch named.
+    let text = std::fs::read_to_string(&card)
+        .unwrap()
+        .replacen("\nage,0,", "\nage,0,x", 1);
+    std::fs::write(&card, text).unwrap();
+    let args = [
+        "report",
+        "--baseline",
+        path_str(&base),
+        "--input",
+        path_str(&cur),
+        "--points",
+        path_str(&card),
+    ];
+    fails_with(&args, "age bin 0: label \"x");
+}

@@ -481,6 +481,7 @@ pub(crate) fn run_batch(keep_in: Option<std::path::PathBuf>) -> Result<()> {
         warning_psi: crate::evaluate::DEFAULT_WARNING_PSI,
         alert_psi: crate::evaluate::DEFAULT_ALERT_PSI,
         divergences: false,
+        points: None,
     })?;
     emit(&format!("\ndemo done; {}\n", demo_dir.fate()))?;
     Ok(())

@@ -22,6 +22,7 @@ mod backtest;
 mod divergences;
 mod document;
 mod fairness;
+mod points;
 mod text;
 use backtest::{BacktestArgs, backtest_json, backtest_report, render_backtest};
 pub(crate) use document::{ReportFormat, timestamp};
@@ -54,6 +55,8 @@ pub(crate) struct ReportArgs {
     pub alert_psi: f64,
     /// Add the divergence family of each series (`--divergences`).
     pub divergences: bool,
+    /// A scorecard's points per bin (`--points`): characteristic analysis in points.
+    pub points: Option<PathBuf>,
 }
 
 /// The drift state the monitor would give this PSI on its first evaluation (the stream's
@@ -113,6 +116,10 @@ pub(crate) fn run(a: ReportArgs) -> Result<()> {
         )?),
         None => None,
     };
+    let points = match &a.points {
+        Some(path) => Some(points::read(path, &model)?),
+        None => None,
+    };
     let counted = count_sample(&a, &model, &columns, fairness.as_mut())?;
     let reports = counted.counter.finish(&model, a.psi, a.target.is_some());
     let fairness = match (fairness, &a.fairness) {
@@ -135,6 +142,18 @@ pub(crate) fn run(a: ReportArgs) -> Result<()> {
     }
     if matches!(a.format, ReportFormat::Json | ReportFormat::Html) || a.bundle.is_some() {
         let mut doc = to_json(&summary, &reports);
+        if let Some(p) = &points {
+            for (v, r) in doc["features"]
+                .as_array_mut()
+                .into_iter()
+                .flatten()
+                .zip(&reports)
+            {
+                if let Some(c) = points::json_of(r, p, a.psi) {
+                    v["characteristic"] = c;
+                }
+            }
+        }
         if let Some(f) = &fairness {
             doc["fairness"] = fairness_json(f);
         }
@@ -166,6 +185,9 @@ pub(crate) fn run(a: ReportArgs) -> Result<()> {
         emit(&render(&summary, &reports))?;
         if a.divergences {
             emit(&divergences::render(&reports, a.psi, summary.style))?;
+        }
+        if let Some(p) = &points {
+            emit(&points::render(&reports, p, a.psi, summary.style))?;
         }
         if let Some(b) = &backtest {
             emit(&render_backtest(
@@ -571,6 +593,11 @@ pub(crate) struct ReportCli {
     /// with its SE, interval and no-drift test, on the same bins as PSI.
     #[arg(long)]
     divergences: bool,
+    /// A scorecard's points per bin, as `psimon scorecard --out` writes them: adds the
+    /// characteristic analysis in points (each feature's mean points now against the
+    /// baseline, with the shift's SE).
+    #[arg(long)]
+    points: Option<PathBuf>,
 }
 
 impl ReportCli {
@@ -605,6 +632,7 @@ impl ReportCli {
             warning_psi: self.warning_psi,
             alert_psi: self.alert_psi,
             divergences: self.divergences,
+            points: self.points,
         })
     }
 }

@@ -4,6 +4,7 @@
 
 pub(crate) mod backtest;
 pub mod batch;
+pub mod characteristic;
 pub(crate) mod drift;
 pub(crate) mod feature;
 pub(crate) mod new_levels;

@@ -218,6 +218,14 @@ pub(super) fn series(doc: &Value, i: usize) -> String {
         .collect();
     out.push_str(&table(&headers, rows));
     out.push_str(&divergences(doc, i));
+    if f["characteristic"].is_object() {
+        let at = |k: &str| format!("/features/{i}/characteristic/{k}");
+        let c = |k: &str| Cell::num(doc, &at(k), shown).into_html();
+        out.push_str(&format!(
+            "<p class=\"note\">Characteristic in points: mean {} at the baseline, {} now: a shift of {} ± {} (interval {} to {}).</p>",
+            c("baseline_points"), c("current_points"), c("shift"), c("se"), c("ci_lower"), c("ci_upper")
+        ));
+    }
     if let Some(top) = f["new_levels"]["top"].as_array() {
         out.push_str(&format!(
             "<p class=\"note\">Levels never seen in development: {} of the rows. Most frequent: {}</p>",
