@@ -49,8 +49,8 @@ pub(crate) struct FrontierCli {
     /// The protected groups' values (default: every value but the reference).
     #[arg(long, value_delimiter = ',')]
     groups: Option<Vec<String>>,
-    /// The bounds on the protected IV to trace (default: `--points` from 0 to the protected
-    /// IV of the unconstrained choice).
+    /// The bounds on the protected IV to trace (default: 0 and `--points` - 1 bounds
+    /// doubling up to the protected IV of the unconstrained choice).
     #[arg(long, value_delimiter = ',')]
     bounds: Option<Vec<f64>>,
     #[arg(long, default_value_t = 11)]
@@ -122,6 +122,7 @@ impl FrontierCli {
                 "protected_rows": group.iter().filter(|g| **g == Some(true)).count(),
                 "reference_rows": group.iter().filter(|g| **g == Some(false)).count()},
             "alpha": self.alpha,
+            "features": features.iter().map(|f| &f.name).collect::<Vec<_>>(),
             "variants": all,
             "frontier": points_json(&all, &frontier(rows, &all, &bounds, plain)?),
             "robust_frontier": points_json(&all, &frontier(rows, &all, &bounds, robust)?),
@@ -167,7 +168,9 @@ impl FrontierCli {
         Ok(group)
     }
 
-    /// `--points` bounds from 0 to the protected IV the unconstrained choice has.
+    /// 0, then bounds doubling up to the protected IV the unconstrained choice has: the
+    /// tolerances that matter (0.02-0.1) are seen even where one feature's protected IV
+    /// is in the tens.
     fn default_bounds(
         &self,
         rows: Rows<'_>,
@@ -177,7 +180,9 @@ impl FrontierCli {
         let top = frontier(rows, all, &[f64::MAX], plain)?;
         let max = top[0].protected_iv.value;
         let n = self.points.max(2);
-        Ok((0..n).map(|i| max * i as f64 / (n - 1) as f64).collect())
+        let mut bounds = vec![0.0];
+        bounds.extend((0..n - 1).map(|i| max / 2f64.powi((n - 2 - i) as i32)));
+        Ok(bounds)
     }
 }
 
@@ -209,14 +214,96 @@ fn variant_name(v: &Variant) -> String {
     }
 }
 
+/// Of the kept names (`feature` or `feature (k bins)`), those merged; and the features of
+/// `all` not kept at all.
+fn changes<'a>(all: &'a [String], kept: &[&'a str]) -> (Vec<&'a str>, Vec<&'a str>) {
+    let merged = kept
+        .iter()
+        .copied()
+        .filter(|k| k.ends_with(" bins)"))
+        .collect();
+    let base = |k: &str| k.split(" (").next().unwrap_or(k).to_string();
+    let kept_features: Vec<String> = kept.iter().map(|k| base(k)).collect();
+    let left_out = all
+        .iter()
+        .filter(|f| !kept_features.contains(f))
+        .map(String::as_str)
+        .collect();
+    (merged, left_out)
+}
+
+/// One frontier as a table of each point's sums, then per point what it leaves out and
+/// merges (the text does not fit a column).
+fn frontier_table(points: &[Value], all: &[String]) -> String {
+    let mut notes = String::new();
+    let rows: Vec<Vec<String>> = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let f = |a: &str, b: &str| p[a][b].as_f64().unwrap_or(f64::NAN);
+            let kept: Vec<&str> = p["features"]
+                .as_array()
+                .map_or(&[][..], Vec::as_slice)
+                .iter()
+                .filter_map(Value::as_str)
+                .collect();
+            let (merged, left_out) = changes(all, &kept);
+            let left_out = if left_out.len() == all.len() {
+                "every feature".to_string()
+            } else if left_out.is_empty() {
+                "none".to_string()
+            } else {
+                left_out.join(", ")
+            };
+            notes.push_str(&format!("  {}: left out {left_out}", i + 1));
+            if !merged.is_empty() {
+                notes.push_str(&format!("; merged {}", merged.join(", ")));
+            }
+            notes.push('\n');
+            vec![
+                (i + 1).to_string(),
+                num(p["bound"].as_f64().unwrap_or(f64::NAN)),
+                format!(
+                    "{} ± {}",
+                    num(f("predictive_iv", "value")),
+                    num(f("predictive_iv", "se"))
+                ),
+                format!(
+                    "{} ± {}",
+                    num(f("protected_iv", "value")),
+                    num(f("protected_iv", "se"))
+                ),
+                num(p["protected_iv_upper"].as_f64().unwrap_or(f64::NAN)),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "point",
+            "bound",
+            "predictive IV",
+            "protected IV",
+            "upper bound",
+        ],
+        &rows,
+    ) + &notes
+}
+
 fn render(doc: &Value) -> String {
+    let all: Vec<String> = doc["features"]
+        .as_array()
+        .map_or(&[][..], Vec::as_slice)
+        .iter()
+        .filter_map(|f| f.as_str().map(String::from))
+        .collect();
     let mut out = format!(
-        "frontier of {} rows: {} protected, {} reference ({} = {})\n",
+        "frontier of {} rows: {} protected, {} reference ({} = {}); features: {}\n",
         doc["rows"],
         doc["protected"]["protected_rows"],
         doc["protected"]["reference_rows"],
         doc["protected"]["column"].as_str().unwrap_or(""),
-        doc["protected"]["reference"].as_str().unwrap_or("")
+        doc["protected"]["reference"].as_str().unwrap_or(""),
+        all.join(", ")
     );
     for (key, title) in [
         ("frontier", "protected IV at most the bound"),
@@ -226,45 +313,8 @@ fn render(doc: &Value) -> String {
         ),
     ] {
         out.push_str(&format!("\n{title}:\n"));
-        let rows: Vec<Vec<String>> = doc[key]
-            .as_array()
-            .map_or(&[][..], Vec::as_slice)
-            .iter()
-            .map(|p| {
-                let f = |a: &str, b: &str| p[a][b].as_f64().unwrap_or(f64::NAN);
-                let names: Vec<&str> = p["features"]
-                    .as_array()
-                    .map_or(&[][..], Vec::as_slice)
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .collect();
-                vec![
-                    num(p["bound"].as_f64().unwrap_or(f64::NAN)),
-                    format!(
-                        "{} ± {}",
-                        num(f("predictive_iv", "value")),
-                        num(f("predictive_iv", "se"))
-                    ),
-                    format!(
-                        "{} ± {}",
-                        num(f("protected_iv", "value")),
-                        num(f("protected_iv", "se"))
-                    ),
-                    num(p["protected_iv_upper"].as_f64().unwrap_or(f64::NAN)),
-                    names.join(", "),
-                ]
-            })
-            .collect();
-        out.push_str(&table(
-            &[
-                "bound",
-                "predictive IV",
-                "protected IV",
-                "upper bound",
-                "features kept",
-            ],
-            &rows,
-        ));
+        let points = doc[key].as_array().map_or(&[][..], Vec::as_slice);
+        out.push_str(&frontier_table(points, &all));
     }
     out
 }
