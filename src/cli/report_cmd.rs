@@ -143,16 +143,7 @@ pub(crate) fn run(a: ReportArgs) -> Result<()> {
     if matches!(a.format, ReportFormat::Json | ReportFormat::Html) || a.bundle.is_some() {
         let mut doc = to_json(&summary, &reports);
         if let Some(p) = &points {
-            for (v, r) in doc["features"]
-                .as_array_mut()
-                .into_iter()
-                .flatten()
-                .zip(&reports)
-            {
-                if let Some(c) = points::json_of(r, p, a.psi) {
-                    v["characteristic"] = c;
-                }
-            }
+            points::attach(&mut doc, &reports, p, a.psi);
         }
         if let Some(f) = &fairness {
             doc["fairness"] = fairness_json(f);
@@ -161,21 +152,7 @@ pub(crate) fn run(a: ReportArgs) -> Result<()> {
             doc["backtest"] = backtest_json(b);
         }
         if let Some((dir, key)) = &a.bundle {
-            let inputs = [
-                ("baseline", a.baseline.as_path()),
-                ("sample", a.input.as_path()),
-            ];
-            let docs = super::bundle::Documents {
-                stem: "report",
-                json: &doc,
-                html: crate::render::report_html(&doc),
-            };
-            let files = super::bundle::write_bundle(dir, &docs, &inputs, key.as_deref())?;
-            let names: Vec<String> = files
-                .iter()
-                .map(|f| f.display().to_string() + "\n")
-                .collect();
-            return Ok(emit(&names.concat())?);
+            return write_report_bundle(&a, dir, key.as_deref(), &doc);
         }
         if a.format == ReportFormat::Html {
             return Ok(emit(&crate::render::report_html(&doc))?);
@@ -202,6 +179,30 @@ pub(crate) fn run(a: ReportArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The report as a bundle in `dir` (signed with `key`); prints the files written.
+fn write_report_bundle(
+    a: &ReportArgs,
+    dir: &std::path::Path,
+    key: Option<&std::path::Path>,
+    doc: &Value,
+) -> Result<()> {
+    let inputs = [
+        ("baseline", a.baseline.as_path()),
+        ("sample", a.input.as_path()),
+    ];
+    let docs = super::bundle::Documents {
+        stem: "report",
+        json: doc,
+        html: crate::render::report_html(doc),
+    };
+    let files = super::bundle::write_bundle(dir, &docs, &inputs, key)?;
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| f.display().to_string() + "\n")
+        .collect();
+    Ok(emit(&names.concat())?)
 }
 
 fn backtest_args(a: &ReportArgs) -> BacktestArgs<'_> {

@@ -98,8 +98,14 @@ pub(super) fn of(r: &FeatureReport, points: &Points, psi: PsiOptions) -> Option<
     characteristic(&current, &baseline, p, psi.alpha, psi.baseline_fixed)
 }
 
-pub(super) fn json_of(r: &FeatureReport, points: &Points, psi: PsiOptions) -> Option<Value> {
-    of(r, points, psi).map(|c| json!(c))
+/// Adds `characteristic` to each feature of the report document `doc` that has points.
+pub(super) fn attach(doc: &mut Value, reports: &[FeatureReport], points: &Points, psi: PsiOptions) {
+    let features = doc["features"].as_array_mut().into_iter().flatten();
+    for (v, r) in features.zip(reports) {
+        if let Some(c) = of(r, points, psi) {
+            v["characteristic"] = json!(c);
+        }
+    }
 }
 
 /// One row per feature with points, and the mean score's move in all.
