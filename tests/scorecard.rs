@@ -56,6 +56,22 @@ fn the_fit_equals_statsmodels() {
     }
 }
 
+/// A generated development sample and its baseline (default bins, target `bad`).
+fn dev_and_baseline(dir: &Path, rows: u64, seed: u64) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dev = generate(dir, "dev.csv", rows, 0.0, seed);
+    let base = dir.join("base.json");
+    ok(&[
+        "baseline",
+        "--input",
+        path_str(&dev),
+        "--target",
+        "bad",
+        "--out",
+        path_str(&base),
+    ]);
+    (dev, base)
+}
+
 fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     let mut r = csv::Reader::from_path(path).unwrap();
     let header = r.headers().unwrap().iter().map(String::from).collect();
@@ -180,17 +196,7 @@ fn the_scorecard_scores_each_row_by_its_bins_points() {
 #[test]
 fn the_points_follow_the_scaling_and_the_pd() {
     let dir = tempfile::tempdir().unwrap();
-    let dev = generate(dir.path(), "dev.csv", 6_000, 0.0, 6);
-    let base = dir.path().join("base.json");
-    ok(&[
-        "baseline",
-        "--input",
-        path_str(&dev),
-        "--target",
-        "bad",
-        "--out",
-        path_str(&base),
-    ]);
+    let (dev, base) = dev_and_baseline(dir.path(), 6_000, 6);
     let scored = dir.path().join("scored.csv");
     ok(&[
         "scorecard",
@@ -280,17 +286,7 @@ fn on_the_german_credit_data_both_encodings_rank_alike() {
 #[test]
 fn bad_arguments_are_listed_together() {
     let dir = tempfile::tempdir().unwrap();
-    let dev = generate(dir.path(), "dev.csv", 500, 0.0, 7);
-    let base = dir.path().join("base.json");
-    ok(&[
-        "baseline",
-        "--input",
-        path_str(&dev),
-        "--target",
-        "bad",
-        "--out",
-        path_str(&base),
-    ]);
+    let (dev, base) = dev_and_baseline(dir.path(), 500, 7);
     let err = fails_with(
         &[
             "scorecard",
@@ -324,18 +320,8 @@ fn bad_arguments_are_listed_together() {
 #[test]
 fn report_points_gives_each_features_mean_points_now_and_then() {
     let dir = tempfile::tempdir().unwrap();
-    let dev = generate(dir.path(), "dev.csv", 8_000, 0.0, 12);
+    let (dev, base) = dev_and_baseline(dir.path(), 8_000, 12);
     let cur = generate(dir.path(), "cur.csv", 3_000, 0.7, 13);
-    let base = dir.path().join("base.json");
-    ok(&[
-        "baseline",
-        "--input",
-        path_str(&dev),
-        "--target",
-        "bad",
-        "--out",
-        path_str(&base),
-    ]);
     let card = dir.path().join("card.csv");
     ok(&[
         "scorecard",

@@ -2,15 +2,71 @@
 //! for `frontier`, a protected attribute's value per row), for `scorecard` and
 //! `frontier`. A cell that fits no bin stops the read with its line and column.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Result, anyhow};
+use anyhow::{Result, anyhow, bail};
 
-use crate::binning::{BinError, Binner, ModelBaseline};
+use crate::binning::{BaselineFile, BinError, Binner, ModelBaseline};
 use crate::data::RowReader;
 use crate::data::error::excerpt;
 use crate::data::target::TargetClasses;
 use crate::scorecard::BinnedSample;
+
+/// The arguments both commands take: the baseline, the development sample and its target.
+#[derive(clap::Args)]
+pub(super) struct DevSample {
+    /// Baseline file (`psimon baseline`): its scorecard bins are the ones used.
+    #[arg(long)]
+    pub baseline: PathBuf,
+    /// Development sample (.csv with a header, or .jsonl) with the target column.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Outcome column.
+    #[arg(long)]
+    pub target: String,
+    /// The target value that marks a bad outcome (default: the baseline's, else 1/true).
+    #[arg(long)]
+    pub bad_value: Option<String>,
+    /// Model of the baseline file (needed when it holds several).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Only these features (default: all of the model's but `score`).
+    #[arg(long, value_delimiter = ',')]
+    pub features: Option<Vec<String>>,
+}
+
+impl DevSample {
+    /// The baseline's model with the features asked for (by default all but `score`, the
+    /// score being judged, not a characteristic).
+    pub(super) fn model(&self) -> Result<ModelBaseline> {
+        let file = BaselineFile::load(&self.baseline)?;
+        let mut model = super::report_cmd::select_model(
+            &file,
+            self.model.as_deref(),
+            self.features.as_deref(),
+        )?;
+        if self.features.is_none() {
+            model
+                .features
+                .retain(|f| f.name != crate::config::SCORE_FEATURE);
+        }
+        if model.features.is_empty() {
+            bail!("no features to use: the model has none but its score");
+        }
+        Ok(model)
+    }
+
+    /// The sample in `model`'s bins, with `protected`'s value per row when asked.
+    pub(super) fn read(&self, model: &ModelBaseline, protected: Option<&str>) -> Result<Read> {
+        read_binned(
+            &self.input,
+            model,
+            &self.target,
+            self.bad_value.as_deref(),
+            protected,
+        )
+    }
+}
 
 /// The sample in bins, plus what the fit leaves out.
 pub(super) struct Read {
@@ -24,7 +80,7 @@ pub(super) struct Read {
 }
 
 /// Bins every row of `input` with `model`'s scorecard bins; `target` says good or bad.
-pub(super) fn read_binned(
+fn read_binned(
     input: &Path,
     model: &ModelBaseline,
     target: &str,

@@ -3,14 +3,12 @@
 //! point with both sums' SEs, plain and robust (the protected term's upper confidence
 //! bound held under the bound). Table, JSON or an HTML page with the chart.
 
-use std::path::PathBuf;
-
 use anyhow::{Result, bail};
 use serde_json::{Value, json};
 
-use super::binned_read::read_binned;
+use super::binned_read::DevSample;
 use super::fmt::{emit, num, table};
-use crate::binning::{BaselineFile, BinSpec};
+use crate::binning::BinSpec;
 use crate::frontier::{FeatureBins, Objective, Point, Rows, Variant, frontier, variants};
 use crate::stats::DEFAULT_ALPHA;
 use crate::stats::special::normal_upper_quantile;
@@ -25,21 +23,8 @@ enum FrontierFormat {
 /// The arguments of `psimon frontier`.
 #[derive(clap::Args)]
 pub(crate) struct FrontierCli {
-    /// Baseline file: its scorecard bins are the candidates' starting bins.
-    #[arg(long)]
-    baseline: PathBuf,
-    /// Development sample (.csv or .jsonl) with the target and the protected attribute.
-    #[arg(long)]
-    input: PathBuf,
-    #[arg(long)]
-    target: String,
-    #[arg(long)]
-    bad_value: Option<String>,
-    #[arg(long)]
-    model: Option<String>,
-    /// Only these features (default: all of the model's but `score`).
-    #[arg(long, value_delimiter = ',')]
-    features: Option<Vec<String>>,
+    #[command(flatten)]
+    sample: DevSample,
     /// The protected attribute's column.
     #[arg(long)]
     protected: String,
@@ -70,24 +55,8 @@ impl FrontierCli {
         if !(self.alpha > 0.0 && self.alpha < 1.0) {
             bail!("--alpha must lie in (0, 1), got {}", self.alpha);
         }
-        let file = BaselineFile::load(&self.baseline)?;
-        let mut model = super::report_cmd::select_model(
-            &file,
-            self.model.as_deref(),
-            self.features.as_deref(),
-        )?;
-        if self.features.is_none() {
-            model
-                .features
-                .retain(|f| f.name != crate::config::SCORE_FEATURE);
-        }
-        let read = read_binned(
-            &self.input,
-            &model,
-            &self.target,
-            self.bad_value.as_deref(),
-            Some(&self.protected),
-        )?;
+        let model = self.sample.model()?;
+        let read = self.sample.read(&model, Some(&self.protected))?;
         let group = self.groups_of(read.protected.as_deref().unwrap_or_default())?;
         let rows = Rows {
             bins: &read.sample.rows,
@@ -116,7 +85,7 @@ impl FrontierCli {
         };
         let doc = json!({
             "psimon_version": env!("CARGO_PKG_VERSION"),
-            "input": self.input.display().to_string(),
+            "input": self.sample.input.display().to_string(),
             "rows": read.sample.rows.len(),
             "protected": {"column": self.protected, "reference": self.reference,
                 "protected_rows": group.iter().filter(|g| **g == Some(true)).count(),
@@ -160,7 +129,7 @@ impl FrontierCli {
             if !group.contains(&Some(side)) {
                 bail!(
                     "{}: no row of {name} in column \"{}\"",
-                    self.input.display(),
+                    self.sample.input.display(),
                     self.protected
                 );
             }

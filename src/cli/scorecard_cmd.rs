@@ -9,9 +9,8 @@ use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
 use super::Format;
-use super::binned_read::{Read, read_binned};
+use super::binned_read::{DevSample, Read};
 use super::fmt::{emit, num, pval, table};
-use crate::binning::BaselineFile;
 use crate::data::sample::split_holdout;
 use crate::scorecard::assess::{AucDifference, auc_difference};
 use crate::scorecard::{Encoding, Scaling, Scorecard, assess, build};
@@ -20,24 +19,8 @@ use crate::stats::{DEFAULT_ALPHA, Discrimination};
 /// The arguments of `psimon scorecard`.
 #[derive(clap::Args)]
 pub(crate) struct ScorecardCli {
-    /// Baseline file (`psimon baseline`): its scorecard bins are the scorecard's.
-    #[arg(long)]
-    baseline: PathBuf,
-    /// Development sample (.csv with a header, or .jsonl) with the target column.
-    #[arg(long)]
-    input: PathBuf,
-    /// Outcome column.
-    #[arg(long)]
-    target: String,
-    /// The target value that marks a bad outcome (default: the baseline's, else 1/true).
-    #[arg(long)]
-    bad_value: Option<String>,
-    /// Model of the baseline file (needed when it holds several).
-    #[arg(long)]
-    model: Option<String>,
-    /// Only these features (default: all of the model's but `score`).
-    #[arg(long, value_delimiter = ',')]
-    features: Option<Vec<String>>,
+    #[command(flatten)]
+    sample: DevSample,
     /// Share of rows held out (stratified by the target) for the figures; 0 fits on all.
     #[arg(long, default_value_t = 0.3)]
     holdout: f64,
@@ -83,27 +66,8 @@ struct Fitted {
 impl ScorecardCli {
     pub(super) fn run(self) -> Result<()> {
         self.check()?;
-        let file = BaselineFile::load(&self.baseline)?;
-        let mut model = super::report_cmd::select_model(
-            &file,
-            self.model.as_deref(),
-            self.features.as_deref(),
-        )?;
-        if self.features.is_none() {
-            model
-                .features
-                .retain(|f| f.name != crate::config::SCORE_FEATURE);
-        }
-        if model.features.is_empty() {
-            bail!("no features to fit: the model has none but its score");
-        }
-        let read = read_binned(
-            &self.input,
-            &model,
-            &self.target,
-            self.bad_value.as_deref(),
-            None,
-        )?;
+        let model = self.sample.model()?;
+        let read = self.sample.read(&model, None)?;
         let s = &read.sample;
         let (train, hold) = if self.holdout > 0.0 {
             split_holdout(s.rows.len(), Some(&s.bad), self.holdout, self.seed)
@@ -220,7 +184,7 @@ impl ScorecardCli {
         let chosen = fitted.iter().find(|f| f.card.encoding == self.encoding);
         json!({
             "psimon_version": env!("CARGO_PKG_VERSION"),
-            "input": self.input.display().to_string(),
+            "input": self.sample.input.display().to_string(),
             "rows": read.sample.rows.len(),
             "rows_without_target": read.unlabelled.len(),
             "training_rows": train,

@@ -172,15 +172,7 @@ fn members(x: &[f64], y: &[f64], alpha: f64, second_fixed: bool) -> Result<Value
         second_fixed,
     };
     let stats = family(x, y, opts).map_err(|e| format!("divergences: {e}"))?;
-    let mut by_name = Map::new();
-    for s in stats {
-        let mut v = serde_json::to_value(&s).map_err(|e| e.to_string())?;
-        if let Value::Object(fields) = &mut v {
-            fields.remove("measure");
-        }
-        by_name.insert(s.measure.name().into(), v);
-    }
-    Ok(Value::Object(by_name))
+    Ok(crate::stats::family::by_name(&stats))
 }
 
 fn counts(obj: &Map<String, Value>, key: &str) -> Result<Option<Vec<f64>>, String> {

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::divergence::{centred_variance, jeffreys};
 use super::error::StatsError;
-use super::inference::z_two_sided;
+use super::inference::{log_interval, z_two_sided};
 use super::special::chi2_sf;
 
 /// One member of the family. The serialised names are the JSON keys and metric labels.
@@ -92,6 +92,19 @@ pub struct FamilyOptions {
     pub second_fixed: bool,
 }
 
+/// `{measure name: {value, se, ...}}`: the JSON shape `stats` and `report` print.
+pub(crate) fn by_name(stats: &[DivergenceStats]) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    for s in stats {
+        let mut v = serde_json::to_value(s).unwrap_or(serde_json::Value::Null);
+        if let serde_json::Value::Object(fields) = &mut v {
+            fields.remove("measure");
+        }
+        out.insert(s.measure.name().into(), v);
+    }
+    serde_json::Value::Object(out)
+}
+
 /// A measure's value and its gradients in `p` and `q`, before the uncertainty.
 struct Point {
     value: f64,
@@ -141,12 +154,7 @@ fn conclude(
     chi2_stat: f64,
     df: usize,
 ) -> DivergenceStats {
-    let (ci_log_lower, ci_log_upper) = if value > 0.0 {
-        let spread = z * se / value;
-        (value * (-spread).exp(), value * spread.exp())
-    } else {
-        (0.0, 0.0)
-    };
+    let (ci_log_lower, ci_log_upper) = log_interval(value, se, z);
     DivergenceStats {
         measure,
         value,

@@ -78,6 +78,16 @@ pub(crate) fn z_two_sided(alpha: f64) -> f64 {
     normal_upper_quantile(alpha / 2.0)
 }
 
+/// The log interval `value exp(± z SE / value)`; (0, 0) for a value of 0.
+pub(crate) fn log_interval(value: f64, se: f64, z: f64) -> (f64, f64) {
+    if value > 0.0 {
+        let spread = z * se / value;
+        (value * (-spread).exp(), value * spread.exp())
+    } else {
+        (0.0, 0.0)
+    }
+}
+
 pub(crate) fn infer(ev: Evidence, alpha: f64) -> Inference {
     let Evidence {
         value, se, n_eff, ..
@@ -86,12 +96,7 @@ pub(crate) fn infer(ev: Evidence, alpha: f64) -> Inference {
     let df = ev.df();
     let dff = df as f64;
     let chi2_stat = ev.chi2_stat();
-    let (ci_log_lower, ci_log_upper) = if value > 0.0 {
-        let spread = z * se / value;
-        (value * (-spread).exp(), value * spread.exp())
-    } else {
-        (0.0, 0.0)
-    };
+    let (ci_log_lower, ci_log_upper) = log_interval(value, se, z);
     // The noncentrality at which the observed statistic sits at quantile 1 - q, per n_eff.
     let at = |q: f64| {
         if df == 0 {

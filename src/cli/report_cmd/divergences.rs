@@ -2,10 +2,11 @@
 //! against the baseline, on the series' bins), in the JSON document and as a text table.
 //! Only assembles; the statistics are `stats::family`'s.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::super::fmt::{TableStyle, num, pval, table_as};
 use crate::evaluate::batch::FeatureReport;
+use crate::stats::family::by_name;
 use crate::stats::{DivergenceStats, FamilyOptions, PsiOptions, family};
 
 /// The family of one series, or `None` when its counts cannot give one (an empty sample:
@@ -22,15 +23,7 @@ fn of(r: &FeatureReport, psi: PsiOptions) -> Option<Vec<DivergenceStats>> {
 
 /// `{measure: {value, se, ...}}` of one series, as `psimon stats --divergences` writes it.
 pub(super) fn json(r: &FeatureReport, psi: PsiOptions) -> Option<Value> {
-    let mut by_name = Map::new();
-    for s in of(r, psi)? {
-        let mut v = serde_json::to_value(&s).ok()?;
-        if let Value::Object(fields) = &mut v {
-            fields.remove("measure");
-        }
-        by_name.insert(s.measure.name().into(), v);
-    }
-    Some(Value::Object(by_name))
+    of(r, psi).map(|stats| by_name(&stats))
 }
 
 /// One row per series and measure: value, SE, interval and the no-drift p-value.
