@@ -39,6 +39,7 @@ fn the_html_report_shows_the_numbers_of_the_json_report() {
             "north",
             "--fairness-feature",
             "bureau_score",
+            "--divergences",
             "--format",
             format,
         ])
@@ -73,6 +74,7 @@ fn the_html_report_shows_the_numbers_of_the_json_report() {
         "/backtest/calibration/hosmer_lemeshow",
         "/fairness/groups/0/j/median_unbiased",
         "/features/0/bins/0/current_ci_upper",
+        "/features/0/divergences/hellinger/se",
     ] {
         assert!(
             dom.contains(&format!("data-json=\"{pointer}\"")),
@@ -81,6 +83,65 @@ fn the_html_report_shows_the_numbers_of_the_json_report() {
     }
     assert!(!dom.contains("<script"), "no script in the report");
     screenshot(&url, "report.png");
+}
+
+#[test]
+fn the_frontier_page_shows_the_numbers_of_its_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("fair.csv");
+    ok(&[
+        "generate",
+        "--out",
+        path_str(&data),
+        "--rows",
+        "10000",
+        "--seed",
+        "3",
+        "--protected-gap",
+        "30",
+        "--proxy",
+    ]);
+    let base = dir.path().join("base.json");
+    ok(&[
+        "baseline",
+        "--input",
+        path_str(&data),
+        "--target",
+        "bad",
+        "--out",
+        path_str(&base),
+    ]);
+    let args = |format: &str| {
+        ok(&[
+            "frontier",
+            "--baseline",
+            path_str(&base),
+            "--input",
+            path_str(&data),
+            "--target",
+            "bad",
+            "--protected",
+            "group",
+            "--reference",
+            "A",
+            "--features",
+            "bureau_score,debt_to_income,delinquencies,region",
+            "--format",
+            format,
+        ])
+    };
+    let doc: Value = serde_json::from_str(&args("json")).unwrap();
+    let page = dir.path().join("frontier.html");
+    std::fs::write(&page, args("html")).unwrap();
+    let url = format!("file://{}", page.display());
+    let dom = dom(&url);
+    let points = doc["frontier"].as_array().unwrap().len()
+        + doc["robust_frontier"].as_array().unwrap().len();
+    let numbers = equals_json(&dom, &doc, &[]);
+    assert_eq!(numbers, 6 * points, "six numbers per point");
+    assert!(dom.contains("<svg") && dom.contains("predictive IV against protected IV"));
+    assert!(!dom.contains("<script"));
+    screenshot(&url, "frontier.png");
 }
 
 #[test]

@@ -77,6 +77,24 @@ fn chart(doc: &Value) -> String {
         y0 - y1
     );
     for (pts, colour) in &series {
+        // The frontier as a line through its points, in the order of the bounds.
+        let line: Vec<String> = pts
+            .iter()
+            .map(|&(x, _, y, _)| {
+                let (px, py) = at(x, y);
+                format!("{px:.1},{py:.1}")
+            })
+            .collect();
+        let dash = if *colour == PLAIN {
+            ""
+        } else {
+            " stroke-dasharray=\"5 3\""
+        };
+        let _ = write!(
+            out,
+            "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.5\"{dash} points=\"{}\"/>",
+            line.join(" ")
+        );
         for &(x, xs, y, ys) in pts {
             let (cx, cy) = at(x, y);
             let (l, _) = at((x - 1.96 * xs).max(0.0), y);
@@ -102,6 +120,18 @@ fn chart(doc: &Value) -> String {
             }
         }
     }
+    let _ = write!(
+        out,
+        "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3.5\" fill=\"{PLAIN}\"/><text x=\"{:.1}\" y=\"{:.1}\">frontier</text><rect x=\"{:.1}\" y=\"{:.1}\" width=\"7\" height=\"7\" fill=\"{ROBUST}\"/><text x=\"{:.1}\" y=\"{:.1}\">robust frontier</text>",
+        x1 - 150.0,
+        y0 - 30.0,
+        x1 - 142.0,
+        y0 - 26.0,
+        x1 - 153.5,
+        y0 - 17.5,
+        x1 - 142.0,
+        y0 - 10.0,
+    );
     let _ = writeln!(
         out,
         "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">protected IV (0 to {})</text><text transform=\"translate(14 {:.1}) rotate(-90)\" text-anchor=\"middle\">predictive IV (0 to {})</text></svg>",
