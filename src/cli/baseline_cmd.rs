@@ -12,6 +12,7 @@ use crate::binning::stumps::StumpParams;
 use crate::binning::{BaselineFile, FeatureBaseline, ModelBaseline};
 use crate::data::RowReader;
 use crate::data::sample::{DevSample, SampleRequest, load_sample};
+use crate::stats::divergence::per_bin;
 use crate::stats::{IvOptions, iv};
 
 pub(crate) struct BaselineArgs {
@@ -323,7 +324,8 @@ fn iv_table(model: &ModelBaseline) -> String {
         ));
         let goods = f.goods.as_deref().unwrap_or_default();
         let bads = f.bads.as_deref().unwrap_or_default();
-        let mut kept = 0;
+        let woe = per_bin(&s.woe, &s.dropped_bins, f.counts.len());
+        let woe_se = per_bin(&s.woe_se, &s.dropped_bins, f.counts.len());
         let rows: Vec<Vec<String>> = (0..f.counts.len())
             .map(|b| {
                 let mut row = vec![
@@ -332,12 +334,9 @@ fn iv_table(model: &ModelBaseline) -> String {
                     goods[b].to_string(),
                     bads[b].to_string(),
                 ];
-                if s.dropped_bins.contains(&b) {
-                    row.extend(["-".to_string(), "-".to_string()]);
-                } else {
-                    row.push(num(s.woe[kept]));
-                    row.push(num(s.woe_se[kept]));
-                    kept += 1;
+                match (woe[b], woe_se[b]) {
+                    (Some(w), Some(se)) => row.extend([num(w), num(se)]),
+                    _ => row.extend(["-".to_string(), "-".to_string()]),
                 }
                 row
             })

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use crate::stats::divergence::per_bin;
 use crate::stats::{
     DivergenceStats, FamilyOptions, Measure, PsiOptions, PsiStats, StatsError, family, psi,
 };
@@ -127,16 +128,13 @@ pub fn evaluate_window(model: &ModelMeta, counts: &CountMatrix, alpha: f64) -> V
             let result = psi(&current, &meta.baseline, opts);
             let cur_total: f64 = current.iter().sum();
             let base_total: f64 = meta.baseline.iter().sum();
-            let mut kept = 0;
+            let contrib = match &result {
+                Ok(p) => per_bin(&p.contrib, &p.dropped_bins, cur.len()),
+                Err(_) => vec![None; cur.len()],
+            };
             let bins = (0..cur.len())
                 .map(|b| {
-                    let contrib = match &result {
-                        Ok(p) if !p.dropped_bins.contains(&b) => {
-                            kept += 1;
-                            Some(p.contrib[kept - 1])
-                        }
-                        _ => None,
-                    };
+                    let contrib = contrib[b];
                     let ci = share_interval(current[b], cur_total, alpha);
                     BinDetail {
                         label: meta.labels.get(b).cloned().unwrap_or_default(),

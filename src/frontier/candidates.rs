@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use crate::stats::{IvOptions, IvStats, iv};
+use crate::stats::divergence::{Divergence, jeffreys, per_bin};
 
 use super::{Estimate, Rows};
 
@@ -31,8 +31,9 @@ pub struct Variant {
     pub labels: Vec<String>,
     pub predictive_iv: Estimate,
     pub protected_iv: Estimate,
-    /// Per group: `dJ/dp` of the predictive IV (goods) and `dJ/dq` (bads), then the same
-    /// of the protected IV (protected group, reference group); 0 for a dropped group.
+    /// Per group: the influences of a good and of a bad row on the predictive IV, then of a
+    /// protected and of a reference row on the protected IV (`Divergence::grad_x`,
+    /// `grad_y`); 0 for a dropped group.
     #[serde(skip)]
     pub gradients: [Vec<f64>; 4],
 }
@@ -93,8 +94,8 @@ fn variant(f: usize, bins: &FeatureBins, groups: &[usize], c: &[Vec<f64>; 4]) ->
         }
         out
     };
-    let pred = iv(&merged(&c[0]), &merged(&c[1]), IvOptions::default()).ok()?;
-    let prot = iv(&merged(&c[2]), &merged(&c[3]), IvOptions::default()).ok()?;
+    let pred = jeffreys(&merged(&c[0]), &merged(&c[1]), "goods", "bads").ok()?;
+    let prot = jeffreys(&merged(&c[2]), &merged(&c[3]), "protected", "reference").ok()?;
     let mut labels = vec![Vec::new(); n];
     for (b, g) in groups.iter().enumerate() {
         labels[*g].push(bins.labels[b].clone());
@@ -106,29 +107,26 @@ fn variant(f: usize, bins: &FeatureBins, groups: &[usize], c: &[Vec<f64>; 4]) ->
         name: bins.name.clone(),
         groups: groups.to_vec(),
         labels: labels.into_iter().map(|l| l.join(" | ")).collect(),
-        predictive_iv: Estimate {
-            value: pred.iv,
-            se: pred.inference.se,
-        },
-        protected_iv: Estimate {
-            value: prot.iv,
-            se: prot.inference.se,
-        },
+        predictive_iv: estimate(&pred),
+        protected_iv: estimate(&prot),
         gradients: [gp, gq, hp, hq],
     })
 }
 
-/// `dJ/dp_i = w_i + 1 - q_i/p_i` and `dJ/dq_i = -w_i + 1 - p_i/q_i` per group (the
-/// constants cancel in a variance; the signs matter in a sum over features).
-fn gradients(s: &IvStats, n: usize) -> [Vec<f64>; 2] {
-    let (mut gp, mut gq) = (vec![0.0; n], vec![0.0; n]);
-    let kept = (0..n).filter(|g| !s.dropped_bins.contains(g));
-    for (j, g) in kept.enumerate() {
-        let (p, q, w) = (s.p_goods[j], s.q_bads[j], s.woe[j]);
-        gp[g] = w + 1.0 - q / p;
-        gq[g] = -w + 1.0 - p / q;
+fn estimate(d: &Divergence) -> Estimate {
+    Estimate {
+        value: d.value,
+        se: (d.var_x + d.var_y).sqrt(),
     }
-    [gp, gq]
+}
+
+/// Each sample's influence per group, 0 at a group dropped as empty (no row is there).
+fn gradients(d: &Divergence, n: usize) -> [Vec<f64>; 2] {
+    let spread = |g: &[f64]| -> Vec<f64> {
+        let all = per_bin(g, &d.dropped_bins, n);
+        all.into_iter().map(|v| v.unwrap_or(0.0)).collect()
+    };
+    [spread(&d.grad_x), spread(&d.grad_y)]
 }
 
 /// The merge of two adjacent ordinary groups that loses the least predictive IV per unit

@@ -2,6 +2,7 @@
 //! (one column per feature) and one-hot bins (one column per bin, the feature's most
 //! populated training bin the reference without a column). Both from training rows only.
 
+use crate::stats::divergence::per_bin;
 use crate::stats::{IvOptions, iv};
 
 use super::logistic::Row;
@@ -118,15 +119,9 @@ fn woe_per_bin(goods: &[f64], bads: &[f64]) -> Vec<f64> {
     let Ok(stats) = iv(goods, bads, IvOptions::default()) else {
         return vec![0.0; goods.len()];
     };
-    let mut kept = stats.woe.into_iter();
-    (0..goods.len())
-        .map(|i| {
-            if stats.dropped_bins.contains(&i) {
-                0.0
-            } else {
-                kept.next().unwrap_or(0.0)
-            }
-        })
+    per_bin(&stats.woe, &stats.dropped_bins, goods.len())
+        .into_iter()
+        .map(|w| w.unwrap_or(0.0))
         .collect()
 }
 

@@ -26,6 +26,11 @@ pub(crate) struct Divergence {
     /// Delta-method variance from the first sample (`V_x`) and the second (`V_y`).
     pub var_x: f64,
     pub var_y: f64,
+    /// Per kept bin, the influence of one observation of each sample: `c_i = w_i - q_i/p_i`
+    /// (`dJ/dp_i` less 1) and `u_i = w_i + p_i/q_i` (`1 - dJ/dq_i`). `V_x` is their
+    /// variance under `p` over `X`, `V_y` likewise; a sum of divergences sums them.
+    pub grad_x: Vec<f64>,
+    pub grad_y: Vec<f64>,
 }
 
 fn check_counts(vector: &'static str, counts: &[f64]) -> Result<f64, StatsError> {
@@ -88,7 +93,24 @@ pub(crate) fn jeffreys(
         value,
         var_x,
         var_y,
+        grad_x: c,
+        grad_y: u,
     })
+}
+
+/// A per-kept-bin vector (`p`, `woe`, `contrib`, ...) spread over all `bins` input bins:
+/// `None` at the bins dropped as empty in both vectors.
+pub(crate) fn per_bin<T: Clone>(kept: &[T], dropped: &[usize], bins: usize) -> Vec<Option<T>> {
+    let mut values = kept.iter();
+    (0..bins)
+        .map(|b| {
+            if dropped.contains(&b) {
+                None
+            } else {
+                values.next().cloned()
+            }
+        })
+        .collect()
 }
 
 /// `sum_i w_i (v_i - v_bar)^2` with `v_bar = sum_i w_i v_i` (weights sum to 1). The mean is

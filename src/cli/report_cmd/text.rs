@@ -5,6 +5,7 @@
 use super::super::fmt::{TableStyle, estimate_cells, num, pct, pval, table_as};
 use super::{Summary, adjusted, document, iv_drop_of, state_of};
 use crate::evaluate::batch::FeatureReport;
+use crate::stats::divergence::per_bin;
 
 /// IV now against development, per feature with baseline outcomes.
 fn render_iv_change(s: &Summary<'_>, reports: &[FeatureReport]) -> String {
@@ -213,12 +214,9 @@ fn outcome_columns(r: &FeatureReport) -> Option<[Vec<String>; 4]> {
         }
     };
     let woe = |s: &crate::stats::IvStats| -> Vec<String> {
-        let mut kept = s.woe.iter();
-        (0..r.bins.len())
-            .map(|i| match s.dropped_bins.contains(&i) {
-                true => "-".into(),
-                false => kept.next().map_or("-".into(), |w| format!("{w:.3}")),
-            })
+        per_bin(&s.woe, &s.dropped_bins, r.bins.len())
+            .into_iter()
+            .map(|w| w.map_or("-".into(), |w| format!("{w:.3}")))
             .collect()
     };
     let count = |x: Option<u64>| x.unwrap_or(0) as f64;

@@ -11,6 +11,7 @@ use crate::evaluate::outcome::SeriesIv;
 use crate::fairness::words::{group_error, j_json};
 use crate::output::cloudevent::rfc3339;
 use crate::pipeline::plan::{FairnessPlan, Plan};
+use crate::stats::divergence::per_bin;
 use crate::stats::{Expected, StatsError};
 
 pub(super) fn to_json(plan: &Plan, e: &Evaluation) -> Value {
@@ -167,15 +168,12 @@ fn outcome_series(model: &ModelMeta, s: &SeriesIv) -> Value {
     });
     match &s.iv {
         Ok(iv) => {
-            let mut kept = 0;
-            let bins: Vec<Value> = (0..s.goods.len())
+            let n = s.goods.len();
+            let woe = per_bin(&iv.woe, &iv.dropped_bins, n);
+            let woe_se = per_bin(&iv.woe_se, &iv.dropped_bins, n);
+            let bins: Vec<Value> = (0..n)
                 .map(|b| {
-                    let (woe, se) = if iv.dropped_bins.contains(&b) {
-                        (None, None)
-                    } else {
-                        kept += 1;
-                        (iv.woe.get(kept - 1), iv.woe_se.get(kept - 1))
-                    };
+                    let (woe, se) = (woe[b], woe_se[b]);
                     json!({
                         "label": meta.labels.get(b),
                         "goods": s.goods[b],
