@@ -14,8 +14,7 @@ use serde::Serialize;
 
 use super::divergence::{centred_variance, jeffreys};
 use super::error::StatsError;
-use super::inference::{log_interval, z_two_sided};
-use super::special::chi2_sf;
+use super::inference::{log_interval, no_drift_pvalue, z_two_sided};
 
 /// One member of the family. The serialised names are the JSON keys and metric labels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -165,11 +164,7 @@ fn conclude(
         ci_log_upper,
         chi2_stat,
         chi2_df: df,
-        chi2_pvalue: if df == 0 {
-            1.0
-        } else {
-            chi2_sf(df as f64, chi2_stat)
-        },
+        chi2_pvalue: no_drift_pvalue(df, chi2_stat),
     }
 }
 

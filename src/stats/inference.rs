@@ -88,6 +88,16 @@ pub(crate) fn log_interval(value: f64, se: f64, z: f64) -> (f64, f64) {
     }
 }
 
+/// The p-value of the chi-square test of no drift, `P(X >= T)` on `df` degrees of freedom;
+/// 1 with a single bin (`df = 0`: nothing can differ).
+pub(crate) fn no_drift_pvalue(df: usize, chi2_stat: f64) -> f64 {
+    if df == 0 {
+        1.0
+    } else {
+        chi2_sf(df as f64, chi2_stat)
+    }
+}
+
 pub(crate) fn infer(ev: Evidence, alpha: f64) -> Inference {
     let Evidence {
         value, se, n_eff, ..
@@ -118,11 +128,7 @@ pub(crate) fn infer(ev: Evidence, alpha: f64) -> Inference {
         ncx2_lower_bound: at(1.0 - alpha),
         chi2_stat,
         chi2_df: df,
-        chi2_pvalue: if df == 0 {
-            1.0
-        } else {
-            chi2_sf(dff, chi2_stat)
-        },
+        chi2_pvalue: no_drift_pvalue(df, chi2_stat),
         null_mean: dff / n_eff,
     }
 }
