@@ -40,7 +40,7 @@ impl DevSample {
     /// score being judged, not a characteristic).
     pub(super) fn model(&self) -> Result<ModelBaseline> {
         let file = BaselineFile::load(&self.baseline)?;
-        let mut model = super::report_cmd::select_model(
+        let mut model = super::model_choice::select_model(
             &file,
             self.model.as_deref(),
             self.features.as_deref(),

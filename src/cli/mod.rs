@@ -14,6 +14,7 @@ pub(crate) mod generate_cmd;
 pub(crate) mod loadgen_avro;
 pub(crate) mod loadgen_cmd;
 pub(crate) mod logging;
+mod model_choice;
 pub(crate) mod pack_cmd;
 pub(crate) mod report_cmd;
 pub(crate) mod run_cmd;
