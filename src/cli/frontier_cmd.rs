@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::binned_read::DevSample;
 use super::fmt::{emit, num, table};
 use crate::binning::BinSpec;
-use crate::frontier::{FeatureBins, Objective, Point, Rows, Variant, frontier, variants};
+use crate::frontier::{FeatureBins, Objective, Point, Rows, Variant, frontier, select, variants};
 use crate::stats::DEFAULT_ALPHA;
 use crate::stats::special::normal_upper_quantile;
 
@@ -81,7 +81,7 @@ impl FrontierCli {
         let robust = Objective { z, robust: true };
         let bounds = match &self.bounds {
             Some(b) => b.clone(),
-            None => self.default_bounds(rows, &all, plain)?,
+            None => self.default_bounds(&all, plain)?,
         };
         let doc = json!({
             "psimon_version": env!("CARGO_PKG_VERSION"),
@@ -140,14 +140,12 @@ impl FrontierCli {
     /// 0, then bounds doubling up to the protected IV the unconstrained choice has: the
     /// tolerances that matter (0.02-0.1) are seen even where one feature's protected IV
     /// is in the tens.
-    fn default_bounds(
-        &self,
-        rows: Rows<'_>,
-        all: &[Variant],
-        plain: Objective,
-    ) -> Result<Vec<f64>> {
-        let top = frontier(rows, all, &[f64::MAX], plain)?;
-        let max = top[0].protected_iv.value;
+    fn default_bounds(&self, all: &[Variant], plain: Objective) -> Result<Vec<f64>> {
+        // The unconstrained choice's protected IV: no SE needed, so no pass over the rows.
+        let max: f64 = select(all, f64::MAX, plain)?
+            .iter()
+            .map(|&i| all[i].protected_iv.value)
+            .sum();
         let n = self.points.max(2);
         let mut bounds = vec![0.0];
         bounds.extend((0..n - 1).map(|i| max / 2f64.powi((n - 2 - i) as i32)));

@@ -74,9 +74,8 @@ impl ScorecardCli {
         } else {
             ((0..s.rows.len()).collect(), Vec::new())
         };
-        let both = [Encoding::Woe, Encoding::OneHot].map(|e| self.fit(&read, &train, &hold, e));
-        let [woe, onehot] = both;
-        let (woe, onehot) = (woe?, onehot?);
+        let woe = self.fit(&read, &train, &hold, Encoding::Woe)?;
+        let onehot = self.fit(&read, &train, &hold, Encoding::OneHot)?;
         let difference = paired(&read, &hold, &woe.card, &onehot.card);
         let chosen = if self.encoding == Encoding::Woe {
             &woe

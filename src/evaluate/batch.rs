@@ -308,6 +308,18 @@ pub struct FeatureReport {
     pub bins: Vec<BinReport>,
 }
 
+impl FeatureReport {
+    /// The sample's count per bin, as the statistics take them.
+    pub fn current_counts(&self) -> Vec<f64> {
+        self.bins.iter().map(|b| b.current_count as f64).collect()
+    }
+
+    /// The baseline's count per bin.
+    pub fn baseline_counts(&self) -> Vec<f64> {
+        self.bins.iter().map(|b| b.baseline_count as f64).collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -52,36 +52,31 @@ pub struct Scorecard {
     pub scaling: Scaling,
     pub fit: Fit,
     pub bins: Vec<BinPoints>,
-    /// Per feature, per bin: the bin's index in `bins`.
-    index: Vec<Vec<usize>>,
+    /// Per feature, the index in `bins` of its first bin (`bins` is feature by feature).
+    first: Vec<usize>,
 }
 
 impl Scorecard {
+    /// The bins of a row, one per feature.
+    fn row_bins<'a>(&'a self, row: &'a [u16]) -> impl Iterator<Item = &'a BinPoints> {
+        row.iter()
+            .zip(&self.first)
+            .map(|(&b, &first)| &self.bins[first + b as usize])
+    }
+
     /// The score of a row: the sum of its bins' points.
     pub fn score(&self, row: &[u16]) -> i64 {
-        row.iter()
-            .enumerate()
-            .map(|(f, &b)| self.bins[self.index[f][b as usize]].points)
-            .sum()
+        self.row_bins(row).map(|b| b.points).sum()
     }
 
     /// The row's points per feature.
     pub fn points(&self, row: &[u16]) -> Vec<i64> {
-        row.iter()
-            .enumerate()
-            .map(|(f, &b)| self.bins[self.index[f][b as usize]].points)
-            .collect()
+        self.row_bins(row).map(|b| b.points).collect()
     }
 
     /// The model's probability of a bad outcome for the row (before rounding to points).
     pub fn pd(&self, row: &[u16]) -> f64 {
-        let intercept = self.fit.coefficients[0];
-        let logit: f64 = row
-            .iter()
-            .enumerate()
-            .map(|(f, &b)| self.bins[self.index[f][b as usize]].logit)
-            .sum::<f64>()
-            + intercept;
+        let logit = self.fit.coefficients[0] + self.row_bins(row).map(|b| b.logit).sum::<f64>();
         1.0 / (1.0 + (-logit).exp())
     }
 }
@@ -103,16 +98,15 @@ pub fn build(
     let (factor, offset) = (scaling.factor(), scaling.offset());
     let intercept = fitted.coefficients[0];
     let mut bins = Vec::new();
-    let mut index = Vec::new();
+    let mut first = Vec::new();
     for (f, name) in s.features.iter().enumerate() {
-        let mut of_feature = Vec::new();
+        first.push(bins.len());
         for (b, label) in s.labels[f].iter().enumerate() {
             let cell = design.cells[f][b];
             let (coefficient, coefficient_se) = cell.map_or((0.0, 0.0), |(c, _)| {
                 (fitted.coefficients[c], fitted.standard_errors[c])
             });
             let logit = cell.map_or(0.0, |(c, v)| fitted.coefficients[c] * v);
-            of_feature.push(bins.len());
             bins.push(BinPoints {
                 feature: name.clone(),
                 bin: b,
@@ -126,14 +120,13 @@ pub fn build(
                 points: (offset / m - factor * (intercept / m + logit)).round() as i64,
             });
         }
-        index.push(of_feature);
     }
     Ok(Scorecard {
         encoding,
         scaling,
         fit: fitted,
         bins,
-        index,
+        first,
     })
 }
 

@@ -81,7 +81,7 @@ pub(super) fn backtest_report(
         }
         meta = meta.with_scaling(edges, scaling);
     }
-    let current: Vec<f64> = r.bins.iter().map(|b| b.current_count as f64).collect();
+    let current = r.current_counts();
     let expected = expected_of(&meta, dev.as_ref(), &current);
     let predicted = |i: usize| dev.as_ref().is_some_and(|(g, b)| g[i] + b[i] > 0.0);
     let realised = goods.as_ref().zip(bads.as_ref()).map(|(g, b)| {

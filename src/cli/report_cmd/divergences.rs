@@ -12,8 +12,7 @@ use crate::stats::{DivergenceStats, FamilyOptions, PsiOptions, family};
 /// The family of one series, or `None` when its counts cannot give one (an empty sample:
 /// the PSI's error says why).
 fn of(r: &FeatureReport, psi: PsiOptions) -> Option<Vec<DivergenceStats>> {
-    let current: Vec<f64> = r.bins.iter().map(|b| b.current_count as f64).collect();
-    let baseline: Vec<f64> = r.bins.iter().map(|b| b.baseline_count as f64).collect();
+    let (current, baseline) = (r.current_counts(), r.baseline_counts());
     let opts = FamilyOptions {
         alpha: psi.alpha,
         second_fixed: psi.baseline_fixed,

@@ -93,8 +93,7 @@ pub(super) fn of(r: &FeatureReport, points: &Points, psi: PsiOptions) -> Option<
         return None;
     }
     let p = points.get(&r.name)?;
-    let current: Vec<f64> = r.bins.iter().map(|b| b.current_count as f64).collect();
-    let baseline: Vec<f64> = r.bins.iter().map(|b| b.baseline_count as f64).collect();
+    let (current, baseline) = (r.current_counts(), r.baseline_counts());
     characteristic(&current, &baseline, p, psi.alpha, psi.baseline_fixed)
 }
 
